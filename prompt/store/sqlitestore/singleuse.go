@@ -1,0 +1,25 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// UseOnce records id as consumed and reports whether this call was the first
+// to do so. The insert is one statement, which SQLite runs under the
+// database's write lock, so of any number of concurrent callers, in any
+// number of processes, exactly one inserts the row.
+func (s *Store) UseOnce(ctx context.Context, id string, expires time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO single_use (id, expires) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		id, micros(expires))
+	if err != nil {
+		return false, fmt.Errorf("using single-use id: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("using single-use id: %w", err)
+	}
+	return n == 1, nil
+}

@@ -1,0 +1,124 @@
+// Package store defines the one storage interface that the gateway's
+// interactive flow uses, and the records that pass through it. Backends live
+// in subpackages (sqlitestore, and later others); every backend must pass the
+// conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a requested record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is everything the gateway keeps between requests and shares between
+// instances. Implementations must be safe for concurrent use by many
+// goroutines and by several processes sharing the same database.
+type Store interface {
+	// CookieKeys returns every session-cookie key pair, newest first.
+	CookieKeys(ctx context.Context) ([]CookieKey, error)
+
+	// InitCookieKeys stores candidate only if the store holds no cookie key
+	// yet, and returns the keys now stored, newest first. Two instances that
+	// start at once on an empty store therefore agree on one key.
+	InitCookieKeys(ctx context.Context, candidate CookieKey) ([]CookieKey, error)
+
+	// AddCookieKey stores a new key pair, which becomes the newest. It is how
+	// keys are rotated: older keys stay and still decode.
+	AddCookieKey(ctx context.Context, key CookieKey) error
+
+	// AddFailure records one failed attempt (a wrong password, later a wrong
+	// passcode) under key, which names what is being guessed at (for example
+	// "login:alice|192.0.2.1").
+	AddFailure(ctx context.Context, key string, at time.Time) error
+
+	// CountFailures returns how many failures were recorded under key at or
+	// after since.
+	CountFailures(ctx context.Context, key string, since time.Time) (int, error)
+
+	// ClearFailures forgets every failure recorded under key.
+	ClearFailures(ctx context.Context, key string) error
+
+	// UseOnce records that the single-use token id was consumed. It returns
+	// true the first time it is called for id and false on every later call,
+	// across all instances, until expires has passed and the record may be
+	// purged. Used for OIDC state values and, later, device proof ids.
+	UseOnce(ctx context.Context, id string, expires time.Time) (bool, error)
+
+	// AppendAuthLog durably records one authentication event and returns its
+	// ID. The entry is on disk (committed) when AppendAuthLog returns.
+	AppendAuthLog(ctx context.Context, entry AuthLogEntry) (int64, error)
+
+	// QueryAuthLog returns auth-log entries matching q, newest first.
+	QueryAuthLog(ctx context.Context, q AuthLogQuery) ([]AuthLogEntry, error)
+
+	// Purge deletes expired single-use records and failures older than
+	// before. It is called periodically, never on the request hot path.
+	Purge(ctx context.Context, before time.Time) error
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// CookieKey is one session-cookie key pair for gorilla/securecookie.
+type CookieKey struct {
+	// ID identifies the key pair; unique within a store.
+	ID string
+	// HashKey authenticates cookies (HMAC-SHA256); 32 or 64 bytes.
+	HashKey []byte
+	// BlockKey encrypts cookies (AES-256); 32 bytes.
+	BlockKey []byte
+	// Created is when the key pair was made; newest keys encode new cookies.
+	Created time.Time
+}
+
+// Auth-log result values.
+const (
+	ResultSuccess = "success"
+	ResultDenied  = "denied"
+	ResultError   = "error"
+)
+
+// AuthLogEntry is one row of the auth log: one login attempt and its outcome.
+type AuthLogEntry struct {
+	ID          int64     `json:"id"`
+	Time        time.Time `json:"time"`
+	User        string    `json:"user,omitempty"`
+	Email       string    `json:"email,omitempty"`
+	Groups      []string  `json:"groups,omitempty"`
+	Application string    `json:"application,omitempty"`
+	// Result is one of success, denied or error.
+	Result string `json:"result"`
+	// Reason is a short machine-readable code such as user_approved,
+	// invalid_password, locked_out or invalid_state.
+	Reason string `json:"reason,omitempty"`
+	// Factor is the login method or second factor: password, oidc, and
+	// later mobile_inline, push, passcode.
+	Factor string `json:"factor,omitempty"`
+	// TrustStatus is trusted, not trusted or unknown.
+	TrustStatus string `json:"trust_status,omitempty"`
+	IP          string `json:"ip,omitempty"`
+	UserAgent   string `json:"user_agent,omitempty"`
+	// Detail is free text for operators; never a secret.
+	Detail string `json:"detail,omitempty"`
+}
+
+// AuthLogQuery filters QueryAuthLog. Zero fields do not filter.
+type AuthLogQuery struct {
+	User        string
+	Application string
+	Result      string
+	Reason      string
+	Since       time.Time
+	Until       time.Time
+	// BeforeID returns only entries with an ID lower than this (cursor
+	// pagination, newest first). Zero means no cursor.
+	BeforeID int64
+	// Limit caps the number of entries. Zero means 100.
+	Limit int
+}

@@ -1,0 +1,171 @@
+// Package storetest is the conformance suite that every store.Store backend
+// must pass. A backend's own tests call Run with a function that opens a new,
+// empty store, and RunShared with one that opens two handles on one new
+// database, the way two gateway instances share it.
+//
+// The suite fixes what the store interface leaves to the implementation:
+//
+//   - Times are stored at microsecond precision (or finer) and come back in
+//     UTC. The suite uses whole microseconds, except where it checks that a
+//     finer time is kept to within a microsecond.
+//   - A nil and an empty Groups slice are equivalent; either may come back.
+//   - CountFailures counts failures at or after since; Purge forgets failures
+//     recorded strictly before its argument, and single-use ids whose expiry
+//     is strictly before it.
+//   - QueryAuthLog treats Since as inclusive and Until as exclusive, orders by
+//     ID (newest first), and treats Limit <= 0 as 100.
+//   - Cookie keys come back in the order they were stored, newest first,
+//     whatever their Created times say: AddCookieKey always makes the newest.
+//   - A call whose context is already canceled returns an error wrapping
+//     context.Canceled and changes nothing.
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// Run runs the conformance suite against one backend. open is called once
+// per subtest and must return a new, empty store; Run closes every store it
+// opens (with t.Cleanup, or directly where closing is what is tested), so
+// open must not close it. Anything else open creates, such as a temporary
+// directory, it should release with t.Cleanup, which then runs after the
+// store is closed.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Helper()
+	s := suite{open: open}
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"CookieKeysIsEmptyOnNewStore", s.cookieKeysIsEmptyOnNewStore},
+		{"InitCookieKeysStoresCandidateOnEmptyStore", s.initCookieKeysStoresCandidateOnEmptyStore},
+		{"InitCookieKeysKeepsFirstKey", s.initCookieKeysKeepsFirstKey},
+		{"InitCookieKeysKeepsKeysAlreadyAdded", s.initCookieKeysKeepsKeysAlreadyAdded},
+		{"AddCookieKeyMakesKeyNewestAndKeepsOlder", s.addCookieKeyMakesKeyNewestAndKeepsOlder},
+		{"AddCookieKeyMakesKeyNewestDespiteEarlierCreated", s.addCookieKeyMakesKeyNewestDespiteEarlierCreated},
+		{"AddCookieKeyRejectsDuplicateID", s.addCookieKeyRejectsDuplicateID},
+
+		{"CountFailuresCountsFromSince", s.countFailuresCountsFromSince},
+		{"CountFailuresIsZeroForUnknownKey", s.countFailuresIsZeroForUnknownKey},
+		{"ClearFailuresClearsOnlyThatKey", s.clearFailuresClearsOnlyThatKey},
+		{"PurgeForgetsOnlyFailuresBeforeCutoff", s.purgeForgetsOnlyFailuresBeforeCutoff},
+
+		{"UseOnceIsSingleUse", s.useOnceIsSingleUse},
+		{"UseOnceIsSingleUseUnderConcurrency", s.useOnceIsSingleUseUnderConcurrency},
+		{"PurgeFreesExpiredSingleUseIDs", s.purgeFreesExpiredSingleUseIDs},
+
+		{"AppendAuthLogRoundTripsEveryField", s.appendAuthLogRoundTripsEveryField},
+		{"AppendAuthLogRoundTripsEdgeValues", s.appendAuthLogRoundTripsEdgeValues},
+		{"AppendAuthLogReturnsIncreasingIDs", s.appendAuthLogReturnsIncreasingIDs},
+		{"QueryAuthLogOnEmptyStoreReturnsNothing", s.queryAuthLogOnEmptyStoreReturnsNothing},
+		{"QueryAuthLogFilters", s.queryAuthLogFilters},
+		{"QueryAuthLogLimitDefaultsTo100", s.queryAuthLogLimitDefaultsTo100},
+		{"QueryAuthLogPagesWithBeforeID", s.queryAuthLogPagesWithBeforeID},
+
+		{"PingSucceedsOnOpenStore", s.pingSucceedsOnOpenStore},
+		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
+		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+}
+
+// RunShared runs the tests for two gateway instances sharing one database.
+// openPair is called once per subtest (some call it several times) and must
+// return two separate handles, as two processes would hold them, on one new,
+// empty database. RunShared closes both with t.Cleanup, so openPair must not.
+func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
+	t.Helper()
+	s := sharedSuite{openPair: openPair}
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"InitCookieKeysAgreesAcrossInstances", s.initCookieKeysAgreesAcrossInstances},
+		{"AddCookieKeyIsSeenByOtherInstance", s.addCookieKeyIsSeenByOtherInstance},
+		{"LockoutHoldsAcrossInstances", s.lockoutHoldsAcrossInstances},
+		{"UseOnceIsSingleUseAcrossInstances", s.useOnceIsSingleUseAcrossInstances},
+		{"PurgeOnOneInstanceFreesIDForOther", s.purgeOnOneInstanceFreesIDForOther},
+		{"AuthLogIsSharedAcrossInstances", s.authLogIsSharedAcrossInstances},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+}
+
+// suite holds the single-handle tests.
+type suite struct {
+	open func(t *testing.T) store.Store
+}
+
+// newStore opens a store for t and closes it when t ends.
+func (s suite) newStore(t *testing.T) store.Store {
+	t.Helper()
+	st := s.open(t)
+	if st == nil {
+		t.Fatal("open returned a nil store")
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return st
+}
+
+// sharedSuite holds the tests for two handles on one database.
+type sharedSuite struct {
+	openPair func(t *testing.T) (a, b store.Store)
+}
+
+// newPair opens two handles on one database for t and closes both when t
+// ends.
+func (s sharedSuite) newPair(t *testing.T) (a, b store.Store) {
+	t.Helper()
+	a, b = s.openPair(t)
+	if a == nil || b == nil {
+		t.Fatal("openPair returned a nil store")
+	}
+	if a == b {
+		t.Fatal("openPair returned the same handle twice; want two handles on one database")
+	}
+	for _, st := range []store.Store{a, b} {
+		t.Cleanup(func() {
+			if err := st.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+	return a, b
+}
+
+// base is the suite's reference time: whole microseconds, in UTC.
+var base = time.Date(2025, time.March, 14, 15, 9, 26, 535897000, time.UTC)
+
+// parallel runs fn(i) for i in [0, n) on n goroutines released at once, and
+// returns when all have finished.
+func parallel(n int, fn func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// canceledContext returns a context that is already canceled.
+func canceledContext() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
