@@ -1,0 +1,148 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+func init() {
+	caddy.RegisterModule(AdminAPI{})
+}
+
+// AdminAPI serves the gateway's routes on Caddy's admin endpoint, under
+// /trusted-endpoints/:
+//
+//	GET  /trusted-endpoints/auth-log           recent auth-log entries, newest first;
+//	     query: user, application, result, reason, since, until (RFC 3339),
+//	     before (entry ID cursor), limit (1-1000, default 100)
+//	POST /trusted-endpoints/cookie-keys/rotate  add a new session-cookie key
+//
+// Caddy's admin endpoint has no authentication of its own: keep it on
+// localhost or a unix socket, as Caddy does by default.
+type AdminAPI struct {
+	ctx    caddy.Context
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (AdminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.trusted_endpoints",
+		New: func() caddy.Module { return new(AdminAPI) },
+	}
+}
+
+// Provision keeps the context; the app is looked up per request, since the
+// admin module is provisioned before the apps.
+func (a *AdminAPI) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	a.logger = ctx.Logger(a)
+	return nil
+}
+
+// Routes returns the admin routes.
+func (a *AdminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/trusted-endpoints/auth-log", Handler: caddy.AdminHandlerFunc(a.handleAuthLog)},
+		{Pattern: "/trusted-endpoints/cookie-keys/rotate", Handler: caddy.AdminHandlerFunc(a.handleRotateKeys)},
+	}
+}
+
+func (a *AdminAPI) app() (*App, error) {
+	appIface, err := a.ctx.AppIfConfigured(appName)
+	if err != nil {
+		return nil, caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("trusted_endpoints is not running: %w", err)}
+	}
+	return appIface.(*App), nil
+}
+
+func (a *AdminAPI) handleAuthLog(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
+	}
+	app, err := a.app()
+	if err != nil {
+		return err
+	}
+	q, err := parseAuthLogQuery(r)
+	if err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+	}
+	entries, err := app.Store().QueryAuthLog(r.Context(), q)
+	if err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("querying auth log: %w", err)}
+	}
+	if entries == nil {
+		entries = []store.AuthLogEntry{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]any{"entries": entries})
+}
+
+func parseAuthLogQuery(r *http.Request) (store.AuthLogQuery, error) {
+	v := r.URL.Query()
+	q := store.AuthLogQuery{
+		User:        v.Get("user"),
+		Application: v.Get("application"),
+		Result:      v.Get("result"),
+		Reason:      v.Get("reason"),
+	}
+	var err error
+	if s := v.Get("since"); s != "" {
+		if q.Since, err = time.Parse(time.RFC3339, s); err != nil {
+			return q, fmt.Errorf("since: want RFC 3339 time: %w", err)
+		}
+	}
+	if s := v.Get("until"); s != "" {
+		if q.Until, err = time.Parse(time.RFC3339, s); err != nil {
+			return q, fmt.Errorf("until: want RFC 3339 time: %w", err)
+		}
+	}
+	if s := v.Get("before"); s != "" {
+		if q.BeforeID, err = strconv.ParseInt(s, 10, 64); err != nil || q.BeforeID < 1 {
+			return q, fmt.Errorf("before: want a positive entry ID, got %q", s)
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 1 || q.Limit > 1000 {
+			return q, fmt.Errorf("limit: want 1 to 1000, got %q", s)
+		}
+	}
+	return q, nil
+}
+
+func (a *AdminAPI) handleRotateKeys(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
+	}
+	app, err := a.app()
+	if err != nil {
+		return err
+	}
+	key, err := app.RotateCookieKey(r.Context())
+	if err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err}
+	}
+	a.logger.Info("cookie key rotated", zap.String("key_id", key.ID))
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]any{
+		"key_id":        key.ID,
+		"signing_after": key.Created.Add(prompt.KeyPropagationDelay).Format(time.RFC3339),
+	})
+}
+
+// Interface guards
+var (
+	_ caddy.AdminRouter = (*AdminAPI)(nil)
+	_ caddy.Provisioner = (*AdminAPI)(nil)
+)

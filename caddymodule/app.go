@@ -1,0 +1,303 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the trusted_endpoints app: the state that every site's
+// trusted_endpoints handler shares, and that outlives configuration reloads
+// (the store and the cookie keys). It is configured by the global option of
+// the same name; without one it runs with defaults (SQLite in Caddy's data
+// directory, generated cookie keys).
+type App struct {
+	// Storage selects where the gateway keeps its state.
+	// Default: SQLite at {data dir}/trustgate/trustgate.db, where the data
+	// dir is Caddy's (e.g. ~/.local/share/caddy).
+	Storage *StorageConfig `json:"storage,omitempty"`
+
+	// CookieKeys are session-cookie key pairs given by the operator (for
+	// example from {env.*} placeholders), newest first. The first one signs
+	// new cookies; all of them, and every key kept in the store, still
+	// decode. Without any, keys are generated on first start and kept in
+	// the store, where every instance finds them.
+	CookieKeys []CookieKeyConfig `json:"cookie_keys,omitempty"`
+
+	ctx    caddy.Context
+	logger *zap.Logger
+	shared *sharedState
+	key    string
+}
+
+// StorageConfig selects the store backend.
+type StorageConfig struct {
+	// Backend is the kind of store. Only "sqlite" exists so far.
+	// Default: sqlite.
+	Backend string `json:"backend,omitempty"`
+	// Path is the SQLite database file.
+	// Default: {data dir}/trustgate/trustgate.db
+	Path string `json:"path,omitempty"`
+}
+
+// CookieKeyConfig is one cookie key pair, each key base64-encoded
+// (standard or URL alphabet, padding optional).
+type CookieKeyConfig struct {
+	// HashKey authenticates cookies; 32 or 64 bytes once decoded.
+	HashKey string `json:"hash_key"`
+	// BlockKey encrypts cookies; 32 bytes once decoded.
+	BlockKey string `json:"block_key"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "trusted_endpoints",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// appName is the app's module ID, used to look it up from handlers.
+const appName = "trusted_endpoints"
+
+// Provision opens (or reuses, across reloads) the store and loads the cookie
+// keys.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	a.logger = ctx.Logger()
+	if a.Storage == nil {
+		a.Storage = new(StorageConfig)
+	}
+	if a.Storage.Backend == "" {
+		a.Storage.Backend = "sqlite"
+	}
+	if a.Storage.Path == "" {
+		a.Storage.Path = filepath.Join(caddy.AppDataDir(), "trustgate", "trustgate.db")
+	}
+	if a.Storage.Backend != "sqlite" {
+		return fmt.Errorf("unknown storage backend %q (want sqlite)", a.Storage.Backend)
+	}
+	repl := caddy.NewReplacer()
+	a.Storage.Path = repl.ReplaceKnown(a.Storage.Path, "")
+	keyConfigs := make([]CookieKeyConfig, len(a.CookieKeys))
+	for i, k := range a.CookieKeys {
+		keyConfigs[i] = CookieKeyConfig{HashKey: repl.ReplaceKnown(k.HashKey, ""), BlockKey: repl.ReplaceKnown(k.BlockKey, "")}
+	}
+	configured, err := decodeCookieKeys(keyConfigs)
+	if err != nil {
+		return err
+	}
+	a.key = a.Storage.Backend + ":" + a.Storage.Path
+	val, _, err := sharedPool.LoadOrNew(a.key, func() (caddy.Destructor, error) {
+		return openShared(a.Storage, a.logger)
+	})
+	if err != nil {
+		return fmt.Errorf("opening %s store at %s: %w", a.Storage.Backend, a.Storage.Path, err)
+	}
+	a.shared = val.(*sharedState)
+	// Settings of this configuration go into the reused state.
+	if err := a.shared.setConfiguredKeys(configured); err != nil {
+		return fmt.Errorf("loading cookie keys: %w", err)
+	}
+	return nil
+}
+
+// Start does nothing: everything a request needs exists after Provision,
+// and background work belongs to the shared state.
+func (a *App) Start() error { return nil }
+
+// Stop does nothing; shared state lives until its last user cleans up.
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this configuration's reference to the shared state.
+func (a *App) Cleanup() error {
+	if a.shared != nil {
+		_, err := sharedPool.Delete(a.key)
+		a.shared = nil
+		return err
+	}
+	return nil
+}
+
+// Store returns the app's store.
+func (a *App) Store() store.Store { return a.shared.store }
+
+// Cookies returns the app's cookie codec.
+func (a *App) Cookies() *prompt.CookieCodec { return a.shared.cookies }
+
+// RotateCookieKey adds a new generated cookie key to the store. It starts
+// signing new cookies once every instance has had time to learn it; older
+// keys keep decoding.
+func (a *App) RotateCookieKey(ctx context.Context) (store.CookieKey, error) {
+	key := prompt.NewCookieKey(time.Now())
+	if err := a.shared.store.AddCookieKey(ctx, key); err != nil {
+		return store.CookieKey{}, fmt.Errorf("storing cookie key: %w", err)
+	}
+	return key, a.shared.refreshKeys(ctx)
+}
+
+// sharedPool holds state that outlives a configuration reload, keyed by the
+// store's identity.
+var sharedPool = caddy.NewUsagePool()
+
+// sharedState is what every configuration using one store shares.
+type sharedState struct {
+	store   store.Store
+	cookies *prompt.CookieCodec
+	logger  *zap.Logger
+
+	mu         sync.Mutex
+	configured []store.CookieKey
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// keyRefreshInterval is how often an instance rereads the cookie keys, so a
+// key rotated on one instance reaches the others well within
+// prompt.KeyPropagationDelay.
+const keyRefreshInterval = 30 * time.Second
+
+func openShared(cfg *StorageConfig, logger *zap.Logger) (*sharedState, error) {
+	st, err := sqlitestore.Open(cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	keys, err := st.InitCookieKeys(ctx, prompt.NewCookieKey(time.Now()))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("initialising cookie keys: %w", err)
+	}
+	codec, err := prompt.NewCookieCodec(keys, nil)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("loading cookie keys: %w", err)
+	}
+	s := &sharedState{
+		store:   st,
+		cookies: codec,
+		logger:  logger,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go s.maintain()
+	return s, nil
+}
+
+// maintain rereads the cookie keys and purges expired records until the
+// state is destroyed.
+func (s *sharedState) maintain() {
+	defer close(s.done)
+	refresh := time.NewTicker(keyRefreshInterval)
+	defer refresh.Stop()
+	purge := time.NewTicker(time.Hour)
+	defer purge.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-refresh.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.refreshKeys(ctx); err != nil {
+				s.logger.Warn("refreshing cookie keys", zap.Error(err))
+			}
+			cancel()
+		case <-purge.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			// Failures older than a day no longer count towards any lockout.
+			if err := s.store.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+				s.logger.Warn("purging expired records", zap.Error(err))
+			}
+			cancel()
+		}
+	}
+}
+
+func (s *sharedState) setConfiguredKeys(keys []store.CookieKey) error {
+	s.mu.Lock()
+	s.configured = keys
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.refreshKeys(ctx)
+}
+
+// refreshKeys loads the stored keys and puts the configured ones first.
+func (s *sharedState) refreshKeys(ctx context.Context) error {
+	stored, err := s.store.CookieKeys(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	keys := append(append([]store.CookieKey(nil), s.configured...), stored...)
+	s.mu.Unlock()
+	return s.cookies.SetKeys(keys)
+}
+
+// Destruct stops the maintenance goroutine and closes the store.
+func (s *sharedState) Destruct() error {
+	close(s.stop)
+	<-s.done
+	return s.store.Close()
+}
+
+func decodeCookieKeys(cfg []CookieKeyConfig) ([]store.CookieKey, error) {
+	keys := make([]store.CookieKey, 0, len(cfg))
+	for i, k := range cfg {
+		hashKey, err := decodeKey(k.HashKey)
+		if err != nil {
+			return nil, fmt.Errorf("cookie key #%d: hash key: %w", i+1, err)
+		}
+		blockKey, err := decodeKey(k.BlockKey)
+		if err != nil {
+			return nil, fmt.Errorf("cookie key #%d: block key: %w", i+1, err)
+		}
+		key := store.CookieKey{ID: fmt.Sprintf("configured-%d", i+1), HashKey: hashKey, BlockKey: blockKey}
+		if n := len(hashKey); n != 32 && n != 64 {
+			return nil, fmt.Errorf("cookie key #%d: hash key is %d bytes, want 32 or 64", i+1, n)
+		}
+		if n := len(blockKey); n != 32 {
+			return nil, fmt.Errorf("cookie key #%d: block key is %d bytes, want 32", i+1, n)
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// decodeKey accepts standard or URL-safe base64, padded or not.
+func decodeKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, errors.New("empty")
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("not valid base64")
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+	_ caddy.Destructor   = (*sharedState)(nil)
+)

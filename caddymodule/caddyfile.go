@@ -1,0 +1,285 @@
+package caddymodule
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("trusted_endpoints", parseCaddyfile)
+	// Before basic_auth puts the gate ahead of handle, route, respond and
+	// reverse_proxy, so a proxied route can never skip it.
+	httpcaddyfile.RegisterDirectiveOrder("trusted_endpoints", httpcaddyfile.Before, "basic_auth")
+	httpcaddyfile.RegisterGlobalOption("trusted_endpoints", parseGlobalOption)
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var handler Handler
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return &handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	trusted_endpoints [<matcher>] {
+//		application <name>
+//		login users_file <path>
+//		login oidc {
+//			issuer        <url>
+//			client_id     <id>
+//			client_secret <secret>
+//			scopes        <scope...>
+//			groups_claim  <claim>
+//			user_claim    <claim>
+//			redirect_url  <url>
+//			timeout       <duration>
+//		}
+//		session_lifetime <duration>
+//		lockout <attempts> <window>
+//		upstream_headers {
+//			user   <header>|-
+//			email  <header>|-
+//			groups <header>|-
+//		}
+//	}
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "application":
+			if !d.AllArgs(&h.Application) {
+				return d.ArgErr()
+			}
+		case "login":
+			if h.Login.UsersFile != "" || h.Login.OIDC != nil {
+				return d.Err("login already specified")
+			}
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			switch kind := d.Val(); kind {
+			case "users_file":
+				if !d.AllArgs(&h.Login.UsersFile) {
+					return d.ArgErr()
+				}
+			case "oidc":
+				if d.NextArg() {
+					return d.ArgErr()
+				}
+				o, err := parseOIDC(d)
+				if err != nil {
+					return err
+				}
+				h.Login.OIDC = o
+			default:
+				return d.Errf("unknown login kind %q (want users_file or oidc)", kind)
+			}
+		case "session_lifetime":
+			dur, err := parseDurationArg(d)
+			if err != nil {
+				return err
+			}
+			h.SessionLifetime = dur
+		case "lockout":
+			var attempts, window string
+			if !d.AllArgs(&attempts, &window) {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(attempts)
+			if err != nil || n < 1 {
+				return d.Errf("lockout attempts must be a positive whole number, got %q", attempts)
+			}
+			dur, err := caddy.ParseDuration(window)
+			if err != nil || dur <= 0 {
+				return d.Errf("lockout window must be a positive duration, got %q", window)
+			}
+			h.LockoutAttempts, h.LockoutWindow = n, caddy.Duration(dur)
+		case "upstream_headers":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			u := new(UpstreamHeaders)
+			for nesting := d.Nesting(); d.NextBlock(nesting); {
+				var target *string
+				switch d.Val() {
+				case "user":
+					target = &u.User
+				case "email":
+					target = &u.Email
+				case "groups":
+					target = &u.Groups
+				default:
+					return d.Errf("unknown upstream_headers field %q (want user, email or groups)", d.Val())
+				}
+				if !d.AllArgs(target) {
+					return d.ArgErr()
+				}
+				if *target != "-" && !validHeaderName(*target) {
+					return d.Errf("invalid header name %q", *target)
+				}
+			}
+			h.UpstreamHeaders = u
+		default:
+			return d.Errf("unknown trusted_endpoints option %q", d.Val())
+		}
+	}
+	if h.Login.UsersFile == "" && h.Login.OIDC == nil {
+		return d.Err("trusted_endpoints needs a login (login users_file <path> or login oidc { ... })")
+	}
+	return nil
+}
+
+func parseOIDC(d *caddyfile.Dispenser) (*OIDCConfig, error) {
+	o := new(OIDCConfig)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		field := d.Val()
+		switch field {
+		case "issuer":
+			if !d.AllArgs(&o.Issuer) {
+				return nil, d.ArgErr()
+			}
+		case "client_id":
+			if !d.AllArgs(&o.ClientID) {
+				return nil, d.ArgErr()
+			}
+		case "client_secret":
+			if !d.AllArgs(&o.ClientSecret) {
+				return nil, d.ArgErr()
+			}
+		case "scopes":
+			o.Scopes = d.RemainingArgs()
+			if len(o.Scopes) == 0 {
+				return nil, d.ArgErr()
+			}
+		case "groups_claim":
+			if !d.AllArgs(&o.GroupsClaim) {
+				return nil, d.ArgErr()
+			}
+		case "user_claim":
+			if !d.AllArgs(&o.UserClaim) {
+				return nil, d.ArgErr()
+			}
+		case "redirect_url":
+			if !d.AllArgs(&o.RedirectURL) {
+				return nil, d.ArgErr()
+			}
+		case "timeout":
+			dur, err := parseDurationArg(d)
+			if err != nil {
+				return nil, err
+			}
+			o.Timeout = dur
+		default:
+			return nil, d.Errf("unknown oidc option %q", field)
+		}
+	}
+	if o.Issuer == "" {
+		return nil, d.Err("login oidc: issuer is required")
+	}
+	if o.ClientID == "" {
+		return nil, d.Err("login oidc: client_id is required")
+	}
+	return o, nil
+}
+
+func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	var raw string
+	if !d.AllArgs(&raw) {
+		return 0, d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(raw)
+	if err != nil {
+		return 0, d.Errf("invalid duration %q: %v", raw, err)
+	}
+	if dur <= 0 {
+		return 0, d.Errf("duration must be positive, got %q", raw)
+	}
+	return caddy.Duration(dur), nil
+}
+
+// validHeaderName reports whether s is a valid HTTP header field name.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || c == ':' || c == '(' || c == ')' || c == '<' || c == '>' || c == '@' ||
+			c == ',' || c == ';' || c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' ||
+			c == '=' || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseGlobalOption sets up the trusted_endpoints app. Syntax:
+//
+//	trusted_endpoints {
+//		storage sqlite [<path>]
+//		cookie_key <hash_key_base64> <block_key_base64>
+//	}
+//
+// cookie_key may repeat; the first signs new cookies.
+func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
+	app := new(App)
+	if existing != nil {
+		return nil, d.Err("trusted_endpoints global option specified more than once")
+	}
+	d.Next() // consume option name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "storage":
+			if app.Storage != nil {
+				return nil, d.Err("storage already specified")
+			}
+			args := d.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return nil, d.ArgErr()
+			}
+			if args[0] != "sqlite" {
+				return nil, d.Errf("unknown storage backend %q (want sqlite)", args[0])
+			}
+			app.Storage = &StorageConfig{Backend: args[0]}
+			if len(args) == 2 {
+				app.Storage.Path = args[1]
+			}
+		case "cookie_key":
+			var k CookieKeyConfig
+			if !d.AllArgs(&k.HashKey, &k.BlockKey) {
+				return nil, d.ArgErr()
+			}
+			if _, err := decodeCookieKeys([]CookieKeyConfig{k}); err != nil && !hasPlaceholder(k) {
+				return nil, d.Errf("cookie_key: %v", err)
+			}
+			app.CookieKeys = append(app.CookieKeys, k)
+		default:
+			return nil, d.Errf("unknown trusted_endpoints global option %q", d.Val())
+		}
+	}
+	return httpcaddyfile.App{
+		Name:  appName,
+		Value: caddyconfig.JSON(app, nil),
+	}, nil
+}
+
+// hasPlaceholder reports whether a key is given through a placeholder such
+// as {env.TG_HASH_KEY}, which is only known when the config loads.
+func hasPlaceholder(k CookieKeyConfig) bool {
+	return len(k.HashKey) > 0 && k.HashKey[0] == '{' || len(k.BlockKey) > 0 && k.BlockKey[0] == '{'
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*Handler)(nil)
+)

@@ -1,0 +1,244 @@
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/prompt"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler is the trusted_endpoints HTTP handler: it lets a request through
+// to the rest of the route only when the person is signed in, and serves the
+// gateway's own pages under /.trustgate/.
+//
+// For a signed-in request it removes every incoming copy of the identity
+// headers (any case, '-' or '_'), sets them from the session, removes the
+// gateway's cookies, and sets these placeholders:
+//
+//	{http.auth.user.id}              user name (also shown in access logs)
+//	{http.auth.user.email}           email address, when known
+//	{http.auth.user.groups}          groups, comma-separated
+//	{trusted_endpoints.user}         user name
+//	{trusted_endpoints.email}        email address
+//	{trusted_endpoints.groups}       groups, comma-separated
+//	{trusted_endpoints.factor}       how the user signed in (password, oidc)
+//	{trusted_endpoints.session_id}   the session's ID
+type Handler struct {
+	// Application names the protected application in the auth log.
+	// Default: the request's host name.
+	Application string `json:"application,omitempty"`
+
+	// Login selects the primary login. Exactly one kind must be set.
+	Login LoginConfig `json:"login"`
+
+	// SessionLifetime is how long a person stays signed in. Default: 8h.
+	SessionLifetime caddy.Duration `json:"session_lifetime,omitempty"`
+
+	// LockoutAttempts is how many failed password logins one user may make
+	// from one IP address within LockoutWindow before further attempts are
+	// refused. The count is kept in the store, so it holds across every
+	// instance sharing it. Default: 5.
+	LockoutAttempts int `json:"lockout_attempts,omitempty"`
+
+	// LockoutWindow is the period over which failed logins count, and so
+	// how long a lockout lasts. Default: 15m.
+	LockoutWindow caddy.Duration `json:"lockout_window,omitempty"`
+
+	// UpstreamHeaders names the request headers that carry the identity to
+	// the upstream. Default: X-Trustgate-User, X-Trustgate-Email,
+	// X-Trustgate-Groups.
+	UpstreamHeaders *UpstreamHeaders `json:"upstream_headers,omitempty"`
+
+	gate   *prompt.Gate
+	logger *zap.Logger
+}
+
+// LoginConfig selects the primary login.
+type LoginConfig struct {
+	// UsersFile is the path of a JSON or YAML file of users with bcrypt or
+	// argon2id password hashes (see `trustgate hash-password`).
+	UsersFile string `json:"users_file,omitempty"`
+
+	// OIDC signs people in through an OpenID Connect provider.
+	OIDC *OIDCConfig `json:"oidc,omitempty"`
+}
+
+// OIDCConfig configures the OpenID Connect relying party (authorization code
+// flow with PKCE, state and nonce).
+type OIDCConfig struct {
+	// Issuer is the provider's issuer URL; its discovery document is read
+	// from Issuer + /.well-known/openid-configuration.
+	Issuer string `json:"issuer"`
+	// ClientID is this gateway's client ID at the provider.
+	ClientID string `json:"client_id"`
+	// ClientSecret is this gateway's client secret; use {env.*}.
+	ClientSecret string `json:"client_secret,omitempty"`
+	// Scopes requested. Default: openid profile email.
+	Scopes []string `json:"scopes,omitempty"`
+	// GroupsClaim is the ID-token claim that holds the user's groups.
+	// Default: groups.
+	GroupsClaim string `json:"groups_claim,omitempty"`
+	// UserClaim is the ID-token claim used as the user name.
+	// Default: preferred_username, then email, then sub.
+	UserClaim string `json:"user_claim,omitempty"`
+	// RedirectURL is the callback URL registered at the provider.
+	// Default: this site's scheme and host + /.trustgate/oidc/callback.
+	RedirectURL string `json:"redirect_url,omitempty"`
+	// Timeout bounds each call to the provider. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+}
+
+// UpstreamHeaders names the identity headers. "-" turns one off.
+type UpstreamHeaders struct {
+	User   string `json:"user,omitempty"`
+	Email  string `json:"email,omitempty"`
+	Groups string `json:"groups,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.trusted_endpoints",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision sets up the gateway for this site.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	appIface, err := ctx.App(appName)
+	if err != nil {
+		return fmt.Errorf("getting trusted_endpoints app: %w", err)
+	}
+	app := appIface.(*App)
+	repl := caddy.NewReplacer()
+
+	cfg := prompt.Config{
+		Application:     repl.ReplaceKnown(h.Application, ""),
+		Store:           app.Store(),
+		Cookies:         app.Cookies(),
+		SessionLifetime: time.Duration(h.SessionLifetime),
+		LockoutAttempts: h.LockoutAttempts,
+		LockoutWindow:   time.Duration(h.LockoutWindow),
+		Headers:         h.identityHeaders(),
+		ClientIP:        clientIP,
+		Logger:          h.logger,
+	}
+	switch {
+	case h.Login.UsersFile != "" && h.Login.OIDC != nil:
+		return errors.New("login: choose users_file or oidc, not both")
+	case h.Login.UsersFile != "":
+		users, err := prompt.LoadUsersFile(repl.ReplaceKnown(h.Login.UsersFile, ""))
+		if err != nil {
+			return err
+		}
+		cfg.Users = users
+	case h.Login.OIDC != nil:
+		o := h.Login.OIDC
+		login, err := prompt.NewOIDCLogin(prompt.OIDCConfig{
+			Issuer:       repl.ReplaceKnown(o.Issuer, ""),
+			ClientID:     repl.ReplaceKnown(o.ClientID, ""),
+			ClientSecret: repl.ReplaceKnown(o.ClientSecret, ""),
+			Scopes:       o.Scopes,
+			GroupsClaim:  o.GroupsClaim,
+			UserClaim:    o.UserClaim,
+			Timeout:      time.Duration(o.Timeout),
+		})
+		if err != nil {
+			return fmt.Errorf("login oidc: %w", err)
+		}
+		cfg.OIDC = login
+		cfg.OIDCRedirectURL = repl.ReplaceKnown(o.RedirectURL, "")
+	default:
+		return errors.New("login: no primary login configured (users_file or oidc)")
+	}
+	h.gate, err = prompt.NewGate(cfg)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// Validate checks the handler's settings.
+func (h *Handler) Validate() error {
+	if h.SessionLifetime < 0 {
+		return errors.New("session_lifetime must not be negative")
+	}
+	if h.LockoutAttempts < 0 {
+		return errors.New("lockout_attempts must not be negative")
+	}
+	if h.LockoutWindow < 0 {
+		return errors.New("lockout_window must not be negative")
+	}
+	return nil
+}
+
+func (h *Handler) identityHeaders() prompt.IdentityHeaders {
+	names := prompt.DefaultIdentityHeaders()
+	if u := h.UpstreamHeaders; u != nil {
+		pick := func(configured, def string) string {
+			switch configured {
+			case "":
+				return def
+			case "-":
+				return ""
+			}
+			return configured
+		}
+		names.User = pick(u.User, names.User)
+		names.Email = pick(u.Email, names.Email)
+		names.Groups = pick(u.Groups, names.Groups)
+	}
+	return names
+}
+
+// ServeHTTP lets signed-in requests through and answers every other one.
+func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	session, handled := h.gate.Authenticate(w, r)
+	if handled {
+		return nil
+	}
+	groups := strings.Join(session.Groups, ",")
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.user.id", session.User)
+		repl.Set("http.auth.user.email", session.Email)
+		repl.Set("http.auth.user.groups", groups)
+		repl.Set("trusted_endpoints.user", session.User)
+		repl.Set("trusted_endpoints.email", session.Email)
+		repl.Set("trusted_endpoints.groups", groups)
+		repl.Set("trusted_endpoints.factor", session.Factor)
+		repl.Set("trusted_endpoints.session_id", session.ID)
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// clientIP returns the client address as Caddy determined it (honouring
+// trusted_proxies).
+func clientIP(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

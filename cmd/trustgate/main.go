@@ -1,0 +1,16 @@
+// Command trustgate is Caddy with every standard module plus trustgate's
+// trusted_endpoints app, handler and admin routes. Use it as you would use
+// caddy: `trustgate run --config Caddyfile`. `trustgate hash-password`
+// makes bcrypt or argon2id hashes for a users file.
+package main
+
+import (
+	_ "time/tzdata"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/trustgate/trustgate/caddymodule"
+)
+
+func main() { caddycmd.Main() }

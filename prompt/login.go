@@ -1,0 +1,170 @@
+package prompt
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// Limits on the login form, so an oversized post is refused before any
+// hashing work.
+const (
+	maxFormBytes   = 16 << 10
+	maxUsernameLen = 256
+	maxPasswordLen = 1024
+)
+
+// Login reasons recorded in the auth log.
+const (
+	reasonUserApproved    = "user_approved"
+	reasonInvalidPassword = "invalid_password"
+	reasonUnknownUser     = "unknown_user"
+	reasonLockedOut       = "locked_out"
+	reasonInvalidState    = "invalid_state"
+	reasonProviderError   = "provider_error"
+	reasonStoreError      = "store_unavailable"
+)
+
+// serveLogin starts a login: the users-file form, or a redirect to the OIDC
+// provider.
+func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		returnTo := SafeReturn(r.URL.Query().Get("return"))
+		if g.readSession(r) != nil {
+			http.Redirect(w, r, returnTo, http.StatusSeeOther)
+			return
+		}
+		if g.cfg.OIDC != nil {
+			g.startOIDC(w, r, returnTo)
+			return
+		}
+		f := g.newFlow(returnTo)
+		f.CSRF = RandomToken()
+		if err := g.setFlow(w, r, f); err != nil {
+			g.internalError(w, r, "encoding login flow", err)
+			return
+		}
+		g.renderLogin(w, r, http.StatusOK, f, "", "")
+	case http.MethodPost:
+		if g.cfg.Users == nil {
+			g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "This gateway signs people in through their identity provider.", ReservedPrefix+"login")
+			return
+		}
+		g.submitPassword(w, r)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.", "")
+	}
+}
+
+// submitPassword checks a posted users-file login form.
+func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		g.renderMessage(w, r, http.StatusRequestEntityTooLarge, "Sign-in failed", "The sign-in form could not be read. Please try again.", ReservedPrefix+"login")
+		return
+	}
+	f := g.readFlow(r)
+	if f == nil || !equalTokens(r.PostForm.Get("csrf"), f.CSRF) {
+		// Expired, missing or cross-site: start a fresh form and keep the
+		// person's place, but never act on the post.
+		returnTo := "/"
+		if f != nil {
+			returnTo = f.Return
+		}
+		nf := g.newFlow(returnTo)
+		nf.CSRF = RandomToken()
+		if err := g.setFlow(w, r, nf); err != nil {
+			g.internalError(w, r, "encoding login flow", err)
+			return
+		}
+		g.renderLogin(w, r, http.StatusForbidden, nf, "", "Your sign-in form expired. Please sign in again.")
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	if username == "" || password == "" || len(username) > maxUsernameLen || len(password) > maxPasswordLen {
+		g.renderLogin(w, r, http.StatusBadRequest, f, username, "Enter your user name and password.")
+		return
+	}
+
+	lockKey := "login:" + strings.ToLower(username) + "|" + g.cfg.ClientIP(r)
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	failures, err := g.cfg.Store.CountFailures(ctx, lockKey, g.cfg.Now().Add(-g.cfg.LockoutWindow))
+	if err != nil {
+		g.unavailable(w, r, "counting login failures", err)
+		return
+	}
+	if failures >= g.cfg.LockoutAttempts {
+		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reasonLockedOut, Factor: "password"})
+		g.renderLogin(w, r, http.StatusTooManyRequests, f, username, "Too many failed sign-in attempts. Please wait a while and try again.")
+		return
+	}
+
+	id, known, ok := g.cfg.Users.Authenticate(username, password)
+	if !ok {
+		if err := g.cfg.Store.AddFailure(ctx, lockKey, g.cfg.Now()); err != nil {
+			g.unavailable(w, r, "recording login failure", err)
+			return
+		}
+		reason := reasonInvalidPassword
+		if !known {
+			reason = reasonUnknownUser
+		}
+		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reason, Factor: "password"})
+		// One message for every wrong credential: never say which part.
+		g.renderLogin(w, r, http.StatusUnauthorized, f, username, "Wrong user name or password.")
+		return
+	}
+	if err := g.cfg.Store.ClearFailures(ctx, lockKey); err != nil {
+		g.cfg.Logger.Warn("clearing login failures", zap.Error(err))
+	}
+	g.completeLogin(w, r, f, id, "password")
+}
+
+// completeLogin records a successful primary login, then starts the session
+// and sends the browser back where it was going. The auth-log entry is
+// durable before the session cookie is issued.
+func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id Identity, factor string) {
+	err := g.record(r, store.AuthLogEntry{
+		User: id.User, Email: id.Email, Groups: id.Groups,
+		Result: store.ResultSuccess, Reason: reasonUserApproved, Factor: factor,
+	})
+	if err != nil {
+		g.unavailable(w, r, "recording login", err)
+		return
+	}
+	if _, err := g.startSession(w, r, id, factor); err != nil {
+		g.internalError(w, r, "encoding session", err)
+		return
+	}
+	g.clearFlow(w, r)
+	noStore(w)
+	http.Redirect(w, r, f.Return, http.StatusSeeOther)
+}
+
+// unavailable tells the person that the gateway cannot sign anyone in right
+// now (storage unreachable), and logs the cause.
+func (g *Gate) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
+	g.cfg.Logger.Error(what, zap.Error(err))
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	g.renderMessage(w, r, http.StatusServiceUnavailable, "Temporarily unavailable",
+		"Sign-in is temporarily unavailable. Please try again in a minute.", "")
+}
+
+// internalError shows a generic error page and logs the cause.
+func (g *Gate) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	g.cfg.Logger.Error(what, zap.Error(err))
+	g.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The gateway could not complete your request. Please try again.", "")
+}

@@ -1,0 +1,104 @@
+package prompt
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// startOIDC sends the browser to the provider with a fresh state, nonce and
+// PKCE verifier, remembered in the flow cookie.
+func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string) {
+	f := g.newFlow(returnTo)
+	f.State, f.Nonce, f.Verifier = RandomToken(), RandomToken(), NewPKCEVerifier()
+	authURL, err := g.cfg.OIDC.AuthCodeURL(r.Context(), g.redirectURL(r), f.State, f.Nonce, f.Verifier)
+	if err != nil {
+		g.oidcFailed(w, r, err)
+		return
+	}
+	if err := g.setFlow(w, r, f); err != nil {
+		g.internalError(w, r, "encoding login flow", err)
+		return
+	}
+	noStore(w)
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// serveOIDCCallback finishes an OIDC login: the state must match the flow
+// cookie of this browser and must not have been used before, and the code
+// must redeem for an ID token that go-oidc verifies and whose nonce matches.
+func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
+	if g.cfg.OIDC == nil {
+		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
+		return
+	}
+	q := r.URL.Query()
+	f := g.readFlow(r)
+	if f == nil || f.State == "" || !equalTokens(q.Get("state"), f.State) {
+		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("state does not match this browser's sign-in")})
+		return
+	}
+	// The state is single-use across every instance: a replayed callback
+	// (same browser, same cookie) is refused even if the provider would
+	// accept its code again.
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	fresh, err := g.cfg.Store.UseOnce(ctx, "oidc-state:"+f.State, time.Unix(f.ExpiresAt, 0))
+	cancel()
+	if err != nil {
+		g.unavailable(w, r, "consuming OIDC state", err)
+		return
+	}
+	g.clearFlow(w, r)
+	if !fresh {
+		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("sign-in response already used")})
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		g.oidcFailed(w, r, &LoginError{Reason: reasonProviderError, Err: errors.New("provider returned error " + truncate(e, 64))})
+		return
+	}
+	id, err := g.cfg.OIDC.Exchange(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
+	if err != nil {
+		g.oidcFailed(w, r, err)
+		return
+	}
+	g.completeLogin(w, r, f, id, "oidc")
+}
+
+// oidcFailed records a refused OIDC login and shows a page that says what
+// the person can do.
+func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
+	reason := "error"
+	var le *LoginError
+	if errors.As(err, &le) {
+		reason = le.Reason
+	}
+	result := store.ResultDenied
+	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
+	switch reason {
+	case "provider_unavailable":
+		result = store.ResultError
+		status, msg = http.StatusBadGateway, "The identity provider cannot be reached right now. Please try again in a minute."
+	case reasonInvalidState:
+		msg = "Your sign-in took too long, was already used, or was started in another browser. Please start again."
+	case reasonProviderError:
+		msg = "The identity provider did not sign you in. Please start again."
+	}
+	g.cfg.Logger.Warn("OIDC sign-in refused", zapError(err))
+	_ = g.record(r, store.AuthLogEntry{Result: result, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
+	g.renderMessage(w, r, status, "Sign-in failed", msg, ReservedPrefix+"login")
+}
+
+func (g *Gate) redirectURL(r *http.Request) string {
+	if g.cfg.OIDCRedirectURL != "" {
+		return g.cfg.OIDCRedirectURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + ReservedPrefix + "oidc/callback"
+}

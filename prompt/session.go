@@ -1,0 +1,71 @@
+package prompt
+
+import (
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Session is the content of the session cookie. It is self-contained, so a
+// signed-in request needs no storage lookup.
+type Session struct {
+	Identity
+	// ID identifies this session (for logs and, later, revocation).
+	ID string `json:"id"`
+	// Factor is how the user signed in: password or oidc.
+	Factor string `json:"f"`
+	// IssuedAt and ExpiresAt are Unix seconds.
+	IssuedAt  int64 `json:"iat"`
+	ExpiresAt int64 `json:"exp"`
+	// CSRF is the token that the session's own forms (logout) must carry.
+	CSRF string `json:"c"`
+}
+
+// Expires returns when the session ends.
+func (s *Session) Expires() time.Time { return time.Unix(s.ExpiresAt, 0) }
+
+// readSession decodes the session cookie of r. It returns nil when there is
+// none, when it is forged, tampered or made with an unknown key, and when it
+// has expired.
+func (g *Gate) readSession(r *http.Request) *Session {
+	name := cookieName(r, sessionCookie)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return nil
+	}
+	var s Session
+	if err := g.cfg.Cookies.Decode(name, c.Value, &s); err != nil {
+		g.cfg.Logger.Debug("session cookie refused", zap.String("cause", err.Error()), zap.String("ip", g.cfg.ClientIP(r)))
+		return nil
+	}
+	if s.User == "" || s.ExpiresAt == 0 || !g.cfg.Now().Before(s.Expires()) {
+		return nil
+	}
+	return &s
+}
+
+// startSession issues a session cookie for id.
+func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity, factor string) (*Session, error) {
+	now := g.cfg.Now()
+	s := &Session{
+		Identity:  id,
+		ID:        RandomToken(),
+		Factor:    factor,
+		IssuedAt:  now.Unix(),
+		ExpiresAt: now.Add(g.cfg.SessionLifetime).Unix(),
+		CSRF:      RandomToken(),
+	}
+	name := cookieName(r, sessionCookie)
+	value, err := g.cfg.Cookies.Encode(name, s)
+	if err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, newCookie(r, sessionCookie, value, int(g.cfg.SessionLifetime/time.Second)))
+	return s, nil
+}
+
+// endSession clears the session cookie.
+func (g *Gate) endSession(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, newCookie(r, sessionCookie, "", -1))
+}
