@@ -79,7 +79,7 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
 	result := store.ResultDenied
 	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
 	switch reason {
-	case "provider_unavailable":
+	case reasonProviderUnavailable:
 		result = store.ResultError
 		status, msg = http.StatusBadGateway, "The identity provider cannot be reached right now. Please try again in a minute."
 	case reasonInvalidState:

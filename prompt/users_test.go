@@ -1,16 +1,32 @@
 package prompt
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
-// Hashes of "trustgate-demo" as `trustgate hash-password` writes them.
-const (
-	argon2idDemoHash = "$argon2id$v=19$m=47104,t=1,p=1$t1Wn8mk5pAmaaAlHmy57xg$ngondmZvdZo4M6ddp7kj41ALaLI6WUanHiVuED6wioQ"
-	bcryptDemoHash   = "$2a$14$2Gm.UKN008X6Er5jaze8nuNdGs/OAYjzPVhNkN./rvG472cLwZeQ2"
+// Hashes of "trustgate-demo" in the formats `trustgate hash-password`
+// writes, made with cheap parameters so the tests stay fast under -race
+// (the binary's own output is checked in cmd/trustgate).
+var (
+	argon2idDemoHash = func() string {
+		salt := []byte("saltsaltsaltsalt")
+		key := argon2.IDKey([]byte("trustgate-demo"), salt, 1, 1024, 1, 32)
+		return "$argon2id$v=19$m=1024,t=1,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(key)
+	}()
+	bcryptDemoHash = func() string {
+		h, err := bcrypt.GenerateFromPassword([]byte("trustgate-demo"), bcrypt.MinCost)
+		if err != nil {
+			panic(err)
+		}
+		return string(h)
+	}()
 )
 
 func TestUsersFileAcceptsArgon2idAndBcryptInYAMLAndJSON(t *testing.T) {
