@@ -98,12 +98,12 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 	lockKey := "login:" + strings.ToLower(username) + "|" + g.cfg.ClientIP(r)
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	failures, err := g.cfg.Store.CountFailures(ctx, lockKey, g.cfg.Now().Add(-g.cfg.LockoutWindow))
+	allowed, err := g.beginAttempt(ctx, lockKey)
 	if err != nil {
-		g.unavailable(w, r, "counting login failures", err)
+		g.unavailable(w, r, "counting login attempts", err)
 		return
 	}
-	if failures >= g.cfg.LockoutAttempts {
+	if !allowed {
 		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reasonLockedOut, Factor: "password"})
 		g.renderLogin(w, r, http.StatusTooManyRequests, f, username, "Too many failed sign-in attempts. Please wait a while and try again.")
 		return
@@ -111,10 +111,6 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 
 	id, known, ok := g.cfg.Users.Authenticate(username, password)
 	if !ok {
-		if err := g.cfg.Store.AddFailure(ctx, lockKey, g.cfg.Now()); err != nil {
-			g.unavailable(w, r, "recording login failure", err)
-			return
-		}
 		reason := reasonInvalidPassword
 		if !known {
 			reason = reasonUnknownUser
@@ -124,9 +120,7 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 		g.renderLogin(w, r, http.StatusUnauthorized, f, username, "Wrong user name or password.")
 		return
 	}
-	if err := g.cfg.Store.ClearFailures(ctx, lockKey); err != nil {
-		g.cfg.Logger.Warn("clearing login failures", zap.Error(err))
-	}
+	g.attemptSucceeded(ctx, lockKey)
 	g.completeLogin(w, r, f, id, "password")
 }
 

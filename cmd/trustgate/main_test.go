@@ -188,6 +188,32 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	}
 }
 
+func TestLockoutHoldsAcrossInstances(t *testing.T) {
+	env := isolatedEnv(t)
+	dir := t.TempDir()
+	usersPath := filepath.Join(repoRoot(t), "docs", "demo", "users.yaml")
+	// Two instances sharing one store, as behind a load balancer.
+	a := startGateway(t, env, dir, usersPath)
+	defer a.stop()
+	b := startGateway(t, env, dir, usersPath)
+	defer b.stop()
+
+	c := newClient(t)
+	for i := range 3 {
+		if status := c.login(a.url, "alice", fmt.Sprintf("guess-%d", i)); status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d on instance A: %d", i, status)
+		}
+	}
+	// The fourth attempt, with the right password, on the other instance.
+	if status := c.login(b.url, "alice", "trustgate-demo"); status != http.StatusTooManyRequests {
+		t.Fatalf("instance B after 3 failures on A: %d, want 429", status)
+	}
+	// bob is not affected.
+	if status := c.login(b.url, "bob", "trustgate-demo"); status != http.StatusSeeOther {
+		t.Fatalf("bob on B: %d", status)
+	}
+}
+
 // gateway is a running trustgate process.
 type gateway struct {
 	cmd    *exec.Cmd
@@ -212,6 +238,7 @@ func startGateway(t *testing.T, env []string, dir, usersPath string) *gateway {
 http://localhost:%d {
 	trusted_endpoints {
 		login users_file %s
+		lockout 3 15m
 	}
 	respond "user={http.request.header.X-Trustgate-User}"
 }
