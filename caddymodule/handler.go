@@ -24,7 +24,7 @@ func init() {
 // gateway's own pages under /.trustgate/.
 //
 // For a signed-in request it removes every incoming copy of the identity
-// headers (any case, '-' or '_'), sets them from the session, removes the
+// headers (any case; '-', '_' or '.'), sets them from the session, removes the
 // gateway's cookies, and sets these placeholders:
 //
 //	{http.auth.user.id}              user name (also shown in access logs)

@@ -120,20 +120,29 @@ func storePath(t *testing.T) string {
 	return filepath.Join(t.TempDir(), "trustgate.db")
 }
 
-// globalOptions is the start of every test Caddyfile.
+// globalOptions is the start of every test Caddyfile; extra goes into the
+// trusted_endpoints global option.
 func globalOptions(dbPath string, extra string) string {
+	return globalOptionsWithServers(dbPath, extra, "")
+}
+
+// globalOptionsWithServers adds a servers block (Caddy's server options).
+func globalOptionsWithServers(dbPath, extra, servers string) string {
 	return fmt.Sprintf(`{
 	admin localhost:%d
 	http_port %d
 	https_port %d
 	skip_install_trust
 	persist_config off
+	servers {
+		%s
+	}
 	trusted_endpoints {
 		storage sqlite %s
 		%s
 	}
 }
-`, adminPort, httpPort, httpsPort, dbPath, extra)
+`, adminPort, httpPort, httpsPort, servers, dbPath, extra)
 }
 
 // startGateway loads caddyfile into the test Caddy.
@@ -147,17 +156,16 @@ func startGateway(t *testing.T, caddyfile string) {
 }
 
 // usersGateway starts a gateway that protects up with a users file, and
-// returns the users file path and the store path.
-func usersGateway(t *testing.T, up *upstream, siteExtra string) (dbPath string) {
+// returns the store path. servers holds Caddy server options, if any.
+func usersGateway(t *testing.T, up *upstream, servers string) (dbPath string) {
 	t.Helper()
 	dbPath = storePath(t)
-	startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
+	startGateway(t, globalOptionsWithServers(dbPath, "", servers)+fmt.Sprintf(`
 http://localhost:%d {
 	trusted_endpoints {
 		application legacy
 		login users_file %s
 		lockout 3 15m
-		%s
 	}
 	handle /app/* {
 		reverse_proxy %s
@@ -168,7 +176,7 @@ http://localhost:%d {
 		header_up X-Placeholder-Groups {trusted_endpoints.groups}
 	}
 }
-`, httpPort, writeUsersFile(t), siteExtra, up.hostPort(), up.hostPort()))
+`, httpPort, writeUsersFile(t), up.hostPort(), up.hostPort()))
 	return dbPath
 }
 

@@ -35,16 +35,23 @@ func (h IdentityHeaders) names() []string {
 }
 
 // foldHeaderName folds a header name the way the most lenient backend would
-// read it: case-insensitive, with '_' and '-' alike (CGI and PHP turn both
-// into HTTP_X_TRUSTGATE_USER).
+// read it: case-insensitive, with '_', '.' and '-' alike (CGI and PHP turn
+// all three into HTTP_X_TRUSTGATE_USER).
 func foldHeaderName(name string) string {
-	return strings.ReplaceAll(strings.ToLower(name), "_", "-")
+	b := []byte(strings.ToLower(name))
+	for i, c := range b {
+		if c == '_' || c == '.' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
 }
 
 // Strip removes every header of hdr that a backend could read as one of the
 // identity headers, or as one of the default names, whatever its case and
-// whether it is written with '-' or '_'. It runs on every request before the
-// gateway sets its own values, so a client can never supply an identity.
+// whether it is written with '-', '_' or '.'. It runs on every request
+// before the gateway sets its own values, so a client can never supply an
+// identity.
 func (h IdentityHeaders) Strip(hdr http.Header) {
 	reserved := make(map[string]bool, 6)
 	for _, n := range append(h.names(), DefaultIdentityHeaders().names()...) {

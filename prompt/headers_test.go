@@ -10,7 +10,7 @@ func TestIdentityHeadersStripEverySpellingThenSet(t *testing.T) {
 	for _, name := range []string{
 		"X-Trustgate-User", "x-trustgate-user", "X_Trustgate_User", "x_TRUSTGATE-user",
 		"X-Trustgate-Email", "x_trustgate_email", "X-Trustgate-Groups", "X_TRUSTGATE_GROUPS",
-		"X-Remote-User", "X_Remote_User", // configured below
+		"X-Remote-User", "X_Remote_User", "x.remote.user", "X.Trustgate.Email", // configured below
 	} {
 		h[name] = []string{"mallory"}
 	}
