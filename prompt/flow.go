@@ -45,13 +45,8 @@ func (g *Gate) setFlow(w http.ResponseWriter, r *http.Request, f *flow) error {
 // readFlow returns the request's login flow, or nil when there is none or it
 // is forged or expired.
 func (g *Gate) readFlow(r *http.Request) *flow {
-	name := cookieName(r, flowCookie)
-	c, err := r.Cookie(name)
-	if err != nil {
-		return nil
-	}
 	var f flow
-	if err := g.cfg.Cookies.Decode(name, c.Value, &f); err != nil {
+	if !g.readCookie(r, flowCookie, &f) {
 		return nil
 	}
 	if !g.cfg.Now().Before(time.Unix(f.ExpiresAt, 0)) {

@@ -29,20 +29,32 @@ func (s *Session) Expires() time.Time { return time.Unix(s.ExpiresAt, 0) }
 // none, when it is forged, tampered or made with an unknown key, and when it
 // has expired.
 func (g *Gate) readSession(r *http.Request) *Session {
-	name := cookieName(r, sessionCookie)
-	c, err := r.Cookie(name)
-	if err != nil {
-		return nil
-	}
 	var s Session
-	if err := g.cfg.Cookies.Decode(name, c.Value, &s); err != nil {
-		g.cfg.Logger.Debug("session cookie refused", zap.String("cause", err.Error()), zap.String("ip", g.cfg.ClientIP(r)))
+	if !g.readCookie(r, sessionCookie, &s) {
 		return nil
 	}
 	if s.User == "" || s.ExpiresAt == 0 || !g.cfg.Now().Before(s.Expires()) {
 		return nil
 	}
 	return &s
+}
+
+// readCookie decodes the gateway cookie called base into dst. It reports
+// false when the request has none, and when it is forged, tampered with,
+// made for another cookie or made with a key the gateway does not hold.
+func (g *Gate) readCookie(r *http.Request, base string, dst any) bool {
+	name := cookieName(r, base)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return false
+	}
+	if err := g.cfg.Cookies.Decode(name, c.Value, dst); err != nil {
+		if ce := g.cfg.Logger.Check(zap.DebugLevel, "cookie refused"); ce != nil {
+			ce.Write(zap.String("cookie", base), zap.String("cause", err.Error()), zap.String("ip", g.cfg.ClientIP(r)))
+		}
+		return false
+	}
+	return true
 }
 
 // startSession issues a session cookie for id.
