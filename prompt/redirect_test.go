@@ -1,6 +1,10 @@
 package prompt
 
-import "testing"
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
 
 func TestSafeReturnRefusesOffSiteTargets(t *testing.T) {
 	hostile := []string{
@@ -57,4 +61,32 @@ func TestSafeReturnKeepsSameSitePaths(t *testing.T) {
 			t.Errorf("SafeReturn(%q) = %q, want it unchanged", target, got)
 		}
 	}
+}
+
+// FuzzSafeReturn checks that whatever comes in, SafeReturn gives either "/"
+// or the input unchanged, and never a target a browser would take off site.
+func FuzzSafeReturn(f *testing.F) {
+	for _, seed := range []string{"/", "/a?b=c", "//evil", "/%2F%2Fevil", "/\\evil", "https://evil", "/%252F%252Fevil", "/.trustgate/x"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := SafeReturn(raw)
+		if got != "/" && got != raw {
+			t.Fatalf("SafeReturn(%q) = %q: neither / nor the input", raw, got)
+		}
+		if got == "/" {
+			return
+		}
+		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n\t") {
+			t.Fatalf("SafeReturn(%q) = %q is not a plain same-site path", raw, got)
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("SafeReturn(%q) = %q parses with host %q scheme %q", raw, got, u.Host, u.Scheme)
+		}
+		// Decoded once more, as a lenient proxy might, it is still safe.
+		if dec, err := url.PathUnescape(got); err == nil && (strings.HasPrefix(dec, "//") || strings.Contains(dec, "\\")) {
+			t.Fatalf("SafeReturn(%q) = %q decodes to %q", raw, got, dec)
+		}
+	})
 }
