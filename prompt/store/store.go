@@ -17,6 +17,8 @@ var ErrNotFound = errors.New("not found")
 // instances. Implementations must be safe for concurrent use by many
 // goroutines and by several processes sharing the same database.
 type Store interface {
+	DeviceStore
+
 	// CookieKeys returns every session-cookie key pair, newest first.
 	CookieKeys(ctx context.Context) ([]CookieKey, error)
 

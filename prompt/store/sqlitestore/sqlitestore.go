@@ -12,6 +12,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -169,8 +170,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Purge deletes single-use records that expired before before and failures
-// recorded before before.
+// Purge deletes single-use records, activations, transactions and pushes
+// that expired before before, and failures recorded before before.
 func (s *Store) Purge(ctx context.Context, before time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -178,11 +179,16 @@ func (s *Store) Purge(ctx context.Context, before time.Time) error {
 	}
 	defer tx.Rollback()
 	cutoff := micros(before)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM single_use WHERE expires < ?`, cutoff); err != nil {
-		return fmt.Errorf("purging single-use ids: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE at < ?`, cutoff); err != nil {
-		return fmt.Errorf("purging failures: %w", err)
+	for _, p := range []struct{ what, query string }{
+		{"single-use ids", `DELETE FROM single_use WHERE expires < ?`},
+		{"failures", `DELETE FROM failures WHERE at < ?`},
+		{"activations", `DELETE FROM activations WHERE expires < ?`},
+		{"transactions", `DELETE FROM transactions WHERE expires < ?`},
+		{"pushes", `DELETE FROM pushes WHERE expires < ?`},
+	} {
+		if _, err := tx.ExecContext(ctx, p.query, cutoff); err != nil {
+			return fmt.Errorf("purging %s: %w", p.what, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("purging: %w", err)
@@ -196,6 +202,46 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros turns a stored time back into a time.Time in UTC.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullMicros stores the zero time as NULL, for times that are not set yet
+// (a device never revoked, never verified).
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(t), Valid: true}
+}
+
+// fromNullMicros turns a stored, possibly NULL time back into a time.Time in
+// UTC, or the zero time for NULL.
+func fromNullMicros(us sql.NullInt64) time.Time {
+	if !us.Valid {
+		return time.Time{}
+	}
+	return fromMicros(us.Int64)
+}
+
+// jsonText stores a JSON document as TEXT, as given, and a nil or empty one
+// (which is not a JSON value) as NULL.
+func jsonText(doc json.RawMessage) sql.NullString {
+	if len(doc) == 0 {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: string(doc), Valid: true}
+}
+
+// fromJSONText turns stored JSON back into a json.RawMessage, nil for NULL.
+func fromJSONText(doc sql.NullString) json.RawMessage {
+	if !doc.Valid {
+		return nil
+	}
+	return json.RawMessage(doc.String)
+}
+
+// rowScanner is what the scan functions need from a *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
 
 // Interface guards
 var (

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -117,4 +118,153 @@ func (s suite) canceledContextReturnsErrorAndChangesNothing(t *testing.T) {
 	if entries, err := st.QueryAuthLog(ctx, store.AuthLogQuery{}); err != nil || len(entries) != 0 {
 		t.Errorf("after a canceled AppendAuthLog, QueryAuthLog = %v, %v; want no entries", entryIDs(entries), err)
 	}
+}
+
+func (s suite) canceledContextLeavesDeviceRecordsUnchanged(t *testing.T) {
+	st := s.newStore(t)
+	d := newDevice(1, "alice", base)
+	a := testActivation(1, "alice")
+	tr := testTransaction(1, "alice")
+	p := testPush(1, d.ID, base)
+	createDevices(t, st, d)
+	createActivations(t, st, a)
+	createTransactions(t, st, tr)
+	createPushes(t, st, p)
+
+	now := base.Add(time.Second)
+	canceled := canceledContext()
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"CreateActivation", func(ctx context.Context) error {
+			return st.CreateActivation(ctx, testActivation(2, "alice"))
+		}},
+		{"ConsumeActivation", func(ctx context.Context) error {
+			_, err := st.ConsumeActivation(ctx, a.CodeHash, now)
+			return err
+		}},
+		{"CreateDevice", func(ctx context.Context) error {
+			return st.CreateDevice(ctx, newDevice(2, "alice", base))
+		}},
+		{"Device", func(ctx context.Context) error {
+			_, err := st.Device(ctx, d.ID)
+			return err
+		}},
+		{"UserDevices", func(ctx context.Context) error {
+			_, err := st.UserDevices(ctx, d.User)
+			return err
+		}},
+		{"RecordHealth", func(ctx context.Context) error {
+			return st.RecordHealth(ctx, d.ID, json.RawMessage(`{"screen_lock":true}`), "trusted", now)
+		}},
+		{"TouchDevice", func(ctx context.Context) error {
+			return st.TouchDevice(ctx, d.ID, now)
+		}},
+		{"RevokeDevice", func(ctx context.Context) error {
+			return st.RevokeDevice(ctx, d.ID, now)
+		}},
+		{"CreateTransaction", func(ctx context.Context) error {
+			return st.CreateTransaction(ctx, testTransaction(2, "alice"))
+		}},
+		{"Transaction", func(ctx context.Context) error {
+			_, err := st.Transaction(ctx, tr.ID)
+			return err
+		}},
+		{"TransitionTransaction", func(ctx context.Context) error {
+			_, err := st.TransitionTransaction(ctx, tr.ID, store.TransactionPending, store.TransactionReported, d.ID, nil, now)
+			return err
+		}},
+		{"CreatePush", func(ctx context.Context) error {
+			return st.CreatePush(ctx, testPush(2, d.ID, base))
+		}},
+		{"Push", func(ctx context.Context) error {
+			_, err := st.Push(ctx, p.ID)
+			return err
+		}},
+		{"PendingPushes", func(ctx context.Context) error {
+			_, err := st.PendingPushes(ctx, d.ID, now)
+			return err
+		}},
+		{"AnswerPush", func(ctx context.Context) error {
+			_, err := st.AnswerPush(ctx, p.ID, d.ID, store.PushApproved, "", now)
+			return err
+		}},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			err := returnsWithin(t, c.name, func() error { return c.call(canceled) })
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s with a canceled context = %v, want an error wrapping context.Canceled", c.name, err)
+			}
+		})
+	}
+
+	// None of the canceled writes may have happened.
+	ctx := t.Context()
+	checkDevice(t, storedDevice(t, st, d.ID), d)
+	checkTransaction(t, storedTransaction(t, st, tr.ID), tr)
+	checkPush(t, storedPush(t, st, p.ID), p)
+	if _, err := st.Device(ctx, "thumbprint-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after a canceled CreateDevice, Device = %v, want ErrNotFound", err)
+	}
+	if _, err := st.Transaction(ctx, "txn-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after a canceled CreateTransaction, Transaction = %v, want ErrNotFound", err)
+	}
+	if _, err := st.Push(ctx, "push-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after a canceled CreatePush, Push = %v, want ErrNotFound", err)
+	}
+	if _, err := st.ConsumeActivation(ctx, "sha256:code-2", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after a canceled CreateActivation, ConsumeActivation = %v, want ErrNotFound", err)
+	}
+	if _, err := st.ConsumeActivation(ctx, a.CodeHash, now); err != nil {
+		t.Errorf("after a canceled ConsumeActivation, ConsumeActivation = %v, want the code still usable", err)
+	}
+}
+
+func (s suite) purgeRemovesExpiredActivationsTransactionsAndPushes(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	// Each kind has one record that expired a microsecond before the cutoff
+	// (purged) and one that expires exactly at it (kept).
+	expiring := func(n int, expires time.Time) (store.Activation, store.Transaction, store.Push) {
+		a, tr, p := testActivation(n, "alice"), testTransaction(n, "alice"), testPush(n, "thumbprint-1", base.Add(-time.Hour))
+		a.Created, tr.Created = base.Add(-time.Hour), base.Add(-time.Hour)
+		a.Expires, tr.Expires, p.Expires = expires, expires, expires
+		return a, tr, p
+	}
+	goneA, goneT, goneP := expiring(1, base.Add(-time.Microsecond))
+	keptA, keptT, keptP := expiring(2, base)
+	// Purge also removes records no longer pending.
+	goneT.State = store.TransactionCompleted
+	goneP.State = store.PushApproved
+	d := newDevice(1, "alice", base.Add(-48*time.Hour))
+	createDevices(t, st, d)
+	createActivations(t, st, goneA, keptA)
+	createTransactions(t, st, goneT, keptT)
+	createPushes(t, st, goneP, keptP)
+
+	if err := st.Purge(ctx, base); err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+
+	if _, err := st.Transaction(ctx, goneT.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Transaction that expired before the cutoff = %v, want ErrNotFound after Purge", err)
+	}
+	if _, err := st.Push(ctx, goneP.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Push that expired before the cutoff = %v, want ErrNotFound after Purge", err)
+	}
+	checkTransaction(t, storedTransaction(t, st, keptT.ID), keptT)
+	checkPush(t, storedPush(t, st, keptP.ID), keptP)
+	// An activation can only be observed by consuming it; consuming it with
+	// an earlier clock tells a purged code from an expired one.
+	early := base.Add(-time.Minute)
+	if _, err := st.ConsumeActivation(ctx, goneA.CodeHash, early); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ConsumeActivation of a code that expired before the cutoff = %v, want ErrNotFound after Purge", err)
+	}
+	if _, err := st.ConsumeActivation(ctx, keptA.CodeHash, early); err != nil {
+		t.Errorf("ConsumeActivation of a code that expires at the cutoff: %v, want it kept by Purge", err)
+	}
+	// Devices do not expire.
+	checkDevice(t, storedDevice(t, st, d.ID), d)
 }

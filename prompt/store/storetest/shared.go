@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,60 @@ func (s sharedSuite) authLogIsSharedAcrossInstances(t *testing.T) {
 			t.Errorf("QueryAuthLog on instance %d IDs = %v, want every append from both, newest first: %v",
 				i, entryIDs(got), want)
 		}
+	}
+}
+
+func (s sharedSuite) consumeActivationIsSingleUseAcrossInstances(t *testing.T) {
+	a, b := s.newPair(t)
+	raceConsumeActivation(t, []store.Store{a, b})
+}
+
+func (s sharedSuite) transitionTransactionHasOneWinnerAcrossInstances(t *testing.T) {
+	a, b := s.newPair(t)
+	raceTransitionTransaction(t, []store.Store{a, b})
+}
+
+func (s sharedSuite) answerPushHasOneWinnerAcrossInstances(t *testing.T) {
+	a, b := s.newPair(t)
+	raceAnswerPush(t, []store.Store{a, b})
+}
+
+// An admin revokes on one instance; the phone talks to another.
+func (s sharedSuite) deviceRevokedOnOneInstanceIsRevokedOnOther(t *testing.T) {
+	a, b := s.newPair(t)
+	ctx := t.Context()
+	d := newDevice(1, "alice", base)
+	createDevices(t, a, d)
+	if err := b.RevokeDevice(ctx, d.ID, base.Add(time.Hour)); err != nil {
+		t.Fatalf("RevokeDevice on b: %v", err)
+	}
+	got := storedDevice(t, a, d.ID)
+	if got.Active() {
+		t.Error("device revoked on b is still active on a")
+	}
+	if err := a.CreateDevice(ctx, d); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("CreateDevice on a of a device created on a = %v, want ErrConflict", err)
+	}
+}
+
+// The browser's instance creates the push; the phone's instance lists and
+// answers it; the browser's instance sees the answer.
+func (s sharedSuite) pushCreatedOnOneInstanceIsAnsweredOnOther(t *testing.T) {
+	a, b := s.newPair(t)
+	ctx := t.Context()
+	p := testPush(1, "thumbprint-1", base)
+	createPushes(t, a, p)
+	pending, err := b.PendingPushes(ctx, p.DeviceID, base)
+	if err != nil {
+		t.Fatalf("PendingPushes on b: %v", err)
+	}
+	if !slices.Equal(pushIDs(pending), []string{p.ID}) {
+		t.Fatalf("PendingPushes on b = %v, want [%s]", pushIDs(pending), p.ID)
+	}
+	if _, err := b.AnswerPush(ctx, p.ID, p.DeviceID, store.PushApproved, "", base); err != nil {
+		t.Fatalf("AnswerPush on b: %v", err)
+	}
+	if got := storedPush(t, a, p.ID); got.State != store.PushApproved {
+		t.Errorf("push answered on b is %s on a, want %s", got.State, store.PushApproved)
 	}
 }

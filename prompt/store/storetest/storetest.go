@@ -18,6 +18,29 @@
 //     whatever their Created times say: AddCookieKey always makes the newest.
 //   - A call whose context is already canceled returns an error wrapping
 //     context.Canceled and changes nothing.
+//   - A time that is not set (a device never revoked, never seen, never
+//     verified; a transaction never updated) comes back as the zero time.
+//   - JSON fields (Device.PublicKey and Health, Transaction.Data,
+//     Push.Details) come back as the same JSON value, not necessarily byte
+//     for byte; a nil or empty one comes back nil. So a device with no
+//     health report has a nil Health, an empty Verdict and a zero VerifiedAt.
+//   - An activation, transaction or push has expired at now when now is at
+//     or after its Expires. Purge deletes those whose Expires is strictly
+//     before its argument, in any state; it never deletes devices.
+//   - Creating any record whose key (device ID, code hash, transaction or
+//     push ID) is already stored gives store.ErrConflict and keeps the
+//     stored one. CreateTransaction and CreatePush store an empty State as
+//     pending.
+//   - UserDevices and PendingPushes order by Created, oldest first, and
+//     records created at the same instant in the order they were stored.
+//   - LastSeen never moves back: TouchDevice and RecordHealth with a time
+//     before it leave it as it is. RecordHealth, TouchDevice and
+//     RevokeDevice of an unknown device give store.ErrNotFound.
+//   - TransitionTransaction keeps DeviceID when deviceID is empty and Data
+//     when data is nil or empty, and sets Updated to now. An unknown
+//     transaction gives store.ErrNotFound whatever from is.
+//   - AnswerPush refuses a state other than approved or denied with an
+//     error, and changes nothing.
 package storetest
 
 import (
@@ -67,9 +90,43 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"QueryAuthLogLimitDefaultsTo100", s.queryAuthLogLimitDefaultsTo100},
 		{"QueryAuthLogPagesWithBeforeID", s.queryAuthLogPagesWithBeforeID},
 
+		{"CreateDeviceRoundTripsEveryField", s.createDeviceRoundTripsEveryField},
+		{"CreateDeviceRejectsDuplicateID", s.createDeviceRejectsDuplicateID},
+		{"DeviceOfUnknownIDIsNotFound", s.deviceOfUnknownIDIsNotFound},
+		{"UserDevicesListsOnlyThatUserOldestFirst", s.userDevicesListsOnlyThatUserOldestFirst},
+		{"RecordHealthUpdatesOnlyHealthVerdictAndLastSeen", s.recordHealthUpdatesOnlyHealthVerdictAndLastSeen},
+		{"TouchDeviceUpdatesOnlyLastSeen", s.touchDeviceUpdatesOnlyLastSeen},
+		{"TouchDeviceSetsLastSeenOfDeviceNeverSeen", s.touchDeviceSetsLastSeenOfDeviceNeverSeen},
+		{"RevokeDeviceKeepsFirstTime", s.revokeDeviceKeepsFirstTime},
+
+		{"ConsumeActivationSucceedsOnce", s.consumeActivationSucceedsOnce},
+		{"ConsumeActivationExpiresAtExpires", s.consumeActivationExpiresAtExpires},
+		{"ConsumeActivationOfUnknownCodeIsNotFound", s.consumeActivationOfUnknownCodeIsNotFound},
+		{"CreateActivationRejectsDuplicateCode", s.createActivationRejectsDuplicateCode},
+		{"ConsumeActivationIsSingleUseUnderConcurrency", s.consumeActivationIsSingleUseUnderConcurrency},
+
+		{"CreateTransactionRoundTripsEveryField", s.createTransactionRoundTripsEveryField},
+		{"CreateTransactionRejectsDuplicateID", s.createTransactionRejectsDuplicateID},
+		{"TransactionOfUnknownIDIsNotFound", s.transactionOfUnknownIDIsNotFound},
+		{"TransitionTransactionFollowsTheFlow", s.transitionTransactionFollowsTheFlow},
+		{"TransitionTransactionRefusesWhatItCannotDo", s.transitionTransactionRefusesWhatItCannotDo},
+		{"TransitionTransactionHasOneWinnerUnderConcurrency", s.transitionTransactionHasOneWinnerUnderConcurrency},
+
+		{"CreatePushRoundTripsEveryField", s.createPushRoundTripsEveryField},
+		{"CreatePushRejectsDuplicateID", s.createPushRejectsDuplicateID},
+		{"PendingPushesListsOnlyPendingUnexpiredOldestFirst", s.pendingPushesListsOnlyPendingUnexpiredOldestFirst},
+		{"AnswerPushRecordsTheAnswer", s.answerPushRecordsTheAnswer},
+		{"AnswerPushRefusesWhatItCannotDo", s.answerPushRefusesWhatItCannotDo},
+		{"AnswerPushTwiceConflicts", s.answerPushTwiceConflicts},
+		{"AnswerPushRejectsStateThatIsNotAnAnswer", s.answerPushRejectsStateThatIsNotAnAnswer},
+		{"AnswerPushHasOneWinnerUnderConcurrency", s.answerPushHasOneWinnerUnderConcurrency},
+
+		{"PurgeRemovesExpiredActivationsTransactionsAndPushes", s.purgeRemovesExpiredActivationsTransactionsAndPushes},
+
 		{"PingSucceedsOnOpenStore", s.pingSucceedsOnOpenStore},
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
 		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
+		{"CanceledContextLeavesDeviceRecordsUnchanged", s.canceledContextLeavesDeviceRecordsUnchanged},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
@@ -93,6 +150,11 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
 		{"UseOnceIsSingleUseAcrossInstances", s.useOnceIsSingleUseAcrossInstances},
 		{"PurgeOnOneInstanceFreesIDForOther", s.purgeOnOneInstanceFreesIDForOther},
 		{"AuthLogIsSharedAcrossInstances", s.authLogIsSharedAcrossInstances},
+		{"ConsumeActivationIsSingleUseAcrossInstances", s.consumeActivationIsSingleUseAcrossInstances},
+		{"TransitionTransactionHasOneWinnerAcrossInstances", s.transitionTransactionHasOneWinnerAcrossInstances},
+		{"AnswerPushHasOneWinnerAcrossInstances", s.answerPushHasOneWinnerAcrossInstances},
+		{"DeviceRevokedOnOneInstanceIsRevokedOnOther", s.deviceRevokedOnOneInstanceIsRevokedOnOther},
+		{"PushCreatedOnOneInstanceIsAnsweredOnOther", s.pushCreatedOnOneInstanceIsAnsweredOnOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)

@@ -1,0 +1,50 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// CreateActivation stores a. A code hash already stored gives
+// store.ErrConflict.
+func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error {
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO activations (code_hash, username, created, expires)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (code_hash) DO NOTHING`,
+		a.CodeHash, a.User, micros(a.Created), micros(a.Expires))
+	if err != nil {
+		return fmt.Errorf("creating activation: %w", err)
+	}
+	if err := insertedOne(res); err != nil {
+		return fmt.Errorf("creating activation: %w", err)
+	}
+	return nil
+}
+
+// ConsumeActivation deletes the activation and returns it, if it has not
+// expired at now. The delete is one statement, run under the database's
+// write lock, so of any number of concurrent callers exactly one gets the
+// row back. Expired activations stay until Purge, and are not found.
+// Messages carry no code hash: it would let a reader of the log match codes.
+func (s *Store) ConsumeActivation(ctx context.Context, codeHash string, now time.Time) (store.Activation, error) {
+	a := store.Activation{CodeHash: codeHash}
+	var created, expires int64
+	err := s.db.QueryRowContext(ctx, `
+		DELETE FROM activations WHERE code_hash = ? AND expires > ?
+		RETURNING username, created, expires`,
+		codeHash, micros(now)).Scan(&a.User, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Activation{}, fmt.Errorf("consuming activation: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Activation{}, fmt.Errorf("consuming activation: %w", err)
+	}
+	a.Created, a.Expires = fromMicros(created), fromMicros(expires)
+	return a, nil
+}
