@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -108,6 +109,44 @@ type AuthLogEntry struct {
 	UserAgent   string `json:"user_agent,omitempty"`
 	// Detail is free text for operators; never a secret.
 	Detail string `json:"detail,omitempty"`
+	// Mode is the application's policy mode at the time: off, check or
+	// block.
+	Mode string `json:"mode,omitempty"`
+	// WouldBlock is set in check mode when block mode would have refused
+	// this login, so that operators can see what enforcing would change.
+	WouldBlock bool `json:"would_block,omitempty"`
+	// FailedRequirements are the reason codes of the requirements the
+	// device failed, such as no_screen_lock or version_restricted.
+	FailedRequirements []string `json:"failed_requirements,omitempty"`
+	// Warnings are the reason codes of warn-level findings, which did not
+	// refuse the login.
+	Warnings []string `json:"warnings,omitempty"`
+	// DeviceID identifies the verifying mobile device, if any.
+	DeviceID string `json:"device_id,omitempty"`
+	// DeviceFacts are the health facts the verifying device reported; the
+	// store keeps them as opaque JSON.
+	DeviceFacts json.RawMessage `json:"device_facts,omitempty"`
+	// AccessDevice is the browser's device as the gateway classified it.
+	AccessDevice AccessDevice `json:"access_device,omitzero"`
+	// Unbound is set when the login completed without the browser returning
+	// through the application's link, which a site may allow for embedded
+	// web views.
+	Unbound bool `json:"unbound,omitempty"`
+}
+
+// AccessDevice is the device a browser runs on, as the gateway classified it
+// from the request (prompt.ClassifyAccessDevice): what the client claims,
+// kept for the log, not proof of anything.
+type AccessDevice struct {
+	// Kind is iphone, ipad, android_phone, android_tablet, desktop or
+	// unknown.
+	Kind string `json:"kind,omitempty"`
+	// OS is the operating system's name, such as iOS, Android or Windows.
+	OS string `json:"os,omitempty"`
+	// OSVersion is the version the request states, such as 17.4.1.
+	OSVersion string `json:"os_version,omitempty"`
+	// Browser is the browser's name, such as Safari or Chrome.
+	Browser string `json:"browser,omitempty"`
 }
 
 // AuthLogQuery filters QueryAuthLog. Zero fields do not filter.
@@ -116,8 +155,13 @@ type AuthLogQuery struct {
 	Application string
 	Result      string
 	Reason      string
-	Since       time.Time
-	Until       time.Time
+	Factor      string
+	TrustStatus string
+	// WouldBlock, when set, returns only entries whose WouldBlock equals
+	// it. Nil means no filter.
+	WouldBlock *bool
+	Since      time.Time
+	Until      time.Time
 	// BeforeID returns only entries with an ID lower than this (cursor
 	// pagination, newest first). Zero means no cursor.
 	BeforeID int64

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -23,13 +24,25 @@ func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (in
 	if err != nil {
 		return 0, fmt.Errorf("appending auth log: encoding groups: %w", err)
 	}
+	failed, err := stringListText(entry.FailedRequirements)
+	if err != nil {
+		return 0, fmt.Errorf("appending auth log: encoding failed requirements: %w", err)
+	}
+	warnings, err := stringListText(entry.Warnings)
+	if err != nil {
+		return 0, fmt.Errorf("appending auth log: encoding warnings: %w", err)
+	}
+	access := entry.AccessDevice
 	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO auth_log (at, username, email, group_names, application, result,
-			reason, factor, trust_status, ip, user_agent, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		INSERT INTO auth_log (`+authLogColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		micros(entry.Time), entry.User, entry.Email, string(groupsJSON), entry.Application,
 		entry.Result, entry.Reason, entry.Factor, entry.TrustStatus, entry.IP,
-		entry.UserAgent, entry.Detail)
+		entry.UserAgent, entry.Detail,
+		entry.Mode, entry.WouldBlock, failed, warnings, entry.DeviceID,
+		jsonText(entry.DeviceFacts), access.Kind, access.OS, access.OSVersion,
+		access.Browser, entry.Unbound)
 	if err != nil {
 		return 0, fmt.Errorf("appending auth log: %w", err)
 	}
@@ -39,6 +52,14 @@ func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (in
 	}
 	return id, nil
 }
+
+// authLogColumns are the columns AppendAuthLog writes and QueryAuthLog reads
+// after id, in the order of their values.
+const authLogColumns = `at, username, email, group_names, application, result,
+	reason, factor, trust_status, ip, user_agent, detail,
+	mode, would_block, failed_requirements, warnings, device_id,
+	device_facts, access_kind, access_os, access_os_version,
+	access_browser, unbound`
 
 // QueryAuthLog returns the entries matching q, highest ID (newest) first.
 // Since is inclusive and Until exclusive.
@@ -61,6 +82,21 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 	if q.Reason != "" {
 		filter("reason = ?", q.Reason)
 	}
+	if q.Factor != "" {
+		filter("factor = ?", q.Factor)
+	}
+	if q.TrustStatus != "" {
+		filter("trust_status = ?", q.TrustStatus)
+	}
+	if q.WouldBlock != nil {
+		// A literal rather than a parameter, so that the planner can use
+		// the partial index auth_log_would_block for would_block = 1.
+		if *q.WouldBlock {
+			where = append(where, "would_block = 1")
+		} else {
+			where = append(where, "would_block = 0")
+		}
+	}
 	if !q.Since.IsZero() {
 		filter("at >= ?", micros(q.Since))
 	}
@@ -75,8 +111,7 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 		limit = defaultQueryLimit
 	}
 
-	query := `SELECT id, at, username, email, group_names, application, result,
-		reason, factor, trust_status, ip, user_agent, detail FROM auth_log`
+	query := `SELECT id, ` + authLogColumns + ` FROM auth_log`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -93,10 +128,22 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 		var e store.AuthLogEntry
 		var at int64
 		var groupsJSON string
+		var failed, warnings, facts sql.NullString
+		access := &e.AccessDevice
 		if err := rows.Scan(&e.ID, &at, &e.User, &e.Email, &groupsJSON, &e.Application,
-			&e.Result, &e.Reason, &e.Factor, &e.TrustStatus, &e.IP, &e.UserAgent, &e.Detail); err != nil {
+			&e.Result, &e.Reason, &e.Factor, &e.TrustStatus, &e.IP, &e.UserAgent, &e.Detail,
+			&e.Mode, &e.WouldBlock, &failed, &warnings, &e.DeviceID,
+			&facts, &access.Kind, &access.OS, &access.OSVersion,
+			&access.Browser, &e.Unbound); err != nil {
 			return nil, fmt.Errorf("querying auth log: %w", err)
 		}
+		if e.FailedRequirements, err = fromStringListText(failed); err != nil {
+			return nil, fmt.Errorf("querying auth log: decoding failed requirements of entry %d: %w", e.ID, err)
+		}
+		if e.Warnings, err = fromStringListText(warnings); err != nil {
+			return nil, fmt.Errorf("querying auth log: decoding warnings of entry %d: %w", e.ID, err)
+		}
+		e.DeviceFacts = fromJSONText(facts)
 		e.Time = fromMicros(at)
 		if err := json.Unmarshal([]byte(groupsJSON), &e.Groups); err != nil {
 			return nil, fmt.Errorf("querying auth log: decoding groups of entry %d: %w", e.ID, err)
@@ -110,4 +157,33 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 		return nil, fmt.Errorf("querying auth log: %w", err)
 	}
 	return entries, nil
+}
+
+// stringListText stores a list of strings as a JSON array in TEXT, and a nil
+// or empty one as NULL.
+func stringListText(list []string) (sql.NullString, error) {
+	if len(list) == 0 {
+		return sql.NullString{}, nil
+	}
+	text, err := json.Marshal(list)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(text), Valid: true}, nil
+}
+
+// fromStringListText turns a stored list back into a slice, nil for NULL or
+// an empty list.
+func fromStringListText(text sql.NullString) ([]string, error) {
+	if !text.Valid {
+		return nil, nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(text.String), &list); err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	return list, nil
 }

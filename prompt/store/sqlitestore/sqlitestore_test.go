@@ -3,9 +3,12 @@ package sqlitestore
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,3 +266,169 @@ func TestMigrationsAreNumberedFromOne(t *testing.T) {
 		t.Errorf("migrations = %v, want a first step named 0001_*", steps)
 	}
 }
+
+func TestOpenUpgradesVersion2AuthLogAndKeepsOldRows(t *testing.T) {
+	steps, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) < 3 || !strings.HasPrefix(steps[2].name, "0003_") {
+		t.Fatalf("migrations = %v, want a third step named 0003_*", steps)
+	}
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "trustgate.db")
+
+	// Build the database an older trustgate left behind: the schema of
+	// steps 1 and 2 only, and a row written by version 2's AppendAuthLog,
+	// which knew none of the device-trust columns.
+	dsn, err := dataSourceName(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range steps[:2] {
+		if _, err := db.ExecContext(ctx, step.sql); err != nil {
+			db.Close()
+			t.Fatalf("applying %s: %v", step.name, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	at := time.Date(2024, time.November, 5, 8, 30, 0, 250000000, time.UTC)
+	res, err := db.ExecContext(ctx, `
+		INSERT INTO auth_log (at, username, email, group_names, application, result,
+			reason, factor, trust_status, ip, user_agent, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		micros(at), "alice", "alice@example.com", `["admins","staff"]`, "wiki",
+		store.ResultDenied, "locked_out", "password", "unknown", "192.0.2.1",
+		"Mozilla/5.0 (X11; Linux x86_64)", "written at schema version 2")
+	if err != nil {
+		db.Close()
+		t.Fatalf("inserting a version 2 auth-log row: %v", err)
+	}
+	oldID, err := res.LastInsertId()
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a version 2 database: %v", err)
+	}
+	defer s.Close()
+	version, err := schemaVersion(ctx, s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version != len(steps) {
+		t.Errorf("schema version after Open = %d, want %d", version, len(steps))
+	}
+
+	entries, err := s.QueryAuthLog(ctx, store.AuthLogQuery{})
+	if err != nil {
+		t.Fatalf("QueryAuthLog after upgrade: %v", err)
+	}
+	want := store.AuthLogEntry{
+		ID:          oldID,
+		Time:        at,
+		User:        "alice",
+		Email:       "alice@example.com",
+		Groups:      []string{"admins", "staff"},
+		Application: "wiki",
+		Result:      store.ResultDenied,
+		Reason:      "locked_out",
+		Factor:      "password",
+		TrustStatus: "unknown",
+		IP:          "192.0.2.1",
+		UserAgent:   "Mozilla/5.0 (X11; Linux x86_64)",
+		Detail:      "written at schema version 2",
+	}
+	// DeepEqual against an entry with every new field at its zero value:
+	// nil lists and facts, not empty ones.
+	if len(entries) != 1 || !reflect.DeepEqual(entries[0], want) {
+		t.Fatalf("after upgrade, auth log = %+v, want only %+v", entries, want)
+	}
+
+	// The old row takes part in the new filters as what it is: a login
+	// that would not have been blocked.
+	for _, tt := range []struct {
+		q    store.AuthLogQuery
+		want []int64
+	}{
+		{store.AuthLogQuery{WouldBlock: ptr(false)}, []int64{oldID}},
+		{store.AuthLogQuery{WouldBlock: ptr(true)}, nil},
+		{store.AuthLogQuery{Factor: "password", TrustStatus: "unknown"}, []int64{oldID}},
+	} {
+		got, err := s.QueryAuthLog(ctx, tt.q)
+		if err != nil {
+			t.Fatalf("QueryAuthLog(%+v): %v", tt.q, err)
+		}
+		var ids []int64
+		for _, e := range got {
+			ids = append(ids, e.ID)
+		}
+		if !slices.Equal(ids, tt.want) {
+			t.Errorf("QueryAuthLog(%+v) IDs = %v, want %v", tt.q, ids, tt.want)
+		}
+	}
+
+	// New entries with every field go in beside the old one.
+	newEntry := store.AuthLogEntry{
+		Time: at.Add(time.Minute), User: "alice", Result: store.ResultSuccess,
+		Mode: "check", WouldBlock: true, FailedRequirements: []string{"no_screen_lock"},
+		DeviceID: "thumbprint-1", DeviceFacts: json.RawMessage(`{"screen_lock":false}`),
+		AccessDevice: store.AccessDevice{Kind: "iphone", OS: "iOS", OSVersion: "17.4.1", Browser: "Safari"},
+		Unbound:      true,
+	}
+	newID, err := s.AppendAuthLog(ctx, newEntry)
+	if err != nil {
+		t.Fatalf("AppendAuthLog after upgrade: %v", err)
+	}
+	got, err := s.QueryAuthLog(ctx, store.AuthLogQuery{WouldBlock: ptr(true)})
+	if err != nil {
+		t.Fatalf("QueryAuthLog after upgrade: %v", err)
+	}
+	newEntry.ID = newID
+	if len(got) != 1 || !reflect.DeepEqual(got[0], newEntry) {
+		t.Errorf("after upgrade, would-block entries = %+v, want only %+v", got, newEntry)
+	}
+}
+
+func TestWouldBlockQueryUsesItsIndex(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	// The literal must match QueryAuthLog's: a parameter would keep the
+	// planner off the partial index.
+	rows, err := s.db.QueryContext(t.Context(),
+		"EXPLAIN QUERY PLAN SELECT id FROM auth_log WHERE would_block = 1 ORDER BY id DESC LIMIT 100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "auth_log_would_block") {
+		t.Errorf("query plan for would_block = 1:\n%s\nwant it to use index auth_log_would_block", strings.Join(plan, "\n"))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -26,12 +27,27 @@ func fullEntry() store.AuthLogEntry {
 		IP:          "192.0.2.1",
 		UserAgent:   "Mozilla/5.0 (X11; Linux x86_64)",
 		Detail:      "first login today",
+
+		Mode:               "check",
+		WouldBlock:         true,
+		FailedRequirements: []string{"no_screen_lock", "version_restricted"},
+		Warnings:           []string{"out_of_date"},
+		DeviceID:           "thumbprint-1",
+		DeviceFacts:        json.RawMessage(`{"screen_lock":false,"os":"Android","os_version":"14","rooted":false}`),
+		AccessDevice: store.AccessDevice{
+			Kind:      "android_phone",
+			OS:        "Android",
+			OSVersion: "14",
+			Browser:   "Chrome",
+		},
+		Unbound: true,
 	}
 }
 
 // checkEntry reports how got differs from want, which was appended and
 // assigned id. Times must be the same instant to the microsecond and in UTC;
-// nil and empty Groups are equivalent.
+// nil and empty lists (Groups, FailedRequirements, Warnings) are equivalent;
+// DeviceFacts must be the same JSON value, and nil when want's is empty.
 func checkEntry(t *testing.T, got, want store.AuthLogEntry, id int64) {
 	t.Helper()
 	if got.ID != id {
@@ -43,17 +59,27 @@ func checkEntry(t *testing.T, got, want store.AuthLogEntry, id int64) {
 	if got.Time.Location() != time.UTC {
 		t.Errorf("Time is in %v, want UTC", got.Time.Location())
 	}
-	if len(got.Groups) != 0 || len(want.Groups) != 0 {
-		if !slices.Equal(got.Groups, want.Groups) {
-			t.Errorf("Groups = %q, want %q", got.Groups, want.Groups)
-		}
-	}
+	checkList(t, "Groups", got.Groups, want.Groups)
+	checkList(t, "FailedRequirements", got.FailedRequirements, want.FailedRequirements)
+	checkList(t, "Warnings", got.Warnings, want.Warnings)
+	checkJSON(t, "DeviceFacts", got.DeviceFacts, want.DeviceFacts)
 	// Compare every other field, so that a field added to AuthLogEntry is
 	// checked without touching this function.
-	got.ID, got.Time, got.Groups = 0, time.Time{}, nil
-	want.ID, want.Time, want.Groups = 0, time.Time{}, nil
+	got.ID, got.Time, got.Groups, got.FailedRequirements, got.Warnings, got.DeviceFacts = 0, time.Time{}, nil, nil, nil, nil
+	want.ID, want.Time, want.Groups, want.FailedRequirements, want.Warnings, want.DeviceFacts = 0, time.Time{}, nil, nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("entry = %+v, want %+v", got, want)
+	}
+}
+
+// checkList reports whether got holds the same strings as want, in order; a
+// nil and an empty list are equivalent.
+func checkList(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) != 0 || len(want) != 0 {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %q, want %q", what, got, want)
+		}
 	}
 }
 
@@ -134,6 +160,33 @@ func (s suite) appendAuthLogRoundTripsEdgeValues(t *testing.T) {
 		{"time before 1970", func(e *store.AuthLogEntry) {
 			e.Time = time.Date(1969, time.July, 20, 20, 17, 40, 123456000, time.UTC)
 		}},
+		{"nil failed requirements and warnings", func(e *store.AuthLogEntry) {
+			e.FailedRequirements, e.Warnings = nil, nil
+		}},
+		{"empty failed requirements and warnings", func(e *store.AuthLogEntry) {
+			e.FailedRequirements, e.Warnings = []string{}, []string{}
+		}},
+		{"requirements with JSON and SQL metacharacters", func(e *store.AuthLogEntry) {
+			e.FailedRequirements = []string{`a"b`, "", "[]", "g'h; DROP TABLE x;--"}
+			e.Warnings = []string{`c\d`, "null"}
+		}},
+		{"nil device facts", func(e *store.AuthLogEntry) { e.DeviceFacts = nil }},
+		{"empty device facts", func(e *store.AuthLogEntry) { e.DeviceFacts = json.RawMessage{} }},
+		{"device facts with spacing, nesting and unicode", func(e *store.AuthLogEntry) {
+			e.DeviceFacts = json.RawMessage(` { "os" : "Android 15 \u00e9",
+				"patch": {"level": "2025-03-01", "ok": null}, "apps": [1, 2.5, "<script>"] } `)
+		}},
+		{"check mode that would not block", func(e *store.AuthLogEntry) {
+			e.Mode, e.WouldBlock, e.FailedRequirements = "check", false, nil
+		}},
+		{"block mode", func(e *store.AuthLogEntry) {
+			e.Mode, e.WouldBlock, e.Result, e.Reason = "block", false, store.ResultDenied, "endpoint_is_not_trusted"
+		}},
+		{"bound login", func(e *store.AuthLogEntry) { e.Unbound = false }},
+		{"access device with only a kind", func(e *store.AuthLogEntry) {
+			e.AccessDevice = store.AccessDevice{Kind: "unknown"}
+		}},
+		{"no access device", func(e *store.AuthLogEntry) { e.AccessDevice = store.AccessDevice{} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +196,38 @@ func (s suite) appendAuthLogRoundTripsEdgeValues(t *testing.T) {
 			ids := appendEntries(t, st, want)
 			checkEntry(t, onlyEntry(t, st), want, ids[0])
 		})
+	}
+}
+
+func (s suite) appendAuthLogWithoutTrustFieldsReadsBackZeroValues(t *testing.T) {
+	// An entry as a login without device trust writes it (a password or
+	// OIDC login, mode off): every device-trust field must come back as its
+	// zero value, not as an empty-but-set one.
+	st := s.newStore(t)
+	want := store.AuthLogEntry{
+		Time:        base,
+		User:        "alice",
+		Email:       "alice@example.com",
+		Groups:      []string{"staff"},
+		Application: "wiki",
+		Result:      store.ResultSuccess,
+		Reason:      "user_approved",
+		Factor:      "password",
+		TrustStatus: "unknown",
+		IP:          "192.0.2.1",
+		UserAgent:   "Mozilla/5.0 (X11; Linux x86_64)",
+		Detail:      "no device trust",
+	}
+	ids := appendEntries(t, st, want)
+	got := onlyEntry(t, st)
+	checkEntry(t, got, want, ids[0])
+	if got.FailedRequirements != nil || got.Warnings != nil || got.DeviceFacts != nil {
+		t.Errorf("FailedRequirements = %#v, Warnings = %#v, DeviceFacts = %#v; want all nil",
+			got.FailedRequirements, got.Warnings, got.DeviceFacts)
+	}
+	if got.Mode != "" || got.WouldBlock || got.DeviceID != "" || got.AccessDevice != (store.AccessDevice{}) || got.Unbound {
+		t.Errorf("Mode = %q, WouldBlock = %v, DeviceID = %q, AccessDevice = %+v, Unbound = %v; want zero values",
+			got.Mode, got.WouldBlock, got.DeviceID, got.AccessDevice, got.Unbound)
 	}
 }
 
@@ -189,6 +274,21 @@ func (s suite) queryAuthLogFilters(t *testing.T) {
 		entry(4, "carol", "mail", store.ResultSuccess, "user_approved"),
 		entry(5, "bob", "mail", store.ResultDenied, "invalid_password"),
 	}
+	// Vary the device-trust fields independently of the fields above.
+	trust := []struct {
+		factor, trustStatus string
+		wouldBlock          bool
+	}{
+		{"push", "trusted", false},
+		{"password", "unknown", false},
+		{"push", "not trusted", true},
+		{"passcode", "not trusted", true},
+		{"oidc", "unknown", false},
+		{"push", "trusted", true},
+	}
+	for i, tr := range trust {
+		entries[i].Factor, entries[i].TrustStatus, entries[i].WouldBlock = tr.factor, tr.trustStatus, tr.wouldBlock
+	}
 	ids := appendEntries(t, st, entries...)
 
 	tests := []struct {
@@ -204,6 +304,14 @@ func (s suite) queryAuthLogFilters(t *testing.T) {
 		{name: "application", q: store.AuthLogQuery{Application: "mail"}, want: []int{5, 4, 2}},
 		{name: "result", q: store.AuthLogQuery{Result: store.ResultDenied}, want: []int{5, 2, 1}},
 		{name: "reason", q: store.AuthLogQuery{Reason: "invalid_password"}, want: []int{5, 1}},
+		{name: "factor", q: store.AuthLogQuery{Factor: "push"}, want: []int{5, 2, 0}},
+		{name: "unknown factor", q: store.AuthLogQuery{Factor: "sms"}, want: nil},
+		{name: "trust status", q: store.AuthLogQuery{TrustStatus: "not trusted"}, want: []int{3, 2}},
+		{name: "would block", q: store.AuthLogQuery{WouldBlock: ptr(true)}, want: []int{5, 3, 2}},
+		{name: "would not block", q: store.AuthLogQuery{WouldBlock: ptr(false)}, want: []int{4, 1, 0}},
+		{name: "factor and trust status", q: store.AuthLogQuery{Factor: "push", TrustStatus: "trusted"}, want: []int{5, 0}},
+		{name: "would block and user", q: store.AuthLogQuery{User: "alice", WouldBlock: ptr(true)}, want: []int{3, 2}},
+		{name: "would block with limit", q: store.AuthLogQuery{WouldBlock: ptr(true), Limit: 2}, want: []int{5, 3}},
 		{name: "user and application", q: store.AuthLogQuery{User: "alice", Application: "wiki"}, want: []int{3, 0}},
 		{name: "user and result", q: store.AuthLogQuery{User: "bob", Result: store.ResultSuccess}, want: nil},
 		{name: "unknown user", q: store.AuthLogQuery{User: "mallory"}, want: nil},

@@ -9,6 +9,11 @@
 //     UTC. The suite uses whole microseconds, except where it checks that a
 //     finer time is kept to within a microsecond.
 //   - A nil and an empty Groups slice are equivalent; either may come back.
+//     So are a nil and an empty AuthLogEntry.FailedRequirements or Warnings.
+//   - An auth-log entry appended without the device-trust fields (Mode,
+//     WouldBlock, FailedRequirements, Warnings, DeviceID, DeviceFacts,
+//     AccessDevice, Unbound) reads back with each at its zero value, and
+//     FailedRequirements, Warnings and DeviceFacts nil.
 //   - CountFailures counts failures at or after since; Purge forgets failures
 //     recorded strictly before its argument, and single-use ids whose expiry
 //     is strictly before it.
@@ -21,7 +26,7 @@
 //   - A time that is not set (a device never revoked, never seen, never
 //     verified; a transaction never updated) comes back as the zero time.
 //   - JSON fields (Device.PublicKey and Health, Transaction.Data,
-//     Push.Details) come back as the same JSON value, not necessarily byte
+//     Push.Details, AuthLogEntry.DeviceFacts) come back as the same JSON value, not necessarily byte
 //     for byte; a nil or empty one comes back nil. So a device with no
 //     health report has a nil Health, an empty Verdict and a zero VerifiedAt.
 //   - An activation, transaction or push has expired at now when now is at
@@ -84,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 		{"AppendAuthLogRoundTripsEveryField", s.appendAuthLogRoundTripsEveryField},
 		{"AppendAuthLogRoundTripsEdgeValues", s.appendAuthLogRoundTripsEdgeValues},
+		{"AppendAuthLogWithoutTrustFieldsReadsBackZeroValues", s.appendAuthLogWithoutTrustFieldsReadsBackZeroValues},
 		{"AppendAuthLogReturnsIncreasingIDs", s.appendAuthLogReturnsIncreasingIDs},
 		{"QueryAuthLogOnEmptyStoreReturnsNothing", s.queryAuthLogOnEmptyStoreReturnsNothing},
 		{"QueryAuthLogFilters", s.queryAuthLogFilters},
