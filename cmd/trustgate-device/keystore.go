@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
 // The device's state is one JSON file, stateFile, in the state directory.
@@ -88,6 +90,19 @@ func newState() (*deviceState, error) {
 }
 
 // key parses the state's private key, refusing anything but ECDSA P-256.
+// keyAndID returns the device key and its device ID.
+func (s *deviceState) keyAndID() (*ecdsa.PrivateKey, string, error) {
+	key, err := s.key()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := protocol.DeviceID(&key.PublicKey)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, id, nil
+}
+
 func (s *deviceState) key() (*ecdsa.PrivateKey, error) {
 	block, _ := pem.Decode([]byte(s.PrivateKey))
 	if block == nil || block.Type != "PRIVATE KEY" {

@@ -206,11 +206,7 @@ func (c *cli) keygen(args []string) error {
 	if err := saveState(dir, s, *force); err != nil {
 		return err
 	}
-	key, err := s.key()
-	if err != nil {
-		return err
-	}
-	id, err := protocol.DeviceID(&key.PublicKey)
+	_, id, err := s.keyAndID()
 	if err != nil {
 		return err
 	}
@@ -231,11 +227,7 @@ func (c *cli) id(args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := s.key()
-	if err != nil {
-		return err
-	}
-	id, err := protocol.DeviceID(&key.PublicKey)
+	key, id, err := s.keyAndID()
 	if err != nil {
 		return err
 	}
