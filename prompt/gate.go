@@ -56,6 +56,9 @@ type Config struct {
 type Gate struct {
 	cfg   Config
 	pages *pages
+	// reservedHeaders are the identity header names stripped from every
+	// request, worked out once rather than per request.
+	reservedHeaders []string
 }
 
 // Cookie base names; see cookieName for the __Host- prefix.
@@ -97,7 +100,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Gate{cfg: cfg, pages: p}, nil
+	return &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved()}, nil
 }
 
 // Authenticate handles one request. When it returns handled, the response
@@ -112,14 +115,14 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 		return nil, true
 	}
 	// Strip spoofed identity headers first, whatever happens next.
-	g.cfg.Headers.Strip(r.Header)
+	stripHeaders(r.Header, g.reservedHeaders)
 	session = g.readSession(r)
 	if session == nil {
 		g.requireLogin(w, r)
 		return nil, true
 	}
 	stripGatewayCookies(r)
-	g.cfg.Headers.Set(r.Header, session.Identity)
+	g.cfg.Headers.setValues(r.Header, session.Identity)
 	return session, false
 }
 

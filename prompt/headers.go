@@ -40,7 +40,17 @@ func (h IdentityHeaders) names() []string {
 // before the gateway sets its own values, so a client can never supply an
 // identity.
 func (h IdentityHeaders) Strip(hdr http.Header) {
-	reserved := append(h.names(), DefaultIdentityHeaders().names()...)
+	stripHeaders(hdr, h.reserved())
+}
+
+// reserved returns the names Strip removes: the configured and the default
+// identity headers.
+func (h IdentityHeaders) reserved() []string {
+	return append(h.names(), DefaultIdentityHeaders().names()...)
+}
+
+// stripHeaders removes every header of hdr that folds to one of reserved.
+func stripHeaders(hdr http.Header, reserved []string) {
 	for name := range hdr {
 		for _, r := range reserved {
 			if sameFoldedName(name, r) {
@@ -80,6 +90,11 @@ func foldHeaderByte(c byte) byte {
 // Set strips hdr (see Strip) and sets the identity headers for id.
 func (h IdentityHeaders) Set(hdr http.Header, id Identity) {
 	h.Strip(hdr)
+	h.setValues(hdr, id)
+}
+
+// setValues sets the identity headers for id on an already stripped hdr.
+func (h IdentityHeaders) setValues(hdr http.Header, id Identity) {
 	if h.User != "" {
 		hdr.Set(h.User, id.User)
 	}
