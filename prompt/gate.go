@@ -43,6 +43,8 @@ type Config struct {
 	LockoutWindow time.Duration
 	// Headers names the identity headers set for the upstream.
 	Headers IdentityHeaders
+	// Device configures the device check. Nil turns it off (mode off).
+	Device *DeviceTrust
 	// ClientIP returns the client's IP address for r. Default: the host
 	// part of r.RemoteAddr.
 	ClientIP func(r *http.Request) string
@@ -96,6 +98,13 @@ func NewGate(cfg Config) (*Gate, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Device != nil {
+		d, err := cfg.Device.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Device = &d
+	}
 	p, err := loadPages()
 	if err != nil {
 		return nil, err
@@ -122,7 +131,7 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 		return nil, true
 	}
 	stripGatewayCookies(r)
-	g.cfg.Headers.setValues(r.Header, session.Identity)
+	g.cfg.Headers.setValues(r.Header, session)
 	return session, false
 }
 

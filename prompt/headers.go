@@ -11,22 +11,28 @@ type IdentityHeaders struct {
 	User   string
 	Email  string
 	Groups string
+	// Trust carries the access device's trust status (trusted, not
+	// trusted, unknown) and DeviceID the verifying device's ID.
+	Trust    string
+	DeviceID string
 }
 
 // DefaultIdentityHeaders returns the header names used when none are
 // configured.
 func DefaultIdentityHeaders() IdentityHeaders {
 	return IdentityHeaders{
-		User:   "X-Trustgate-User",
-		Email:  "X-Trustgate-Email",
-		Groups: "X-Trustgate-Groups",
+		User:     "X-Trustgate-User",
+		Email:    "X-Trustgate-Email",
+		Groups:   "X-Trustgate-Groups",
+		Trust:    "X-Trustgate-Device-Trust",
+		DeviceID: "X-Trustgate-Device-Id",
 	}
 }
 
 // names returns the configured header names, skipping empty ones.
 func (h IdentityHeaders) names() []string {
 	var names []string
-	for _, n := range []string{h.User, h.Email, h.Groups} {
+	for _, n := range []string{h.User, h.Email, h.Groups, h.Trust, h.DeviceID} {
 		if n != "" {
 			names = append(names, n)
 		}
@@ -90,11 +96,18 @@ func foldHeaderByte(c byte) byte {
 // Set strips hdr (see Strip) and sets the identity headers for id.
 func (h IdentityHeaders) Set(hdr http.Header, id Identity) {
 	h.Strip(hdr)
-	h.setValues(hdr, id)
+	h.setValues(hdr, &Session{Identity: id})
 }
 
-// setValues sets the identity headers for id on an already stripped hdr.
-func (h IdentityHeaders) setValues(hdr http.Header, id Identity) {
+// setValues sets the identity headers for s on an already stripped hdr.
+func (h IdentityHeaders) setValues(hdr http.Header, s *Session) {
+	id := s.Identity
+	if h.Trust != "" && s.Trust != "" {
+		hdr.Set(h.Trust, s.Trust)
+	}
+	if h.DeviceID != "" && s.DeviceID != "" {
+		hdr.Set(h.DeviceID, s.DeviceID)
+	}
 	if h.User != "" {
 		hdr.Set(h.User, id.User)
 	}

@@ -20,6 +20,23 @@ type Session struct {
 	ExpiresAt int64 `json:"exp"`
 	// CSRF is the token that the session's own forms (logout) must carry.
 	CSRF string `json:"c"`
+
+	// Trust is the access device's trust status when the session began or
+	// was last checked: trusted, not trusted or unknown; empty when no
+	// device check applies (mode off).
+	Trust string `json:"t,omitempty"`
+	// DeviceID is the mobile device that vouched for the access device, if
+	// any; its revocation ends the trust at once.
+	DeviceID string `json:"d,omitempty"`
+	// PolicyHash is the hash of the device policy the trust was decided
+	// under; a changed policy decides again.
+	PolicyHash string `json:"ph,omitempty"`
+	// TrustExpiresAt (Unix seconds) is when the device must be checked again.
+	TrustExpiresAt int64 `json:"te,omitempty"`
+	// Failed and Warnings are the reason codes of the requirements the
+	// device failed or was warned about.
+	Failed   []string `json:"fr,omitempty"`
+	Warnings []string `json:"wr,omitempty"`
 }
 
 // Expires returns when the session ends.

@@ -1,0 +1,53 @@
+package prompt
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// IssueActivation stores a new single-use activation code for user, valid
+// for ttl from now, and returns the code. Only a hash of it is stored. It
+// is how the prompt offers enrollment and how an admin issues a code.
+func IssueActivation(ctx context.Context, st store.Store, user string, ttl time.Duration, now time.Time) (string, error) {
+	if user == "" {
+		return "", errors.New("activation: no user")
+	}
+	if ttl <= 0 {
+		ttl = defaultActivationTTL
+	}
+	code := RandomToken()
+	err := st.CreateActivation(ctx, store.Activation{
+		CodeHash: hashSecret(code),
+		User:     user,
+		Created:  now,
+		Expires:  now.Add(ttl),
+	})
+	if err != nil {
+		return "", fmt.Errorf("storing activation: %w", err)
+	}
+	return code, nil
+}
+
+// ActivationLinks returns the custom-scheme and HTTPS activation links for
+// code on the gateway at origin (scheme://host[:port]).
+func ActivationLinks(origin, code string) (app, https string) {
+	q := url.Values{protocol.ParamOrigin: {origin}, protocol.ParamCode: {code}}
+	app = protocol.Scheme + "://activate?" + q.Encode()
+	https = origin + protocol.ActivateLinkPath + "?" + url.Values{protocol.ParamCode: {code}}.Encode()
+	return app, https
+}
+
+// hashSecret returns the hash under which a one-time secret (activation
+// code, return code) is stored, so the store never holds a usable one.
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
