@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -21,12 +22,15 @@ const maxUserAgent = 512
 // only after a nil return never grants an unlogged login.
 func (g *Gate) record(r *http.Request, e store.AuthLogEntry) error {
 	e.Time = g.cfg.Now().UTC()
-	e.Application = g.cfg.Application
-	if e.Application == "" {
-		e.Application = hostName(r.Host)
+	e.Application = g.application(r)
+	if e.IP == "" {
+		e.IP = g.cfg.ClientIP(r)
+		e.UserAgent = truncate(r.UserAgent(), maxUserAgent)
 	}
-	e.IP = g.cfg.ClientIP(r)
-	e.UserAgent = truncate(r.UserAgent(), maxUserAgent)
+	if e.AccessDevice.Kind == "" {
+		a := ClassifyAccessDevice(r)
+		e.AccessDevice = store.AccessDevice{Kind: a.Kind, OS: a.OS, OSVersion: a.OSVersion, Browser: a.Browser}
+	}
 	if e.TrustStatus == "" {
 		e.TrustStatus = "unknown"
 	}
@@ -49,6 +53,39 @@ func (g *Gate) record(r *http.Request, e store.AuthLogEntry) error {
 	}
 	g.cfg.Logger.Info("login", fields...)
 	return nil
+}
+
+// recordTx records an outcome decided on the device side of transaction tx:
+// the request r is the device's, so the access device, IP and user agent
+// come from the browser that started tx.
+func (g *Gate) recordTx(r *http.Request, tx *transaction, device *store.Device, result, reason, factor string, unbound bool) error {
+	e := store.AuthLogEntry{
+		User: tx.rec.Identity.User, Email: tx.rec.Identity.Email, Groups: tx.rec.Identity.Groups,
+		Result: result, Reason: reason, Factor: factor, Unbound: unbound,
+		IP: tx.rec.IP, UserAgent: tx.rec.UserAgent, AccessDevice: tx.rec.Access,
+		DeviceFacts: tx.rec.Facts, TrustStatus: string(policy.NotTrusted),
+	}
+	if g.cfg.Device != nil {
+		e.Mode = string(g.cfg.Device.Policy.Mode)
+	}
+	if device != nil {
+		e.DeviceID = device.ID
+	}
+	if v := tx.rec.Verdict; v != nil {
+		e.TrustStatus = string(v.Status())
+		e.FailedRequirements = findingReasons(v.Failed)
+		e.Warnings = findingReasons(v.Warnings)
+	}
+	return g.record(r, e)
+}
+
+// application names the protected application for the auth log and the
+// app's login requests.
+func (g *Gate) application(r *http.Request) string {
+	if g.cfg.Application != "" {
+		return g.cfg.Application
+	}
+	return hostName(r.Host)
 }
 
 func truncate(s string, n int) string {

@@ -21,6 +21,8 @@ type flow struct {
 	State    string `json:"s,omitempty"`
 	Nonce    string `json:"n,omitempty"`
 	Verifier string `json:"v,omitempty"`
+	// Pending is a signed-in person's device check in progress.
+	Pending *pendingLogin `json:"p,omitempty"`
 	// ExpiresAt is in Unix seconds.
 	ExpiresAt int64 `json:"exp"`
 }

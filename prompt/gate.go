@@ -10,6 +10,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -61,6 +63,14 @@ type Gate struct {
 	// reservedHeaders are the identity header names stripped from every
 	// request, worked out once rather than per request.
 	reservedHeaders []string
+	// policyHash identifies the device policy in sessions and the trust
+	// cache; empty without a device check.
+	policyHash string
+	// wake wakes the device long-polls of this gate.
+	wake *waker
+	// appSiteAssociation and assetLinks are the well-known files for the
+	// app's HTTPS links; nil when no app IDs are configured.
+	appSiteAssociation, assetLinks []byte
 }
 
 // Cookie base names; see cookieName for the __Host- prefix.
@@ -109,7 +119,29 @@ func NewGate(cfg Config) (*Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved()}, nil
+	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), wake: newWaker()}
+	if d := cfg.Device; d != nil {
+		g.policyHash = d.Policy.Hash()
+		if err := ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
+			return nil, err
+		}
+		if len(d.AppleAppIDs) > 0 {
+			if g.appSiteAssociation, err = appleAppSiteAssociation(d.AppleAppIDs); err != nil {
+				return nil, err
+			}
+		}
+		if len(d.AndroidApps) > 0 {
+			if g.assetLinks, err = assetLinks(d.AndroidApps); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return g, nil
+}
+
+// checking reports whether the gate checks devices (mode check or block).
+func (g *Gate) checking() bool {
+	return g.cfg.Device != nil && g.cfg.Device.Policy.Mode != policy.ModeOff
 }
 
 // Authenticate handles one request. When it returns handled, the response
@@ -123,11 +155,18 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 		g.serveReserved(w, r)
 		return nil, true
 	}
+	if g.serveWellKnown(w, r) {
+		return nil, true
+	}
 	// Strip spoofed identity headers first, whatever happens next.
 	stripHeaders(r.Header, g.reservedHeaders)
 	session = g.readSession(r)
 	if session == nil {
 		g.requireLogin(w, r)
+		return nil, true
+	}
+	if g.checking() && !g.trustHolds(r.Context(), session) {
+		g.requireCheck(w, r, session)
 		return nil, true
 	}
 	stripGatewayCookies(r)
@@ -150,7 +189,44 @@ func (g *Gate) requireLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, loginURL, http.StatusFound)
 }
 
+// requireCheck sends a signed-in person whose device trust has lapsed (or
+// was decided under another policy, or whose device was revoked) through the
+// device check again, without a new primary login.
+func (g *Gate) requireCheck(w http.ResponseWriter, r *http.Request, s *Session) {
+	if !wantsHTML(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{
+			"error":     "device check required",
+			"login_url": ReservedPrefix + "login?return=" + urlQueryEscape(SafeReturn(r.URL.RequestURI())),
+		})
+		return
+	}
+	securityHeaders(w)
+	g.afterPrimary(w, r, SafeReturn(r.URL.RequestURI()), s.Identity, s.Factor)
+}
+
+// serveWellKnown serves the app-link association files, when configured.
+func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
+	var body []byte
+	switch r.URL.Path {
+	case "/.well-known/apple-app-site-association":
+		body = g.appSiteAssociation
+	case "/.well-known/assetlinks.json":
+		body = g.assetLinks
+	}
+	if body == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(body)
+	return true
+}
+
 func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, protocol.APIPrefix) {
+		g.serveDeviceAPI(w, r)
+		return
+	}
 	securityHeaders(w)
 	switch path := strings.TrimPrefix(r.URL.Path, ReservedPrefix); {
 	case path == "login":
@@ -159,6 +235,24 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 		g.serveOIDCCallback(w, r)
 	case path == "logout":
 		g.serveLogout(w, r)
+	case path == "verify":
+		g.serveVerify(w, r)
+	case path == "verify/status":
+		g.serveStatus(w, r)
+	case path == "verify/next":
+		g.serveNext(w, r)
+	case path == "verify/complete":
+		g.serveComplete(w, r)
+	case path == "verify/passcode":
+		g.submitPasscode(w, r)
+	case path == "verify/push":
+		g.submitPush(w, r)
+	case path == "verify/skip":
+		g.submitSkip(w, r)
+	case ReservedPrefix+path == protocol.ReturnPath:
+		g.serveReturn(w, r)
+	case ReservedPrefix+path == protocol.VerifyLinkPath, ReservedPrefix+path == protocol.ActivateLinkPath:
+		g.serveAppLinkFallback(w, r)
 	case strings.HasPrefix(path, "static/"):
 		serveStatic(w, r, strings.TrimPrefix(path, "static/"))
 	default:

@@ -2,6 +2,7 @@ package prompt
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -14,15 +15,27 @@ import (
 // The counts live in the store, so the limit holds across every instance
 // that shares it.
 func (g *Gate) beginAttempt(ctx context.Context, key string) (allowed bool, err error) {
+	return g.countUse(ctx, key, g.cfg.LockoutAttempts, g.cfg.LockoutWindow)
+}
+
+// beginAttemptLimit is beginAttempt with its own limit over LockoutWindow.
+func (g *Gate) beginAttemptLimit(ctx context.Context, key string, limit int) (allowed bool, err error) {
+	return g.countUse(ctx, key, limit, g.cfg.LockoutWindow)
+}
+
+// countUse records one use of what key names and reports whether at most
+// limit uses fall within window, counting this one. It serves lockouts and
+// rate limits alike.
+func (g *Gate) countUse(ctx context.Context, key string, limit int, window time.Duration) (allowed bool, err error) {
 	now := g.cfg.Now()
 	if err := g.cfg.Store.AddFailure(ctx, key, now); err != nil {
 		return false, err
 	}
-	n, err := g.cfg.Store.CountFailures(ctx, key, now.Add(-g.cfg.LockoutWindow))
+	n, err := g.cfg.Store.CountFailures(ctx, key, now.Add(-window))
 	if err != nil {
 		return false, err
 	}
-	return n <= g.cfg.LockoutAttempts, nil
+	return n <= limit, nil
 }
 
 // attemptSucceeded forgets the failures counted under key.

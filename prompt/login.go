@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -50,6 +51,11 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 		if err := g.setFlow(w, r, f); err != nil {
 			g.internalError(w, r, "encoding login flow", err)
 			return
+		}
+		if g.checking() {
+			// Ask Chromium browsers for the hints that tell a phone from a
+			// desktop by the time the form is posted.
+			w.Header().Set("Accept-CH", AcceptClientHints)
 		}
 		g.renderLogin(w, r, http.StatusOK, f, "", "")
 	case http.MethodPost:
@@ -128,6 +134,10 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 // and sends the browser back where it was going. The auth-log entry is
 // durable before the session cookie is issued.
 func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id Identity, factor string) {
+	if g.cfg.Device != nil && g.cfg.Device.Policy.Mode != policy.ModeOff {
+		g.afterPrimary(w, r, f.Return, id, factor)
+		return
+	}
 	err := g.record(r, store.AuthLogEntry{
 		User: id.User, Email: id.Email, Groups: id.Groups,
 		Result: store.ResultSuccess, Reason: reasonUserApproved, Factor: factor,
@@ -136,7 +146,7 @@ func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id
 		g.unavailable(w, r, "recording login", err)
 		return
 	}
-	if _, err := g.startSession(w, r, id, factor); err != nil {
+	if _, err := g.startSession(w, r, id, factor, nil); err != nil {
 		g.internalError(w, r, "encoding session", err)
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path"
 	"time"
+
+	"github.com/trustgate/trustgate/policy"
 )
 
 //go:embed templates/*.html
@@ -19,7 +21,7 @@ var staticFiles embed.FS
 
 // pages holds the parsed page templates.
 type pages struct {
-	login, message, logout *template.Template
+	login, message, logout, prompt, denied, notice, applink *template.Template
 }
 
 func loadPages() (*pages, error) {
@@ -41,6 +43,18 @@ func loadPages() (*pages, error) {
 	if p.logout, err = parse("logout.html"); err != nil {
 		return nil, err
 	}
+	if p.prompt, err = parse("prompt.html"); err != nil {
+		return nil, err
+	}
+	if p.denied, err = parse("denied.html"); err != nil {
+		return nil, err
+	}
+	if p.notice, err = parse("notice.html"); err != nil {
+		return nil, err
+	}
+	if p.applink, err = parse("applink.html"); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -57,6 +71,54 @@ type pageData struct {
 	Return   string
 	// Logout page
 	User string
+	// Prompt page
+	Prompt *promptData
+	// Denial and notice pages
+	Failed   []findingView
+	Warnings []findingView
+}
+
+// promptData is what the prompt page shows.
+type promptData struct {
+	Pending *pendingLogin
+	// Devices is how many activated devices the person has, and
+	// DeviceNames their models (device-supplied text, escaped on output).
+	Devices     int
+	DeviceNames []string
+	// AppLink, HTTPSLink and IntentLink open the app for the inline check.
+	AppLink    template.URL
+	HTTPSLink  string
+	IntentLink template.URL
+	// TimedOut says the app did not answer the last request in time.
+	TimedOut bool
+	// Number is the number to type in the app for a pending push.
+	Number string
+	// Activation links and QR code, for enrollment.
+	ActivationApp   template.URL
+	ActivationHTTPS string
+	ActivationQR    template.URL
+	// CanSkip offers to continue without a checked device (mode check,
+	// no activated app).
+	CanSkip bool
+}
+
+// findingView is a failed or warned requirement as the pages show it.
+type findingView struct {
+	Reason   string
+	Hint     string
+	Deadline string
+}
+
+func findingViews(fs []policy.Finding) []findingView {
+	out := make([]findingView, 0, len(fs))
+	for _, f := range fs {
+		v := findingView{Reason: string(f.Reason), Hint: f.Hint}
+		if !f.Deadline.IsZero() {
+			v.Deadline = f.Deadline.UTC().Format("2 January 2006")
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func (g *Gate) render(w http.ResponseWriter, t *template.Template, status int, data pageData) {
@@ -89,6 +151,32 @@ func (g *Gate) renderLogout(w http.ResponseWriter, r *http.Request, s *Session) 
 		data.User, data.CSRF = s.User, s.CSRF
 	}
 	g.render(w, g.pages.logout, http.StatusOK, data)
+}
+
+func (g *Gate) renderPrompt(w http.ResponseWriter, r *http.Request, status int, f *flow, data promptData, errMsg string) {
+	g.render(w, g.pages.prompt, status, pageData{
+		Title: "Check your device", CSRF: f.CSRF, Error: errMsg, Prompt: &data, User: f.Pending.User,
+	})
+}
+
+func (g *Gate) renderDenied(w http.ResponseWriter, r *http.Request, failed, warnings []policy.Finding) {
+	g.render(w, g.pages.denied, http.StatusForbidden, pageData{
+		Title: "Access denied", Failed: findingViews(failed), Warnings: findingViews(warnings), Link: ReservedPrefix + "login",
+	})
+}
+
+func (g *Gate) renderNotice(w http.ResponseWriter, r *http.Request, warnings []policy.Finding, next string) {
+	g.render(w, g.pages.notice, http.StatusOK, pageData{
+		Title: "Please update your device", Warnings: findingViews(warnings), Link: SafeReturn(next),
+	})
+}
+
+// serveAppLinkFallback is what a browser shows when it opens one of the
+// app's HTTPS links itself, because the app is not installed.
+func (g *Gate) serveAppLinkFallback(w http.ResponseWriter, r *http.Request) {
+	g.render(w, g.pages.applink, http.StatusOK, pageData{
+		Title: "Open the trustgate app", Link: pathVerify,
+	})
 }
 
 // serveStatic serves the gateway's embedded stylesheet and images.

@@ -1,10 +1,14 @@
 package prompt
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // Session is the content of the session cookie. It is self-contained, so a
@@ -74,8 +78,16 @@ func (g *Gate) readCookie(r *http.Request, base string, dst any) bool {
 	return true
 }
 
-// startSession issues a session cookie for id.
-func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity, factor string) (*Session, error) {
+// sessionTrust is the device-trust part of a new session.
+type sessionTrust struct {
+	Status, DeviceID string
+	Failed, Warnings []string
+	Expires          time.Time
+}
+
+// startSession issues a session cookie for id; trust is nil when no device
+// check applies.
+func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity, factor string, trust *sessionTrust) (*Session, error) {
 	now := g.cfg.Now()
 	s := &Session{
 		Identity:  id,
@@ -85,6 +97,10 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity,
 		ExpiresAt: now.Add(g.cfg.SessionLifetime).Unix(),
 		CSRF:      RandomToken(),
 	}
+	if trust != nil {
+		s.Trust, s.DeviceID, s.Failed, s.Warnings = trust.Status, trust.DeviceID, trust.Failed, trust.Warnings
+		s.PolicyHash, s.TrustExpiresAt = g.policyHash, trust.Expires.Unix()
+	}
 	name := cookieName(r, sessionCookie)
 	value, err := g.cfg.Cookies.Encode(name, s)
 	if err != nil {
@@ -92,6 +108,38 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity,
 	}
 	http.SetCookie(w, newCookie(r, sessionCookie, value, int(g.cfg.SessionLifetime/time.Second)))
 	return s, nil
+}
+
+// trustHolds reports whether the session's device trust still counts: it
+// was decided under the current policy, has not expired, and the device
+// that vouched for it has not been revoked. A decision in the trust cache
+// answers without storage; only a miss (after a restart, an eviction or a
+// revocation) reads the device.
+func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
+	d := g.cfg.Device
+	if s.Trust == "" || s.PolicyHash != g.policyHash || !g.cfg.Now().Before(time.Unix(s.TrustExpiresAt, 0)) {
+		return false
+	}
+	if s.DeviceID == "" {
+		return true
+	}
+	if _, ok := d.Cache.Get(s.User, s.DeviceID, g.policyHash); ok {
+		return true
+	}
+	dev, err := g.cfg.Store.Device(ctx, s.DeviceID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			g.cfg.Logger.Warn("checking session device", zap.Error(err))
+		}
+		return false
+	}
+	if !dev.Active() || dev.User != s.User {
+		return false
+	}
+	d.Cache.Put(s.User, s.DeviceID, g.policyHash, TrustDecision{
+		Status: s.Trust, Failed: s.Failed, Warnings: s.Warnings, Expires: time.Unix(s.TrustExpiresAt, 0),
+	})
+	return true
 }
 
 // endSession clears the session cookie.

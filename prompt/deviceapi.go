@@ -1,0 +1,616 @@
+package prompt
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// Limits of the device API.
+const (
+	// maxDeviceBody caps a device request's body.
+	maxDeviceBody = 64 << 10
+	// proofMaxAge is how far a proof's issue time may be from now.
+	proofMaxAge = 60 * time.Second
+	// maxLongPoll caps how long a push long-poll is held.
+	maxLongPoll = 30 * time.Second
+	// longPollInterval is how often a held long-poll looks at the store,
+	// for pushes created by another instance.
+	longPollInterval = time.Second
+	// maxFreeText caps the device's free-text fields (model, versions).
+	maxFreeText = 128
+)
+
+// serveDeviceAPI answers the device API under protocol.APIPrefix.
+func (g *Gate) serveDeviceAPI(w http.ResponseWriter, r *http.Request) {
+	if g.cfg.Device == nil {
+		deviceError(w, http.StatusNotFound, "not_found", "device checks are not enabled on this site")
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, protocol.APIPrefix)
+	switch {
+	case path == "activate":
+		if !allowMethod(w, r, http.MethodPost) {
+			return
+		}
+		g.apiActivate(w, r)
+	case path == "device":
+		if !allowMethod(w, r, http.MethodGet) {
+			return
+		}
+		g.apiDevice(w, r)
+	case path == "pushes":
+		if !allowMethod(w, r, http.MethodGet) {
+			return
+		}
+		g.apiPushes(w, r)
+	case strings.HasPrefix(path, "pushes/"):
+		if !allowMethod(w, r, http.MethodPost) {
+			return
+		}
+		g.apiAnswer(w, r, strings.TrimPrefix(path, "pushes/"))
+	case strings.HasPrefix(path, "transactions/") && strings.HasSuffix(path, "/report"):
+		if !allowMethod(w, r, http.MethodPost) {
+			return
+		}
+		g.apiReport(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "transactions/"), "/report"))
+	default:
+		deviceError(w, http.StatusNotFound, "not_found", "no such device API endpoint")
+	}
+}
+
+func allowMethod(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	deviceError(w, http.StatusMethodNotAllowed, "bad_request", "method "+r.Method+" not allowed; use "+method)
+	return false
+}
+
+func deviceError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, protocol.Error{Error: msg, Code: code})
+}
+
+// readDeviceBody reads a device request's body, refusing an oversized one.
+func readDeviceBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeviceBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			deviceError(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("request body is larger than %d bytes", maxDeviceBody))
+			return nil, false
+		}
+		deviceError(w, http.StatusBadRequest, "bad_request", "reading request body failed")
+		return nil, false
+	}
+	return body, true
+}
+
+// decodeStrict decodes a JSON body into dst, refusing unknown fields and
+// trailing data, and writes a 400 naming the problem.
+func decodeStrict(w http.ResponseWriter, body []byte, dst any) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON object")
+	}
+	if err != nil {
+		deviceError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+truncate(err.Error(), 200))
+		return false
+	}
+	return true
+}
+
+// requestURL is the URL the device signed: the scheme and host the request
+// came to, and its path.
+func requestURL(r *http.Request) *url.URL {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path}
+}
+
+// requestOrigin is the origin the request came to.
+func requestOrigin(r *http.Request) string {
+	u := requestURL(r)
+	return u.Scheme + "://" + u.Host
+}
+
+// proofToken returns the proof in r's Authorization header.
+func proofToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, protocol.AuthScheme) || token == "" {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+// verifyDeviceProof checks r's proof over body. With activation it wants an
+// embedded key, otherwise a known, active device's kid. The proof's unique
+// ID is used up, so a replayed proof is refused. It writes the error
+// response and reports false when the proof is refused.
+func (g *Gate) verifyDeviceProof(w http.ResponseWriter, r *http.Request, body []byte, activation bool) (protocol.VerifiedProof, *store.Device, bool) {
+	token, ok := proofToken(r)
+	if !ok {
+		deviceError(w, http.StatusUnauthorized, "invalid_proof", "missing "+protocol.AuthScheme+" authorization")
+		return protocol.VerifiedProof{}, nil, false
+	}
+	ctx := r.Context()
+	var device *store.Device
+	check := protocol.ProofCheck{Method: r.Method, URL: requestURL(r), Body: body, Now: g.cfg.Now(), MaxAge: proofMaxAge}
+	if !activation {
+		check.Key = func(id string) (*ecdsa.PublicKey, error) {
+			d, err := g.cfg.Store.Device(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("%w: %s", protocol.ErrUnknownDevice, truncate(id, 64))
+			}
+			if err != nil {
+				return nil, err
+			}
+			device = &d
+			return protocol.ParsePublicJWK(d.PublicKey)
+		}
+	}
+	vp, err := protocol.VerifyProof(token, check)
+	switch {
+	case err == nil:
+	case errors.Is(err, protocol.ErrUnknownDevice):
+		deviceError(w, http.StatusUnauthorized, "unknown_device", "the proof's key is not an activated device")
+		return vp, nil, false
+	case errors.Is(err, protocol.ErrMalformedProof), errors.Is(err, protocol.ErrProofSignature),
+		errors.Is(err, protocol.ErrProofStale), errors.Is(err, protocol.ErrProofMismatch):
+		deviceError(w, http.StatusUnauthorized, "invalid_proof", truncate(err.Error(), 200))
+		return vp, nil, false
+	default:
+		g.cfg.Logger.Error("checking device proof", zap.Error(err))
+		deviceError(w, http.StatusServiceUnavailable, "unavailable", "the gateway cannot check devices right now")
+		return vp, nil, false
+	}
+	fresh, err := g.cfg.Store.UseOnce(ctx, "proof:"+vp.DeviceID+":"+vp.Claims.ID, g.cfg.Now().Add(2*proofMaxAge))
+	if err != nil {
+		g.cfg.Logger.Error("recording device proof", zap.Error(err))
+		deviceError(w, http.StatusServiceUnavailable, "unavailable", "the gateway cannot check devices right now")
+		return vp, nil, false
+	}
+	if !fresh {
+		deviceError(w, http.StatusUnauthorized, "replayed_proof", "this proof was already used")
+		return vp, nil, false
+	}
+	if device != nil && !device.Active() {
+		deviceError(w, http.StatusForbidden, "revoked_device", "this device was revoked; activate it again")
+		return vp, nil, false
+	}
+	return vp, device, true
+}
+
+// apiActivate binds a new device key to the user of an activation code.
+func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
+	body, ok := readDeviceBody(w, r)
+	if !ok {
+		return
+	}
+	var req protocol.ActivateRequest
+	if !decodeStrict(w, body, &req) {
+		return
+	}
+	platform, err := policy.ParsePlatform(req.Platform)
+	if err != nil {
+		deviceError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	if req.Code == "" || len(req.Code) > 128 || len(req.Model) > maxFreeText || len(req.OSVersion) > maxFreeText || len(req.AppVersion) > maxFreeText {
+		deviceError(w, http.StatusBadRequest, "bad_request", "code missing, or a field is too long")
+		return
+	}
+	vp, _, ok := g.verifyDeviceProof(w, r, body, true)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	// Every activation attempt counts against the address until one
+	// succeeds, so codes cannot be guessed at speed.
+	lockKey := "activate:" + g.cfg.ClientIP(r)
+	allowed, err := g.beginAttemptLimit(ctx, lockKey, g.cfg.Device.ActivationAttempts)
+	if err != nil {
+		g.apiUnavailable(w, "counting activation attempts", err)
+		return
+	}
+	if !allowed {
+		deviceError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed activations from this address; try again later")
+		return
+	}
+	act, err := g.cfg.Store.ConsumeActivation(ctx, hashSecret(req.Code), g.cfg.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		deviceError(w, http.StatusNotFound, "not_found", "the activation code is unknown, used or expired")
+		return
+	}
+	if err != nil {
+		g.apiUnavailable(w, "using activation code", err)
+		return
+	}
+	secret, uri, err := NewPasscodeSecret("trustgate", act.User)
+	if err != nil {
+		g.apiUnavailable(w, "making passcode secret", err)
+		return
+	}
+	jwk, err := protocol.PublicJWK(vp.Key)
+	if err != nil {
+		g.apiUnavailable(w, "encoding device key", err)
+		return
+	}
+	now := g.cfg.Now()
+	err = g.cfg.Store.CreateDevice(ctx, store.Device{
+		ID: vp.DeviceID, User: act.User, PublicKey: jwk,
+		Platform: string(platform), Model: req.Model, OSVersion: req.OSVersion, AppVersion: req.AppVersion,
+		PasscodeSecret: secret, Created: now, LastSeen: now,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		deviceError(w, http.StatusConflict, "conflict", "this device key is already activated")
+		return
+	}
+	if err != nil {
+		g.apiUnavailable(w, "storing device", err)
+		return
+	}
+	g.attemptSucceeded(ctx, lockKey)
+	g.cfg.Logger.Info("device activated", zap.String("user", act.User), zap.String("device_id", vp.DeviceID), zap.String("platform", string(platform)))
+	origins := g.cfg.Device.Origins
+	if len(origins) == 0 {
+		origins = []string{requestOrigin(r)}
+	}
+	writeJSON(w, http.StatusCreated, protocol.ActivateResponse{
+		DeviceID: vp.DeviceID,
+		User:     act.User,
+		Origins:  origins,
+		Passcode: protocol.PasscodeSetup{
+			Secret: secret, URI: uri,
+			Digits: int(passcodeDigits), Period: int(passcodePeriod / time.Second), Algorithm: "SHA1",
+		},
+	})
+}
+
+// apiDevice returns the calling device's record.
+func (g *Gate) apiDevice(w http.ResponseWriter, r *http.Request) {
+	_, d, ok := g.verifyDeviceProof(w, r, nil, false)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, protocol.DeviceResponse{
+		DeviceID: d.ID, User: d.User, Platform: d.Platform, Model: d.Model,
+		OSVersion: d.OSVersion, AppVersion: d.AppVersion, Verdict: d.Verdict,
+	})
+}
+
+// apiReport takes a device's health report for an inline transaction,
+// evaluates it and, unless policy refuses the login outright, sends the
+// device the login request to approve.
+func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
+	body, ok := readDeviceBody(w, r)
+	if !ok {
+		return
+	}
+	var req protocol.ReportRequest
+	if !decodeStrict(w, body, &req) {
+		return
+	}
+	var facts policy.Facts
+	if len(req.Facts) == 0 || !decodeStrict(w, req.Facts, &facts) {
+		if len(req.Facts) == 0 {
+			deviceError(w, http.StatusBadRequest, "bad_request", "facts missing")
+		}
+		return
+	}
+	if len(facts.Model) > maxFreeText || len(facts.OSVersion) > maxFreeText || len(facts.AppVersion) > maxFreeText || len(facts.SecurityPatch) > maxFreeText {
+		deviceError(w, http.StatusBadRequest, "bad_request", "a fact is too long")
+		return
+	}
+	_, device, ok := g.verifyDeviceProof(w, r, body, false)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	tx, err := g.loadTransaction(ctx, txID)
+	if errors.Is(err, store.ErrNotFound) {
+		deviceError(w, http.StatusNotFound, "not_found", "no such transaction")
+		return
+	}
+	if err != nil {
+		g.apiUnavailable(w, "loading transaction", err)
+		return
+	}
+	now := g.cfg.Now()
+	switch {
+	case tx.User != device.User:
+		g.cfg.Logger.Warn("device reported for another user's transaction",
+			zap.String("device_id", device.ID), zap.String("device_user", device.User), zap.String("transaction_user", tx.User))
+		deviceError(w, http.StatusForbidden, "wrong_user", "this transaction belongs to another user")
+		return
+	case tx.rec.Kind != txInline:
+		deviceError(w, http.StatusConflict, "conflict", "this transaction takes no health report")
+		return
+	case !now.Before(tx.Expires):
+		deviceError(w, http.StatusGone, "expired", "the transaction has expired; start again in the browser")
+		return
+	case !equalTokens(hashSecret(req.Challenge), tx.rec.ChallengeHash):
+		deviceError(w, http.StatusForbidden, "wrong_challenge", "the challenge does not match the transaction")
+		return
+	case tx.State != store.TransactionPending:
+		deviceError(w, http.StatusConflict, "conflict", "the transaction already has a report")
+		return
+	}
+
+	pol := g.cfg.Device.Policy
+	verdict := policy.Evaluate(pol.Requirements, facts, now)
+	outcome := policy.Decide(pol.Mode, verdict.Status(), verdict.Reasons())
+	factsJSON, _ := json.Marshal(facts)
+	tx.rec.Facts = factsJSON
+	tx.rec.Verdict = &verdict
+	tx.rec.PolicyHash = g.policyHash
+
+	if err := g.cfg.Store.RecordHealth(ctx, device.ID, factsJSON, string(verdict.Status()), now); err != nil {
+		g.cfg.Logger.Warn("recording device health", zap.Error(err))
+	}
+
+	resp := protocol.ReportResponse{
+		Trusted:  verdict.Trusted,
+		Failed:   protocolFindings(verdict.Failed),
+		Warnings: protocolFindings(verdict.Warnings),
+	}
+	if !outcome.Allow {
+		tx.rec.Reason = string(outcome.Reason)
+		if err := g.transition(ctx, tx, store.TransactionPending, store.TransactionDenied, device.ID); err != nil {
+			g.transitionFailed(w, "denying transaction", err)
+			return
+		}
+		g.recordTx(r, tx, device, store.ResultDenied, string(outcome.Reason), "mobile_inline", false)
+		resp.State = store.TransactionDenied
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+
+	push := protocol.Push{
+		ID:           RandomToken(),
+		Application:  g.application(r),
+		User:         tx.User,
+		AccessDevice: accessDescription(tx.rec.Access),
+		IP:           tx.rec.IP,
+		Time:         tx.Created.UTC(),
+		Expires:      now.Add(g.cfg.Device.PushTimeout).UTC(),
+		Inline:       true,
+	}
+	tx.rec.PushIDs = []string{push.ID}
+	tx.rec.PushExpires = push.Expires
+	if err := g.transition(ctx, tx, store.TransactionPending, store.TransactionReported, device.ID); err != nil {
+		g.transitionFailed(w, "recording report", err)
+		return
+	}
+	if err := g.sendPush(ctx, device.ID, tx.ID, push); err != nil {
+		g.apiUnavailable(w, "sending login request", err)
+		return
+	}
+	resp.State = store.TransactionReported
+	resp.Push = &push
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// sendPush stores a login request for deviceID and wakes its long-polls.
+func (g *Gate) sendPush(ctx context.Context, deviceID, txID string, p protocol.Push) error {
+	details, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	err = g.cfg.Store.CreatePush(ctx, store.Push{
+		ID: p.ID, User: p.User, DeviceID: deviceID, TransactionID: txID,
+		State: store.PushPending, Details: details, Created: g.cfg.Now(), Expires: p.Expires,
+	})
+	if err != nil {
+		return fmt.Errorf("storing push: %w", err)
+	}
+	g.wake.notify(deviceID)
+	return nil
+}
+
+func protocolFindings(fs []policy.Finding) []protocol.Finding {
+	out := make([]protocol.Finding, 0, len(fs))
+	for _, f := range fs {
+		pf := protocol.Finding{Requirement: string(f.Requirement), Reason: string(f.Reason), Hint: f.Hint}
+		if !f.Deadline.IsZero() {
+			d := f.Deadline.UTC()
+			pf.Deadline = &d
+		}
+		out = append(out, pf)
+	}
+	return out
+}
+
+// apiPushes lists the device's pending login requests, holding the request
+// up to ?wait= seconds until one arrives.
+func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
+	_, device, ok := g.verifyDeviceProof(w, r, nil, false)
+	if !ok {
+		return
+	}
+	var wait time.Duration
+	if v := r.URL.Query().Get("wait"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			deviceError(w, http.StatusBadRequest, "bad_request", "wait must be a whole number of seconds")
+			return
+		}
+		wait = min(time.Duration(n)*time.Second, maxLongPoll)
+	}
+	ctx := r.Context()
+	deadline := time.Now().Add(wait)
+	for {
+		woken := g.wake.wait(device.ID)
+		pending, err := g.cfg.Store.PendingPushes(ctx, device.ID, g.cfg.Now())
+		if err != nil {
+			g.wake.cancel(device.ID, woken)
+			if ctx.Err() != nil {
+				return
+			}
+			g.apiUnavailable(w, "reading login requests", err)
+			return
+		}
+		left := time.Until(deadline)
+		if len(pending) > 0 || left <= 0 {
+			g.wake.cancel(device.ID, woken)
+			resp := protocol.PushesResponse{Pushes: make([]protocol.Push, 0, len(pending))}
+			for _, p := range pending {
+				var pp protocol.Push
+				if err := json.Unmarshal(p.Details, &pp); err != nil {
+					continue
+				}
+				pp.ID = p.ID
+				resp.Pushes = append(resp.Pushes, pp)
+			}
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+		timer := time.NewTimer(min(left, longPollInterval))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			g.wake.cancel(device.ID, woken)
+			return
+		case <-woken:
+		case <-timer.C:
+		}
+		timer.Stop()
+		g.wake.cancel(device.ID, woken)
+	}
+}
+
+// apiAnswer approves or denies a login request.
+func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) {
+	body, ok := readDeviceBody(w, r)
+	if !ok {
+		return
+	}
+	var req protocol.AnswerRequest
+	if !decodeStrict(w, body, &req) {
+		return
+	}
+	state, reason := "", ""
+	switch req.Answer {
+	case protocol.AnswerApprove:
+		state = store.PushApproved
+	case protocol.AnswerDeny:
+		state, reason = store.PushDenied, protocol.DenyCancelled
+		if req.Reason == protocol.DenyFraud {
+			reason = protocol.DenyFraud
+		} else if req.Reason != "" && req.Reason != protocol.DenyCancelled {
+			deviceError(w, http.StatusBadRequest, "bad_request", "reason must be user_cancelled or user_marked_fraud")
+			return
+		}
+	default:
+		deviceError(w, http.StatusBadRequest, "bad_request", "answer must be approve or deny")
+		return
+	}
+	_, device, ok := g.verifyDeviceProof(w, r, body, false)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	push, err := g.cfg.Store.Push(ctx, pushID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && push.DeviceID != device.ID) {
+		deviceError(w, http.StatusNotFound, "not_found", "no such login request for this device")
+		return
+	}
+	if err != nil {
+		g.apiUnavailable(w, "reading login request", err)
+		return
+	}
+	tx, err := g.loadTransaction(ctx, push.TransactionID)
+	if err != nil {
+		g.apiUnavailable(w, "loading transaction", err)
+		return
+	}
+	if state == store.PushApproved && tx.rec.NumberHash != "" && !equalTokens(hashSecret(req.Number), tx.rec.NumberHash) {
+		state, reason = store.PushDenied, reasonWrongNumber
+	}
+	if _, err := g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict) && !g.cfg.Now().Before(push.Expires):
+			deviceError(w, http.StatusGone, "expired", "the login request has expired")
+		case errors.Is(err, store.ErrConflict):
+			deviceError(w, http.StatusConflict, "conflict", "the login request was already answered")
+		default:
+			g.apiUnavailable(w, "answering login request", err)
+		}
+		return
+	}
+
+	resp := protocol.AnswerResponse{State: state}
+	if state == store.PushDenied {
+		tx.rec.Reason = reason
+		if err := g.transition(ctx, tx, store.TransactionReported, store.TransactionDenied, device.ID); err != nil {
+			g.transitionFailed(w, "denying transaction", err)
+			return
+		}
+		g.recordTx(r, tx, device, store.ResultDenied, reason, factorOf(tx), false)
+		if reason == reasonWrongNumber {
+			deviceError(w, http.StatusForbidden, "wrong_number", "the number does not match the one in the browser; the login was denied")
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	var returnCode string
+	if tx.rec.Kind == txInline {
+		returnCode = RandomToken()
+		tx.rec.ReturnHash = hashSecret(returnCode)
+	}
+	if err := g.transition(ctx, tx, store.TransactionReported, store.TransactionApproved, device.ID); err != nil {
+		g.transitionFailed(w, "approving transaction", err)
+		return
+	}
+	if returnCode != "" {
+		resp.ReturnURL = requestOrigin(r) + protocol.ReturnPath + "?" + url.Values{
+			protocol.ParamTransaction: {tx.ID}, protocol.ParamCode: {returnCode},
+		}.Encode()
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func factorOf(tx *transaction) string {
+	if tx.rec.Kind == txInline {
+		return factorMobileInline
+	}
+	return factorPush
+}
+
+// transitionFailed answers a lost or refused state change.
+func (g *Gate) transitionFailed(w http.ResponseWriter, what string, err error) {
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		deviceError(w, http.StatusConflict, "conflict", "the transaction has moved on or expired")
+	case errors.Is(err, store.ErrNotFound):
+		deviceError(w, http.StatusNotFound, "not_found", "no such transaction")
+	default:
+		g.apiUnavailable(w, what, err)
+	}
+}
+
+func (g *Gate) apiUnavailable(w http.ResponseWriter, what string, err error) {
+	g.cfg.Logger.Error(what, zap.Error(err))
+	deviceError(w, http.StatusServiceUnavailable, "unavailable", "the gateway cannot complete this right now; try again")
+}

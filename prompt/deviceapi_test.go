@@ -1,0 +1,194 @@
+package prompt
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+)
+
+// testClock is a clock the test moves by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// deviceGate is a gate with a device check on a real SQLite store and an
+// injected clock, with one activated device for alice.
+type deviceGate struct {
+	gate  *Gate
+	store store.Store
+	clock *testClock
+	key   *ecdsa.PrivateKey
+}
+
+func newDeviceGate(t *testing.T, req policy.Requirements) *deviceGate {
+	t.Helper()
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := &testClock{now: time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC)}
+	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(clock.Now())}, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := NewTrustCache(100, clock.Now)
+	g, err := NewGate(Config{
+		Application: "legacy", Users: users, Store: st, Cookies: codec, Now: clock.Now,
+		Device: &DeviceTrust{
+			Policy: policy.Policy{Mode: policy.ModeBlock, Integration: policy.Integration{State: policy.All}, Requirements: req},
+			Cache:  cache,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	id, _ := protocol.DeviceID(&key.PublicKey)
+	jwk, _ := protocol.PublicJWK(&key.PublicKey)
+	if err := st.CreateDevice(t.Context(), store.Device{ID: id, User: "alice", PublicKey: jwk, Platform: "android", Created: clock.Now(), LastSeen: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return &deviceGate{gate: g, store: st, clock: clock, key: key}
+}
+
+// startInline starts an inline transaction for alice as her phone's
+// browser would, and returns it with its challenge.
+func (d *deviceGate) startInline(t *testing.T) (*transaction, string) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
+	r.Header.Set("User-Agent", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
+	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: RandomToken()}
+	challenge := RandomToken()
+	tx, err := d.gate.newTransaction(t.Context(), r, p, "/", txInline, store.TransactionPending, txRecord{ChallengeHash: hashSecret(challenge)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx, challenge
+}
+
+// report posts a signed health report for tx and returns the response.
+func (d *deviceGate) report(t *testing.T, txID, challenge string, facts policy.Facts) *httptest.ResponseRecorder {
+	t.Helper()
+	rawFacts, _ := json.Marshal(facts)
+	body, _ := json.Marshal(protocol.ReportRequest{Challenge: challenge, Facts: rawFacts})
+	u, _ := url.Parse("http://gw.test" + protocol.PathReportPrefix + txID + "/report")
+	proof, err := protocol.SignProof(d.key, false, http.MethodPost, u, body, d.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, u.String(), bytes.NewReader(body))
+	r.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
+	w := httptest.NewRecorder()
+	if _, handled := d.gate.Authenticate(w, r); !handled {
+		t.Fatal("device API request was not handled")
+	}
+	return w
+}
+
+func yes() *bool { b := true; return &b }
+func no() *bool  { b := false; return &b }
+
+func TestReportForExpiredTransactionIsRefused(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	tx, challenge := d.startInline(t)
+	d.clock.Add(flowLifetime + time.Second)
+	w := d.report(t, tx.ID, challenge, policy.Facts{Platform: policy.Android, OSVersion: "14"})
+	var e protocol.Error
+	_ = json.Unmarshal(w.Body.Bytes(), &e)
+	if w.Code != http.StatusGone || e.Code != "expired" {
+		t.Fatalf("report after expiry: %d %s", w.Code, w.Body)
+	}
+	got, _ := d.store.Transaction(t.Context(), tx.ID)
+	if got.State != store.TransactionPending || got.DeviceID != "" {
+		t.Errorf("expired transaction changed: %+v", got)
+	}
+}
+
+func TestStaleProofIsRefused(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	tx, challenge := d.startInline(t)
+	// The device's clock is two minutes behind the gateway's.
+	d.clock.Add(-2 * time.Minute)
+	rawFacts, _ := json.Marshal(policy.Facts{Platform: policy.Android})
+	body, _ := json.Marshal(protocol.ReportRequest{Challenge: challenge, Facts: rawFacts})
+	u, _ := url.Parse("http://gw.test" + protocol.PathReportPrefix + tx.ID + "/report")
+	proof, _ := protocol.SignProof(d.key, false, http.MethodPost, u, body, d.clock.Now())
+	d.clock.Add(2 * time.Minute)
+	r := httptest.NewRequest(http.MethodPost, u.String(), bytes.NewReader(body))
+	r.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
+	w := httptest.NewRecorder()
+	d.gate.Authenticate(w, r)
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("stale proof: %d %s", w.Code, w.Body)
+	}
+}
+
+// The deadline of a warn requirement, on the gateway's own clock: a
+// warning until the deadline, a refusal after it.
+func TestWarnDeadlineFollowsTheClock(t *testing.T) {
+	deadline := time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC)
+	req := policy.Requirements{Biometrics: policy.Rule{Level: policy.Warn, Until: deadline}}
+	facts := policy.Facts{Platform: policy.Android, OSVersion: "14", Biometrics: no(), ScreenLock: yes()}
+	for _, tc := range []struct {
+		name  string
+		at    time.Time
+		state string
+	}{
+		{"a day before", deadline.Add(-24 * time.Hour), store.TransactionReported},
+		{"at the deadline", deadline, store.TransactionReported},
+		{"a second after", deadline.Add(time.Second), store.TransactionDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDeviceGate(t, req)
+			d.clock.now = tc.at
+			tx, challenge := d.startInline(t)
+			w := d.report(t, tx.ID, challenge, facts)
+			var resp protocol.ReportResponse
+			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || w.Code != http.StatusOK {
+				t.Fatalf("report: %d %s", w.Code, w.Body)
+			}
+			if resp.State != tc.state {
+				t.Errorf("state = %s, want %s (%s)", resp.State, tc.state, w.Body)
+			}
+			findings := resp.Warnings
+			if tc.state == store.TransactionDenied {
+				findings = resp.Failed
+			}
+			if len(findings) != 1 || findings[0].Reason != "no_biometrics" || findings[0].Deadline == nil || !findings[0].Deadline.Equal(deadline) {
+				t.Errorf("findings = %+v, want no_biometrics with its deadline", findings)
+			}
+		})
+	}
+}
