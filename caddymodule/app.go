@@ -23,7 +23,7 @@ func init() {
 
 // App is the trusted_endpoints app: the state that every site's
 // trusted_endpoints handler shares, and that outlives configuration reloads
-// (the store and the cookie keys). It is configured by the global option of
+// (the store, the cookie keys and the device-trust cache). It is configured by the global option of
 // the same name; without one it runs with defaults (SQLite in Caddy's data
 // directory, generated cookie keys).
 type App struct {
@@ -38,6 +38,12 @@ type App struct {
 	// decode. Without any, keys are generated on first start and kept in
 	// the store, where every instance finds them.
 	CookieKeys []CookieKeyConfig `json:"cookie_keys,omitempty"`
+
+	// TrustCacheSize is how many device-trust decisions (user, device,
+	// policy) are kept in memory, shared by every site, so a signed-in
+	// request reads no storage. The least recently used decision goes
+	// first. Default: 100000.
+	TrustCacheSize int `json:"trust_cache_size,omitempty"`
 
 	ctx    caddy.Context
 	logger *zap.Logger
@@ -75,6 +81,9 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // appName is the app's module ID, used to look it up from handlers.
 const appName = "trusted_endpoints"
 
+// defaultTrustCacheSize is the default of App.TrustCacheSize.
+const defaultTrustCacheSize = 100000
+
 // Provision opens (or reuses, across reloads) the store and loads the cookie
 // keys.
 func (a *App) Provision(ctx caddy.Context) error {
@@ -92,6 +101,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.Storage.Backend != "sqlite" {
 		return fmt.Errorf("unknown storage backend %q (want sqlite)", a.Storage.Backend)
 	}
+	if a.TrustCacheSize < 0 {
+		return fmt.Errorf("trust_cache_size must not be negative, got %d", a.TrustCacheSize)
+	}
+	if a.TrustCacheSize == 0 {
+		a.TrustCacheSize = defaultTrustCacheSize
+	}
 	repl := caddy.NewReplacer()
 	a.Storage.Path = repl.ReplaceKnown(a.Storage.Path, "")
 	keyConfigs := make([]CookieKeyConfig, len(a.CookieKeys))
@@ -104,7 +119,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.key = a.Storage.Backend + ":" + a.Storage.Path
 	val, _, err := sharedPool.LoadOrNew(a.key, func() (caddy.Destructor, error) {
-		return openShared(a.Storage, a.logger)
+		return openShared(a.Storage, a.TrustCacheSize, a.logger)
 	})
 	if err != nil {
 		return fmt.Errorf("opening %s store at %s: %w", a.Storage.Backend, a.Storage.Path, err)
@@ -113,6 +128,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 	// Settings of this configuration go into the reused state.
 	if err := a.shared.setConfiguredKeys(configured); err != nil {
 		return fmt.Errorf("loading cookie keys: %w", err)
+	}
+	// A reload may change the size; the decisions themselves survive.
+	if evicted := a.shared.trustCache.Resize(a.TrustCacheSize); evicted > 0 {
+		a.logger.Info("trust cache shrunk", zap.Int("size", a.TrustCacheSize), zap.Int("evicted", evicted))
 	}
 	return nil
 }
@@ -140,6 +159,9 @@ func (a *App) Store() store.Store { return a.shared.store }
 // Cookies returns the app's cookie codec.
 func (a *App) Cookies() *prompt.CookieCodec { return a.shared.cookies }
 
+// TrustCache returns the device-trust cache that every site shares.
+func (a *App) TrustCache() *prompt.TrustCache { return a.shared.trustCache }
+
 // RotateCookieKey adds a new generated cookie key to the store. It starts
 // signing new cookies once every instance has had time to learn it; older
 // keys keep decoding.
@@ -157,9 +179,10 @@ var sharedPool = caddy.NewUsagePool()
 
 // sharedState is what every configuration using one store shares.
 type sharedState struct {
-	store   store.Store
-	cookies *prompt.CookieCodec
-	logger  *zap.Logger
+	store      store.Store
+	cookies    *prompt.CookieCodec
+	trustCache *prompt.TrustCache
+	logger     *zap.Logger
 
 	mu         sync.Mutex
 	configured []store.CookieKey
@@ -173,7 +196,11 @@ type sharedState struct {
 // prompt.KeyPropagationDelay.
 const keyRefreshInterval = 30 * time.Second
 
-func openShared(cfg *StorageConfig, logger *zap.Logger) (*sharedState, error) {
+func openShared(cfg *StorageConfig, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
+	trustCache, err := prompt.NewTrustCache(trustCacheSize, nil)
+	if err != nil {
+		return nil, err
+	}
 	st, err := sqlitestore.Open(cfg.Path)
 	if err != nil {
 		return nil, err
@@ -191,11 +218,12 @@ func openShared(cfg *StorageConfig, logger *zap.Logger) (*sharedState, error) {
 		return nil, fmt.Errorf("loading cookie keys: %w", err)
 	}
 	s := &sharedState{
-		store:   st,
-		cookies: codec,
-		logger:  logger,
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		store:      st,
+		cookies:    codec,
+		trustCache: trustCache,
+		logger:     logger,
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	go s.maintain()
 	return s, nil

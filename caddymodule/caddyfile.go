@@ -42,11 +42,55 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		session_lifetime <duration>
 //		lockout <attempts> <window>
 //		upstream_headers {
-//			user   <header>|-
-//			email  <header>|-
-//			groups <header>|-
+//			user      <header>|-
+//			email     <header>|-
+//			groups    <header>|-
+//			trust     <header>|-
+//			device_id <header>|-
 //		}
+//
+//		mode off|check|block
+//		mobile {
+//			enable disabled | all | groups <name...>
+//			platforms <ios|android...>
+//			require <kind...>
+//			warn    <kind...> [until <YYYY-MM-DD|RFC 3339 time>]
+//			min_os  <ios|android> <version>
+//			min_security_patch <YYYY-MM-DD|YYYY-MM>
+//			min_security_patch max_age <days>[d]
+//			min_app_version <version>
+//			os_up_to_date <ios|android> <latest version> [behind <n>] [unit major|minor]
+//		}
+//		trust_for    <duration>
+//		push_timeout <duration>
+//		enrollment [on|off]
+//		unbound    [on|off]
+//		app_links {
+//			apple   <TEAMID.bundle.id...>
+//			android <package> <sha256 cert fingerprint...>
+//		}
+//		origins <scheme://host[:port]...>
+//		passcode_attempts   <n>
+//		activation_attempts <n>
+//		push_limit <n> <window>
 //	}
+//
+// A missing or "-" upstream header name keeps the default or turns the
+// header off, respectively.
+//
+// In the mobile block, a kind is one of screen_lock, biometrics,
+// disk_encryption, not_tampered, min_os, min_security_patch,
+// min_app_version and os_up_to_date. require and warn set the level of the
+// kinds they name; a kind may be named more than once only with the same
+// level and deadline. A line that gives a value (min_os,
+// min_security_patch, min_app_version, os_up_to_date) for a kind that no
+// require or warn line names makes it required. min_os and os_up_to_date
+// take one line per platform; min_security_patch may have a date line and a
+// max_age line, and then both must hold. until is a deadline after which a
+// warning counts as required: a bare date means 00:00 UTC of that day (so
+// "until 2027-01-15" warns up to the first instant of January 15th and
+// requires from then on). enable defaults to disabled and platforms to both.
+// A bare enrollment or unbound means on.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -116,8 +160,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					target = &u.Email
 				case "groups":
 					target = &u.Groups
+				case "trust":
+					target = &u.Trust
+				case "device_id":
+					target = &u.DeviceID
 				default:
-					return d.Errf("unknown upstream_headers field %q (want user, email or groups)", d.Val())
+					return d.Errf("unknown upstream_headers field %q (want user, email, groups, trust or device_id)", d.Val())
 				}
 				if !d.AllArgs(target) {
 					return d.ArgErr()
@@ -128,7 +176,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.UpstreamHeaders = u
 		default:
-			return d.Errf("unknown trusted_endpoints option %q", d.Val())
+			handled, err := h.unmarshalDeviceOption(d)
+			if err != nil {
+				return err
+			}
+			if !handled {
+				return d.Errf("unknown trusted_endpoints option %q", d.Val())
+			}
 		}
 	}
 	if h.Login.UsersFile == "" && h.Login.OIDC == nil {
@@ -225,9 +279,11 @@ func validHeaderName(s string) bool {
 //	trusted_endpoints {
 //		storage sqlite [<path>]
 //		cookie_key <hash_key_base64> <block_key_base64>
+//		trust_cache_size <n>
 //	}
 //
-// cookie_key may repeat; the first signs new cookies.
+// cookie_key may repeat; the first signs new cookies. trust_cache_size is
+// how many device-trust decisions are kept in memory (default 100000).
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
 	if existing != nil {
@@ -263,6 +319,16 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 				return nil, d.Errf("cookie_key: %v", err)
 			}
 			app.CookieKeys = append(app.CookieKeys, k)
+		case "trust_cache_size":
+			var raw string
+			if !d.AllArgs(&raw) {
+				return nil, d.ArgErr()
+			}
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 1 {
+				return nil, d.Errf("trust_cache_size must be a positive whole number, got %q", raw)
+			}
+			app.TrustCacheSize = n
 		default:
 			return nil, d.Errf("unknown trusted_endpoints global option %q", d.Val())
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 )
 
@@ -35,6 +36,9 @@ func init() {
 //	{trusted_endpoints.groups}       groups, comma-separated
 //	{trusted_endpoints.factor}       how the user signed in (password, oidc)
 //	{trusted_endpoints.session_id}   the session's ID
+//	{trusted_endpoints.trust}        the access device's trust status (trusted,
+//	                                 not trusted, unknown); empty in mode off
+//	{trusted_endpoints.device_id}    the mobile device that vouched for it
 type Handler struct {
 	// Application names the protected application in the auth log.
 	// Default: the request's host name.
@@ -58,11 +62,74 @@ type Handler struct {
 
 	// UpstreamHeaders names the request headers that carry the identity to
 	// the upstream. Default: X-Trustgate-User, X-Trustgate-Email,
-	// X-Trustgate-Groups.
+	// X-Trustgate-Groups, X-Trustgate-Device-Trust, X-Trustgate-Device-Id.
 	UpstreamHeaders *UpstreamHeaders `json:"upstream_headers,omitempty"`
+
+	// Mode is the device check of this application: "off" (none), "check"
+	// (record trusted or not on every login, never block) or "block" (let
+	// in only devices proven trusted). Every other device setting only
+	// matters when the mode is not off. Default: off.
+	Mode policy.Mode `json:"mode,omitempty"`
+
+	// Mobile says to whom (state disabled, groups or all, and the groups)
+	// and on which platforms (ios, android) the mobile app's check
+	// applies. Default: disabled, on both platforms.
+	Mobile *policy.Integration `json:"mobile,omitempty"`
+
+	// Requirements are the device health rules, each with a level of
+	// "require" or "warn" (optionally warn "until" an RFC 3339 deadline,
+	// then require). A rule without a level is not checked. Default: none.
+	Requirements *policy.Requirements `json:"requirements,omitempty"`
+
+	// TrustFor is how long a device check counts before the next request
+	// checks again. Default: 12h.
+	TrustFor caddy.Duration `json:"trust_for,omitempty"`
+
+	// PushTimeout is how long a login request waits for the person's
+	// answer in the app. Default: 60s.
+	PushTimeout caddy.Duration `json:"push_timeout,omitempty"`
+
+	// Enrollment lets a signed-in person without an activated app activate
+	// one from the prompt (QR code and link). Without it, admins issue
+	// activation codes through the admin API. Default: false.
+	Enrollment bool `json:"enrollment,omitempty"`
+
+	// Unbound lets the waiting page complete a check once the app approved,
+	// without the phone's browser coming back through the app's return
+	// link. Only for browsers the app cannot return to (embedded web
+	// views); such logins are marked unbound in the auth log.
+	// Default: false.
+	Unbound bool `json:"unbound,omitempty"`
+
+	// AppLinks names the mobile apps allowed to open the gateway's HTTPS
+	// links (served as /.well-known/apple-app-site-association and
+	// /.well-known/assetlinks.json).
+	AppLinks *AppLinks `json:"app_links,omitempty"`
+
+	// Origins are the gateway origins (scheme://host[:port]) an app
+	// activated here may act for. Default: the origin the activation came
+	// through.
+	Origins []string `json:"origins,omitempty"`
+
+	// PasscodeAttempts is how many wrong passcodes one user may enter
+	// within LockoutWindow before passcodes are refused. Default: 5.
+	PasscodeAttempts int `json:"passcode_attempts,omitempty"`
+
+	// ActivationAttempts is how many failed activations one IP address may
+	// make within LockoutWindow. Default: 10.
+	ActivationAttempts int `json:"activation_attempts,omitempty"`
+
+	// PushLimit is how many login requests one user may be sent within
+	// PushWindow, against push fatigue. Default: 5.
+	PushLimit int `json:"push_limit,omitempty"`
+
+	// PushWindow is the period over which PushLimit counts. Default: 10m.
+	PushWindow caddy.Duration `json:"push_window,omitempty"`
 
 	gate   *prompt.Gate
 	logger *zap.Logger
+	// device is the device check handed to the gate; nil in mode off.
+	device *prompt.DeviceTrust
 }
 
 // LoginConfig selects the primary login.
@@ -105,6 +172,10 @@ type UpstreamHeaders struct {
 	User   string `json:"user,omitempty"`
 	Email  string `json:"email,omitempty"`
 	Groups string `json:"groups,omitempty"`
+	// Trust carries the access device's trust status (trusted, not
+	// trusted, unknown); DeviceID the verifying mobile device's ID.
+	Trust    string `json:"trust,omitempty"`
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -124,6 +195,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	app := appIface.(*App)
 	repl := caddy.NewReplacer()
+	device, err := h.deviceTrust(app.TrustCache())
+	if err != nil {
+		return err
+	}
+	h.device = device
+	h.warnAboutDeviceSettings()
 
 	cfg := prompt.Config{
 		Application:     repl.ReplaceKnown(h.Application, ""),
@@ -133,6 +210,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		LockoutAttempts: h.LockoutAttempts,
 		LockoutWindow:   time.Duration(h.LockoutWindow),
 		Headers:         h.identityHeaders(),
+		Device:          device,
 		ClientIP:        clientIP,
 		Logger:          h.logger,
 	}
@@ -182,7 +260,7 @@ func (h *Handler) Validate() error {
 	if h.LockoutWindow < 0 {
 		return errors.New("lockout_window must not be negative")
 	}
-	return nil
+	return h.validateDevice()
 }
 
 func (h *Handler) identityHeaders() prompt.IdentityHeaders {
@@ -200,6 +278,8 @@ func (h *Handler) identityHeaders() prompt.IdentityHeaders {
 		names.User = pick(u.User, names.User)
 		names.Email = pick(u.Email, names.Email)
 		names.Groups = pick(u.Groups, names.Groups)
+		names.Trust = pick(u.Trust, names.Trust)
+		names.DeviceID = pick(u.DeviceID, names.DeviceID)
 	}
 	return names
 }
@@ -220,6 +300,8 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 		repl.Set("trusted_endpoints.groups", groups)
 		repl.Set("trusted_endpoints.factor", session.Factor)
 		repl.Set("trusted_endpoints.session_id", session.ID)
+		repl.Set("trusted_endpoints.trust", session.Trust)
+		repl.Set("trusted_endpoints.device_id", session.DeviceID)
 	}
 	return next.ServeHTTP(w, r)
 }

@@ -1,0 +1,227 @@
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt"
+)
+
+// AppLinks names the mobile apps allowed to open the gateway's HTTPS links.
+type AppLinks struct {
+	// AppleAppIDs are iOS app IDs, "TEAMID.bundle.id".
+	AppleAppIDs []string `json:"apple_app_ids,omitempty"`
+	// Android are the Android apps; the first one's package also names the
+	// app in intent: links.
+	Android []AndroidAppLink `json:"android,omitempty"`
+}
+
+// AndroidAppLink is one Android app allowed to open the gateway's links.
+type AndroidAppLink struct {
+	// Package is the application ID, e.g. "com.example.trustgate".
+	Package string `json:"package"`
+	// SHA256CertFingerprints are the SHA-256 fingerprints of the app's
+	// signing certificates, "AA:BB:..." (32 bytes in hex, colon-separated).
+	SHA256CertFingerprints []string `json:"sha256_cert_fingerprints,omitempty"`
+}
+
+// deviceMode returns the configured mode, off when unset.
+func (h *Handler) deviceMode() policy.Mode {
+	if h.Mode == "" {
+		return policy.ModeOff
+	}
+	return h.Mode
+}
+
+// devicePolicy returns the policy the handler's settings describe.
+func (h *Handler) devicePolicy() policy.Policy {
+	p := policy.Policy{Mode: h.deviceMode()}
+	if h.Mobile != nil {
+		p.Integration = *h.Mobile
+	}
+	if h.Requirements != nil {
+		p.Requirements = *h.Requirements
+	}
+	return p
+}
+
+// deviceTrust returns the device check for the gate, or nil in mode off.
+// cache is the trust cache that every site of the server shares.
+func (h *Handler) deviceTrust(cache *prompt.TrustCache) (*prompt.DeviceTrust, error) {
+	if err := h.validateDevice(); err != nil {
+		return nil, err
+	}
+	if h.deviceMode() == policy.ModeOff {
+		return nil, nil
+	}
+	d := &prompt.DeviceTrust{
+		Policy:             h.devicePolicy(),
+		TrustFor:           time.Duration(h.TrustFor),
+		PushTimeout:        time.Duration(h.PushTimeout),
+		Enrollment:         h.Enrollment,
+		Unbound:            h.Unbound,
+		ActivationAttempts: h.ActivationAttempts,
+		PasscodeAttempts:   h.PasscodeAttempts,
+		PushLimit:          h.PushLimit,
+		PushWindow:         time.Duration(h.PushWindow),
+		Origins:            h.Origins,
+		Cache:              cache,
+	}
+	if l := h.AppLinks; l != nil {
+		d.AppleAppIDs = l.AppleAppIDs
+		for _, a := range l.Android {
+			d.AndroidApps = append(d.AndroidApps, prompt.AndroidApp{Package: a.Package, Fingerprints: a.SHA256CertFingerprints})
+		}
+	}
+	return d, nil
+}
+
+// validateDevice reports every error in the device settings, JSON or
+// Caddyfile alike.
+func (h *Handler) validateDevice() error {
+	var errs []error
+	if err := h.devicePolicy().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for _, c := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"trust_for", time.Duration(h.TrustFor)},
+		{"push_timeout", time.Duration(h.PushTimeout)},
+		{"push_window", time.Duration(h.PushWindow)},
+	} {
+		if c.value < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %s", c.name, c.value))
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		value int
+	}{
+		{"passcode_attempts", h.PasscodeAttempts},
+		{"activation_attempts", h.ActivationAttempts},
+		{"push_limit", h.PushLimit},
+	} {
+		if c.value < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %d", c.name, c.value))
+		}
+	}
+	for _, o := range h.Origins {
+		if err := checkOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("origins: %w", err))
+		}
+	}
+	if l := h.AppLinks; l != nil {
+		for _, id := range l.AppleAppIDs {
+			if err := checkAppleAppID(id); err != nil {
+				errs = append(errs, fmt.Errorf("app_links: %w", err))
+			}
+		}
+		for _, a := range l.Android {
+			if err := checkAndroidPackage(a.Package); err != nil {
+				errs = append(errs, fmt.Errorf("app_links: %w", err))
+			}
+			if len(a.SHA256CertFingerprints) == 0 {
+				errs = append(errs, fmt.Errorf("app_links: android app %q has no certificate fingerprint", a.Package))
+			}
+			for _, fp := range a.SHA256CertFingerprints {
+				if err := checkCertFingerprint(fp); err != nil {
+					errs = append(errs, fmt.Errorf("app_links: android app %q: %w", a.Package, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// warnAboutDeviceSettings logs settings that are valid but probably not
+// what the admin meant.
+func (h *Handler) warnAboutDeviceSettings() {
+	p := h.devicePolicy()
+	switch {
+	case p.Mode == policy.ModeOff && (h.Mobile != nil || h.Requirements != nil):
+		h.logger.Warn("device settings are ignored in mode off; set mode check or block to use them")
+	case p.Mode == policy.ModeBlock && (p.Integration.State == "" || p.Integration.State == policy.Disabled):
+		h.logger.Warn("mode block with the mobile integration disabled: no device can be proven trusted, so every login is denied; enable it for groups or all",
+			zap.String("mode", string(p.Mode)))
+	}
+}
+
+// checkOrigin accepts scheme://host[:port] with scheme http or https and
+// nothing after the host, not even a slash: origins are compared as
+// strings.
+func checkOrigin(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("origin %q is not scheme://host[:port] (http or https)", s)
+	}
+	return nil
+}
+
+// checkAppleAppID accepts "TEAMID.bundle.id": a 10-character team ID of
+// letters and digits, a dot and a bundle ID.
+func checkAppleAppID(s string) error {
+	team, bundle, ok := strings.Cut(s, ".")
+	if !ok || len(team) != 10 || !onlyBytes(team, asciiLetters+asciiDigits) ||
+		bundle == "" || !onlyBytes(bundle, asciiLetters+asciiDigits+".-") {
+		return fmt.Errorf("apple app ID %q is not TEAMID.bundle.id (10-character team ID)", s)
+	}
+	return nil
+}
+
+// checkAndroidPackage accepts a Java-style application ID, e.g.
+// com.example.app.
+func checkAndroidPackage(s string) error {
+	parts := strings.Split(s, ".")
+	ok := len(parts) >= 2
+	for _, p := range parts {
+		if p == "" || !onlyBytes(p[:1], asciiLetters) || !onlyBytes(p, asciiLetters+asciiDigits+"_") {
+			ok = false
+			break
+		}
+	}
+	if !ok {
+		return fmt.Errorf("android package %q is not an application ID like com.example.app", s)
+	}
+	return nil
+}
+
+// checkCertFingerprint accepts 32 hex bytes separated by colons.
+func checkCertFingerprint(s string) error {
+	parts := strings.Split(s, ":")
+	ok := len(parts) == 32
+	for _, p := range parts {
+		if len(p) != 2 || !onlyBytes(p, hexDigits) {
+			ok = false
+			break
+		}
+	}
+	if !ok {
+		return fmt.Errorf("certificate fingerprint %q is not a SHA-256 fingerprint like AB:CD:... (32 bytes)", s)
+	}
+	return nil
+}
+
+// onlyBytes reports whether every byte of s is in allowed.
+func onlyBytes(s, allowed string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(allowed, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	asciiLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	asciiDigits  = "0123456789"
+	hexDigits    = asciiDigits + "abcdefABCDEF"
+)
