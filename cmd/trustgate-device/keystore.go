@@ -14,14 +14,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 
+	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
 // The device's state is one JSON file, stateFile, in the state directory.
 // The private key is stored inside it as a PKCS#8 PEM block rather than in a
 // separate key file, so that the key and what activation binds to it (device
-// ID, gateway origins, passcode secret) are always written together by one
+// ID, user, gateway origins, passcode secret) are always written together by one
 // atomic rename and guarded by one permission check.
 //
 // The file is created with mode 0600 in a directory created with mode 0700,
@@ -43,21 +45,35 @@ type deviceState struct {
 	Version int `json:"version"`
 	// PrivateKey is the device's ECDSA P-256 key, PKCS#8 PEM.
 	PrivateKey string `json:"private_key"`
-	// Activations are the gateways this key is activated with. Nothing
-	// writes them yet: activation needs the gateway's device API.
+	// Activations are the gateways this key is activated with, oldest
+	// first; activate adds them.
 	Activations []activation `json:"activations,omitempty"`
 }
 
 // activation is what one successful activation with a gateway leaves on the
-// device. It is a placeholder for the activate command.
-type activation struct {
-	// Origins are the gateway origins the app may talk to.
-	Origins []string `json:"origins"`
-	// DeviceID is the device ID the gateway registered, which must match
-	// the key's.
-	DeviceID string `json:"device_id"`
-	// PasscodeSecret is the RFC 6238 TOTP secret, base32.
-	PasscodeSecret string `json:"passcode_secret,omitempty"`
+// device: the agent's Activation, stored as it is.
+type activation = agent.Activation
+
+// activationFor returns the stored activation that allows origin, or nil.
+func (s *deviceState) activationFor(origin string) *activation {
+	for i := range s.Activations {
+		if s.Activations[i].Allows(origin) {
+			return &s.Activations[i]
+		}
+	}
+	return nil
+}
+
+// setActivation stores act, replacing every activation it shares an origin
+// with: a gateway's newer activation supersedes an older one.
+func (s *deviceState) setActivation(act activation) {
+	kept := s.Activations[:0]
+	for _, old := range s.Activations {
+		if !slices.ContainsFunc(old.Origins, act.Allows) {
+			kept = append(kept, old)
+		}
+	}
+	s.Activations = append(kept, act)
 }
 
 // defaultStateDir returns $XDG_CONFIG_HOME/trustgate-device, or
@@ -89,7 +105,6 @@ func newState() (*deviceState, error) {
 	return &deviceState{Version: stateVersion, PrivateKey: string(pemKey)}, nil
 }
 
-// key parses the state's private key, refusing anything but ECDSA P-256.
 // keyAndID returns the device key and its device ID.
 func (s *deviceState) keyAndID() (*ecdsa.PrivateKey, string, error) {
 	key, err := s.key()
@@ -103,6 +118,7 @@ func (s *deviceState) keyAndID() (*ecdsa.PrivateKey, string, error) {
 	return key, id, nil
 }
 
+// key parses the state's private key, refusing anything but ECDSA P-256.
 func (s *deviceState) key() (*ecdsa.PrivateKey, error) {
 	block, _ := pem.Decode([]byte(s.PrivateKey))
 	if block == nil || block.Type != "PRIVATE KEY" {

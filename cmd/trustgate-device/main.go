@@ -27,20 +27,36 @@
 // proof (as for activation) instead of named by kid. A proof is valid for
 // about a minute and only once.
 //
-// activate, verify, push, listen and passcode are the app's flows; they need
-// the gateway's device API, which does not exist yet, so for now they fail
-// with an error saying so.
+// The app's flows talk to the gateway's device API through package agent:
+//
+//	activate <activation link>   bind the key to a user (creates the key if there is none)
+//	verify <deep link>           report health facts for a login, show the verdict,
+//	                             answer the login request and print the return link
+//	push list|approve ID|deny ID list and answer pending login requests
+//	listen                       long-poll for login requests and answer them until interrupted
+//	passcode                     print the current offline passcode
+//
+// verify's facts default to what activate said about the device, then a
+// --profile JSON file of facts, then the fact flags. A fact given nowhere
+// is not reported. The return link is what a real app opens in the phone's
+// browser to finish the login there; the CLI prints it (and with --open
+// hands it to xdg-open).
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/protocol"
@@ -59,38 +75,40 @@ commands:
   keygen      create the device key
   id          print the device ID and the public JWK
   sign-proof  print a device proof for one request (debugging aid)
-
-not yet available (they need the gateway's device API):
-  activate, verify, push, listen, passcode
+  activate    activate with a gateway: activate <activation link>
+  verify      report this device's health for a login: verify <deep link>
+  push        list or answer login requests: push list | push approve ID | push deny ID
+  listen      wait for login requests and answer them, until interrupted
+  passcode    print the current passcode
 
 Every command takes --state DIR (default $XDG_CONFIG_HOME/trustgate-device
 or ~/.config/trustgate-device). Run "trustgate-device <command> -h" for its flags.
 `
 
-// futureCommands are the app's flows that need the device API.
-var futureCommands = map[string]bool{
-	"activate": true,
-	"verify":   true,
-	"push":     true,
-	"listen":   true,
-	"passcode": true,
-}
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// cli is one invocation: where output goes, and the clock proofs are
-// stamped with.
+// cli is one invocation: where input and output go, the context that an
+// interrupt cancels, the clock proofs are stamped with and the HTTP client
+// (nil: the agent's default).
 type cli struct {
+	ctx            context.Context
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
+	client         *http.Client
+
+	// input buffers stdin across the questions of one invocation.
+	input *bufio.Reader
 }
 
 // run runs the command line args (without the program name) and returns the
-// exit code.
+// exit code. An interrupt cancels what is in flight; listen then stops.
 func run(args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr, now: time.Now}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := &cli{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, now: time.Now}
 	return c.run(args)
 }
 
@@ -108,14 +126,20 @@ func (c *cli) run(args []string) int {
 		cmd = c.id
 	case "sign-proof":
 		cmd = c.signProof
+	case "activate":
+		cmd = c.activate
+	case "verify":
+		cmd = c.verify
+	case "push":
+		cmd = c.push
+	case "listen":
+		cmd = c.listen
+	case "passcode":
+		cmd = c.passcode
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
 	default:
-		if futureCommands[name] {
-			fmt.Fprintf(c.stderr, "trustgate-device: %s is not yet available: it needs the gateway's device API, which does not exist yet\n", name)
-			return exitError
-		}
 		fmt.Fprintf(c.stderr, "trustgate-device: unknown command %q\n\n%s", name, usage)
 		return exitUsage
 	}
