@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -22,7 +23,8 @@ import (
 
 // These tests build the real trustgate binary and run it as a user would.
 
-var binary string
+// binary is the trustgate binary; deviceBinary the reference agent.
+var binary, deviceBinary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -35,11 +37,14 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "trustgate")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Println("building trustgate:", err)
-		os.Exit(1)
+	deviceBinary = filepath.Join(dir, "trustgate-device")
+	for out, pkg := range map[string]string{binary: ".", deviceBinary: "../trustgate-device"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Println("building", pkg+":", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -144,16 +149,7 @@ func TestExampleServesDemoBehindLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Same file, on free ports, with the admin endpoint moved off 2019.
-	gatePort, appPort, adminPort := freePort(t), freePort(t), freePort(t)
-	cfg := strings.ReplaceAll(string(example), ":8080", fmt.Sprintf(":%d", gatePort))
-	cfg = strings.ReplaceAll(cfg, ":8081", fmt.Sprintf(":%d", appPort))
-	cfg = strings.Replace(cfg, "{\n", fmt.Sprintf("{\n\tadmin localhost:%d\n", adminPort), 1)
-	cfgPath := filepath.Join(t.TempDir(), "Caddyfile")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	gw := launch(t, env, root, cfgPath, gatePort)
+	gw, _ := launchExample(t, env, root, example)
 	defer gw.stop()
 
 	c := newClient(t)
@@ -163,6 +159,89 @@ func TestExampleServesDemoBehindLogin(t *testing.T) {
 	status, body := c.get(gw.url + "/")
 	if status != http.StatusOK || !strings.Contains(body, "Hello, alice!") || !strings.Contains(body, "X-Trustgate-Groups: staff,pilot") {
 		t.Fatalf("demo app: %d\n%s", status, body)
+	}
+}
+
+// launchExample runs Caddyfile.example on free ports, with the admin
+// endpoint moved off 2019, and returns it with its admin URL.
+func launchExample(t *testing.T, env []string, root string, example []byte) (*gateway, string) {
+	t.Helper()
+	gatePort, appPort, adminPort := freePort(t), freePort(t), freePort(t)
+	cfg := strings.ReplaceAll(string(example), ":8080", fmt.Sprintf(":%d", gatePort))
+	cfg = strings.ReplaceAll(cfg, ":8081", fmt.Sprintf(":%d", appPort))
+	cfg = strings.Replace(cfg, "{\n", fmt.Sprintf("{\n\tadmin localhost:%d\n", adminPort), 1)
+	cfgPath := filepath.Join(t.TempDir(), "Caddyfile")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return launch(t, env, root, cfgPath, gatePort), fmt.Sprintf("http://localhost:%d", adminPort)
+}
+
+// runDevice runs the reference agent with its state in stateDir.
+func runDevice(t *testing.T, stateDir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(deviceBinary, append(args, "--state", stateDir)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("trustgate-device %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestExampleDeviceFlowWithReferenceAgent is the README's "try it on one
+// machine": the example's gateway, an admin-issued activation, the
+// reference agent as the phone, and a browser that says it is Chrome on
+// Android.
+func TestExampleDeviceFlowWithReferenceAgent(t *testing.T) {
+	env := isolatedEnv(t)
+	root := repoRoot(t)
+	example, err := os.ReadFile(filepath.Join(root, "Caddyfile.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, admin := launchExample(t, env, root, example)
+	defer gw.stop()
+
+	resp, err := http.Post(admin+"/trusted-endpoints/activations", "application/json",
+		strings.NewReader(`{"user":"alice","origin":"`+gw.url+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issued struct {
+		Code  string            `json:"code"`
+		Links map[string]string `json:"links"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&issued)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || issued.Code == "" {
+		t.Fatalf("issuing activation: %d %+v", resp.StatusCode, issued)
+	}
+	state := t.TempDir()
+	link := gw.url + "/.trustgate/app/activate?code=" + url.QueryEscape(issued.Code)
+	runDevice(t, state, "activate", link, "--platform", "android", "--model", "Pixel 8", "--os", "14")
+
+	c := newClient(t)
+	c.ua = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+	if status := c.login(gw.url, "alice", "trustgate-demo"); status != http.StatusSeeOther {
+		t.Fatalf("login: %d", status)
+	}
+	status, page := c.get(gw.url + "/.trustgate/verify")
+	m := regexp.MustCompile(`data-https-link="([^"]+)"`).FindStringSubmatch(page)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("prompt: %d\n%s", status, page)
+	}
+	out := runDevice(t, state, "verify", html.UnescapeString(m[1]), "--screen-lock", "--tampered=false",
+		"--os", "14", "--biometrics", "--answer", "approve")
+	ret := regexp.MustCompile(`http://\S+/\.trustgate/return\?\S+`).FindString(out)
+	if ret == "" {
+		t.Fatalf("verify printed no return link:\n%s", out)
+	}
+	if status, _ := c.get(ret); status != http.StatusSeeOther {
+		t.Fatalf("return link: %d", status)
+	}
+	status, body := c.get(gw.url + "/")
+	if status != http.StatusOK || !strings.Contains(body, "X-Trustgate-Device-Trust: trusted") {
+		t.Fatalf("demo app after the check: %d\n%s", status, body)
 	}
 }
 
@@ -323,8 +402,9 @@ func freePort(t *testing.T) int {
 }
 
 type client struct {
-	t *testing.T
-	c *http.Client
+	t  *testing.T
+	c  *http.Client
+	ua string
 }
 
 func newClient(t *testing.T) *client {
@@ -340,6 +420,9 @@ func (c *client) get(u string) (int, string) {
 	c.t.Helper()
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
 	req.Header.Set("Accept", "text/html")
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
 	resp, err := c.c.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -359,7 +442,14 @@ func (c *client) login(base, user, password string) int {
 	if status != http.StatusOK || m == nil {
 		c.t.Fatalf("login form: %d\n%s", status, body)
 	}
-	resp, err := c.c.PostForm(base+"/.trustgate/login", url.Values{"csrf": {m[1]}, "username": {user}, "password": {password}})
+	req, _ := http.NewRequest(http.MethodPost, base+"/.trustgate/login",
+		strings.NewReader(url.Values{"csrf": {m[1]}, "username": {user}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
+	resp, err := c.c.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
