@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -223,5 +224,52 @@ func TestBrowserPhoneUnhealthyDeviceIsDenied(t *testing.T) {
 	screenshot(t, ctx, shots, "6-denied")
 	if up.Hits() != 0 {
 		t.Errorf("upstream reached")
+	}
+}
+
+func TestBrowserPhoneTimeoutThenOtherDevice(t *testing.T) {
+	up := newUpstream(t)
+	deviceGateway(t, up, "check", pilotMobile+"\n\t\tpush_timeout 2s")
+	dev := newDevice(t, "alice", android14)
+	other := newDevice(t, "alice", agent.DeviceInfo{Platform: "ios", Model: "iPhone 15", OSVersion: "17.4", AppVersion: "1.0.0"})
+	ctx := phoneBrowser(t)
+	shots := t.TempDir()
+
+	browserLogin(t, ctx, shots, "/inbox")
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#open-app`), "data-https-link"))
+	if err != nil || !attr.Exists {
+		t.Fatalf("reading the deep link: %v", err)
+	}
+	if _, err := dev.Verify(context.Background(), attr.Value, healthy()); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody approves: the page notices the timeout by itself and offers
+	// the other factors.
+	waitFor(t, ctx, "the timeout notice", `document.querySelector('#timed-out') && document.querySelector('#other-ways').open`)
+	screenshot(t, ctx, shots, "7-timed-out")
+
+	// Send a request to the other device; the page shows the number.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#other-ways form[action$="/push"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the number", `document.querySelector('#match-number')`)
+	number, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#match-number`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, shots, "8-number-matching")
+	pushes, err := other.Pushes(context.Background(), 10*time.Second)
+	if err != nil || len(pushes) != 1 || !pushes[0].NumberMatching {
+		t.Fatalf("other device's pushes: %+v %v", pushes, err)
+	}
+	if _, err := other.Answer(context.Background(), gateURL, pushes[0].ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: strings.TrimSpace(number)}); err != nil {
+		t.Fatal(err)
+	}
+	// The page completes by itself: a push to another device needs no
+	// return link, it proves the person, not this phone.
+	waitFor(t, ctx, "the upstream page", `location.pathname === '/inbox' && document.body.innerText.includes('"path"')`)
+	screenshot(t, ctx, shots, "9-in-after-push")
+	if e := lastLog(t, "alice"); e.Factor != "push" || e.TrustStatus != "not trusted" || !e.WouldBlock {
+		t.Errorf("auth log = %+v", e)
 	}
 }

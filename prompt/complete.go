@@ -1,0 +1,127 @@
+package prompt
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// serveComplete finishes a check that may complete without the return
+// link (a push to another device, or an unbound site), and shows denials.
+func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
+	f, ok := g.pendingFlow(w, r)
+	if !ok {
+		return
+	}
+	p := f.Pending
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	id := p.Tx
+	if r.URL.Query().Get("push") != "" {
+		id = p.PushTx
+	}
+	tx, err := g.ownTransaction(ctx, p, id)
+	if err != nil {
+		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
+		return
+	}
+	switch {
+	case tx.State == store.TransactionDenied:
+		g.showDenial(w, r, tx)
+	case tx.State == store.TransactionApproved && (tx.rec.Kind == txPush || g.cfg.Device.Unbound):
+		g.completeTransaction(w, r, f, tx, tx.rec.Kind == txInline)
+	default:
+		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
+	}
+}
+
+// serveReturn is the return link the app opens in the phone's browser after
+// approving an inline check: only the browser that started the check holds
+// the flow cookie that completes it.
+func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	txID, code := q.Get(protocol.ParamTransaction), q.Get(protocol.ParamCode)
+	f := g.readFlow(r)
+	if f == nil || f.Pending == nil || g.cfg.Device == nil || f.Pending.Tx == "" || !equalTokens(f.Pending.Tx, txID) {
+		g.cfg.Logger.Warn("return link opened without its browser", zap.String("ip", g.cfg.ClientIP(r)))
+		g.renderMessage(w, r, http.StatusForbidden, "Open in your browser",
+			"Finish signing in in the browser where you started: this link only works there.", "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	tx, err := g.ownTransaction(ctx, f.Pending, txID)
+	if err != nil || tx.State != store.TransactionApproved || !equalTokens(hashSecret(code), tx.rec.ReturnHash) {
+		if err == nil && tx.State == store.TransactionDenied {
+			g.showDenial(w, r, tx)
+			return
+		}
+		g.renderMessage(w, r, http.StatusForbidden, "Link not valid",
+			"This sign-in link is not valid any more. Please start again.", pathVerify)
+		return
+	}
+	g.completeTransaction(w, r, f, tx, false)
+}
+
+// completeTransaction uses an approved transaction once and finishes the
+// login it proves.
+func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) {
+	if err := g.transition(r.Context(), tx, store.TransactionApproved, store.TransactionCompleted, ""); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			g.renderMessage(w, r, http.StatusConflict, "Already used", "This sign-in was already completed.", pathVerify)
+			return
+		}
+		g.unavailable(w, r, "completing device check", err)
+		return
+	}
+	v := verification{
+		Identity: tx.rec.Identity, Return: tx.rec.Return, DeviceID: tx.DeviceID, tx: tx,
+		Reason: reasonUserApproved,
+	}
+	switch tx.rec.Kind {
+	case txInline:
+		v.Factor, v.Facts, v.Unbound = factorMobileInline, tx.rec.Facts, unbound
+		if vd := tx.rec.Verdict; vd != nil && tx.rec.PolicyHash == g.policyHash {
+			v.Status, v.Failed, v.Warnings = vd.Status(), vd.Failed, vd.Warnings
+		} else {
+			// The policy changed while the person approved: nothing is
+			// proven under the new one.
+			v.Status = policy.NotTrusted
+			v.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotVerified, Hint: "The device policy changed during your sign-in. Please sign in again."}}
+		}
+	default:
+		v.Factor, v.DeviceID = factorPush, ""
+		v.Status = policy.NotTrusted
+		v.Failed = []policy.Finding{notVerifiedFinding()}
+	}
+	g.finish(w, r, v)
+}
+
+func notVerifiedFinding() policy.Finding {
+	return policy.Finding{Requirement: "device_check", Reason: reasonNotVerified,
+		Hint: "You proved who you are, but this device was not checked. Open this page on your phone with the trustgate app to check it."}
+}
+
+// showDenial shows why a transaction was denied.
+func (g *Gate) showDenial(w http.ResponseWriter, r *http.Request, tx *transaction) {
+	g.clearFlow(w, r)
+	switch tx.rec.Reason {
+	case protocol.DenyCancelled, protocol.DenyFraud:
+		g.renderMessage(w, r, http.StatusForbidden, "Sign-in denied", "The sign-in was denied in the trustgate app.", ReservedPrefix+"login")
+	case reasonWrongNumber:
+		g.renderMessage(w, r, http.StatusForbidden, "Sign-in denied", "The number typed in the app did not match. The sign-in was denied.", ReservedPrefix+"login")
+	default:
+		var failed, warnings []policy.Finding
+		if tx.rec.Verdict != nil {
+			failed, warnings = tx.rec.Verdict.Failed, tx.rec.Verdict.Warnings
+		}
+		g.renderDenied(w, r, failed, warnings)
+	}
+}
