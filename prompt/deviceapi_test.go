@@ -192,3 +192,37 @@ func TestWarnDeadlineFollowsTheClock(t *testing.T) {
 		})
 	}
 }
+
+// A signed-in request with valid, cached trust reads no storage: it keeps
+// working with the store closed. Without the cached decision it must read
+// the device, and with the store gone it fails closed.
+func TestTrustedSessionNeedsNoStorage(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
+	login := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
+	w := httptest.NewRecorder()
+	trust := sessionTrust{Status: "trusted", DeviceID: deviceID, Expires: d.clock.Now().Add(time.Hour)}
+	if _, err := d.gate.startSession(w, login, Identity{User: "alice"}, factorMobileInline, &trust); err != nil {
+		t.Fatal(err)
+	}
+	d.gate.cfg.Device.Cache.Put("alice", deviceID, d.gate.policyHash, TrustDecision{Status: "trusted", Expires: trust.Expires})
+	cookie := w.Result().Cookies()[0]
+	request := func() (*Session, bool) {
+		r := httptest.NewRequest(http.MethodGet, "http://gw.test/app", nil)
+		r.Header.Set("Accept", "text/html")
+		r.AddCookie(cookie)
+		return d.gate.Authenticate(httptest.NewRecorder(), r)
+	}
+	if err := d.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if s, handled := request(); handled || s.Trust != "trusted" || s.DeviceID != deviceID {
+			t.Fatalf("request %d with the store closed: handled=%v session=%+v", i, handled, s)
+		}
+	}
+	d.gate.cfg.Device.Cache.RevokeDevice(deviceID)
+	if _, handled := request(); !handled {
+		t.Error("without a cached decision and without storage the request went through")
+	}
+}
