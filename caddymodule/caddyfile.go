@@ -73,6 +73,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		passcode_attempts   <n>
 //		activation_attempts <n>
 //		push_limit <n> <window>
+//		fail_mode secure|safe|check
 //	}
 //
 // A missing or "-" upstream header name keeps the default or turns the

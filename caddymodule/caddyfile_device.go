@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt"
 )
 
 // unmarshalDeviceOption parses one device-check option of the
@@ -117,6 +118,15 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 			return true, d.Errf("push_limit window must be a positive duration, got %q", window)
 		}
 		h.PushLimit, h.PushWindow = n, caddy.Duration(dur)
+	case "fail_mode":
+		var raw string
+		if !d.AllArgs(&raw) {
+			return true, d.ArgErr()
+		}
+		if _, err := prompt.ParseFailMode(raw); err != nil {
+			return true, d.Errf("%v", err)
+		}
+		h.FailMode = raw
 	default:
 		return false, nil
 	}

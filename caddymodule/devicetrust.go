@@ -86,6 +86,11 @@ func (h *Handler) deviceTrust(cache *prompt.TrustCache) (*prompt.DeviceTrust, er
 // Caddyfile alike.
 func (h *Handler) validateDevice() error {
 	var errs []error
+	if h.FailMode != "" {
+		if _, err := prompt.ParseFailMode(h.FailMode); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := h.devicePolicy().Validate(); err != nil {
 		errs = append(errs, err)
 	}

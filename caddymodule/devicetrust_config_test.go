@@ -257,6 +257,8 @@ func TestDirectiveRejectsBadDeviceOptions(t *testing.T) {
 		{"passcode attempts zero", top("passcode_attempts 0"), `"0"`},
 		{"activation attempts word", top("activation_attempts lots"), `"lots"`},
 		{"push limit count", top("push_limit many 10m"), `"many"`},
+		{"unknown fail_mode", top("fail_mode open"), `"open"`},
+		{"fail_mode without value", top("fail_mode"), "wrong argument count"},
 		{"push limit window", top("push_limit 5 soon"), `"soon"`},
 		{"push limit one arg", top("push_limit 5"), "wrong argument count"},
 		{"mobile twice", top("mobile {\n enable all\n}\nmobile {\n enable all\n}"), "mobile already specified"},
@@ -653,5 +655,22 @@ http://localhost:%d {
 	}
 	if runningState(t, dbPath).trustCache == nil {
 		t.Fatal("no trust cache")
+	}
+}
+
+func TestDirectiveParsesFailMode(t *testing.T) {
+	for _, mode := range []string{"secure", "safe", "check"} {
+		var h Handler
+		d := caddyfile.NewTestDispenser("trusted_endpoints {\n login users_file u\n mode block\n fail_mode " + mode + "\n}")
+		if err := h.UnmarshalCaddyfile(d); err != nil {
+			t.Fatalf("fail_mode %s: %v", mode, err)
+		}
+		if h.FailMode != mode {
+			t.Errorf("fail_mode %s parsed as %q", mode, h.FailMode)
+		}
+	}
+	h := Handler{Login: LoginConfig{UsersFile: "u"}, FailMode: "open"}
+	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), `"open"`) {
+		t.Errorf("Validate of JSON fail_mode open: %v", err)
 	}
 }

@@ -126,6 +126,15 @@ type Handler struct {
 	// PushWindow is the period over which PushLimit counts. Default: 10m.
 	PushWindow caddy.Duration `json:"push_window,omitempty"`
 
+	// FailMode says what signing in does while storage is unreachable:
+	// "secure" refuses new sign-ins with a "temporarily unavailable" page
+	// (503 for API clients); "safe" lets people who passed the primary
+	// login through without lockout counting, device check or auth log,
+	// logging each loudly; "check" degrades to mode check (let in, logged
+	// as would_block). Signed-in requests with valid trust keep working in
+	// every mode. Default: secure, or check when mode is check.
+	FailMode string `json:"fail_mode,omitempty"`
+
 	gate   *prompt.Gate
 	logger *zap.Logger
 	// device is the device check handed to the gate; nil in mode off.
@@ -203,6 +212,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.warnAboutDeviceSettings()
 
 	cfg := prompt.Config{
+		FailMode:        prompt.FailMode(h.FailMode),
 		Application:     repl.ReplaceKnown(h.Application, ""),
 		Store:           app.Store(),
 		Cookies:         app.Cookies(),

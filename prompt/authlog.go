@@ -47,6 +47,10 @@ func (g *Gate) record(r *http.Request, e store.AuthLogEntry) error {
 		zap.String("factor", e.Factor),
 		zap.String("ip", e.IP),
 	}
+	if e.Mode != "" {
+		fields = append(fields, zap.String("trust_status", e.TrustStatus), zap.String("mode", e.Mode),
+			zap.Bool("would_block", e.WouldBlock), zap.Strings("failed_requirements", e.FailedRequirements))
+	}
 	if err != nil {
 		g.cfg.Logger.Error("writing auth log", append(fields, zap.Error(err))...)
 		return err

@@ -221,8 +221,16 @@ func TestTrustedSessionNeedsNoStorage(t *testing.T) {
 			t.Fatalf("request %d with the store closed: handled=%v session=%+v", i, handled, s)
 		}
 	}
+	// The decision is evicted (a restart, a full cache) while storage is
+	// down: the session's own trust still counts.
+	d.gate.cfg.Device.Cache.Resize(1)
+	d.gate.cfg.Device.Cache.Put("bob", "other-device", d.gate.policyHash, TrustDecision{Status: "trusted", Expires: trust.Expires})
+	if s, handled := request(); handled || s.Trust != "trusted" {
+		t.Errorf("evicted decision with storage down: handled=%v", handled)
+	}
+	// A device this instance knows to be revoked is refused even so.
 	d.gate.cfg.Device.Cache.RevokeDevice(deviceID)
 	if _, handled := request(); !handled {
-		t.Error("without a cached decision and without storage the request went through")
+		t.Error("a revoked device's session went through while storage was down")
 	}
 }

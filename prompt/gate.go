@@ -47,6 +47,9 @@ type Config struct {
 	Headers IdentityHeaders
 	// Device configures the device check. Nil turns it off (mode off).
 	Device *DeviceTrust
+	// FailMode says what sign-in does while storage is unreachable.
+	// Default: secure, or check when the device check's mode is check.
+	FailMode FailMode
 	// ClientIP returns the client's IP address for r. Default: the host
 	// part of r.RemoteAddr.
 	ClientIP func(r *http.Request) string
@@ -114,6 +117,12 @@ func NewGate(cfg Config) (*Gate, error) {
 			return nil, err
 		}
 		cfg.Device = &d
+	}
+	if cfg.FailMode == "" {
+		cfg.FailMode = defaultFailMode(cfg.Device)
+	}
+	if _, err := ParseFailMode(string(cfg.FailMode)); err != nil {
+		return nil, err
 	}
 	p, err := loadPages()
 	if err != nil {

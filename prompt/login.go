@@ -106,8 +106,11 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	allowed, err := g.beginAttempt(ctx, lockKey)
 	if err != nil {
-		g.unavailable(w, r, "counting login attempts", err)
-		return
+		if !g.degrade(r, "counting login attempts", err) {
+			g.unavailable(w, r, "counting login attempts", err)
+			return
+		}
+		allowed = true
 	}
 	if !allowed {
 		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reasonLockedOut, Factor: "password"})
@@ -142,7 +145,7 @@ func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id
 		User: id.User, Email: id.Email, Groups: id.Groups,
 		Result: store.ResultSuccess, Reason: reasonUserApproved, Factor: factor,
 	})
-	if err != nil {
+	if err != nil && !g.degrade(r, "recording login", err) {
 		g.unavailable(w, r, "recording login", err)
 		return
 	}

@@ -48,8 +48,12 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	fresh, err := g.cfg.Store.UseOnce(ctx, "oidc-state:"+f.State, time.Unix(f.ExpiresAt, 0))
 	cancel()
 	if err != nil {
-		g.unavailable(w, r, "consuming OIDC state", err)
-		return
+		if !g.degrade(r, "consuming OIDC state", err) {
+			g.unavailable(w, r, "consuming OIDC state", err)
+			return
+		}
+		// The state still had to match this browser's own flow cookie.
+		fresh = true
 	}
 	g.clearFlow(w, r)
 	if !fresh {

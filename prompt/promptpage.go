@@ -48,17 +48,17 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		challenge := RandomToken()
 		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: hashSecret(challenge)})
 		if err != nil {
-			g.unavailable(w, r, "starting device check", err)
+			g.promptUnavailable(w, r, f, "starting device check", err)
 			return
 		}
 		p.Tx, p.Challenge = tx.ID, challenge
 	case err != nil:
-		g.unavailable(w, r, "loading device check", err)
+		g.promptUnavailable(w, r, f, "loading device check", err)
 		return
 	}
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.unavailable(w, r, "reading devices", err)
+		g.promptUnavailable(w, r, f, "reading devices", err)
 		return
 	}
 	data := promptData{Pending: p, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
@@ -106,6 +106,17 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	}
 	w.Header().Set("Accept-CH", AcceptClientHints)
 	g.renderPrompt(w, r, status, f, data, errMsg)
+}
+
+// promptUnavailable handles a storage error while showing the prompt: under
+// fail mode safe or check the person goes on without a device check,
+// otherwise they are told to try again later.
+func (g *Gate) promptUnavailable(w http.ResponseWriter, r *http.Request, f *flow, what string, err error) {
+	if g.degrade(r, what, err) {
+		g.finishDegraded(w, r, f.Return, f.Pending.Identity, f.Pending.Factor)
+		return
+	}
+	g.unavailable(w, r, what, err)
 }
 
 func (g *Gate) activeDevices(ctx context.Context, user string) ([]store.Device, error) {

@@ -127,11 +127,19 @@ func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
 		return true
 	}
 	dev, err := g.cfg.Store.Device(ctx, s.DeviceID)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			g.cfg.Logger.Warn("checking session device", zap.Error(err))
-		}
+	if errors.Is(err, store.ErrNotFound) {
 		return false
+	}
+	if err != nil {
+		// Storage is unreachable: a session whose trust has not expired
+		// keeps working, as in every fail mode, unless this instance knows
+		// the device was revoked; it is checked again once its trust
+		// expires.
+		if d.Cache.WasRevoked(s.DeviceID) {
+			return false
+		}
+		g.cfg.Logger.Warn("storage unreachable: keeping the session's device trust", zap.String("device_id", s.DeviceID), zap.Error(err))
+		return true
 	}
 	if !dev.Active() || dev.User != s.User {
 		return false

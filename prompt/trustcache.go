@@ -124,6 +124,13 @@ func (c *TrustCache) RevokeDevice(deviceID string) {
 	c.generationsMu.Unlock()
 }
 
+// WasRevoked reports whether RevokeDevice was called for deviceID during the
+// life of the cache. It lets the hot path refuse a device it knows to be
+// revoked even when storage cannot be asked.
+func (c *TrustCache) WasRevoked(deviceID string) bool {
+	return c.generation(deviceID) > 0
+}
+
 // Resize changes the number of decisions the cache may hold, as after a
 // config reload, and returns how many were evicted to fit. A size below 1 is
 // taken as 1.

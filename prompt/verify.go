@@ -73,6 +73,9 @@ type verification struct {
 	DeviceID string
 	Facts    json.RawMessage
 	Unbound  bool
+	// Degraded says storage was unreachable, so no check could run; the
+	// fail mode decides.
+	Degraded bool
 	// tx, when set, supplies the access device, IP and user agent of the
 	// browser that started the check.
 	tx *transaction
@@ -122,8 +125,14 @@ func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo str
 func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 	d := g.cfg.Device
 	mode := d.Policy.Mode
+	if v.Degraded {
+		mode = policy.ModeCheck // fail modes safe and check both let people in
+	}
 	failedCodes := findingReasons(v.Failed)
 	outcome := policy.Decide(mode, v.Status, reasonList(failedCodes))
+	if v.Degraded && g.cfg.FailMode == FailSafe {
+		outcome.WouldBlock = false
+	}
 	entry := store.AuthLogEntry{
 		User: v.User, Email: v.Email, Groups: v.Groups,
 		Factor: v.Factor, TrustStatus: string(v.Status), Mode: string(mode),
@@ -138,7 +147,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 	} else {
 		entry.Result, entry.Reason = store.ResultDenied, string(outcome.Reason)
 	}
-	if err := g.record(r, entry); err != nil {
+	if err := g.record(r, entry); err != nil && !g.degrade(r, "recording login", err) {
 		g.unavailable(w, r, "recording login", err)
 		return
 	}
@@ -151,6 +160,9 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 	trust := sessionTrust{
 		Status: string(v.Status), DeviceID: v.DeviceID, Failed: failedCodes, Warnings: entry.Warnings,
 		Expires: now.Add(d.TrustFor),
+	}
+	if v.Degraded {
+		trust.Expires = now.Add(min(d.TrustFor, degradedTrustFor))
 	}
 	if _, err := g.startSession(w, r, v.Identity, v.Factor, &trust); err != nil {
 		g.internalError(w, r, "encoding session", err)
