@@ -174,6 +174,12 @@ func (a *AdminAPI) handleDevice(w http.ResponseWriter, r *http.Request) error {
 	// After the store, so a decision made before the revocation cannot
 	// outlive it in this cache.
 	app.TrustCache().RevokeDevice(id)
+	if n, ok := app.Store().(store.Notifier); ok {
+		// Every other instance drops its decisions for the device at once.
+		if err := n.Notify(r.Context(), store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
+			a.logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
+		}
+	}
 	device, err := app.Store().Device(r.Context(), id)
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("reading revoked device: %w", err)}

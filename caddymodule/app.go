@@ -162,6 +162,9 @@ func (a *App) Cookies() *prompt.CookieCodec { return a.shared.cookies }
 // TrustCache returns the device-trust cache that every site shares.
 func (a *App) TrustCache() *prompt.TrustCache { return a.shared.trustCache }
 
+// Waker returns the waker of device long-polls that every site shares.
+func (a *App) Waker() *prompt.Waker { return a.shared.waker }
+
 // RotateCookieKey adds a new generated cookie key to the store. It starts
 // signing new cookies once every instance has had time to learn it; older
 // keys keep decoding.
@@ -182,6 +185,7 @@ type sharedState struct {
 	store      store.Store
 	cookies    *prompt.CookieCodec
 	trustCache *prompt.TrustCache
+	waker      *prompt.Waker
 	logger     *zap.Logger
 
 	mu         sync.Mutex
@@ -221,6 +225,7 @@ func openShared(cfg *StorageConfig, trustCacheSize int, logger *zap.Logger) (*sh
 		store:      st,
 		cookies:    codec,
 		trustCache: trustCache,
+		waker:      prompt.NewWaker(),
 		logger:     logger,
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -229,10 +234,43 @@ func openShared(cfg *StorageConfig, trustCacheSize int, logger *zap.Logger) (*sh
 	return s, nil
 }
 
+// listen applies the events other instances send through the store until
+// ctx ends: a login request wakes this instance's long-polls of the device,
+// a revocation drops the device's cached decisions, and a resync (events
+// were lost) drops them all.
+func (s *sharedState) listen(ctx context.Context, n store.Notifier) {
+	err := n.Listen(ctx, func(e store.Event) {
+		switch e.Kind {
+		case store.EventPush:
+			s.waker.Notify(e.ID)
+		case store.EventRevoke:
+			s.trustCache.RevokeDevice(e.ID)
+		case store.EventResync:
+			s.trustCache.Purge()
+			s.logger.Info("store events resynchronised: trust cache emptied")
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		s.logger.Error("listening for store events stopped", zap.Error(err))
+	}
+}
+
 // maintain rereads the cookie keys and purges expired records until the
 // state is destroyed.
 func (s *sharedState) maintain() {
 	defer close(s.done)
+	if n, ok := s.store.(store.Notifier); ok {
+		ctx, cancel := context.WithCancel(context.Background())
+		listening := make(chan struct{})
+		go func() {
+			defer close(listening)
+			s.listen(ctx, n)
+		}()
+		defer func() {
+			cancel()
+			<-listening
+		}()
+	}
 	refresh := time.NewTicker(keyRefreshInterval)
 	defer refresh.Stop()
 	purge := time.NewTicker(time.Hour)

@@ -223,6 +223,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Device:          device,
 		ClientIP:        clientIP,
 		Logger:          h.logger,
+		Waker:           app.Waker(),
 	}
 	switch {
 	case h.Login.UsersFile != "" && h.Login.OIDC != nil:

@@ -424,7 +424,14 @@ func (g *Gate) sendPush(ctx context.Context, deviceID, txID string, p protocol.P
 	if err != nil {
 		return fmt.Errorf("storing push: %w", err)
 	}
-	g.wake.notify(deviceID)
+	g.wake.Notify(deviceID)
+	if n, ok := g.cfg.Store.(store.Notifier); ok {
+		// Long-polls held by other instances hear of it at once; they
+		// would otherwise find it on their next look at the store.
+		if err := n.Notify(ctx, store.Event{Kind: store.EventPush, ID: deviceID}); err != nil {
+			g.cfg.Logger.Warn("telling other instances about a login request", zap.Error(err))
+		}
+	}
 	return nil
 }
 

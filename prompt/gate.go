@@ -47,6 +47,9 @@ type Config struct {
 	Headers IdentityHeaders
 	// Device configures the device check. Nil turns it off (mode off).
 	Device *DeviceTrust
+	// Waker wakes device long-polls when a login request is sent; share one
+	// between the sites of an instance. Default: one for this gate.
+	Waker *Waker
 	// FailMode says what sign-in does while storage is unreachable.
 	// Default: secure, or check when the device check's mode is check.
 	FailMode FailMode
@@ -69,8 +72,8 @@ type Gate struct {
 	// policyHash identifies the device policy in sessions and the trust
 	// cache; empty without a device check.
 	policyHash string
-	// wake wakes the device long-polls of this gate.
-	wake *waker
+	// wake wakes device long-polls.
+	wake *Waker
 	// appSiteAssociation and assetLinks are the well-known files for the
 	// app's HTTPS links; nil when no app IDs are configured.
 	appSiteAssociation, assetLinks []byte
@@ -128,7 +131,10 @@ func NewGate(cfg Config) (*Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), wake: newWaker()}
+	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), wake: cfg.Waker}
+	if g.wake == nil {
+		g.wake = NewWaker()
+	}
 	if d := cfg.Device; d != nil {
 		g.policyHash = d.Policy.Hash()
 		if err := ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {

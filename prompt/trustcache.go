@@ -131,6 +131,12 @@ func (c *TrustCache) WasRevoked(deviceID string) bool {
 	return c.generation(deviceID) > 0
 }
 
+// Purge forgets every decision, as after missed revocation events: the next
+// request of each session reads its device again.
+func (c *TrustCache) Purge() {
+	c.decisions.Purge()
+}
+
 // Resize changes the number of decisions the cache may hold, as after a
 // config reload, and returns how many were evicted to fit. A size below 1 is
 // taken as 1.

@@ -2,21 +2,23 @@ package prompt
 
 import "sync"
 
-// waker wakes the long-polls of a device when a login request is sent to
-// it on this instance. Requests sent through another instance are found by
-// the long-poll's periodic look at the store.
-type waker struct {
+// Waker wakes the long-polls of a device when a login request is sent to
+// it. One Waker should serve every site of an instance; requests sent
+// through another instance arrive as store events (store.Notifier) or are
+// found by the long-poll's periodic look at the store.
+type Waker struct {
 	mu      sync.Mutex
 	waiting map[string]map[chan struct{}]struct{}
 }
 
-func newWaker() *waker {
-	return &waker{waiting: make(map[string]map[chan struct{}]struct{})}
+// NewWaker returns a Waker with no long-poll waiting.
+func NewWaker() *Waker {
+	return &Waker{waiting: make(map[string]map[chan struct{}]struct{})}
 }
 
 // wait registers a long-poll of deviceID and returns the channel that is
 // closed when it should look again. The caller must cancel it.
-func (k *waker) wait(deviceID string) chan struct{} {
+func (k *Waker) wait(deviceID string) chan struct{} {
 	ch := make(chan struct{})
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -30,7 +32,7 @@ func (k *waker) wait(deviceID string) chan struct{} {
 }
 
 // cancel unregisters ch.
-func (k *waker) cancel(deviceID string, ch chan struct{}) {
+func (k *Waker) cancel(deviceID string, ch chan struct{}) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	set := k.waiting[deviceID]
@@ -43,8 +45,8 @@ func (k *waker) cancel(deviceID string, ch chan struct{}) {
 	}
 }
 
-// notify wakes every long-poll of deviceID.
-func (k *waker) notify(deviceID string) {
+// Notify wakes every long-poll of deviceID.
+func (k *Waker) Notify(deviceID string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for ch := range k.waiting[deviceID] {
