@@ -161,6 +161,9 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
 		{"AnswerPushHasOneWinnerAcrossInstances", s.answerPushHasOneWinnerAcrossInstances},
 		{"DeviceRevokedOnOneInstanceIsRevokedOnOther", s.deviceRevokedOnOneInstanceIsRevokedOnOther},
 		{"PushCreatedOnOneInstanceIsAnsweredOnOther", s.pushCreatedOnOneInstanceIsAnsweredOnOther},
+		{"CreateWithOneKeyHasOneWinnerAcrossInstances", s.createWithOneKeyHasOneWinnerAcrossInstances},
+		{"TransitionTransactionToRivalStatesHasOneWinnerAcrossInstances", s.transitionTransactionToRivalStatesHasOneWinnerAcrossInstances},
+		{"LastSeenIsLatestAfterConcurrentUpdatesAcrossInstances", s.lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
