@@ -14,6 +14,7 @@ import (
 
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/store/pgstore"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
 
@@ -53,12 +54,16 @@ type App struct {
 
 // StorageConfig selects the store backend.
 type StorageConfig struct {
-	// Backend is the kind of store. Only "sqlite" exists so far.
-	// Default: sqlite.
+	// Backend is "sqlite" (one machine) or "postgres" (several instances
+	// sharing one database). Default: sqlite.
 	Backend string `json:"backend,omitempty"`
 	// Path is the SQLite database file.
 	// Default: {data dir}/trustgate/trustgate.db
 	Path string `json:"path,omitempty"`
+	// DSN is the PostgreSQL connection string (a postgres:// URL or
+	// keyword=value pairs), usually {env.TG_DSN} so that no password sits
+	// in the config. Required for postgres.
+	DSN string `json:"dsn,omitempty"`
 }
 
 // CookieKeyConfig is one cookie key pair, each key base64-encoded
@@ -95,11 +100,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.Storage.Backend == "" {
 		a.Storage.Backend = "sqlite"
 	}
-	if a.Storage.Path == "" {
-		a.Storage.Path = filepath.Join(caddy.AppDataDir(), "trustgate", "trustgate.db")
-	}
-	if a.Storage.Backend != "sqlite" {
-		return fmt.Errorf("unknown storage backend %q (want sqlite)", a.Storage.Backend)
+	switch a.Storage.Backend {
+	case "sqlite":
+		if a.Storage.Path == "" {
+			a.Storage.Path = filepath.Join(caddy.AppDataDir(), "trustgate", "trustgate.db")
+		}
+	case "postgres":
+		if a.Storage.DSN == "" {
+			return errors.New("storage postgres: no connection string (dsn)")
+		}
+	default:
+		return fmt.Errorf("unknown storage backend %q (want sqlite or postgres)", a.Storage.Backend)
 	}
 	if a.TrustCacheSize < 0 {
 		return fmt.Errorf("trust_cache_size must not be negative, got %d", a.TrustCacheSize)
@@ -109,6 +120,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	repl := caddy.NewReplacer()
 	a.Storage.Path = repl.ReplaceKnown(a.Storage.Path, "")
+	dsn := repl.ReplaceKnown(a.Storage.DSN, "")
 	keyConfigs := make([]CookieKeyConfig, len(a.CookieKeys))
 	for i, k := range a.CookieKeys {
 		keyConfigs[i] = CookieKeyConfig{HashKey: repl.ReplaceKnown(k.HashKey, ""), BlockKey: repl.ReplaceKnown(k.BlockKey, "")}
@@ -118,10 +130,16 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.key = a.Storage.Backend + ":" + a.Storage.Path
+	if a.Storage.Backend == "postgres" {
+		a.key = a.Storage.Backend + ":" + dsn // never logged: it may hold a password
+	}
 	val, _, err := sharedPool.LoadOrNew(a.key, func() (caddy.Destructor, error) {
-		return openShared(a.Storage, a.TrustCacheSize, a.logger)
+		return openShared(a.Storage.Backend, a.Storage.Path, dsn, a.TrustCacheSize, a.logger)
 	})
 	if err != nil {
+		if a.Storage.Backend == "postgres" {
+			return err // pgstore names the host and database, never the password
+		}
 		return fmt.Errorf("opening %s store at %s: %w", a.Storage.Backend, a.Storage.Path, err)
 	}
 	a.shared = val.(*sharedState)
@@ -200,17 +218,23 @@ type sharedState struct {
 // prompt.KeyPropagationDelay.
 const keyRefreshInterval = 30 * time.Second
 
-func openShared(cfg *StorageConfig, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
+func openShared(backend, path, dsn string, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
 	trustCache, err := prompt.NewTrustCache(trustCacheSize, nil)
-	if err != nil {
-		return nil, err
-	}
-	st, err := sqlitestore.Open(cfg.Path)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var st store.Store
+	switch backend {
+	case "postgres":
+		st, err = pgstore.Open(ctx, dsn)
+	default:
+		st, err = sqlitestore.Open(path)
+	}
+	if err != nil {
+		return nil, err
+	}
 	keys, err := st.InitCookieKeys(ctx, prompt.NewCookieKey(time.Now()))
 	if err != nil {
 		st.Close()

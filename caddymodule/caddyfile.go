@@ -278,7 +278,7 @@ func validHeaderName(s string) bool {
 // parseGlobalOption sets up the trusted_endpoints app. Syntax:
 //
 //	trusted_endpoints {
-//		storage sqlite [<path>]
+//		storage sqlite [<path>] | postgres <dsn>
 //		cookie_key <hash_key_base64> <block_key_base64>
 //		trust_cache_size <n>
 //	}
@@ -304,12 +304,19 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if len(args) < 1 || len(args) > 2 {
 				return nil, d.ArgErr()
 			}
-			if args[0] != "sqlite" {
-				return nil, d.Errf("unknown storage backend %q (want sqlite)", args[0])
-			}
-			app.Storage = &StorageConfig{Backend: args[0]}
-			if len(args) == 2 {
-				app.Storage.Path = args[1]
+			switch args[0] {
+			case "sqlite":
+				app.Storage = &StorageConfig{Backend: args[0]}
+				if len(args) == 2 {
+					app.Storage.Path = args[1]
+				}
+			case "postgres":
+				if len(args) != 2 {
+					return nil, d.Err("storage postgres needs a connection string, e.g. {env.TG_DSN}")
+				}
+				app.Storage = &StorageConfig{Backend: args[0], DSN: args[1]}
+			default:
+				return nil, d.Errf("unknown storage backend %q (want sqlite or postgres)", args[0])
 			}
 		case "cookie_key":
 			var k CookieKeyConfig

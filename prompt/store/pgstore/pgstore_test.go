@@ -400,3 +400,63 @@ func TestWouldBlockQueryUsesItsIndex(t *testing.T) {
 		t.Errorf("query plan for would_block:\n%s\nwant it to use index auth_log_would_block", strings.Join(plan, "\n"))
 	}
 }
+
+// Events cross instances, and a listener whose connection is cut comes back
+// with a resync and goes on receiving.
+func TestEventsReachOtherInstancesAndSurviveALostConnection(t *testing.T) {
+	dsn := newDatabase(t)
+	a, b := openStore(t, dsn), openStore(t, dsn)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	got := make(chan store.Event, 16)
+	done := make(chan error, 1)
+	go func() { done <- a.Listen(ctx, func(e store.Event) { got <- e }) }()
+
+	// Notify until the listener has started listening.
+	want := store.Event{Kind: store.EventPush, ID: "device-1"}
+	waitFor := func(want store.Event) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case e := <-got:
+				if e == want {
+					return
+				}
+			case <-tick.C:
+				if err := b.Notify(t.Context(), want); err != nil {
+					t.Fatal(err)
+				}
+			case <-deadline:
+				t.Fatalf("event %+v never arrived", want)
+			}
+		}
+	}
+	waitFor(want)
+
+	// Cut the listener's connection from the server side.
+	var database string
+	if err := b.pool.QueryRow(t.Context(), "SELECT current_database()").Scan(&database); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`, database); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-got:
+		if e.Kind != store.EventResync {
+			t.Fatalf("after the cut: %+v, want a resync", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no resync after the listener's connection was cut")
+	}
+	waitFor(store.Event{Kind: store.EventRevoke, ID: "device-2"})
+
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Listen returned %v, want context.Canceled", err)
+	}
+}
