@@ -127,7 +127,6 @@ http://:%d {
 	return gw
 }
 
-
 // The database becomes unreachable mid-test, for each fail mode, and comes
 // back; the gateway recovers without a restart.
 func TestFailModesWithPostgresCut(t *testing.T) {
