@@ -311,11 +311,12 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	if !decodeStrict(w, body, &req) {
 		return
 	}
+	if len(req.Facts) == 0 {
+		deviceError(w, http.StatusBadRequest, "bad_request", "facts missing")
+		return
+	}
 	var facts policy.Facts
-	if len(req.Facts) == 0 || !decodeStrict(w, req.Facts, &facts) {
-		if len(req.Facts) == 0 {
-			deviceError(w, http.StatusBadRequest, "bad_request", "facts missing")
-		}
+	if !decodeStrict(w, req.Facts, &facts) {
 		return
 	}
 	if len(facts.Model) > maxFreeText || len(facts.OSVersion) > maxFreeText || len(facts.AppVersion) > maxFreeText || len(facts.SecurityPatch) > maxFreeText {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // migrationFiles holds the schema as numbered steps, NNNN_name.sql, applied
@@ -23,38 +21,9 @@ var migrationFiles embed.FS
 // other deployments on the same server do not wait for each other.
 const migrationLockKey int64 = 0x7472757374676174
 
-// migration is one schema step. Applying steps 1..version gives the schema of
-// that version; schema_migrations holds one row per step applied.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded steps in order, and fails unless they
-// are numbered 1, 2, 3... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("reading migrations: %w", err)
-	}
-	var steps []migration
-	for _, e := range entries { // ReadDir sorts by name
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		version, err := strconv.Atoi(prefix)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name does not start with NNNN_", e.Name())
-		}
-		if want := len(steps) + 1; version != want {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", e.Name(), version, want)
-		}
-		text, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("reading migration %s: %w", e.Name(), err)
-		}
-		steps = append(steps, migration{version: version, name: e.Name(), sql: string(text)})
-	}
-	return steps, nil
+// loadMigrations returns the embedded steps in order.
+func loadMigrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
 }
 
 // migrate brings the schema up to the latest version. Instances starting at
@@ -101,12 +70,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	for _, step := range steps[current:] {
 		// No arguments: pgx sends the step with the simple protocol, which
 		// runs a file of several statements.
-		if _, err := tx.Exec(ctx, step.sql); err != nil {
-			return fmt.Errorf("applying migration %s: %w", step.name, err)
+		if _, err := tx.Exec(ctx, step.SQL); err != nil {
+			return fmt.Errorf("applying migration %s: %w", step.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-			step.version, step.name); err != nil {
-			return fmt.Errorf("recording migration %s: %w", step.name, err)
+			step.Version, step.Name); err != nil {
+			return fmt.Errorf("recording migration %s: %w", step.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

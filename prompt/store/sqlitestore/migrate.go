@@ -5,9 +5,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
+
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // migrationFiles holds the schema as numbered steps, NNNN_name.sql, applied
@@ -16,37 +15,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema step. Applying steps 1..version gives the schema of
-// that version, which the database records in PRAGMA user_version.
-type migration struct {
-	name string
-	sql  string
-}
-
-// loadMigrations returns the embedded steps in order, and fails unless they
-// are numbered 1, 2, 3... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("reading migrations: %w", err)
-	}
-	var steps []migration
-	for _, e := range entries { // ReadDir sorts by name
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		version, err := strconv.Atoi(prefix)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name does not start with NNNN_", e.Name())
-		}
-		if want := len(steps) + 1; version != want {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", e.Name(), version, want)
-		}
-		text, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("reading migration %s: %w", e.Name(), err)
-		}
-		steps = append(steps, migration{name: e.Name(), sql: string(text)})
-	}
-	return steps, nil
+// loadMigrations returns the embedded steps in order.
+func loadMigrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
 }
 
 // migrate brings the schema of db up to the latest version. Two processes
@@ -89,8 +60,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return nil
 	}
 	for _, step := range steps[current:] {
-		if _, err := tx.ExecContext(ctx, step.sql); err != nil {
-			return fmt.Errorf("applying migration %s: %w", step.name, err)
+		if _, err := tx.ExecContext(ctx, step.SQL); err != nil {
+			return fmt.Errorf("applying migration %s: %w", step.Name, err)
 		}
 	}
 	// PRAGMA takes no parameters; latest is an int, so this is not injectable.

@@ -262,7 +262,7 @@ func TestMigrationsAreNumberedFromOne(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
-	if len(steps) == 0 || !strings.HasPrefix(steps[0].name, "0001_") {
+	if len(steps) == 0 || !strings.HasPrefix(steps[0].Name, "0001_") {
 		t.Errorf("migrations = %v, want a first step named 0001_*", steps)
 	}
 }
@@ -272,7 +272,7 @@ func TestOpenUpgradesVersion2AuthLogAndKeepsOldRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) < 3 || !strings.HasPrefix(steps[2].name, "0003_") {
+	if len(steps) < 3 || !strings.HasPrefix(steps[2].Name, "0003_") {
 		t.Fatalf("migrations = %v, want a third step named 0003_*", steps)
 	}
 	ctx := t.Context()
@@ -290,9 +290,9 @@ func TestOpenUpgradesVersion2AuthLogAndKeepsOldRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, step := range steps[:2] {
-		if _, err := db.ExecContext(ctx, step.sql); err != nil {
+		if _, err := db.ExecContext(ctx, step.SQL); err != nil {
 			db.Close()
-			t.Fatalf("applying %s: %v", step.name, err)
+			t.Fatalf("applying %s: %v", step.Name, err)
 		}
 	}
 	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
