@@ -46,6 +46,11 @@ type App struct {
 	// first. Default: 100000.
 	TrustCacheSize int `json:"trust_cache_size,omitempty"`
 
+	// Retention says how long the auth log and devices no longer in use
+	// are kept; they are deleted in the background, in small batches.
+	// Default: auth log 180 days, inactive devices 30 days.
+	Retention *RetentionConfig `json:"retention,omitempty"`
+
 	ctx    caddy.Context
 	logger *zap.Logger
 	shared *sharedState
@@ -151,6 +156,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if evicted := a.shared.trustCache.Resize(a.TrustCacheSize); evicted > 0 {
 		a.logger.Info("trust cache shrunk", zap.Int("size", a.TrustCacheSize), zap.Int("evicted", evicted))
 	}
+	a.shared.setRetention(a.Retention.periods())
 	return nil
 }
 
@@ -208,6 +214,7 @@ type sharedState struct {
 
 	mu         sync.Mutex
 	configured []store.CookieKey
+	retention  retentionPeriods // of the latest configuration
 
 	stop chan struct{}
 	done chan struct{}
@@ -280,21 +287,20 @@ func (s *sharedState) listen(ctx context.Context, n store.Notifier) {
 }
 
 // maintain rereads the cookie keys and purges expired records until the
-// state is destroyed.
+// state is destroyed, and meanwhile runs the work that may take longer
+// (listening for events, retention) beside its loop.
 func (s *sharedState) maintain() {
 	defer close(s.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	defer func() {
+		cancel()
+		background.Wait()
+	}()
 	if n, ok := s.store.(store.Notifier); ok {
-		ctx, cancel := context.WithCancel(context.Background())
-		listening := make(chan struct{})
-		go func() {
-			defer close(listening)
-			s.listen(ctx, n)
-		}()
-		defer func() {
-			cancel()
-			<-listening
-		}()
+		background.Go(func() { s.listen(ctx, n) })
 	}
+	background.Go(func() { s.retainEvery(ctx, retentionInterval) })
 	refresh := time.NewTicker(keyRefreshInterval)
 	defer refresh.Stop()
 	purge := time.NewTicker(time.Hour)

@@ -281,10 +281,16 @@ func validHeaderName(s string) bool {
 //		storage sqlite [<path>] | postgres <dsn>
 //		cookie_key <hash_key_base64> <block_key_base64>
 //		trust_cache_size <n>
+//		retention {
+//			auth_log         <duration>|forever
+//			inactive_devices <duration>|forever
+//		}
 //	}
 //
 // cookie_key may repeat; the first signs new cookies. trust_cache_size is
 // how many device-trust decisions are kept in memory (default 100000).
+// retention says how long auth-log entries (default 180d) and devices not
+// active for a while (default 30d) are kept; forever keeps them.
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
 	if existing != nil {
@@ -337,6 +343,15 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 				return nil, d.Errf("trust_cache_size must be a positive whole number, got %q", raw)
 			}
 			app.TrustCacheSize = n
+		case "retention":
+			if app.Retention != nil {
+				return nil, d.Err("retention already specified")
+			}
+			r, err := parseRetention(d)
+			if err != nil {
+				return nil, err
+			}
+			app.Retention = r
 		default:
 			return nil, d.Errf("unknown trusted_endpoints global option %q", d.Val())
 		}
@@ -345,6 +360,45 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 		Name:  appName,
 		Value: caddyconfig.JSON(app, nil),
 	}, nil
+}
+
+// parseRetention parses the block of the retention global option. A period
+// is a positive duration (days as d, such as 180d) or forever, which is
+// stored as a negative duration.
+func parseRetention(d *caddyfile.Dispenser) (*RetentionConfig, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	r := new(RetentionConfig)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		var target *caddy.Duration
+		switch option {
+		case "auth_log":
+			target = &r.AuthLog
+		case "inactive_devices":
+			target = &r.InactiveDevices
+		default:
+			return nil, d.Errf("unknown retention option %q (want auth_log or inactive_devices)", option)
+		}
+		if *target != 0 {
+			return nil, d.Errf("retention %s already specified", option)
+		}
+		var raw string
+		if !d.AllArgs(&raw) {
+			return nil, d.ArgErr()
+		}
+		if raw == "forever" {
+			*target = -1
+			continue
+		}
+		dur, err := caddy.ParseDuration(raw)
+		if err != nil || dur <= 0 {
+			return nil, d.Errf("retention %s must be a positive duration such as 30d, or forever; got %q", option, raw)
+		}
+		*target = caddy.Duration(dur)
+	}
+	return r, nil
 }
 
 // hasPlaceholder reports whether a key is given through a placeholder such

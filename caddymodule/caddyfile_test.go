@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -226,4 +228,61 @@ func TestDirectiveOrderPutsGateBeforeHandleAndProxy(t *testing.T) {
 		return
 	}
 	t.Fatal("no server in adapted config")
+}
+
+func TestGlobalOptionParsesRetention(t *testing.T) {
+	day := caddy.Duration(24 * time.Hour)
+	good := []struct {
+		input string
+		want  *RetentionConfig
+	}{
+		{"trusted_endpoints {\n retention {\n  auth_log 365d\n  inactive_devices 14d\n }\n}",
+			&RetentionConfig{AuthLog: 365 * day, InactiveDevices: 14 * day}},
+		{"trusted_endpoints {\n retention {\n  auth_log 2160h\n }\n}",
+			&RetentionConfig{AuthLog: caddy.Duration(2160 * time.Hour)}},
+		{"trusted_endpoints {\n retention {\n  auth_log forever\n  inactive_devices forever\n }\n}",
+			&RetentionConfig{AuthLog: -1, InactiveDevices: -1}},
+		{"trusted_endpoints {\n storage sqlite\n}", nil},
+	}
+	for _, tt := range good {
+		v, err := parseGlobalOption(caddyfile.NewTestDispenser(tt.input), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.input, err)
+		}
+		var app App
+		if err := json.Unmarshal(v.(httpcaddyfile.App).Value, &app); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(app.Retention, tt.want) {
+			t.Errorf("%s:\nparsed retention %+v, want %+v", tt.input, app.Retention, tt.want)
+		}
+	}
+
+	bad := map[string]struct{ input, message string }{
+		"no unit":         {"trusted_endpoints {\n retention {\n  auth_log 30\n }\n}", `retention auth_log must be a positive duration such as 30d, or forever; got "30"`},
+		"zero":            {"trusted_endpoints {\n retention {\n  inactive_devices 0d\n }\n}", `retention inactive_devices must be a positive duration`},
+		"negative":        {"trusted_endpoints {\n retention {\n  inactive_devices -5d\n }\n}", `retention inactive_devices must be a positive duration`},
+		"not a duration":  {"trusted_endpoints {\n retention {\n  auth_log never\n }\n}", `got "never"`},
+		"missing value":   {"trusted_endpoints {\n retention {\n  auth_log\n }\n}", "wrong argument count"},
+		"two values":      {"trusted_endpoints {\n retention {\n  auth_log 30d 60d\n }\n}", "wrong argument count"},
+		"unknown option":  {"trusted_endpoints {\n retention {\n  sessions 30d\n }\n}", `unknown retention option "sessions" (want auth_log or inactive_devices)`},
+		"option twice":    {"trusted_endpoints {\n retention {\n  auth_log 30d\n  auth_log 60d\n }\n}", "retention auth_log already specified"},
+		"block twice":     {"trusted_endpoints {\n retention {\n  auth_log 30d\n }\n retention {\n  inactive_devices 5d\n }\n}", "retention already specified"},
+		"inline argument": {"trusted_endpoints {\n retention 30d\n}", "wrong argument count"},
+	}
+	fileLine := regexp.MustCompile(`Testfile:\d+`)
+	for name, tt := range bad {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseGlobalOption(caddyfile.NewTestDispenser(tt.input), nil)
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tt.input)
+			}
+			if !strings.Contains(err.Error(), tt.message) {
+				t.Errorf("error %q does not say %q", err, tt.message)
+			}
+			if !fileLine.MatchString(err.Error()) {
+				t.Errorf("error %q does not name the file and line", err)
+			}
+		})
+	}
 }

@@ -61,6 +61,24 @@ type Store interface {
 	// before. It is called periodically, never on the request hot path.
 	Purge(ctx context.Context, before time.Time) error
 
+	// PurgeAuthLog deletes at most limit auth-log entries whose Time is
+	// before before, oldest first, and returns how many it deleted. Each
+	// call is one short transaction, so that a retention job can work
+	// through a large backlog batch by batch, calling it until it returns
+	// fewer than limit, without holding a write lock for long. limit must
+	// be positive.
+	PurgeAuthLog(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// PurgeInactiveDevices deletes at most limit devices whose LastActive
+	// is before before, together with their pushes, and returns how many
+	// devices it deleted. Like PurgeAuthLog, each call is one short
+	// transaction, meant to be repeated until it returns fewer than limit;
+	// limit must be positive. A device being seen while the call runs may
+	// be kept even if it was inactive when the call began. Transactions the
+	// device answered expire on their own, and auth-log entries naming it
+	// have their own retention; both are kept.
+	PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 

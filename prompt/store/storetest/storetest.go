@@ -32,6 +32,10 @@
 //   - An activation, transaction or push has expired at now when now is at
 //     or after its Expires. Purge deletes those whose Expires is strictly
 //     before its argument, in any state; it never deletes devices.
+//   - PurgeAuthLog deletes entries whose Time is strictly before its
+//     argument, ordered by Time; PurgeInactiveDevices deletes devices whose
+//     LastActive is strictly before it. Both return how many they deleted
+//     and refuse a limit below 1 with an error.
 //   - Creating any record whose key (device ID, code hash, transaction or
 //     push ID) is already stored gives store.ErrConflict and keeps the
 //     stored one. CreateTransaction and CreatePush store an empty State as
@@ -129,6 +133,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 		{"PurgeRemovesExpiredActivationsTransactionsAndPushes", s.purgeRemovesExpiredActivationsTransactionsAndPushes},
 
+		{"PurgeAuthLogDeletesOldestEntriesInBatches", s.purgeAuthLogDeletesOldestEntriesInBatches},
+		{"PurgeAuthLogOnEmptyLogDeletesNothing", s.purgeAuthLogOnEmptyLogDeletesNothing},
+		{"PurgeInactiveDevicesDeletesOnlyInactiveDevices", s.purgeInactiveDevicesDeletesOnlyInactiveDevices},
+		{"PurgeInactiveDevicesDeletesTheirPushes", s.purgeInactiveDevicesDeletesTheirPushes},
+		{"PurgeInactiveDevicesHonoursLimit", s.purgeInactiveDevicesHonoursLimit},
+		{"PurgeWithoutPositiveLimitFailsAndChangesNothing", s.purgeWithoutPositiveLimitFailsAndChangesNothing},
+		{"PurgeWithCanceledContextChangesNothing", s.purgeWithCanceledContextChangesNothing},
+
 		{"PingSucceedsOnOpenStore", s.pingSucceedsOnOpenStore},
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
 		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
@@ -164,6 +176,7 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
 		{"CreateWithOneKeyHasOneWinnerAcrossInstances", s.createWithOneKeyHasOneWinnerAcrossInstances},
 		{"TransitionTransactionToRivalStatesHasOneWinnerAcrossInstances", s.transitionTransactionToRivalStatesHasOneWinnerAcrossInstances},
 		{"LastSeenIsLatestAfterConcurrentUpdatesAcrossInstances", s.lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances},
+		{"PurgeInactiveDevicesOnOneInstanceIsSeenByOther", s.purgeInactiveDevicesOnOneInstanceIsSeenByOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
