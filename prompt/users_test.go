@@ -80,6 +80,15 @@ func TestUsersFileRefusesMalformedEntries(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	valid := `{"users":[{"username":"a","password_hash":"` + bcryptDemoHash + `"}]}`
+	if _, err := ParseUsers([]byte(valid), ".json"); err != nil {
+		t.Fatalf("valid JSON refused: %v", err)
+	}
+	for _, trailing := range []string{"}", "]", " {}", "x"} {
+		if _, err := ParseUsers([]byte(valid+trailing), ".json"); err == nil {
+			t.Errorf("JSON with trailing %q accepted", trailing)
+		}
+	}
 }
 
 func TestLoadUsersFileNamesTheFileInErrors(t *testing.T) {

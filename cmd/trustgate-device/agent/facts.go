@@ -56,8 +56,8 @@ func LoadProfile(path string) (Facts, error) {
 	if err := dec.Decode(&f); err != nil {
 		return f, fmt.Errorf("profile %s: %w", path, err)
 	}
-	if dec.More() {
-		return f, fmt.Errorf("profile %s: more than one JSON value", path)
+	if _, err := dec.Token(); err != io.EOF {
+		return f, fmt.Errorf("profile %s: trailing data after the JSON object", path)
 	}
 	if err := f.Validate(); err != nil {
 		return f, fmt.Errorf("profile %s: %w", path, err)

@@ -349,7 +349,7 @@ func decodeStrict(body []byte, v any) *apiError {
 	if err := dec.Decode(v); err != nil {
 		return fail(400, "bad_request", "bad JSON: %v", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return fail(400, "bad_request", "trailing data")
 	}
 	return nil
