@@ -138,14 +138,23 @@ type DeviceStore interface {
 	Device(ctx context.Context, id string) (Device, error)
 	// UserDevices returns a user's devices, active and revoked, oldest first.
 	UserDevices(ctx context.Context, user string) ([]Device, error)
-	// RecordHealth stores a device's latest health report and verdict, and
-	// counts as the device being seen at at.
+	// RecordHealth stores a device's latest health report and verdict,
+	// adds it to the device's health history, and counts as the device
+	// being seen at at.
 	RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error
 	// TouchDevice records that the device made a signed request at at.
 	TouchDevice(ctx context.Context, id string, at time.Time) error
 	// RevokeDevice marks a device revoked at at. Revoking a revoked device
 	// keeps the first time; an unknown device gives ErrNotFound.
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	// ListDevices returns the devices matching q, by ID (see
+	// DeviceQuery.AfterID).
+	ListDevices(ctx context.Context, q DeviceQuery) ([]Device, error)
+	// DeviceHealthHistory returns the health reports RecordHealth stored
+	// for the device, newest first, at most limit (zero means 100). An
+	// unknown device has none. A device's history keeps its latest
+	// HealthHistoryKept reports and is deleted with it.
+	DeviceHealthHistory(ctx context.Context, id string, limit int) ([]HealthRecord, error)
 
 	// CreateTransaction stores a new transaction (its State is usually
 	// TransactionPending).
@@ -172,4 +181,60 @@ type DeviceStore interface {
 	// when it does not exist or belongs to another device. Exactly one of
 	// several concurrent callers wins.
 	AnswerPush(ctx context.Context, id, deviceID, state, answer string, now time.Time) (Push, error)
+}
+
+// DeviceQuery filters ListDevices. Zero fields do not filter.
+type DeviceQuery struct {
+	// User keeps the devices of this user.
+	User string
+	// Platform keeps the devices of this platform (ios, android).
+	Platform string
+	// Trusted, when set, keeps the devices whose latest verdict is trusted
+	// (true), or every other one, including devices that never reported
+	// (false).
+	Trusted *bool
+	// OSOlderThan keeps devices whose current OS version (see
+	// Device.CurrentOSVersion) is older than the version given for their
+	// platform, compared as policy.CompareVersions compares; a device of a
+	// platform not in the map, or whose version cannot be read, is left
+	// out. Versions of different platforms never compare: "17" means
+	// nothing to Android.
+	OSOlderThan map[string]string
+	// SeenBefore and SeenAfter bound when the device was last seen (its
+	// activation, for a device never seen since): SeenAfter is inclusive,
+	// SeenBefore exclusive.
+	SeenBefore time.Time
+	SeenAfter  time.Time
+	// IncludeRevoked also returns revoked devices, which are left out by
+	// default.
+	IncludeRevoked bool
+	// AfterID returns only devices whose ID sorts after it (cursor
+	// pagination). Devices are listed by ID, which never changes, so a
+	// device stored, seen or reported between two pages neither repeats
+	// nor pushes another off a page. Empty means from the start.
+	AfterID string
+	// Limit caps the number of devices. Zero means 100.
+	Limit int
+}
+
+// HealthRecord is one health report of a device, as RecordHealth stored it.
+type HealthRecord struct {
+	// At is when the report was made.
+	At time.Time `json:"at"`
+	// Health are the reported facts, as JSON.
+	Health json.RawMessage `json:"health,omitempty"`
+	// Verdict is trusted or not trusted.
+	Verdict string `json:"verdict"`
+}
+
+// CurrentOSVersion returns the OS version of the device's latest health
+// report, or the one it stated at activation when it has not reported one.
+func (d Device) CurrentOSVersion() string {
+	var facts struct {
+		OSVersion string `json:"os_version"`
+	}
+	if len(d.Health) > 0 && json.Unmarshal(d.Health, &facts) == nil && facts.OSVersion != "" {
+		return facts.OSVersion
+	}
+	return d.OSVersion
 }

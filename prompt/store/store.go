@@ -19,6 +19,7 @@ var ErrNotFound = errors.New("not found")
 // goroutines and by several processes sharing the same database.
 type Store interface {
 	DeviceStore
+	SigningKeyStore
 
 	// CookieKeys returns every session-cookie key pair, newest first.
 	CookieKeys(ctx context.Context) ([]CookieKey, error)
@@ -57,6 +58,11 @@ type Store interface {
 	// QueryAuthLog returns auth-log entries matching q, newest first.
 	QueryAuthLog(ctx context.Context, q AuthLogQuery) ([]AuthLogEntry, error)
 
+	// RolloutImpact sums up the auth-log entries marked WouldBlock that
+	// match q: what switching the applications in mode check to block
+	// would have refused.
+	RolloutImpact(ctx context.Context, q RolloutQuery) (RolloutImpact, error)
+
 	// Purge deletes expired single-use records and failures older than
 	// before. It is called periodically, never on the request hot path.
 	Purge(ctx context.Context, before time.Time) error
@@ -70,13 +76,13 @@ type Store interface {
 	PurgeAuthLog(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// PurgeInactiveDevices deletes at most limit devices whose LastActive
-	// is before before, together with their pushes, and returns how many
-	// devices it deleted. Like PurgeAuthLog, each call is one short
-	// transaction, meant to be repeated until it returns fewer than limit;
-	// limit must be positive. A device being seen while the call runs may
-	// be kept even if it was inactive when the call began. Transactions the
-	// device answered expire on their own, and auth-log entries naming it
-	// have their own retention; both are kept.
+	// is before before, together with their pushes and health history,
+	// and returns how many devices it deleted. Like PurgeAuthLog, each
+	// call is one short transaction, meant to be repeated until it returns
+	// fewer than limit; limit must be positive. A device being seen while
+	// the call runs may be kept even if it was inactive when the call
+	// began. Transactions the device answered expire on their own, and
+	// auth-log entries naming it have their own retention; both are kept.
 	PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Ping reports whether the store is reachable.

@@ -73,22 +73,40 @@ func (s *Store) UserDevices(ctx context.Context, user string) ([]store.Device, e
 	return devices, nil
 }
 
-// RecordHealth stores the device's latest report and verdict. LastSeen
-// moves to at unless the device was already seen later: requests of one
-// device may finish out of order. greatest ignores NULL, and a concurrent
-// update of the same row is re-evaluated against the row it left, so the
-// latest time wins whatever the order of commits.
+// RecordHealth stores the device's latest report and verdict, and adds it
+// to the device's health history, in one statement (and so one
+// transaction): the history row is inserted only when the device exists.
+// The statement's subqueries see the history as it was before the insert,
+// so keeping store.HealthHistoryKept-1 of those reports leaves
+// store.HealthHistoryKept with the new one.
+// LastSeen moves to at unless the device was already seen later: requests
+// of one device may finish out of order. greatest ignores NULL, and a
+// concurrent update of the same row is re-evaluated against the row it
+// left, so the latest time wins whatever the order of commits.
 func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE devices SET health = $1, verdict = $2, verified_at = $3,
-			last_seen = greatest(last_seen, $3)
-		WHERE id = $4`,
-		jsonText(health), verdict, at, id)
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		WITH updated AS (
+			UPDATE devices SET health = $1, verdict = $2, verified_at = $3,
+				last_seen = greatest(last_seen, $3)
+			WHERE id = $4
+			RETURNING id
+		), recorded AS (
+			INSERT INTO device_health (device_id, at, health, verdict)
+			SELECT id, $3, $1, $2 FROM updated
+		), trimmed AS (
+			DELETE FROM device_health WHERE seq = ANY(ARRAY(
+				SELECT seq FROM device_health
+				WHERE device_id = (SELECT id FROM updated)
+				ORDER BY at DESC, seq DESC OFFSET $5))
+		)
+		SELECT count(*) FROM updated`,
+		jsonText(health), verdict, at, id, store.HealthHistoryKept-1).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("recording health of device %s: %w", id, err)
 	}
-	if err := updatedOne(tag); err != nil {
-		return fmt.Errorf("recording health of device %s: %w", id, err)
+	if n == 0 {
+		return fmt.Errorf("recording health of device %s: %w", id, store.ErrNotFound)
 	}
 	return nil
 }

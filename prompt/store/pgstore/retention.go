@@ -27,14 +27,14 @@ func (s *Store) PurgeAuthLog(ctx context.Context, before time.Time, limit int) (
 	return int(tag.RowsAffected()), nil
 }
 
-// PurgeInactiveDevices deletes at most limit inactive devices and their
-// pushes in one statement, and so one transaction. greatest ignores NULLs,
-// so it is store.Device.LastActive as it stands. FOR UPDATE rechecks a
-// device that another instance touched after the statement began against
-// the row as it left it, so a device seen meanwhile stays; SKIP LOCKED
-// passes over one being touched right now, which is not inactive either.
-// The table is scanned: it holds a row per activated phone, few enough for
-// an hourly scan.
+// PurgeInactiveDevices deletes at most limit inactive devices, their
+// pushes and health history in one statement, and so one transaction.
+// greatest ignores NULLs, so it is store.Device.LastActive as it stands.
+// FOR UPDATE rechecks a device that another instance touched after the
+// statement began against the row as it left it, so a device seen
+// meanwhile stays; SKIP LOCKED passes over one being touched right now,
+// which is not inactive either. The table is scanned: it holds a row per
+// activated phone, few enough for an hourly scan.
 func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, fmt.Errorf("purging inactive devices: limit %d is not positive", limit)
@@ -50,6 +50,8 @@ func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limi
 			RETURNING id
 		), pushes_gone AS (
 			DELETE FROM pushes WHERE device_id = ANY(ARRAY(SELECT id FROM gone))
+		), health_gone AS (
+			DELETE FROM device_health WHERE device_id = ANY(ARRAY(SELECT id FROM gone))
 		)
 		SELECT count(*) FROM gone`,
 		before, limit).Scan(&n)

@@ -71,11 +71,18 @@ func (s *Store) UserDevices(ctx context.Context, user string) ([]store.Device, e
 	return devices, nil
 }
 
-// RecordHealth stores the device's latest report and verdict. LastSeen
-// moves to at unless the device was already seen later: requests of one
-// device may finish out of order.
+// RecordHealth stores the device's latest report and verdict, and adds it
+// to the device's health history, dropping the oldest reports beyond
+// store.HealthHistoryKept, in one transaction. LastSeen moves to at
+// unless the device was already seen later: requests of one device may
+// finish out of order.
 func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording health of device %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `
 		UPDATE devices SET health = ?1, verdict = ?2, verified_at = ?3,
 			last_seen = max(coalesce(last_seen, ?3), ?3)
 		WHERE id = ?4`,
@@ -84,6 +91,21 @@ func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMess
 		return fmt.Errorf("recording health of device %s: %w", id, err)
 	}
 	if err := updatedOne(res); err != nil {
+		return fmt.Errorf("recording health of device %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO device_health (device_id, at, health, verdict) VALUES (?, ?, ?, ?)`,
+		id, micros(at), jsonText(health), verdict); err != nil {
+		return fmt.Errorf("recording health history of device %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM device_health WHERE device_id = ?1 AND seq IN (
+			SELECT seq FROM device_health WHERE device_id = ?1
+			ORDER BY at DESC, seq DESC LIMIT -1 OFFSET ?2)`,
+		id, store.HealthHistoryKept); err != nil {
+		return fmt.Errorf("trimming health history of device %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("recording health of device %s: %w", id, err)
 	}
 	return nil

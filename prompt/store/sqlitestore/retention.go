@@ -33,11 +33,12 @@ func (s *Store) PurgeAuthLog(ctx context.Context, before time.Time, limit int) (
 // returns NULL if any argument is NULL, hence the coalesces.
 const lastActive = `max(created, coalesce(last_seen, created), coalesce(revoked, created))`
 
-// PurgeInactiveDevices deletes at most limit inactive devices and their
-// pushes in one transaction, which takes the write lock at BEGIN (see
-// dataSourceName), so no device can be seen between the choice and the
-// deletion. The table is scanned: it holds a row per activated phone, few
-// enough for an hourly scan, and no index serves a max over three columns.
+// PurgeInactiveDevices deletes at most limit inactive devices, their
+// pushes and health history in one transaction, which takes the write lock
+// at BEGIN (see dataSourceName), so no device can be seen between the
+// choice and the deletion. The table is scanned: it holds a row per
+// activated phone, few enough for an hourly scan, and no index serves a max
+// over three columns.
 func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, fmt.Errorf("purging inactive devices: limit %d is not positive", limit)
@@ -83,6 +84,11 @@ func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limi
 		`DELETE FROM pushes WHERE device_id IN (SELECT value FROM json_each(?))`,
 		string(list)); err != nil {
 		return 0, fmt.Errorf("purging pushes of inactive devices: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM device_health WHERE device_id IN (SELECT value FROM json_each(?))`,
+		string(list)); err != nil {
+		return 0, fmt.Errorf("purging health history of inactive devices: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("purging inactive devices: %w", err)

@@ -40,6 +40,11 @@
 //     push ID) is already stored gives store.ErrConflict and keeps the
 //     stored one. CreateTransaction and CreatePush store an empty State as
 //     pending.
+//   - ListDevices orders by ID, byte-wise, and leaves out revoked devices
+//     unless asked; RolloutImpact's breakdowns are ordered by logins, most
+//     first, then by key, and are empty, not nil, when nothing matches.
+//     DeviceHealthHistory orders by report time, newest first, and reports
+//     made at the same instant newest stored first.
 //   - UserDevices and PendingPushes order by Created, oldest first, and
 //     records created at the same instant in the order they were stored.
 //   - LastSeen never moves back: TouchDevice and RecordHealth with a time
@@ -81,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AddCookieKeyMakesKeyNewestAndKeepsOlder", s.addCookieKeyMakesKeyNewestAndKeepsOlder},
 		{"AddCookieKeyMakesKeyNewestDespiteEarlierCreated", s.addCookieKeyMakesKeyNewestDespiteEarlierCreated},
 		{"AddCookieKeyRejectsDuplicateID", s.addCookieKeyRejectsDuplicateID},
+		{"SigningKeys", s.signingKeys},
 
 		{"CountFailuresCountsFromSince", s.countFailuresCountsFromSince},
 		{"CountFailuresIsZeroForUnknownKey", s.countFailuresIsZeroForUnknownKey},
@@ -108,6 +114,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TouchDeviceUpdatesOnlyLastSeen", s.touchDeviceUpdatesOnlyLastSeen},
 		{"TouchDeviceSetsLastSeenOfDeviceNeverSeen", s.touchDeviceSetsLastSeenOfDeviceNeverSeen},
 		{"RevokeDeviceKeepsFirstTime", s.revokeDeviceKeepsFirstTime},
+		{"ListDevicesFilters", s.listDevicesFilters},
+		{"ListDevicesComparesOSVersionsByPlatform", s.listDevicesComparesOSVersionsByPlatform},
+		{"ListDevicesPagesStablyUnderInserts", s.listDevicesPagesStablyUnderInserts},
+		{"DeviceHealthHistoryListsReportsNewestFirst", s.deviceHealthHistoryListsReportsNewestFirst},
+		{"DeviceHealthHistoryKeepsOnlyTheLatestReports", s.deviceHealthHistoryKeepsOnlyTheLatestReports},
+		{"PurgeInactiveDevicesDeletesTheirHealthHistory", s.purgeInactiveDevicesDeletesTheirHealthHistory},
+		{"RolloutImpactCountsWouldBlockLogins", s.rolloutImpactCountsWouldBlockLogins},
+		{"RolloutImpactOfEmptyLogIsZero", s.rolloutImpactOfEmptyLogIsZero},
 
 		{"ConsumeActivationSucceedsOnce", s.consumeActivationSucceedsOnce},
 		{"ConsumeActivationExpiresAtExpires", s.consumeActivationExpiresAtExpires},
@@ -164,6 +178,7 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
 	}{
 		{"InitCookieKeysAgreesAcrossInstances", s.initCookieKeysAgreesAcrossInstances},
 		{"AddCookieKeyIsSeenByOtherInstance", s.addCookieKeyIsSeenByOtherInstance},
+		{"SigningKeysAcrossInstances", s.signingKeysAcrossInstances},
 		{"LockoutHoldsAcrossInstances", s.lockoutHoldsAcrossInstances},
 		{"UseOnceIsSingleUseAcrossInstances", s.useOnceIsSingleUseAcrossInstances},
 		{"PurgeOnOneInstanceFreesIDForOther", s.purgeOnOneInstanceFreesIDForOther},

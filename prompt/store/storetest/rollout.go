@@ -1,0 +1,99 @@
+package storetest
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// wouldBlock returns a would-block entry of user at at.
+func wouldBlock(at time.Time, user, app, os string, groups []string, failed ...string) store.AuthLogEntry {
+	return store.AuthLogEntry{
+		Time: at, User: user, Groups: groups, Application: app, Result: store.ResultSuccess,
+		Reason: "user_approved", Factor: "mobile_inline", TrustStatus: "not trusted", Mode: "check",
+		WouldBlock: true, FailedRequirements: failed, AccessDevice: store.AccessDevice{OS: os},
+	}
+}
+
+func (s suite) rolloutImpactCountsWouldBlockLogins(t *testing.T) {
+	st := s.newStore(t)
+	entries := []store.AuthLogEntry{
+		wouldBlock(base, "alice", "wiki", "Android", []string{"staff", "eng"}, "no_screen_lock", "out_of_date"),
+		wouldBlock(base.Add(time.Minute), "alice", "wiki", "Android", []string{"staff", "eng"}, "no_screen_lock"),
+		wouldBlock(base.Add(2*time.Minute), "bob", "crm", "Windows", []string{"staff"}, "unsupported_platform"),
+		// No failed requirement: counted under its reason. No groups: "".
+		wouldBlock(base.Add(3*time.Minute), "carol", "wiki", "", nil),
+		// Outside the window.
+		wouldBlock(base.Add(-time.Minute), "dave", "wiki", "iOS", nil, "no_screen_lock"),
+		wouldBlock(base.Add(time.Hour), "dave", "wiki", "iOS", nil, "no_screen_lock"),
+	}
+	entries[3].Reason = "endpoint_is_not_trusted"
+	// Not would-block: a trusted login and a denial in block mode.
+	trusted := wouldBlock(base, "erin", "wiki", "iOS", nil)
+	trusted.WouldBlock, trusted.TrustStatus = false, "trusted"
+	denied := wouldBlock(base, "frank", "wiki", "iOS", nil, "no_screen_lock")
+	denied.WouldBlock, denied.Result, denied.Mode = false, store.ResultDenied, "block"
+	for _, e := range append(entries, trusted, denied) {
+		if _, err := st.AppendAuthLog(t.Context(), e); err != nil {
+			t.Fatalf("AppendAuthLog: %v", err)
+		}
+	}
+	got, err := st.RolloutImpact(t.Context(), store.RolloutQuery{Since: base, Until: base.Add(time.Hour)})
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	want := store.RolloutImpact{
+		Logins: 4, Users: 3,
+		ByReason: []store.ImpactCount{
+			{Key: "no_screen_lock", Logins: 2, Users: 1},
+			{Key: "endpoint_is_not_trusted", Logins: 1, Users: 1},
+			{Key: "out_of_date", Logins: 1, Users: 1},
+			{Key: "unsupported_platform", Logins: 1, Users: 1},
+		},
+		ByGroup: []store.ImpactCount{
+			{Key: "staff", Logins: 3, Users: 2},
+			{Key: "eng", Logins: 2, Users: 1},
+			{Key: "", Logins: 1, Users: 1},
+		},
+		ByPlatform: []store.ImpactCount{
+			{Key: "Android", Logins: 2, Users: 1},
+			{Key: "", Logins: 1, Users: 1},
+			{Key: "Windows", Logins: 1, Users: 1},
+		},
+		ByApplication: []store.ImpactCount{
+			{Key: "wiki", Logins: 3, Users: 2},
+			{Key: "crm", Logins: 1, Users: 1},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("RolloutImpact =\n%+v\nwant\n%+v", got, want)
+	}
+
+	got, err = st.RolloutImpact(t.Context(), store.RolloutQuery{Application: "crm"})
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	if got.Logins != 1 || got.Users != 1 || len(got.ByApplication) != 1 || got.ByApplication[0].Key != "crm" {
+		t.Errorf("RolloutImpact of crm = %+v, want bob's one login", got)
+	}
+	got, err = st.RolloutImpact(t.Context(), store.RolloutQuery{})
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	if got.Logins != 6 || got.Users != 4 {
+		t.Errorf("RolloutImpact without a window: %d logins of %d users, want 6 of 4", got.Logins, got.Users)
+	}
+}
+
+func (s suite) rolloutImpactOfEmptyLogIsZero(t *testing.T) {
+	st := s.newStore(t)
+	got, err := st.RolloutImpact(t.Context(), store.RolloutQuery{})
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	if got.Logins != 0 || got.Users != 0 || got.ByReason == nil || len(got.ByReason) != 0 {
+		t.Errorf("RolloutImpact of an empty log = %+v, want zero counts and empty (not nil) breakdowns", got)
+	}
+}
