@@ -38,25 +38,65 @@ func (g *Gate) record(r *http.Request, e store.AuthLogEntry) error {
 	// write of its own login record.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
-	_, err := g.cfg.Store.AppendAuthLog(ctx, e)
-	fields := []zap.Field{
+	id, err := g.cfg.Store.AppendAuthLog(ctx, e)
+	if err != nil {
+		g.cfg.Logger.Error("writing auth log", append(authLogFields(e), zap.Error(err))...)
+		return err
+	}
+	e.ID = id
+	g.cfg.Logger.Info("login", authLogFields(e)...)
+	g.observer().LoginRecorded(e)
+	return nil
+}
+
+// authLogFields are the structured log fields of an auth-log entry: the
+// whole entry, so that every log sink gets what the store keeps.
+func authLogFields(e store.AuthLogEntry) []zap.Field {
+	fields := make([]zap.Field, 0, 20)
+	if e.ID != 0 {
+		fields = append(fields, zap.Int64("id", e.ID))
+	}
+	fields = append(fields,
 		zap.String("user", e.User),
 		zap.String("application", e.Application),
 		zap.String("result", e.Result),
 		zap.String("reason", e.Reason),
 		zap.String("factor", e.Factor),
+		zap.String("trust_status", e.TrustStatus),
 		zap.String("ip", e.IP),
+	)
+	if e.Email != "" {
+		fields = append(fields, zap.String("email", e.Email))
+	}
+	if len(e.Groups) > 0 {
+		fields = append(fields, zap.Strings("groups", e.Groups))
 	}
 	if e.Mode != "" {
-		fields = append(fields, zap.String("trust_status", e.TrustStatus), zap.String("mode", e.Mode),
+		fields = append(fields, zap.String("mode", e.Mode),
 			zap.Bool("would_block", e.WouldBlock), zap.Strings("failed_requirements", e.FailedRequirements))
 	}
-	if err != nil {
-		g.cfg.Logger.Error("writing auth log", append(fields, zap.Error(err))...)
-		return err
+	if len(e.Warnings) > 0 {
+		fields = append(fields, zap.Strings("warnings", e.Warnings))
 	}
-	g.cfg.Logger.Info("login", fields...)
-	return nil
+	if e.DeviceID != "" {
+		fields = append(fields, zap.String("device_id", e.DeviceID))
+	}
+	if len(e.DeviceFacts) > 0 {
+		// Raw JSON, which the store keeps as it is.
+		fields = append(fields, zap.Reflect("device_facts", e.DeviceFacts))
+	}
+	if e.Unbound {
+		fields = append(fields, zap.Bool("unbound", true))
+	}
+	if e.Detail != "" {
+		fields = append(fields, zap.String("detail", e.Detail))
+	}
+	a := e.AccessDevice
+	return append(fields,
+		zap.Dict("access_device", zap.String("kind", a.Kind), zap.String("os", a.OS),
+			zap.String("os_version", a.OSVersion), zap.String("browser", a.Browser)),
+		zap.String("user_agent", e.UserAgent),
+	)
 }
 
 // recordTx records an outcome decided on the device side of transaction tx:
@@ -80,7 +120,15 @@ func (g *Gate) recordTx(r *http.Request, tx *transaction, device *store.Device, 
 		e.FailedRequirements = findingReasons(v.Failed)
 		e.Warnings = findingReasons(v.Warnings)
 	}
-	return g.record(r, e)
+	err := g.record(r, e)
+	// Callers go on whether or not the entry was written: the transaction
+	// has ended either way.
+	g.storeFailed("recording login", err)
+	g.verificationFinished(tx, result)
+	if reason == reasonNoResponse {
+		g.observer().PushOutcome(pushNoResponse)
+	}
+	return err
 }
 
 // application names the protected application for the auth log and the

@@ -78,7 +78,7 @@ func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *fl
 			g.renderMessage(w, r, http.StatusConflict, "Already used", "This sign-in was already completed.", pathVerify)
 			return
 		}
-		g.unavailable(w, r, "completing device check", err)
+		g.storeUnavailable(w, r, "completing device check", err)
 		return
 	}
 	v := verification{

@@ -108,8 +108,11 @@ func decodeStrict(w http.ResponseWriter, body []byte, dst any) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
+	if err == nil {
+		// More() misses a stray closing bracket ("{}}"); only EOF may follow.
+		if _, tokErr := dec.Token(); tokErr != io.EOF {
+			err = errors.New("trailing data after the JSON object")
+		}
 	}
 	if err != nil {
 		deviceError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+truncate(err.Error(), 200))
@@ -450,7 +453,10 @@ func protocolFindings(fs []policy.Finding) []protocol.Finding {
 }
 
 // apiPushes lists the device's pending login requests, holding the request
-// up to ?wait= seconds until one arrives.
+// up to ?wait= seconds until one arrives. A retired gate (a reload) holds
+// nothing: it answers with what is pending, usually an empty list, which
+// the device takes as "poll again", and so reaches the new configuration
+// at once instead of keeping the old one's server alive for the wait.
 func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 	_, device, ok := g.verifyDeviceProof(w, r, nil, false)
 	if !ok {
@@ -479,7 +485,7 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		left := time.Until(deadline)
-		if len(pending) > 0 || left <= 0 {
+		if len(pending) > 0 || left <= 0 || g.retired() {
 			g.wake.cancel(device.ID, woken)
 			resp := protocol.PushesResponse{Pushes: make([]protocol.Push, 0, len(pending))}
 			for _, p := range pending {
@@ -499,6 +505,8 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 			timer.Stop()
 			g.wake.cancel(device.ID, woken)
 			return
+		case <-g.cfg.Retired:
+			// One more look at the store, then answer.
 		case <-woken:
 		case <-timer.C:
 		}
@@ -555,16 +563,29 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	if state == store.PushApproved && tx.rec.NumberHash != "" && !equalTokens(hashSecret(req.Number), tx.rec.NumberHash) {
 		state, reason = store.PushDenied, reasonWrongNumber
 	}
+	// from is the state the transaction leaves on approval.
+	from := store.TransactionReported
 	if _, err := g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict) && !g.cfg.Now().Before(push.Expires):
+			g.observer().PushOutcome(pushExpired)
 			deviceError(w, http.StatusGone, "expired", "the login request has expired")
+			return
+		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID, tx):
+			// The device approved this request before but never got the
+			// answer (the gateway was killed, the network dropped it):
+			// approving again finishes the approval and, inline, issues a
+			// new return link in place of the lost one.
+			from = tx.State
 		case errors.Is(err, store.ErrConflict):
 			deviceError(w, http.StatusConflict, "conflict", "the login request was already answered")
+			return
 		default:
 			g.apiUnavailable(w, "answering login request", err)
+			return
 		}
-		return
+	} else {
+		g.observer().PushOutcome(pushOutcome(state, reason))
 	}
 
 	resp := protocol.AnswerResponse{State: state}
@@ -587,7 +608,7 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		returnCode = RandomToken()
 		tx.rec.ReturnHash = hashSecret(returnCode)
 	}
-	if err := g.transition(ctx, tx, store.TransactionReported, store.TransactionApproved, device.ID); err != nil {
+	if err := g.transition(ctx, tx, from, store.TransactionApproved, device.ID); err != nil {
 		g.transitionFailed(w, "approving transaction", err)
 		return
 	}
@@ -597,6 +618,18 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		}.Encode()
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// approvedBefore reports whether the push pushID was approved by deviceID
+// and its transaction tx still waits for that approval to finish: reported
+// (the approval was stored, the transaction not yet moved) or approved (the
+// return link was made but may not have reached the device).
+func (g *Gate) approvedBefore(ctx context.Context, pushID, deviceID string, tx *transaction) bool {
+	p, err := g.cfg.Store.Push(ctx, pushID)
+	if err != nil || p.DeviceID != deviceID || p.State != store.PushApproved {
+		return false
+	}
+	return tx.State == store.TransactionReported || tx.State == store.TransactionApproved
 }
 
 func factorOf(tx *transaction) string {
@@ -619,6 +652,7 @@ func (g *Gate) transitionFailed(w http.ResponseWriter, what string, err error) {
 }
 
 func (g *Gate) apiUnavailable(w http.ResponseWriter, what string, err error) {
+	g.storeFailed(what, err)
 	g.cfg.Logger.Error(what, zap.Error(err))
 	deviceError(w, http.StatusServiceUnavailable, "unavailable", "the gateway cannot complete this right now; try again")
 }

@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,5 +234,107 @@ func TestTrustedSessionNeedsNoStorage(t *testing.T) {
 	d.gate.cfg.Device.Cache.RevokeDevice(deviceID)
 	if _, handled := request(); !handled {
 		t.Error("a revoked device's session went through while storage was down")
+	}
+}
+
+// longPoll sends the device's GET of its pushes with ?wait=wait and returns
+// the recorder once the gate has answered.
+func (d *deviceGate) longPoll(t *testing.T, wait int) *httptest.ResponseRecorder {
+	t.Helper()
+	u, _ := url.Parse("http://gw.test" + protocol.PathPushes)
+	proof, err := protocol.SignProof(d.key, false, http.MethodGet, u, nil, d.clock.Now())
+	if err != nil {
+		t.Error(err)
+		return httptest.NewRecorder()
+	}
+	r := httptest.NewRequest(http.MethodGet, u.String()+"?wait="+strconv.Itoa(wait), nil)
+	r.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
+	w := httptest.NewRecorder()
+	d.gate.Authenticate(w, r)
+	return w
+}
+
+// held reports whether a long-poll of deviceID is waiting on the gate.
+func (d *deviceGate) held(deviceID string) bool {
+	d.gate.wake.mu.Lock()
+	defer d.gate.wake.mu.Unlock()
+	return len(d.gate.wake.waiting[deviceID]) > 0
+}
+
+// When a reload retires the gate, a held long-poll answers at once with an
+// empty list (the device polls again and reaches the new configuration),
+// and a poll reaching the retired gate afterwards is not held either.
+func TestRetiredGateEndsHeldLongPollAtOnce(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	retire := make(chan struct{})
+	d.gate.cfg.Retired = retire
+	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
+
+	answered := make(chan *httptest.ResponseRecorder, 1)
+	go func() { answered <- d.longPoll(t, 30) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !d.held(deviceID) {
+		if time.Now().After(deadline) {
+			t.Fatal("the long-poll was never held")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case w := <-answered:
+		t.Fatalf("the long-poll answered before the gate was retired: %d %s", w.Code, w.Body)
+	default:
+	}
+	retired := time.Now()
+	close(retire)
+	// The wait is 30 s; anything near it means the retirement was missed.
+	var w *httptest.ResponseRecorder
+	select {
+	case w = <-answered:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the held long-poll did not answer when the gate was retired")
+	}
+	t.Logf("the held long-poll answered %s after the gate was retired", time.Since(retired).Round(time.Millisecond))
+	var resp protocol.PushesResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || w.Code != http.StatusOK || resp.Pushes == nil || len(resp.Pushes) != 0 {
+		t.Fatalf("held long-poll on retirement: %d %s, want 200 with an empty list", w.Code, w.Body)
+	}
+	if d.held(deviceID) {
+		t.Error("the answered long-poll is still registered with the waker")
+	}
+
+	start := time.Now()
+	w = d.longPoll(t, 30)
+	if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"pushes":[]`)) {
+		t.Fatalf("long-poll on the retired gate: %d %s", w.Code, w.Body)
+	}
+	if waited := time.Since(start); waited > 15*time.Second {
+		t.Errorf("a long-poll on the retired gate was held %s", waited)
+	}
+}
+
+// When the process exits, a held long-poll answers within about a second,
+// so that it does not hold up the exit for its whole wait.
+func TestExitingProcessEndsHeldLongPoll(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	var exiting atomic.Bool
+	d.gate.cfg.Exiting = exiting.Load
+	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
+	answered := make(chan *httptest.ResponseRecorder, 1)
+	go func() { answered <- d.longPoll(t, 30) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !d.held(deviceID) {
+		if time.Now().After(deadline) {
+			t.Fatal("the long-poll was never held")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	exiting.Store(true)
+	select {
+	case w := <-answered:
+		if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"pushes":[]`)) {
+			t.Fatalf("held long-poll on exit: %d %s, want 200 with an empty list", w.Code, w.Body)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the held long-poll did not answer when the process began to exit")
 	}
 }

@@ -26,7 +26,7 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 	lockKey := "passcode:" + p.User
 	allowed, err := g.beginAttemptLimit(ctx, lockKey, g.cfg.Device.PasscodeAttempts)
 	if err != nil {
-		g.unavailable(w, r, "counting passcode attempts", err)
+		g.storeUnavailable(w, r, "counting passcode attempts", err)
 		return
 	}
 	if !allowed {
@@ -37,7 +37,7 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 	}
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.unavailable(w, r, "reading devices", err)
+		g.storeUnavailable(w, r, "reading devices", err)
 		return
 	}
 	now := g.cfg.Now()
@@ -53,7 +53,7 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 		}
 		fresh, err := g.cfg.Store.UseOnce(ctx, fmt.Sprintf("passcode:%s:%d", d.ID, step), now.Add(3*passcodePeriod))
 		if err != nil {
-			g.unavailable(w, r, "recording passcode", err)
+			g.storeUnavailable(w, r, "recording passcode", err)
 			return
 		}
 		if fresh {
@@ -86,7 +86,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.unavailable(w, r, "reading devices", err)
+		g.storeUnavailable(w, r, "reading devices", err)
 		return
 	}
 	if len(devices) == 0 {
@@ -96,7 +96,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 	d := g.cfg.Device
 	allowed, err := g.countUse(ctx, "push:"+p.User, d.PushLimit, d.PushWindow)
 	if err != nil {
-		g.unavailable(w, r, "counting login requests", err)
+		g.storeUnavailable(w, r, "counting login requests", err)
 		return
 	}
 	if !allowed {
@@ -109,7 +109,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		NumberHash: hashSecret(number), PushExpires: now.Add(d.PushTimeout),
 	})
 	if err != nil {
-		g.unavailable(w, r, "starting login request", err)
+		g.storeUnavailable(w, r, "starting login request", err)
 		return
 	}
 	for _, dev := range devices {
@@ -119,7 +119,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 			Time: now.UTC(), Expires: tx.rec.PushExpires.UTC(), NumberMatching: true,
 		}
 		if err := g.sendPush(ctx, dev.ID, tx.ID, push); err != nil {
-			g.unavailable(w, r, "sending login request", err)
+			g.storeUnavailable(w, r, "sending login request", err)
 			return
 		}
 	}
@@ -142,7 +142,7 @@ func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) {
 	p := f.Pending
 	devices, err := g.activeDevices(r.Context(), p.User)
 	if err != nil {
-		g.unavailable(w, r, "reading devices", err)
+		g.storeUnavailable(w, r, "reading devices", err)
 		return
 	}
 	if len(devices) > 0 || g.cfg.Device.Policy.Mode != policy.ModeCheck {

@@ -77,9 +77,15 @@ func isOutage(r *http.Request, err error) bool {
 // degrade decides what to do about a storage error during sign-in: it
 // reports true when the fail mode lets the sign-in go on without the step
 // that failed (and logs that loudly), and false when the caller must stop,
-// as in fail mode secure or for an error that is not an outage.
+// as in fail mode secure or for an error that is not an outage. Every
+// outage counts as an activation of the fail mode, secure included.
 func (g *Gate) degrade(r *http.Request, what string, err error) bool {
-	if g.cfg.FailMode == FailSecure || !isOutage(r, err) {
+	if !isOutage(r, err) {
+		return false
+	}
+	g.observer().StoreFailed(opCode(what))
+	g.observer().FailModeActivated(g.cfg.FailMode)
+	if g.cfg.FailMode == FailSecure {
 		return false
 	}
 	g.cfg.Logger.Error("storage unreachable: signing in without it",

@@ -47,17 +47,34 @@ type Config struct {
 	Headers IdentityHeaders
 	// Device configures the device check. Nil turns it off (mode off).
 	Device *DeviceTrust
+	// Assertion, when set, hands the upstream a signed JWT of the identity
+	// and device trust, and serves its keys at JWKSPath. Default: none.
+	Assertion *Assertion
 	// Waker wakes device long-polls when a login request is sent; share one
 	// between the sites of an instance. Default: one for this gate.
 	Waker *Waker
+	// Retired, once closed, says that a replacement has taken over from
+	// this gate (a configuration reload). The gate still answers what it
+	// is sent, but a device's push long-poll stops holding on: it answers
+	// at once with what is pending (usually nothing), and the device's
+	// next poll reaches the replacement. Default: never closed.
+	Retired <-chan struct{}
+	// Exiting reports whether the process is shutting down. A held push
+	// long-poll then answers within a second, as on Retired, so that it
+	// does not hold up the exit. Default: never.
+	Exiting func() bool
 	// FailMode says what sign-in does while storage is unreachable.
 	// Default: secure, or check when the device check's mode is check.
 	FailMode FailMode
 	// ClientIP returns the client's IP address for r. Default: the host
 	// part of r.RemoteAddr.
 	ClientIP func(r *http.Request) string
-	// Logger receives operational logs; never secrets. Default: no-op.
+	// Logger receives operational logs; never secrets. Each auth-log entry
+	// is also logged here, at Info as "login". Default: no-op.
 	Logger *zap.Logger
+	// Observer hears about logins, device checks, login requests and
+	// storage failures, for metrics. Default: none.
+	Observer Observer
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 }
@@ -72,6 +89,8 @@ type Gate struct {
 	// policyHash identifies the device policy in sessions and the trust
 	// cache; empty without a device check.
 	policyHash string
+	// assertion signs the upstream assertion; nil when there is none.
+	assertion *assertionSigner
 	// wake wakes device long-polls.
 	wake *Waker
 	// appSiteAssociation and assetLinks are the well-known files for the
@@ -132,6 +151,10 @@ func NewGate(cfg Config) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), wake: cfg.Waker}
+	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {
+		return nil, err
+	}
+	g.reservedHeaders = append(g.reservedHeaders, g.assertion.headers()...)
 	if g.wake == nil {
 		g.wake = NewWaker()
 	}
@@ -152,6 +175,17 @@ func NewGate(cfg Config) (*Gate, error) {
 		}
 	}
 	return g, nil
+}
+
+// retired reports whether Config.Retired is closed or the process is
+// exiting.
+func (g *Gate) retired() bool {
+	select {
+	case <-g.cfg.Retired:
+		return true
+	default:
+		return g.cfg.Exiting != nil && g.cfg.Exiting()
+	}
 }
 
 // checking reports whether the gate checks devices (mode check or block).
@@ -186,6 +220,9 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 	}
 	stripGatewayCookies(r)
 	g.cfg.Headers.setValues(r.Header, session)
+	if !g.setAssertion(w, r, session) {
+		return nil, true
+	}
 	return session, false
 }
 
@@ -264,6 +301,8 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 		g.submitPush(w, r)
 	case path == "verify/skip":
 		g.submitSkip(w, r)
+	case ReservedPrefix+path == JWKSPath:
+		g.serveJWKS(w, r)
 	case ReservedPrefix+path == protocol.ReturnPath:
 		g.serveReturn(w, r)
 	case ReservedPrefix+path == protocol.VerifyLinkPath, ReservedPrefix+path == protocol.ActivateLinkPath:

@@ -169,6 +169,13 @@ func (g *Gate) unavailable(w http.ResponseWriter, r *http.Request, what string, 
 		"Sign-in is temporarily unavailable. Please try again in a minute.", "")
 }
 
+// storeUnavailable is unavailable for a storage failure that no fail mode
+// applies to, counted as a store error.
+func (g *Gate) storeUnavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
+	g.storeFailed(what, err)
+	g.unavailable(w, r, what, err)
+}
+
 // internalError shows a generic error page and logs the cause.
 func (g *Gate) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	g.cfg.Logger.Error(what, zap.Error(err))

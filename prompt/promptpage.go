@@ -86,7 +86,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		if p.Activation == "" {
 			code, err := IssueActivation(ctx, g.cfg.Store, p.User, g.cfg.Device.ActivationTTL, now)
 			if err != nil {
-				g.unavailable(w, r, "issuing activation code", err)
+				g.storeUnavailable(w, r, "issuing activation code", err)
 				return
 			}
 			p.Activation = code

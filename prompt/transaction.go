@@ -118,6 +118,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 	if err := g.cfg.Store.CreateTransaction(ctx, t); err != nil {
 		return nil, fmt.Errorf("storing transaction: %w", err)
 	}
+	g.observer().VerificationStarted(t.ID, t.Expires)
 	return &transaction{Transaction: t, rec: rec}, nil
 }
 

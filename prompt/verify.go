@@ -147,6 +147,11 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 	} else {
 		entry.Result, entry.Reason = store.ResultDenied, string(outcome.Reason)
 	}
+	if v.tx != nil {
+		// completeTransaction has used the transaction up, whatever
+		// happens to the record.
+		g.verificationFinished(v.tx, entry.Result)
+	}
 	if err := g.record(r, entry); err != nil && !g.degrade(r, "recording login", err) {
 		g.unavailable(w, r, "recording login", err)
 		return

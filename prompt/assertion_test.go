@@ -1,0 +1,554 @@
+package prompt
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+)
+
+// assertionBase is the test clock's start: whole seconds, in UTC.
+var assertionBase = time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
+
+// assertionGate is a gate that signs assertions, on a clock the test moves.
+type assertionGate struct {
+	*Gate
+	now   time.Time
+	keys  *SigningKeys
+	codec *CookieCodec
+	cache *TrustCache
+}
+
+// newAssertionGate returns a gate in mode (no device config in mode off)
+// that signs with keys (one new key when nil) under settings a; a nil a
+// makes a site without assertions.
+func newAssertionGate(t testing.TB, mode policy.Mode, keys *SigningKeys, a *Assertion) *assertionGate {
+	t.Helper()
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ag := &assertionGate{now: assertionBase}
+	clock := func() time.Time { return ag.now }
+	if ag.codec, err = NewCookieCodec([]store.CookieKey{NewCookieKey(assertionBase.Add(-time.Hour))}, clock); err != nil {
+		t.Fatal(err)
+	}
+	if keys == nil {
+		key, err := NewSigningKey(assertionBase.Add(-time.Hour), assertionBase.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys, err = NewSigningKeys([]store.SigningKey{key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ag.keys = keys
+	if a != nil {
+		a.Keys = keys
+	}
+	users, err := ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Users: users, Store: st, Cookies: ag.codec, Assertion: a, Now: clock, Headers: DefaultIdentityHeaders()}
+	if mode != policy.ModeOff {
+		ag.cache, _ = NewTrustCache(100, clock)
+		cfg.Device = &DeviceTrust{
+			Policy: policy.Policy{Mode: mode, Integration: policy.Integration{State: policy.All}},
+			Cache:  ag.cache,
+		}
+	}
+	if ag.Gate, err = NewGate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return ag
+}
+
+// session returns alice's session as the gate would have issued it, with
+// trust status trust ("" in mode off) vouched for by deviceID.
+func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *Session {
+	s := &Session{
+		Identity:  Identity{User: "alice", Email: "alice@example.com", Groups: []string{"staff", "pilot"}},
+		ID:        id,
+		Factor:    "password",
+		IssuedAt:  ag.now.Unix(),
+		ExpiresAt: ag.now.Add(8 * time.Hour).Unix(),
+		CSRF:      "csrf",
+		Trust:     trust,
+		DeviceID:  deviceID,
+		Failed:    failed,
+	}
+	if trust != "" {
+		s.PolicyHash, s.TrustExpiresAt = ag.policyHash, ag.now.Add(12*time.Hour).Unix()
+		if deviceID != "" {
+			ag.cache.Put(s.User, deviceID, ag.policyHash, TrustDecision{Status: trust, Failed: failed, Expires: time.Unix(s.TrustExpiresAt, 0)})
+		}
+	}
+	return s
+}
+
+// request sends a signed-in request for s through the gate and returns the
+// request as the upstream would get it, or fails when the gate answered.
+func (ag *assertionGate) request(t testing.TB, s *Session, header http.Header) *http.Request {
+	t.Helper()
+	value, err := ag.codec.Encode(sessionCookie, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "http://app.example.com/reports", nil)
+	for name, values := range header {
+		r.Header[name] = values
+	}
+	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
+	w := httptest.NewRecorder()
+	if _, handled := ag.Authenticate(w, r); handled {
+		t.Fatalf("gate answered %d instead of letting the request through: %s", w.Code, w.Body)
+	}
+	return r
+}
+
+// jwks fetches the gate's key set as an upstream would.
+func (ag *assertionGate) jwks(t *testing.T) (jose.JSONWebKeySet, *httptest.ResponseRecorder) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	ag.Authenticate(w, httptest.NewRequest(http.MethodGet, "http://app.example.com"+JWKSPath, nil))
+	var set jose.JSONWebKeySet
+	if w.Code == http.StatusOK {
+		if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil {
+			t.Fatalf("key set is not JSON: %v\n%s", err, w.Body)
+		}
+	}
+	return set, w
+}
+
+// verifyAssertion verifies token the way an upstream does: ES256 only, the
+// key named by kid in the gate's key set, then iss, aud and time.
+func verifyAssertion(t *testing.T, set jose.JSONWebKeySet, token, issuer, audience string, at time.Time) (AssertionClaims, string) {
+	t.Helper()
+	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatalf("parsing assertion: %v", err)
+	}
+	h := parsed.Headers[0]
+	if typ := h.ExtraHeaders[jose.HeaderType]; typ != "JWT" {
+		t.Errorf("typ header = %v, want JWT", typ)
+	}
+	keys := set.Key(h.KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("kid %q is not in the key set (%d keys)", h.KeyID, len(set.Keys))
+	}
+	var claims AssertionClaims
+	if err := parsed.Claims(keys[0].Public(), &claims); err != nil {
+		t.Fatalf("verifying assertion signature: %v", err)
+	}
+	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: issuer, AnyAudience: jwt.Audience{audience}, Time: at}, 0); err != nil {
+		t.Fatalf("validating assertion claims: %v", err)
+	}
+	return claims, h.KeyID
+}
+
+func TestAssertionCarriesIdentityAndTrustClaims(t *testing.T) {
+	tests := []struct {
+		name     string
+		mode     policy.Mode
+		trust    string
+		deviceID string
+		failed   []string
+		want     AssertionClaims
+	}{
+		{
+			name: "password only in mode off",
+			mode: policy.ModeOff,
+			want: AssertionClaims{Trust: "unknown", Mode: "off"},
+		},
+		{
+			name: "trusted device in mode block", mode: policy.ModeBlock,
+			trust: "trusted", deviceID: "dev-1",
+			want: AssertionClaims{Trust: "trusted", Mode: "block", DeviceID: "dev-1"},
+		},
+		{
+			name: "untrusted device in mode check", mode: policy.ModeCheck,
+			trust: "not trusted", deviceID: "dev-2", failed: []string{"no_screen_lock", "out_of_date"},
+			want: AssertionClaims{Trust: "not_trusted", Mode: "check", DeviceID: "dev-2", Failed: []string{"no_screen_lock", "out_of_date"}},
+		},
+		{
+			name: "desktop browser without a device in mode check", mode: policy.ModeCheck,
+			trust: "unknown",
+			want:  AssertionClaims{Trust: "unknown", Mode: "check"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ag := newAssertionGate(t, tt.mode, nil, &Assertion{})
+			r := ag.request(t, ag.session("s1", tt.trust, tt.deviceID, tt.failed...), nil)
+			token := r.Header.Get(DefaultAssertionHeader)
+			if token == "" {
+				t.Fatalf("no %s header on the upstream request", DefaultAssertionHeader)
+			}
+			set, _ := ag.jwks(t)
+			got, kid := verifyAssertion(t, set, token, "http://app.example.com", "http://app.example.com", ag.now)
+			if kid != ag.keys.KeyIDs()[0] {
+				t.Errorf("kid = %q, want %q", kid, ag.keys.KeyIDs()[0])
+			}
+			if got.Subject != "alice" || got.Email != "alice@example.com" || !slices.Equal(got.Groups, []string{"staff", "pilot"}) {
+				t.Errorf("identity claims = sub %q email %q groups %v", got.Subject, got.Email, got.Groups)
+			}
+			if got.Trust != tt.want.Trust || got.Mode != tt.want.Mode || got.DeviceID != tt.want.DeviceID || !slices.Equal(got.Failed, tt.want.Failed) {
+				t.Errorf("trust claims = trust %q mode %q device_id %q failed %v, want %q %q %q %v",
+					got.Trust, got.Mode, got.DeviceID, got.Failed, tt.want.Trust, tt.want.Mode, tt.want.DeviceID, tt.want.Failed)
+			}
+			if got.ID == "" {
+				t.Error("no jti")
+			}
+			if !got.IssuedAt.Time().Equal(ag.now) || !got.NotBefore.Time().Equal(ag.now) || !got.Expiry.Time().Equal(ag.now.Add(time.Minute)) {
+				t.Errorf("iat %v nbf %v exp %v, want now, now and now + 60s (now %v)", got.IssuedAt.Time(), got.NotBefore.Time(), got.Expiry.Time(), ag.now)
+			}
+		})
+	}
+}
+
+func TestAssertionUsesConfiguredHeaderIssuerAudienceAndLifetime(t *testing.T) {
+	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{
+		Header: "X-App-Jwt", Issuer: "https://gw.example.com", Audience: "https://app.internal", Lifetime: 5 * time.Minute,
+	})
+	r := ag.request(t, ag.session("s1", "", ""), nil)
+	if r.Header.Get(DefaultAssertionHeader) != "" {
+		t.Errorf("default header set although another is configured")
+	}
+	set, _ := ag.jwks(t)
+	got, _ := verifyAssertion(t, set, r.Header.Get("X-App-Jwt"), "https://gw.example.com", "https://app.internal", ag.now)
+	if !got.Expiry.Time().Equal(ag.now.Add(5 * time.Minute)) {
+		t.Errorf("exp = %v, want now + 5m", got.Expiry.Time())
+	}
+}
+
+func TestAssertionExpiresWhenItsTimeIsUp(t *testing.T) {
+	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
+	r := ag.request(t, ag.session("s1", "", ""), nil)
+	set, _ := ag.jwks(t)
+	claims, _ := verifyAssertion(t, set, r.Header.Get(DefaultAssertionHeader), "http://app.example.com", "http://app.example.com", ag.now)
+	late := jwt.Expected{Issuer: "http://app.example.com", Time: ag.now.Add(61 * time.Second)}
+	if err := claims.ValidateWithLeeway(late, 0); err == nil {
+		t.Error("assertion still valid 61s after it was issued with a 60s lifetime")
+	}
+}
+
+func TestAssertionNeverOutlivesTheSession(t *testing.T) {
+	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{Lifetime: 10 * time.Minute})
+	s := ag.session("s1", "", "")
+	s.ExpiresAt = ag.now.Add(90 * time.Second).Unix()
+	r := ag.request(t, s, nil)
+	set, _ := ag.jwks(t)
+	claims, _ := verifyAssertion(t, set, r.Header.Get(DefaultAssertionHeader), "http://app.example.com", "http://app.example.com", ag.now)
+	if got := claims.Expiry.Time(); !got.Equal(s.Expires()) {
+		t.Errorf("exp = %v, want the session's end %v", got, s.Expires())
+	}
+}
+
+func TestSpoofedAssertionHeadersAreStripped(t *testing.T) {
+	spoofed := http.Header{
+		"X-Trustgate-Assertion": {"forged"},
+		"X_trustgate_assertion": {"forged"},
+		"X-TRUSTGATE-ASSERTION": {"forged"},
+		"X.Trustgate.Assertion": {"forged"},
+		"X-App-Jwt":             {"forged"},
+		"X_app_jwt":             {"forged"},
+	}
+	t.Run("configured header", func(t *testing.T) {
+		ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{Header: "X-App-Jwt"})
+		r := ag.request(t, ag.session("s1", "", ""), spoofed.Clone())
+		for name, values := range r.Header {
+			if slices.Contains(values, "forged") {
+				t.Errorf("spoofed header %s reached the upstream", name)
+			}
+		}
+		if got := r.Header.Values("X-App-Jwt"); len(got) != 1 || strings.Count(got[0], ".") != 2 {
+			t.Errorf("X-App-Jwt = %q, want exactly the gate's token", got)
+		}
+	})
+	t.Run("assertion off", func(t *testing.T) {
+		ag := newAssertionGate(t, policy.ModeOff, nil, nil)
+		r := ag.request(t, ag.session("s1", "", ""), spoofed.Clone())
+		for name := range r.Header {
+			if sameFoldedName(name, DefaultAssertionHeader) {
+				t.Errorf("spoofed %s reached the upstream of a site without assertions", name)
+			}
+		}
+	})
+}
+
+func TestAssertionIsReusedUntilHalfItsLife(t *testing.T) {
+	ag := newAssertionGate(t, policy.ModeCheck, nil, &Assertion{})
+	s := ag.session("s1", "trusted", "dev-1")
+	first := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+
+	ag.now = ag.now.Add(29 * time.Second)
+	if again := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader); again != first {
+		t.Error("a second request 29s later got a new token; want the cached one")
+	}
+	other := ag.request(t, ag.session("s2", "trusted", "dev-1"), nil).Header.Get(DefaultAssertionHeader)
+	if other == first {
+		t.Error("another session got the first session's token")
+	}
+	untrusted := ag.session("s1", "not trusted", "dev-1", "no_screen_lock")
+	if got := ag.request(t, untrusted, nil).Header.Get(DefaultAssertionHeader); got == first {
+		t.Error("the same session with another trust status got the old token")
+	}
+
+	ag.now = ag.now.Add(time.Second) // 30s: half of the 60s lifetime
+	renewed := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+	if renewed == first {
+		t.Fatal("token not renewed half way through its life")
+	}
+	set, _ := ag.jwks(t)
+	claims, _ := verifyAssertion(t, set, renewed, "http://app.example.com", "http://app.example.com", ag.now)
+	if !claims.IssuedAt.Time().Equal(ag.now) {
+		t.Errorf("renewed token issued at %v, want %v", claims.IssuedAt.Time(), ag.now)
+	}
+}
+
+func TestRotatedKeySignsOnceActiveAndOldKeyAgesOut(t *testing.T) {
+	old, err := NewSigningKey(assertionBase.Add(-24*time.Hour), assertionBase.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := NewSigningKeys([]store.SigningKey{old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := newAssertionGate(t, policy.ModeOff, keys, &Assertion{})
+	s := ag.session("s1", "", "")
+	before := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+
+	// Rotate: the new key is published at once but signs only after the
+	// propagation delay.
+	rotated, err := NewSigningKey(ag.now, ag.now.Add(SigningKeyPropagationDelay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.SetKeys([]store.SigningKey{rotated, old}); err != nil {
+		t.Fatal(err)
+	}
+	set, _ := ag.jwks(t)
+	if ids := keyIDsOf(set); !slices.Equal(ids, []string{rotated.ID, old.ID}) {
+		t.Fatalf("published right after rotation: %v, want the new and the old key", ids)
+	}
+	if _, kid := verifyAssertion(t, set, ag.request(t, ag.session("s2", "", ""), nil).Header.Get(DefaultAssertionHeader), "http://app.example.com", "http://app.example.com", ag.now); kid != old.ID {
+		t.Errorf("a token made during propagation was signed by %s, want the old key %s", kid, old.ID)
+	}
+
+	// Once active, the new key signs; even a session's cached token is
+	// signed again. A token of the old key still verifies (checked at the
+	// time it was valid).
+	ag.now = rotated.Activates
+	after := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+	set, _ = ag.jwks(t)
+	if _, kid := verifyAssertion(t, set, after, "http://app.example.com", "http://app.example.com", ag.now); kid != rotated.ID {
+		t.Errorf("after activation the token was signed by %s, want %s", kid, rotated.ID)
+	}
+	if _, kid := verifyAssertion(t, set, before, "http://app.example.com", "http://app.example.com", ag.now.Add(-SigningKeyPropagationDelay)); kid != old.ID {
+		t.Errorf("old token's kid = %s", kid)
+	}
+
+	// The old key stays published while a token it signed may be valid,
+	// and then goes.
+	ag.now = rotated.Activates.Add(MaxAssertionLifetime + SigningKeyPropagationDelay - time.Second)
+	if set, _ = ag.jwks(t); !slices.Equal(keyIDsOf(set), []string{rotated.ID, old.ID}) {
+		t.Errorf("published just before the old key ages out: %v", keyIDsOf(set))
+	}
+	ag.now = ag.now.Add(time.Second)
+	if set, _ = ag.jwks(t); !slices.Equal(keyIDsOf(set), []string{rotated.ID}) {
+		t.Errorf("published after the old key aged out: %v, want only %s", keyIDsOf(set), rotated.ID)
+	}
+}
+
+func keyIDsOf(set jose.JSONWebKeySet) []string {
+	ids := make([]string, len(set.Keys))
+	for i, k := range set.Keys {
+		ids[i] = k.KeyID
+	}
+	return ids
+}
+
+func TestSigningKeySelection(t *testing.T) {
+	at := func(minutes int) time.Time { return assertionBase.Add(time.Duration(minutes) * time.Minute) }
+	key := func(id string, activates time.Time) store.SigningKey {
+		k, err := NewSigningKey(activates.Add(-SigningKeyPropagationDelay), activates)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.ID = id
+		return k
+	}
+	retire := int((MaxAssertionLifetime + SigningKeyPropagationDelay) / time.Minute)
+	tests := []struct {
+		name          string
+		keys          []store.SigningKey // newest first
+		now           time.Time
+		wantSigning   string
+		wantPublished []string
+	}{
+		{"one key", []store.SigningKey{key("a", at(0))}, at(0), "a", []string{"a"}},
+		{"new key not yet active", []store.SigningKey{key("b", at(10)), key("a", at(0))}, at(5), "a", []string{"b", "a"}},
+		{"new key active, old still published", []store.SigningKey{key("b", at(10)), key("a", at(0))}, at(10), "b", []string{"b", "a"}},
+		{"old key aged out", []store.SigningKey{key("b", at(10)), key("a", at(0))}, at(10 + retire), "b", []string{"b"}},
+		{"two rotations inside the delay: the newest active signs", []store.SigningKey{key("c", at(12)), key("b", at(10)), key("a", at(0))}, at(12), "c", []string{"c", "b", "a"}},
+		{"the oldest key ages out from the first newer activation", []store.SigningKey{key("c", at(30)), key("b", at(10)), key("a", at(0))}, at(10 + retire), "c", []string{"c", "b"}},
+		{"newest by order wins despite an earlier activation (clock behind)", []store.SigningKey{key("b", at(-5)), key("a", at(0))}, at(1), "b", []string{"b", "a"}},
+		{"no key active yet: the oldest signs", []store.SigningKey{key("b", at(20)), key("a", at(10))}, at(0), "a", []string{"b", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := NewSigningKeys(tt.keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keys.SigningKeyID(tt.now); got != tt.wantSigning {
+				t.Errorf("signing key = %s, want %s", got, tt.wantSigning)
+			}
+			if got := keys.PublishedKeyIDs(tt.now); !slices.Equal(got, tt.wantPublished) {
+				t.Errorf("published = %v, want %v", got, tt.wantPublished)
+			}
+		})
+	}
+}
+
+func TestJWKSServesOnlyPublicKeys(t *testing.T) {
+	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
+	set, w := ag.jwks(t)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", JWKSPath, w.Code)
+	}
+	if cc := w.Header().Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Errorf("Cache-Control = %q", cc)
+	}
+	if strings.Contains(w.Body.String(), `"d"`) {
+		t.Errorf("key set holds a private key: %s", w.Body)
+	}
+	if len(set.Keys) != 1 || !set.Keys[0].IsPublic() || set.Keys[0].Algorithm != "ES256" || set.Keys[0].Use != "sig" {
+		t.Errorf("key set = %+v, want one public ES256 signing key", set.Keys)
+	}
+
+	post := httptest.NewRecorder()
+	ag.Authenticate(post, httptest.NewRequest(http.MethodPost, "http://app.example.com"+JWKSPath, nil))
+	if post.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST %s: %d, want 405", JWKSPath, post.Code)
+	}
+
+	off := newAssertionGate(t, policy.ModeOff, nil, nil)
+	if _, w := off.jwks(t); w.Code != http.StatusNotFound {
+		t.Errorf("GET %s on a site without assertions: %d, want 404", JWKSPath, w.Code)
+	}
+}
+
+func TestAssertionConfigIsChecked(t *testing.T) {
+	key, err := NewSigningKey(assertionBase, assertionBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := NewSigningKeys([]store.SigningKey{key})
+	tests := []struct {
+		name string
+		cfg  Assertion
+	}{
+		{"no keys", Assertion{}},
+		{"lifetime too long", Assertion{Keys: keys, Lifetime: 2 * time.Hour}},
+		{"lifetime too short", Assertion{Keys: keys, Lifetime: time.Millisecond}},
+		{"header of the identity", Assertion{Keys: keys, Header: "x_trustgate_user"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := newAssertionSigner(&tt.cfg, DefaultIdentityHeaders()); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+	if _, err := NewSigningKeys([]store.SigningKey{{ID: "bad", PrivateKey: []byte("not a key")}}); err == nil {
+		t.Error("NewSigningKeys accepted a key that does not parse")
+	}
+}
+
+// Requests keep getting valid tokens while another goroutine refreshes
+// the keys from the store, as every instance does every 30s.
+func TestAssertionSigningIsSafeWhileKeysRefresh(t *testing.T) {
+	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
+	stored := []store.SigningKey{}
+	for range 2 {
+		k, err := NewSigningKey(assertionBase.Add(-time.Hour), assertionBase.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, k)
+	}
+	sessions := make([]*Session, 8)
+	for i := range sessions {
+		sessions[i] = ag.session(fmt.Sprintf("s%d", i), "", "")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			if err := ag.keys.SetKeys(stored[i%2:]); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	w := httptest.NewRecorder()
+	parallelRequests := func(i int) {
+		r := httptest.NewRequest(http.MethodGet, "http://app.example.com/", nil)
+		for range 50 {
+			if !ag.setAssertion(w, r, sessions[i]) {
+				t.Error("assertion not set")
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range sessions {
+		wg.Go(func() { parallelRequests(i) })
+	}
+	wg.Wait()
+	<-done
+}
+
+// BenchmarkAssertionHotPath measures what the assertion adds to a signed-in
+// request: "cached" is the usual request of a session whose token is fresh,
+// "signing" one that needs a new token (ECDSA P-256).
+func BenchmarkAssertionHotPath(b *testing.B) {
+	ag := newAssertionGate(b, policy.ModeOff, nil, &Assertion{})
+	s := ag.session("s1", "", "")
+	r := httptest.NewRequest(http.MethodGet, "http://app.example.com/reports", nil)
+	w := httptest.NewRecorder()
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !ag.setAssertion(w, r, s) {
+				b.Fatal("not set")
+			}
+		}
+	})
+	b.Run("signing", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ag.assertion.cache.Purge()
+			if !ag.setAssertion(w, r, s) {
+				b.Fatal("not set")
+			}
+		}
+	})
+}

@@ -1,0 +1,187 @@
+package prompt
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// WhatIfQuery asks whether a person would get into an application on a
+// device: the what-if question of the admin API. WhatIf answers it from
+// values only, so that the caller can take them from the live inventory.
+type WhatIfQuery struct {
+	// Groups are the person's groups, as primary login would give them.
+	Groups []string
+	// AccessPlatform is the platform of the device the browser runs on:
+	// "ios" or "android", or anything else (a desktop, an unknown
+	// browser), which the mobile app cannot check. Empty means the
+	// verifying device's own platform: the person opens the application
+	// on that phone.
+	AccessPlatform string
+	// Device is the activated device that would check itself, or nil when
+	// the person has none. A revoked device counts as none.
+	Device *store.Device
+	// Facts, when set, are the health facts to evaluate, instead of the
+	// device's latest report. With Facts and no Device, the person is
+	// taken to have an activated device that reports them.
+	Facts *policy.Facts
+}
+
+// WhatIf outcomes.
+const (
+	WhatIfAllow = "allow"
+	WhatIfDeny  = "deny"
+)
+
+// WhatIfAnswer is WhatIf's answer: what the login would do, and why.
+type WhatIfAnswer struct {
+	// Outcome is "allow" or "deny".
+	Outcome string `json:"outcome"`
+	// Status is the trust status the login would record (trusted, not
+	// trusted, unknown); empty in mode off, which records none.
+	Status policy.Status `json:"status,omitempty"`
+	// Mode is the application's policy mode.
+	Mode policy.Mode `json:"mode"`
+	// WouldBlock is set in mode check when block would refuse the login.
+	WouldBlock bool `json:"would_block,omitempty"`
+	// Reason is the auth-log reason of a refusal (or a would-be refusal in
+	// check mode), such as endpoint_is_not_trusted.
+	Reason policy.Reason `json:"reason,omitempty"`
+	// Failed are the unmet enforced requirements, or why the device could
+	// not be checked; Warnings the unmet warn requirements.
+	Failed   []policy.Finding `json:"failed"`
+	Warnings []policy.Finding `json:"warnings"`
+	// Reasons are the reason codes of Failed, as the auth log records them.
+	Reasons []string `json:"reasons"`
+	// Explanation says in words which branch of the flow decided.
+	Explanation string `json:"explanation"`
+}
+
+// WhatIf answers q under the policy p at instant now, with the decisions
+// the live flow makes: the integration's scope and platforms as in
+// afterPrimary, the requirements as for a health report (policy.Evaluate),
+// and the mode as in finish (policy.Decide). It assumes the person passes
+// primary login and approves the login request; a device that reports
+// facts other than its last ones may be decided otherwise.
+func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
+	a := WhatIfAnswer{Mode: p.Mode, Failed: []policy.Finding{}, Warnings: []policy.Finding{}, Reasons: []string{}}
+	if p.Mode == policy.ModeOff {
+		a.Outcome = WhatIfAllow
+		a.Explanation = "Mode off: no device check; the person gets in after primary login."
+		return a
+	}
+	d := &DeviceTrust{Policy: p}
+	in := p.Integration
+	device := q.Device
+	if device != nil && !device.Active() {
+		device = nil
+	}
+	access := policy.Platform(strings.ToLower(strings.TrimSpace(q.AccessPlatform)))
+	if access == "" {
+		switch {
+		case q.Facts != nil:
+			access = policy.Platform(strings.ToLower(string(q.Facts.Platform)))
+		case device != nil:
+			access = policy.Platform(device.Platform)
+		}
+	}
+
+	var why string
+	switch {
+	case !d.inScope(q.Groups):
+		a.Status = policy.Unknown
+		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,
+			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
+		if in.State == policy.Groups {
+			why = fmt.Sprintf("The person is in none of the rollout groups (%s), so no device check applies and the device's trust stays unknown.", strings.Join(in.Groups, ", "))
+		} else {
+			why = "The mobile integration is disabled, so no device check applies and the device's trust stays unknown."
+		}
+	case !in.Applies(q.Groups, access):
+		a.Status = policy.NotTrusted
+		a.Failed = []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform,
+			Hint: "This application needs a checked device. Open it on your iPhone or Android phone with the trustgate app installed."}}
+		if access.Supported() {
+			why = fmt.Sprintf("The access device's platform (%s) is not enabled in the integration, so the mobile app cannot check it: it is not trusted.", access)
+		} else {
+			why = "The access device is a desktop or another browser the mobile app cannot check: it is not trusted."
+		}
+	case device == nil && q.Facts == nil:
+		a.Status = policy.NotTrusted
+		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
+			Hint: "Activate the trustgate app on your phone to check your device."}}
+		why = "The person has no activated (unrevoked) device, so nothing can check the access device: it is not trusted."
+		if q.Device != nil {
+			why = "The device was revoked, so it cannot check the access device: it is not trusted."
+		}
+	case device != nil && policy.Platform(device.Platform) != access && q.Facts == nil:
+		a.Status = policy.NotTrusted
+		a.Failed = []policy.Finding{notVerifiedFinding()}
+		why = fmt.Sprintf("The device (%s) is not the access device (%s): it can approve a login request, which proves the person, but the access device itself is not checked.", device.Platform, access)
+	default:
+		facts, ok := whatIfFacts(q)
+		if !ok {
+			a.Status = policy.Unknown
+			a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotVerified,
+				Hint: "The device has not reported its health yet."}}
+			why = "The device has never reported its health, so its trust cannot be foreseen: the live check asks it for a report."
+			break
+		}
+		verdict := policy.Evaluate(p.Requirements, facts, now)
+		a.Status = verdict.Status()
+		a.Failed = append(a.Failed, verdict.Failed...)
+		a.Warnings = append(a.Warnings, verdict.Warnings...)
+		source := "its latest health report"
+		if q.Facts != nil {
+			source = "the given health facts"
+		}
+		switch {
+		case verdict.Trusted && len(verdict.Warnings) > 0:
+			why = "The device meets every enforced requirement with " + source + ", but fails warn-level ones: it is trusted, and the person sees a warning."
+		case verdict.Trusted:
+			why = "The device meets every requirement with " + source + ": it is trusted."
+		default:
+			why = "The device fails enforced requirements with " + source + ": it is not trusted."
+		}
+	}
+
+	for _, f := range a.Failed {
+		a.Reasons = append(a.Reasons, string(f.Reason))
+	}
+	outcome := policy.Decide(p.Mode, a.Status, reasonList(a.Reasons))
+	a.WouldBlock, a.Reason = outcome.WouldBlock, outcome.Reason
+	if outcome.Allow {
+		a.Outcome = WhatIfAllow
+	} else {
+		a.Outcome = WhatIfDeny
+	}
+	switch {
+	case p.Mode == policy.ModeCheck && outcome.WouldBlock:
+		why += " Mode check lets the person in and logs the login as would_block."
+	case p.Mode == policy.ModeCheck:
+		why += " Mode check lets the person in."
+	case outcome.Allow:
+		why += " Mode block lets a trusted device in."
+	default:
+		why += fmt.Sprintf(" Mode %s refuses it.", p.Mode)
+	}
+	a.Explanation = why
+	return a
+}
+
+// whatIfFacts returns the facts to evaluate: the given ones, or the
+// device's latest report; false when there are none.
+func whatIfFacts(q WhatIfQuery) (policy.Facts, bool) {
+	if q.Facts != nil {
+		return *q.Facts, true
+	}
+	var facts policy.Facts
+	if q.Device == nil || len(q.Device.Health) == 0 || json.Unmarshal(q.Device.Health, &facts) != nil {
+		return facts, false
+	}
+	return facts, true
+}
