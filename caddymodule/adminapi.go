@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +15,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt"
-	"github.com/trustgate/trustgate/prompt/store"
 )
 
 func init() {
@@ -21,19 +22,21 @@ func init() {
 }
 
 // AdminAPI serves the gateway's routes on Caddy's admin endpoint, under
-// /trusted-endpoints/:
+// /trusted-endpoints/; docs/admin-api.md documents each with its parameters
+// and answers:
 //
-//	GET  /trusted-endpoints/auth-log           recent auth-log entries, newest first;
-//	     query: user, application, result, reason, since, until (RFC 3339),
-//	     before (entry ID cursor), limit (1-1000, default 100)
-//	POST /trusted-endpoints/cookie-keys/rotate  add a new session-cookie key
-//	POST /trusted-endpoints/devices/{id}/revoke revoke a device in the store and
-//	     drop every trust decision cached for it on this instance
-//	POST /trusted-endpoints/activations         issue an activation code;
-//	     body {"user": "alice", "ttl": "10m", "origin": "https://gw.example.com"}
-//	     (ttl optional, default 10m, at most 7 days; origin optional: with it
-//	     the answer carries the activation links); answers 201 with
-//	     {"user", "code", "expires", "links": {"app", "https"}}
+//	GET  /trusted-endpoints/devices              list devices (filters, cursor)
+//	GET  /trusted-endpoints/devices/{id}         one device and its health history
+//	POST /trusted-endpoints/devices/{id}/revoke  revoke a device, on every instance at once
+//	POST /trusted-endpoints/activations          issue an activation code
+//	GET  /trusted-endpoints/auth-log             query the auth log (filters, cursor; JSON or CSV)
+//	GET  /trusted-endpoints/rollout-impact       what block mode would have refused
+//	POST /trusted-endpoints/what-if              would a user on a device reach an application?
+//	POST /trusted-endpoints/cookie-keys/rotate   add a new session-cookie key
+//	POST /trusted-endpoints/signing-keys/rotate  add a new upstream-assertion signing key
+//
+// Answers are JSON (the auth log also CSV); errors are {"error": "..."},
+// 400 for bad input, naming the parameter.
 //
 // Caddy's admin endpoint has no authentication of its own: keep it on
 // localhost or a unix socket, as Caddy does by default.
@@ -63,8 +66,12 @@ func (a *AdminAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
 		{Pattern: "/trusted-endpoints/auth-log", Handler: caddy.AdminHandlerFunc(a.handleAuthLog)},
 		{Pattern: "/trusted-endpoints/cookie-keys/rotate", Handler: caddy.AdminHandlerFunc(a.handleRotateKeys)},
+		{Pattern: "/trusted-endpoints/signing-keys/rotate", Handler: caddy.AdminHandlerFunc(a.handleRotateSigningKey)},
+		{Pattern: "/trusted-endpoints/devices", Handler: caddy.AdminHandlerFunc(a.handleListDevices)},
 		{Pattern: "/trusted-endpoints/devices/", Handler: caddy.AdminHandlerFunc(a.handleDevice)},
 		{Pattern: "/trusted-endpoints/activations", Handler: caddy.AdminHandlerFunc(a.handleIssueActivation)},
+		{Pattern: "/trusted-endpoints/rollout-impact", Handler: caddy.AdminHandlerFunc(a.handleRolloutImpact)},
+		{Pattern: "/trusted-endpoints/what-if", Handler: caddy.AdminHandlerFunc(a.handleWhatIf)},
 	}
 }
 
@@ -76,64 +83,9 @@ func (a *AdminAPI) app() (*App, error) {
 	return appIface.(*App), nil
 }
 
-func (a *AdminAPI) handleAuthLog(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
-	}
-	app, err := a.app()
-	if err != nil {
-		return err
-	}
-	q, err := parseAuthLogQuery(r)
-	if err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
-	}
-	entries, err := app.Store().QueryAuthLog(r.Context(), q)
-	if err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("querying auth log: %w", err)}
-	}
-	if entries == nil {
-		entries = []store.AuthLogEntry{}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(map[string]any{"entries": entries})
-}
-
-func parseAuthLogQuery(r *http.Request) (store.AuthLogQuery, error) {
-	v := r.URL.Query()
-	q := store.AuthLogQuery{
-		User:        v.Get("user"),
-		Application: v.Get("application"),
-		Result:      v.Get("result"),
-		Reason:      v.Get("reason"),
-	}
-	var err error
-	if s := v.Get("since"); s != "" {
-		if q.Since, err = time.Parse(time.RFC3339, s); err != nil {
-			return q, fmt.Errorf("since: want RFC 3339 time: %w", err)
-		}
-	}
-	if s := v.Get("until"); s != "" {
-		if q.Until, err = time.Parse(time.RFC3339, s); err != nil {
-			return q, fmt.Errorf("until: want RFC 3339 time: %w", err)
-		}
-	}
-	if s := v.Get("before"); s != "" {
-		if q.BeforeID, err = strconv.ParseInt(s, 10, 64); err != nil || q.BeforeID < 1 {
-			return q, fmt.Errorf("before: want a positive entry ID, got %q", s)
-		}
-	}
-	if s := v.Get("limit"); s != "" {
-		if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 1 || q.Limit > 1000 {
-			return q, fmt.Errorf("limit: want 1 to 1000, got %q", s)
-		}
-	}
-	return q, nil
-}
-
 func (a *AdminAPI) handleRotateKeys(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
+	if err := allowMethod(w, r, http.MethodPost); err != nil {
+		return err
 	}
 	app, err := a.app()
 	if err != nil {
@@ -151,48 +103,6 @@ func (a *AdminAPI) handleRotateKeys(w http.ResponseWriter, r *http.Request) erro
 	})
 }
 
-// handleDevice serves /trusted-endpoints/devices/{id}/revoke.
-func (a *AdminAPI) handleDevice(w http.ResponseWriter, r *http.Request) error {
-	id, action, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/trusted-endpoints/devices/"), "/")
-	if !ok || id == "" || action != "revoke" {
-		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: errors.New("no such route; want POST /trusted-endpoints/devices/{id}/revoke")}
-	}
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
-	}
-	app, err := a.app()
-	if err != nil {
-		return err
-	}
-	err = app.Store().RevokeDevice(r.Context(), id, time.Now())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no device %q", id)}
-	case err != nil:
-		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("revoking device: %w", err)}
-	}
-	// After the store, so a decision made before the revocation cannot
-	// outlive it in this cache.
-	app.TrustCache().RevokeDevice(id)
-	if n, ok := app.Store().(store.Notifier); ok {
-		// Every other instance drops its decisions for the device at once.
-		if err := n.Notify(r.Context(), store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
-			a.logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
-		}
-	}
-	device, err := app.Store().Device(r.Context(), id)
-	if err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("reading revoked device: %w", err)}
-	}
-	a.logger.Info("device revoked", zap.String("device_id", id), zap.String("user", device.User))
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(map[string]any{
-		"id":      device.ID,
-		"user":    device.User,
-		"revoked": device.Revoked.UTC().Format(time.RFC3339),
-	})
-}
-
 // Limits of an admin-issued activation code's life.
 const (
 	adminActivationTTL    = 10 * time.Minute
@@ -207,8 +117,8 @@ type activationRequest struct {
 }
 
 func (a *AdminAPI) handleIssueActivation(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
+	if err := allowMethod(w, r, http.MethodPost); err != nil {
+		return err
 	}
 	var req activationRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -257,6 +167,109 @@ func (a *AdminAPI) handleIssueActivation(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusCreated)
 	return json.NewEncoder(w).Encode(resp)
 }
+
+// allowMethod answers 405 unless r uses method.
+func allowMethod(w http.ResponseWriter, r *http.Request, method string) error {
+	if r.Method == method {
+		return nil
+	}
+	w.Header().Set("Allow", method)
+	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use %s", r.Method, method)}
+}
+
+// badRequest is a 400 whose message starts with the parameter at fault.
+func badRequest(param, format string, args ...any) error {
+	return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf(param+": "+format, args...)}
+}
+
+// unavailable is a 503 for a store that failed.
+func unavailable(what string, err error) error {
+	return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("%s: %w", what, err)}
+}
+
+// writeJSON writes v as a JSON answer with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// queryParams reads a route's query parameters, refusing any it does not
+// know (a misspelt filter would otherwise silently match everything) and
+// any given twice.
+type queryParams struct {
+	values url.Values
+}
+
+func readQuery(r *http.Request, known ...string) (queryParams, error) {
+	v := r.URL.Query()
+	for name, vals := range v {
+		if !slices.Contains(known, name) {
+			return queryParams{}, badRequest(name, "unknown parameter (want one of %s)", strings.Join(known, ", "))
+		}
+		if len(vals) > 1 && name != "os_older_than" {
+			return queryParams{}, badRequest(name, "given %d times, want once", len(vals))
+		}
+	}
+	return queryParams{values: v}, nil
+}
+
+func (q queryParams) get(name string) string { return q.values.Get(name) }
+
+// time reads an RFC 3339 time; zero when absent.
+func (q queryParams) time(name string) (time.Time, error) {
+	s := q.get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, badRequest(name, "want an RFC 3339 time such as 2026-01-02T15:04:05Z, got %q", s)
+	}
+	return t, nil
+}
+
+// bool reads true or false; nil when absent.
+func (q queryParams) bool(name string) (*bool, error) {
+	s := q.get(name)
+	if s == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, badRequest(name, "want true or false, got %q", s)
+	}
+	return &b, nil
+}
+
+// limit reads a page size from 1 to maxLimit; def when absent.
+func (q queryParams) limit(name string, def int) (int, error) {
+	s := q.get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, badRequest(name, "want 1 to %d, got %q", maxLimit, s)
+	}
+	return n, nil
+}
+
+// oneOf reads a value that must be one of allowed; empty when absent.
+func (q queryParams) oneOf(name string, allowed ...string) (string, error) {
+	s := q.get(name)
+	if s != "" && !slices.Contains(allowed, s) {
+		return "", badRequest(name, "want one of %q, got %q", allowed, s)
+	}
+	return s, nil
+}
+
+// Page sizes of the list routes.
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
 
 // Interface guards
 var (

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/pgstore"
@@ -51,10 +53,22 @@ type App struct {
 	// Default: auth log 180 days, inactive devices 30 days.
 	Retention *RetentionConfig `json:"retention,omitempty"`
 
+	// SigningKeyRotation is how often a new key is made for signing the
+	// upstream assertions (a handler's upstream_assertion). Each key is
+	// published for 10m before it signs, and stays published while tokens
+	// it signed may be valid. Every instance sharing the store uses the
+	// same keys. A negative value never rotates automatically (rotate
+	// through the admin API). Default: 30d.
+	SigningKeyRotation caddy.Duration `json:"signing_key_rotation,omitempty"`
+
 	ctx    caddy.Context
 	logger *zap.Logger
 	shared *sharedState
 	key    string
+
+	// sites are the device policies of this configuration's protected
+	// applications, for the what-if API.
+	sites *siteRegistry
 }
 
 // StorageConfig selects the store backend.
@@ -99,6 +113,7 @@ const defaultTrustCacheSize = 100000
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	a.sites = new(siteRegistry)
 	if a.Storage == nil {
 		a.Storage = new(StorageConfig)
 	}
@@ -157,6 +172,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.logger.Info("trust cache shrunk", zap.Int("size", a.TrustCacheSize), zap.Int("evicted", evicted))
 	}
 	a.shared.setRetention(a.Retention.periods())
+	if err := a.provisionSigningKeys(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -210,6 +228,7 @@ type sharedState struct {
 	cookies    *prompt.CookieCodec
 	trustCache *prompt.TrustCache
 	waker      *prompt.Waker
+	signing    *signingKeys
 	logger     *zap.Logger
 
 	mu         sync.Mutex
@@ -252,11 +271,17 @@ func openShared(backend, path, dsn string, trustCacheSize int, logger *zap.Logge
 		st.Close()
 		return nil, fmt.Errorf("loading cookie keys: %w", err)
 	}
+	signing, err := loadSigningKeys(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &sharedState{
 		store:      st,
 		cookies:    codec,
 		trustCache: trustCache,
 		waker:      prompt.NewWaker(),
+		signing:    signing,
 		logger:     logger,
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -314,6 +339,7 @@ func (s *sharedState) maintain() {
 			if err := s.refreshKeys(ctx); err != nil {
 				s.logger.Warn("refreshing cookie keys", zap.Error(err))
 			}
+			s.maintainSigningKeys(ctx, time.Now())
 			cancel()
 		case <-purge.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -388,6 +414,53 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("not valid base64")
+}
+
+// siteRegistry holds the device policy of each protected application of
+// one configuration, by application name, so that the admin API can answer
+// what-if questions under the policy in force.
+//
+// It lives on the App, which Caddy builds anew for every configuration, so
+// during a reload the new configuration's handlers fill a new registry
+// while the old one serves the old configuration until it is dropped
+// whole; nothing needs unregistering. Within one configuration, two sites
+// naming the same application keep the one provisioned last.
+type siteRegistry struct {
+	mu    sync.Mutex
+	sites map[string]policy.Policy
+}
+
+// register records the policy of application, replacing an earlier one of
+// the same name. It reports whether it replaced a different policy.
+func (r *siteRegistry) register(application string, p policy.Policy) (replaced bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sites == nil {
+		r.sites = make(map[string]policy.Policy)
+	}
+	old, ok := r.sites[application]
+	r.sites[application] = p
+	return ok && old.Hash() != p.Hash()
+}
+
+// policy returns the policy of application.
+func (r *siteRegistry) policy(application string) (policy.Policy, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.sites[application]
+	return p, ok
+}
+
+// applications returns the registered application names, sorted.
+func (r *siteRegistry) applications() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := make([]string, 0, len(r.sites))
+	for name := range r.sites {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Interface guards

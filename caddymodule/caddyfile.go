@@ -48,6 +48,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			trust     <header>|-
 //			device_id <header>|-
 //		}
+//		upstream_assertion {
+//			header   <header>
+//			lifetime <duration>
+//			audience <aud>
+//			issuer   <iss>
+//		}
 //
 //		mode off|check|block
 //		mobile {
@@ -176,6 +182,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			h.UpstreamHeaders = u
+		case "upstream_assertion":
+			if err := h.unmarshalUpstreamAssertion(d); err != nil {
+				return err
+			}
 		default:
 			handled, err := h.unmarshalDeviceOption(d)
 			if err != nil {
@@ -285,12 +295,15 @@ func validHeaderName(s string) bool {
 //			auth_log         <duration>|forever
 //			inactive_devices <duration>|forever
 //		}
+//		signing_key_rotation <duration>|off
 //	}
 //
 // cookie_key may repeat; the first signs new cookies. trust_cache_size is
 // how many device-trust decisions are kept in memory (default 100000).
 // retention says how long auth-log entries (default 180d) and devices not
 // active for a while (default 30d) are kept; forever keeps them.
+// signing_key_rotation is how often a new key signs the upstream assertions
+// (default 30d, at least 1h); off rotates only through the admin API.
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
 	if existing != nil {
@@ -343,6 +356,10 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 				return nil, d.Errf("trust_cache_size must be a positive whole number, got %q", raw)
 			}
 			app.TrustCacheSize = n
+		case "signing_key_rotation":
+			if err := parseSigningKeyRotation(d, app); err != nil {
+				return nil, err
+			}
 		case "retention":
 			if app.Retention != nil {
 				return nil, d.Err("retention already specified")

@@ -65,6 +65,11 @@ type Handler struct {
 	// X-Trustgate-Groups, X-Trustgate-Device-Trust, X-Trustgate-Device-Id.
 	UpstreamHeaders *UpstreamHeaders `json:"upstream_headers,omitempty"`
 
+	// UpstreamAssertion, when set, also hands the upstream a signed,
+	// short-lived JWT of the identity and the device trust, and serves its
+	// public keys at /.trustgate/jwks.json. Default: none.
+	UpstreamAssertion *UpstreamAssertion `json:"upstream_assertion,omitempty"`
+
 	// Mode is the device check of this application: "off" (none), "check"
 	// (record trusted or not on every login, never block) or "block" (let
 	// in only devices proven trusted). Every other device setting only
@@ -224,6 +229,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		ClientIP:        clientIP,
 		Logger:          h.logger,
 		Waker:           app.Waker(),
+		// Caddy cancels this config's context when a reload has replaced
+		// it, while the old server may still hold requests: held device
+		// long-polls then answer at once instead of for up to their wait.
+		Retired: ctx.Done(),
+		Exiting: caddy.Exiting,
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	cfg.Observer = newMetricsObserver(cfg.Application, h.logger)
+	if cfg.Assertion, err = h.UpstreamAssertion.promptConfig(repl, app.SigningKeys()); err != nil {
+		return err
 	}
 	switch {
 	case h.Login.UsersFile != "" && h.Login.OIDC != nil:
@@ -256,6 +273,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.gate, err = prompt.NewGate(cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.Application != "" && app.sites.register(cfg.Application, h.devicePolicy()) {
+		h.logger.Warn("two sites name the same application with different device policies; what-if answers use the last one",
+			zap.String("application", cfg.Application))
 	}
 	return nil
 }

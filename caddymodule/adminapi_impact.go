@@ -1,0 +1,62 @@
+package caddymodule
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// defaultImpactWindow is how far back rollout-impact looks without since.
+const defaultImpactWindow = 7 * 24 * time.Hour
+
+// rolloutImpactAnswer is the answer of GET /trusted-endpoints/rollout-impact.
+type rolloutImpactAnswer struct {
+	// Since and Until are the window the counts cover.
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+	// Application is the application filter, if any.
+	Application string `json:"application,omitempty"`
+	store.RolloutImpact
+}
+
+// handleRolloutImpact serves GET /trusted-endpoints/rollout-impact: from the
+// logins that mode check marked would_block, how many logins and users
+// mode block would have refused, by reason, group, platform and
+// application.
+func (a *AdminAPI) handleRolloutImpact(w http.ResponseWriter, r *http.Request) error {
+	if err := allowMethod(w, r, http.MethodGet); err != nil {
+		return err
+	}
+	v, err := readQuery(r, "since", "until", "application")
+	if err != nil {
+		return err
+	}
+	q := store.RolloutQuery{Application: v.get("application")}
+	if q.Since, err = v.time("since"); err != nil {
+		return err
+	}
+	if q.Until, err = v.time("until"); err != nil {
+		return err
+	}
+	if q.Until.IsZero() {
+		q.Until = time.Now()
+	}
+	if q.Since.IsZero() {
+		q.Since = q.Until.Add(-defaultImpactWindow)
+	}
+	if !q.Since.Before(q.Until) {
+		return badRequest("since", "%s is not before until (%s)", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339))
+	}
+	app, err := a.app()
+	if err != nil {
+		return err
+	}
+	impact, err := app.Store().RolloutImpact(r.Context(), q)
+	if err != nil {
+		return unavailable("summing rollout impact", err)
+	}
+	return writeJSON(w, http.StatusOK, rolloutImpactAnswer{
+		Since: q.Since.UTC(), Until: q.Until.UTC(), Application: q.Application, RolloutImpact: impact,
+	})
+}
