@@ -35,7 +35,7 @@ func testPostgres(t *testing.T) string {
 		if os.Getenv("CI") != "" {
 			t.Fatal("TRUSTGATE_TEST_POSTGRES is not set; CI must provide PostgreSQL")
 		}
-		t.Skip("TRUSTGATE_TEST_POSTGRES is not set: skipping the two-instance test (it needs a PostgreSQL server)")
+		t.Skip("TRUSTGATE_TEST_POSTGRES is not set: skipping, this test needs a PostgreSQL server (e.g. TRUSTGATE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)")
 	}
 	var b [8]byte
 	rand.Read(b[:])

@@ -287,7 +287,10 @@ func (a *Agent) Verify(ctx context.Context, link string, facts Facts) (protocol.
 
 // Pushes returns the device's pending login requests, oldest first. With
 // wait > 0 it long-polls: the gateway holds the request until one arrives
-// or wait (at most 30s, rounded up to seconds) has passed.
+// or wait (at most 30s, rounded up to seconds) has passed. It may answer
+// sooner with an empty list (say, while its configuration is reloaded):
+// an empty list means "nothing yet", so a caller that keeps listening
+// polls again at once.
 func (a *Agent) Pushes(ctx context.Context, wait time.Duration) ([]protocol.Push, error) {
 	act, err := a.activated()
 	if err != nil {
