@@ -37,7 +37,7 @@ func ValidateAppLinks(apple []string, android []AndroidApp) error {
 		}
 		for _, fp := range app.Fingerprints {
 			if !validCertFingerprint(fp) {
-				errs = append(errs, fmt.Errorf("android package %q: certificate fingerprint %q: want 32 colon-separated upper-case hex bytes (SHA-256), like 14:6D:E9:...", app.Package, fp))
+				errs = append(errs, fmt.Errorf("android package %q: certificate fingerprint %q: want 32 colon-separated upper-case hex bytes (SHA-256), like 14:6D:E9:…:5F", app.Package, fp))
 			}
 		}
 	}

@@ -209,10 +209,18 @@ func TestPublicJWKRoundTrip(t *testing.T) {
 		}
 	}
 	// A private JWK is refused as a device key.
+	point, err := k.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := k.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	priv, _ := json.Marshal(map[string]string{"kty": "EC", "crv": "P-256",
-		"x": base64.RawURLEncoding.EncodeToString(k.PublicKey.X.FillBytes(make([]byte, 32))),
-		"y": base64.RawURLEncoding.EncodeToString(k.PublicKey.Y.FillBytes(make([]byte, 32))),
-		"d": base64.RawURLEncoding.EncodeToString(k.D.FillBytes(make([]byte, 32)))})
+		"x": base64.RawURLEncoding.EncodeToString(point[1:33]),
+		"y": base64.RawURLEncoding.EncodeToString(point[33:]),
+		"d": base64.RawURLEncoding.EncodeToString(d)})
 	if _, err := ParsePublicJWK(priv); err == nil {
 		t.Error("private JWK accepted as a public device key")
 	}

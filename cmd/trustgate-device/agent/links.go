@@ -89,7 +89,7 @@ func parseLink(link, action, httpsPath string) (string, url.Values, error) {
 	switch strings.ToLower(u.Scheme) {
 	case protocol.Scheme:
 		if !strings.EqualFold(u.Host, action) || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
-			return "", nil, fmt.Errorf("%w: want %s://%s?...", ErrBadLink, protocol.Scheme, action)
+			return "", nil, fmt.Errorf("%w: want %s://%s?<query>", ErrBadLink, protocol.Scheme, action)
 		}
 		raw, err := param(q, protocol.ParamOrigin, false)
 		if err != nil {
