@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Event kinds.
 const (
@@ -20,6 +23,9 @@ const (
 type Event struct {
 	Kind string `json:"kind"`
 	ID   string `json:"id,omitempty"`
+	// Time is the time an event kind needs, if any (a revoked session's
+	// expiry, a user's session cutoff).
+	Time time.Time `json:"time,omitzero"`
 }
 
 // Notifier is implemented by stores that instances share over a network

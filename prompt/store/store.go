@@ -20,6 +20,7 @@ var ErrNotFound = errors.New("not found")
 type Store interface {
 	DeviceStore
 	SigningKeyStore
+	SessionRevocationStore
 
 	// CookieKeys returns every session-cookie key pair, newest first.
 	CookieKeys(ctx context.Context) ([]CookieKey, error)

@@ -37,16 +37,15 @@ func (s *Store) Notify(ctx context.Context, e store.Event) error {
 
 // Listen calls fn for each event until ctx ends. It listens on a connection
 // of its own, outside the pool; when that connection is lost it reconnects
-// with backoff and then calls fn with a store.EventResync, since events sent
-// while it was away are lost.
+// with backoff. Each time it starts listening, the first time included, it
+// calls fn with a store.EventResync, since events sent before (while it was
+// away, or while the instance loaded its state) are lost.
 func (s *Store) Listen(ctx context.Context, fn func(store.Event)) error {
 	delay := listenRetryMin
-	for attempt := 0; ; attempt++ {
+	for {
 		conn, err := s.listenConn(ctx)
 		if err == nil {
-			if attempt > 0 {
-				fn(store.Event{Kind: store.EventResync})
-			}
+			fn(store.Event{Kind: store.EventResync})
 			delay = listenRetryMin
 			s.receive(ctx, conn, fn)
 			closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)

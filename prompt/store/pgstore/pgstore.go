@@ -150,6 +150,8 @@ func (s *Store) Purge(ctx context.Context, before time.Time) error {
 		{"activations", `DELETE FROM activations WHERE expires < $1`},
 		{"transactions", `DELETE FROM transactions WHERE expires < $1`},
 		{"pushes", `DELETE FROM pushes WHERE expires < $1`},
+		{"session revocations", `DELETE FROM session_revocations WHERE expires < $1`},
+		{"user session cutoffs", `DELETE FROM user_session_cutoffs WHERE expires < $1`},
 	} {
 		if _, err := tx.Exec(ctx, p.query, before); err != nil {
 			return fmt.Errorf("purging %s: %w", p.what, err)

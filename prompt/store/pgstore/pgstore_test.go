@@ -401,8 +401,8 @@ func TestWouldBlockQueryUsesItsIndex(t *testing.T) {
 	}
 }
 
-// Events cross instances, and a listener whose connection is cut comes back
-// with a resync and goes on receiving.
+// Events cross instances; a listener starts with a resync, and one whose
+// connection is cut comes back with a resync and goes on receiving.
 func TestEventsReachOtherInstancesAndSurviveALostConnection(t *testing.T) {
 	dsn := newDatabase(t)
 	a, b := openStore(t, dsn), openStore(t, dsn)
@@ -411,6 +411,16 @@ func TestEventsReachOtherInstancesAndSurviveALostConnection(t *testing.T) {
 	got := make(chan store.Event, 16)
 	done := make(chan error, 1)
 	go func() { done <- a.Listen(ctx, func(e store.Event) { got <- e }) }()
+
+	// Listening begins with a resync: events sent before it are lost.
+	select {
+	case e := <-got:
+		if e.Kind != store.EventResync {
+			t.Fatalf("first event %+v, want a resync", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no resync when listening began")
+	}
 
 	// Notify until the listener has started listening.
 	want := store.Event{Kind: store.EventPush, ID: "device-1"}

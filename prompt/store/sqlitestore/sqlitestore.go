@@ -185,6 +185,8 @@ func (s *Store) Purge(ctx context.Context, before time.Time) error {
 		{"activations", `DELETE FROM activations WHERE expires < ?`},
 		{"transactions", `DELETE FROM transactions WHERE expires < ?`},
 		{"pushes", `DELETE FROM pushes WHERE expires < ?`},
+		{"session revocations", `DELETE FROM session_revocations WHERE expires < ?`},
+		{"user session cutoffs", `DELETE FROM user_session_cutoffs WHERE expires < ?`},
 	} {
 		if _, err := tx.ExecContext(ctx, p.query, cutoff); err != nil {
 			return fmt.Errorf("purging %s: %w", p.what, err)

@@ -155,6 +155,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeWithoutPositiveLimitFailsAndChangesNothing", s.purgeWithoutPositiveLimitFailsAndChangesNothing},
 		{"PurgeWithCanceledContextChangesNothing", s.purgeWithCanceledContextChangesNothing},
 
+		{"SessionRevocations", s.sessionRevocations},
+
 		{"PingSucceedsOnOpenStore", s.pingSucceedsOnOpenStore},
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
 		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
@@ -192,6 +194,7 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
 		{"TransitionTransactionToRivalStatesHasOneWinnerAcrossInstances", s.transitionTransactionToRivalStatesHasOneWinnerAcrossInstances},
 		{"LastSeenIsLatestAfterConcurrentUpdatesAcrossInstances", s.lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances},
 		{"PurgeInactiveDevicesOnOneInstanceIsSeenByOther", s.purgeInactiveDevicesOnOneInstanceIsSeenByOther},
+		{"SessionRevokedOnOneInstanceIsRevokedOnOther", s.sessionRevokedOnOneInstanceIsRevokedOnOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
