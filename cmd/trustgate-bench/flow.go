@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
+	"github.com/trustgate/trustgate/prompt/protocol"
+)
+
+// verifyInline runs one complete inline verification as a person with a
+// phone: the protected URL sends the browser to sign in, the prompt hands
+// the app a transaction, the app reports healthy facts and approves, the
+// browser opens the app's return link and is let in to the upstream. On
+// success b holds a session whose device is trusted.
+func verifyInline(ctx context.Context, srv *server, b *browser, dev *agent.Agent, user string) error {
+	status, body, err := b.get(ctx, srv.url+"/")
+	if err != nil {
+		return fmt.Errorf("opening the protected site: %w", err)
+	}
+	if status != http.StatusFound && status != http.StatusSeeOther {
+		return fmt.Errorf("opening the protected site without a session: status %d, want a redirect to sign in: %s", status, snippet(body))
+	}
+	if err := b.login(ctx, srv.url, user, benchPassword); err != nil {
+		return err
+	}
+	link, err := b.prompt(ctx, srv.url)
+	if err != nil {
+		return err
+	}
+	rep, err := dev.Verify(ctx, link, healthyFacts())
+	if err != nil {
+		return fmt.Errorf("the app's health report: %w", err)
+	}
+	if !rep.Trusted || rep.Push == nil {
+		return fmt.Errorf("the app's health report: trusted %v, state %q, no login request to approve", rep.Trusted, rep.State)
+	}
+	ans, err := dev.Answer(ctx, "", rep.Push.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove})
+	if err != nil {
+		return fmt.Errorf("approving in the app: %w", err)
+	}
+	if ans.ReturnURL == "" {
+		return fmt.Errorf("approving in the app: state %q and no return link", ans.State)
+	}
+	if _, err := b.expect(ctx, ans.ReturnURL, http.StatusSeeOther); err != nil {
+		return fmt.Errorf("the app's return link: %w", err)
+	}
+	page, err := b.expect(ctx, srv.url+"/", http.StatusOK)
+	if err != nil {
+		return fmt.Errorf("the protected site after the check: %w", err)
+	}
+	if !strings.Contains(page, upstreamBody) {
+		return fmt.Errorf("the protected site after the check is not the upstream's page: %s", snippet(page))
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// hotTarget is one configuration of the hot-path run and its totals.
+type hotTarget struct {
+	label string
+	srv   *server
+	gen   *loadGenerator
+	total loadResult
+	cpu   time.Duration
+}
+
+// runHot compares the signed-in, trusted request path of trustgate with
+// plain Caddy proxying to the same upstream.
+func runHot(ctx context.Context, b *bench) (*table, error) {
+	o := b.opts
+	plain, err := b.startPlain("hot-plain")
+	if err != nil {
+		return nil, err
+	}
+	defer plain.stop()
+	gated, err := b.startGated("hot-trustgate", sqliteStorage(b.serverDir("hot-trustgate")+"/tg.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer gated.stop()
+
+	cookie, err := trustedSession(ctx, gated)
+	if err != nil {
+		return nil, fmt.Errorf("getting a trusted session through the real flow: %w\nserver log:\n%s", err, gated.logTail())
+	}
+	targets := []*hotTarget{
+		{label: "A plain caddy", srv: plain, gen: newLoadGenerator(plain.url+"/", "", o.workers)},
+		{label: "B trustgate", srv: gated, gen: newLoadGenerator(gated.url+"/", cookie, o.workers)},
+	}
+	t := &table{
+		title:  fmt.Sprintf("hot path: %d workers, keep-alive, %s per round after %s warm-up", o.workers, o.duration, o.warmup),
+		header: []string{"config", "round", "requests", "req/s", "p50", "p99", "server CPU/req", "errors"},
+	}
+	for round := 1; round <= o.rounds; round++ {
+		for _, tg := range targets {
+			tg.gen.run(ctx, o.warmup, false)
+			cpu0, err := tg.srv.cpu()
+			if err != nil {
+				return nil, err
+			}
+			res := tg.gen.run(ctx, o.duration, true)
+			cpu1, err := tg.srv.cpu()
+			if err != nil {
+				return nil, err
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			addHotRow(t, tg.label, strconv.Itoa(round), res, cpu1-cpu0)
+			if res.firstErr != nil {
+				t.note("%s round %d: %d errors, first: %v", tg.label, round, res.errors, res.firstErr)
+			}
+			tg.total.requests += res.requests
+			tg.total.errors += res.errors
+			tg.total.elapsed += res.elapsed
+			tg.total.latency = append(tg.total.latency, res.latency...)
+			tg.cpu += cpu1 - cpu0
+		}
+	}
+	for _, tg := range targets {
+		addHotRow(t, tg.label, "all", tg.total, tg.cpu)
+		tg.gen.close()
+	}
+	a, bb := targets[0], targets[1]
+	if a.total.requests > 0 && bb.total.requests > 0 {
+		rateA := float64(a.total.requests) / a.total.elapsed.Seconds()
+		rateB := float64(bb.total.requests) / bb.total.elapsed.Seconds()
+		added := perRequest(bb.cpu, bb.total.requests) - perRequest(a.cpu, a.total.requests)
+		t.note("B/A req/s: %.3f (target ≥ 0.95)", rateB/rateA)
+		t.note("server CPU added by trustgate: %s per request (target ≤ 10 µs)", micros(added))
+	}
+	t.note("server CPU is the gateway process's utime+stime from /proc, in 10 ms ticks; the load generator and the upstream run in the bench process")
+	t.note("B's requests carry one session made by the real flow (users-file sign-in, device check answered by the reference agent)")
+	return t, nil
+}
+
+func addHotRow(t *table, label, round string, r loadResult, cpu time.Duration) {
+	rate := 0.0
+	if r.elapsed > 0 {
+		rate = float64(r.requests) / r.elapsed.Seconds()
+	}
+	t.add(label, round, strconv.Itoa(r.requests), fmt.Sprintf("%.0f", rate),
+		ms(r.latency.percentile(50)), ms(r.latency.percentile(99)),
+		micros(perRequest(cpu, r.requests)), strconv.Itoa(r.errors))
+}
+
+// perRequest divides a CPU time among n requests.
+func perRequest(cpu time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return cpu / time.Duration(n)
+}
+
+// trustedSession signs user 0 in through the real flow, device check and
+// all, and returns the session's Cookie header.
+func trustedSession(ctx context.Context, srv *server) (string, error) {
+	phone := phones(1)
+	defer closePhones(phone)
+	dev, err := activateDevice(ctx, srv, userName(0), &http.Client{Transport: phone[0], Timeout: 30 * time.Second})
+	if err != nil {
+		return "", err
+	}
+	br := newBrowser(phone[0])
+	if err := verifyInline(ctx, srv, br, dev, userName(0)); err != nil {
+		return "", err
+	}
+	return br.sessionCookies(srv.url)
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// loadGenerator is a fixed set of workers, each sending one request after
+// another over its own keep-alive connection.
+type loadGenerator struct {
+	url     string
+	cookie  string // Cookie header, "" for none
+	clients []*http.Client
+}
+
+// newLoadGenerator makes workers for target; each keeps one connection,
+// from an address of its own.
+func newLoadGenerator(target, cookie string, workers int) *loadGenerator {
+	g := &loadGenerator{url: target, cookie: cookie}
+	for i := range workers {
+		g.clients = append(g.clients, &http.Client{Transport: transportFrom(workerAddr(i), 1), Timeout: 10 * time.Second})
+	}
+	return g
+}
+
+// loadResult is what one timed stretch of load did.
+type loadResult struct {
+	requests int
+	errors   int
+	firstErr error
+	elapsed  time.Duration
+	latency  latencies
+}
+
+// run drives load for d and returns what happened; with record false it
+// only warms connections and caches.
+func (g *loadGenerator) run(ctx context.Context, d time.Duration, record bool) loadResult {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	results := make([]loadResult, len(g.clients))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, c := range g.clients {
+		wg.Go(func() {
+			r := &results[i]
+			if record {
+				r.latency = make(latencies, 0, 4096)
+			}
+			for ctx.Err() == nil {
+				began := time.Now()
+				err := g.one(ctx, c)
+				if ctx.Err() != nil {
+					break // cut off by the end of the run, not a failure
+				}
+				if err != nil {
+					r.errors++
+					if r.firstErr == nil {
+						r.firstErr = err
+					}
+					continue
+				}
+				r.requests++
+				if record {
+					r.latency = append(r.latency, time.Since(began))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := loadResult{elapsed: time.Since(start)}
+	for _, r := range results {
+		total.requests += r.requests
+		total.errors += r.errors
+		total.latency = append(total.latency, r.latency...)
+		if total.firstErr == nil {
+			total.firstErr = r.firstErr
+		}
+	}
+	return total
+}
+
+// one sends a request and reads the whole response.
+func (g *loadGenerator) one(ctx context.Context, c *http.Client) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.url, nil)
+	if err != nil {
+		return err
+	}
+	if g.cookie != "" {
+		req.Header.Set("Cookie", g.cookie)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading the response: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK || n != int64(len(upstreamBody)) {
+		return fmt.Errorf("status %d with %d bytes, want 200 with the upstream's %d", resp.StatusCode, n, len(upstreamBody))
+	}
+	return nil
+}
+
+func (g *loadGenerator) close() {
+	for _, c := range g.clients {
+		c.CloseIdleConnections()
+	}
+}
