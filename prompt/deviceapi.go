@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,9 @@ func (g *Gate) serveDeviceAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, protocol.APIPrefix)
+	if !g.limitDevice(w, r, path) {
+		return
+	}
 	switch {
 	case path == "activate":
 		if !allowMethod(w, r, http.MethodPost) {
@@ -87,7 +91,8 @@ func deviceError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, protocol.Error{Error: msg, Code: code})
 }
 
-// readDeviceBody reads a device request's body, refusing an oversized one.
+// readDeviceBody reads a device request's body, refusing an oversized one
+// and one that is not all there by the read deadline limitDevice set.
 func readDeviceBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeviceBody))
 	if err != nil {
@@ -96,9 +101,17 @@ func readDeviceBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 			deviceError(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("request body is larger than %d bytes", maxDeviceBody))
 			return nil, false
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			deviceError(w, http.StatusRequestTimeout, "bad_request", "the request body was sent too slowly")
+			return nil, false
+		}
 		deviceError(w, http.StatusBadRequest, "bad_request", "reading request body failed")
 		return nil, false
 	}
+	// The body is in: lift the deadline, which would otherwise end the
+	// request (and cancel its context) while the handler still works.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	return body, true
 }
 
@@ -187,6 +200,12 @@ func (g *Gate) verifyDeviceProof(w http.ResponseWriter, r *http.Request, body []
 		deviceError(w, http.StatusServiceUnavailable, "unavailable", "the gateway cannot check devices right now")
 		return vp, nil, false
 	}
+	// The device's own bucket is charged only once its signature holds,
+	// so nobody else can use it up by naming its ID; before the proof's
+	// ID is stored, so a flood costs no writes.
+	if !activation && !g.limitVerifiedDevice(w, vp.DeviceID) {
+		return vp, nil, false
+	}
 	fresh, err := g.cfg.Store.UseOnce(ctx, "proof:"+vp.DeviceID+":"+vp.Claims.ID, g.cfg.Now().Add(2*proofMaxAge))
 	if err != nil {
 		g.cfg.Logger.Error("recording device proof", zap.Error(err))
@@ -228,20 +247,30 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	// Every activation attempt counts against the address until one
-	// succeeds, so codes cannot be guessed at speed.
+	// Failed activations count against the address, so codes cannot be
+	// guessed at speed. Only failures count: many people activating at
+	// once from one address (an office behind NAT) must not lock it, and a
+	// success must not wipe an attacker's count. Guesses made in parallel
+	// may pass the limit by their number, which is harmless against
+	// 256-bit codes; the limit is there to stop guessing, not to make it
+	// possible.
 	lockKey := "activate:" + g.cfg.ClientIP(r)
-	allowed, err := g.beginAttemptLimit(ctx, lockKey, g.cfg.Device.ActivationAttempts)
+	lockWindow := g.cfg.LockoutWindow
+	failed, err := g.cfg.Store.CountFailures(ctx, lockKey, g.cfg.Now().Add(-lockWindow))
 	if err != nil {
 		g.apiUnavailable(w, "counting activation attempts", err)
 		return
 	}
-	if !allowed {
+	if failed >= g.cfg.Device.ActivationAttempts {
 		deviceError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed activations from this address; try again later")
 		return
 	}
 	act, err := g.cfg.Store.ConsumeActivation(ctx, hashSecret(req.Code), g.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
+		if err := g.cfg.Store.AddFailure(ctx, lockKey, g.cfg.Now()); err != nil {
+			g.apiUnavailable(w, "counting activation attempts", err)
+			return
+		}
 		deviceError(w, http.StatusNotFound, "not_found", "the activation code is unknown, used or expired")
 		return
 	}
@@ -273,7 +302,6 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		g.apiUnavailable(w, "storing device", err)
 		return
 	}
-	g.attemptSucceeded(ctx, lockKey)
 	g.cfg.Logger.Info("device activated", zap.String("user", act.User), zap.String("device_id", vp.DeviceID), zap.String("platform", string(platform)))
 	origins := g.cfg.Device.Origins
 	if len(origins) == 0 {

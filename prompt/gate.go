@@ -50,6 +50,12 @@ type Config struct {
 	// Assertion, when set, hands the upstream a signed JWT of the identity
 	// and device trust, and serves its keys at JWKSPath. Default: none.
 	Assertion *Assertion
+	// Revocations are the sessions ended on the server (sign-out, sign
+	// out everywhere, an admin's revocation), checked on every request
+	// without storage; share one between the sites of an instance and keep
+	// it current from the store (Revocations.Refresh, ApplyEvent).
+	// Default: a set of this gate's own, holding its own revocations.
+	Revocations *Revocations
 	// Waker wakes device long-polls when a login request is sent; share one
 	// between the sites of an instance. Default: one for this gate.
 	Waker *Waker
@@ -63,6 +69,11 @@ type Config struct {
 	// long-poll then answers within a second, as on Retired, so that it
 	// does not hold up the exit. Default: never.
 	Exiting func() bool
+	// Limiter rate-limits the device API per client address and per
+	// device, in memory (see Limiter), and bounds how long reading a
+	// device request's body may take. Default: no rate limits, and 10s to
+	// read a body.
+	Limiter *Limiter
 	// FailMode says what sign-in does while storage is unreachable.
 	// Default: secure, or check when the device check's mode is check.
 	FailMode FailMode
@@ -133,6 +144,10 @@ func NewGate(cfg Config) (*Gate, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Revocations == nil {
+		cfg.Revocations = NewRevocations()
+	}
+	cfg.Revocations.noteLifetime(cfg.SessionLifetime)
 	if cfg.Device != nil {
 		d, err := cfg.Device.withDefaults()
 		if err != nil {
@@ -209,7 +224,7 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 	}
 	// Strip spoofed identity headers first, whatever happens next.
 	stripHeaders(r.Header, g.reservedHeaders)
-	session = g.readSession(r)
+	session = g.checkSession(w, r)
 	if session == nil {
 		g.requireLogin(w, r)
 		return nil, true
@@ -269,7 +284,7 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
+	staticHeaders(w, staticMaxAge)
 	_, _ = w.Write(body)
 	return true
 }
@@ -287,6 +302,8 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 		g.serveOIDCCallback(w, r)
 	case path == "logout":
 		g.serveLogout(w, r)
+	case path == "logout/everywhere":
+		g.serveLogoutEverywhere(w, r)
 	case path == "verify":
 		g.serveVerify(w, r)
 	case path == "verify/status":

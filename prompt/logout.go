@@ -2,11 +2,26 @@ package prompt
 
 import (
 	"net/http"
+
+	"go.uber.org/zap"
 )
 
-// serveLogout shows a sign-out button (GET) and signs out (POST, with the
-// session's CSRF token).
+// serveLogout shows the sign-out page (GET) and signs out (POST, with the
+// session's CSRF token): the session is revoked on the server, so that a
+// copy of its cookie stops working on every instance, and its cookie is
+// cleared.
 func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
+	g.logout(w, r, false)
+}
+
+// serveLogoutEverywhere signs the user out of every session they hold, in
+// any browser (POST, with the session's CSRF token); GET shows the sign-out
+// page.
+func (g *Gate) serveLogoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	g.logout(w, r, true)
+}
+
+func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 	session := g.readSession(r)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -26,6 +41,7 @@ func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
 			g.renderMessage(w, r, http.StatusForbidden, "Sign-out failed", "The sign-out request did not come from this gateway's page. Use the button on the sign-out page.", ReservedPrefix+"logout")
 			return
 		}
+		g.revokeSession(r, session, everywhere)
 		g.endSession(w, r)
 		noStore(w)
 		http.Redirect(w, r, ReservedPrefix+"logout", http.StatusSeeOther)
@@ -33,4 +49,28 @@ func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD, POST")
 		g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.", "")
 	}
+}
+
+// revokeSession revokes s, or every session of its user begun until now,
+// on every instance. Signing out never fails for the person: in every
+// fail mode, if storage is unreachable the revocation holds on this
+// instance at once and is stored (and announced) once storage is back.
+func (g *Gate) revokeSession(r *http.Request, s *Session, everywhere bool) {
+	var err error
+	what := "revoking session"
+	if everywhere {
+		what = "revoking user sessions"
+		err = g.cfg.Revocations.RevokeUserSessions(r.Context(), g.cfg.Store, s.User, g.cfg.Now())
+	} else {
+		err = g.cfg.Revocations.RevokeSession(r.Context(), g.cfg.Store, s.ID, s.Expires())
+	}
+	fields := []zap.Field{zap.String("user", s.User), zap.String("session_id", s.ID), zap.Bool("everywhere", everywhere)}
+	if err != nil {
+		if !IsStoredButNotAnnounced(err) {
+			g.storeFailed(what, err)
+		}
+		logRevocationError(g.cfg.Logger, "signing out", err, fields...)
+		return
+	}
+	g.cfg.Logger.Info("signed out", fields...)
 }

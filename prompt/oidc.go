@@ -59,9 +59,11 @@ type OIDCConfig struct {
 	// email_verified is false) and sub.
 	UserClaim string
 	// HTTPClient is used for discovery, the token exchange and the key set.
+	// Its Timeout is lowered to Timeout when it has none or a longer one.
 	// Default: a client whose Timeout is Timeout.
 	HTTPClient *http.Client
-	// Timeout bounds each outbound call to the provider. Default: 10s.
+	// Timeout bounds each outbound call to the provider: discovery, the
+	// token exchange and the key set fetch. Default: 10s.
 	Timeout time.Duration
 	// Now is the clock used to check token expiry. Default: time.Now.
 	Now func() time.Time
@@ -109,8 +111,17 @@ func NewOIDCLogin(cfg OIDCConfig) (*OIDCLogin, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.HTTPClient == nil {
+	switch {
+	case cfg.HTTPClient == nil:
 		cfg.HTTPClient = &http.Client{Timeout: cfg.Timeout}
+	case cfg.HTTPClient.Timeout == 0 || cfg.HTTPClient.Timeout > cfg.Timeout:
+		// The key set is fetched in the background with this client
+		// alone (go-oidc's RemoteKeySet takes no per-call context for
+		// the fetch), so the client itself must give up in time, or a
+		// hanging provider would hold the one fetch in flight forever.
+		c := *cfg.HTTPClient
+		c.Timeout = cfg.Timeout
+		cfg.HTTPClient = &c
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -80,12 +80,16 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &le) {
 		reason = le.Reason
 	}
-	result := store.ResultDenied
+	result, title := store.ResultDenied, "Sign-in failed"
 	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
 	switch reason {
 	case reasonProviderUnavailable:
+		// Down, slow or answering errors: each call gave up within the
+		// provider timeout, and the person is told to come back.
 		result = store.ResultError
-		status, msg = http.StatusBadGateway, "The identity provider cannot be reached right now. Please try again in a minute."
+		title = "Sign-in provider unreachable"
+		status, msg = http.StatusServiceUnavailable, "The identity provider cannot be reached right now. Please try again in a minute."
+		w.Header().Set("Retry-After", "60")
 	case reasonInvalidState:
 		msg = "Your sign-in took too long, was already used, or was started in another browser. Please start again."
 	case reasonProviderError:
@@ -93,7 +97,7 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	g.cfg.Logger.Warn("OIDC sign-in refused", zapError(err))
 	_ = g.record(r, store.AuthLogEntry{Result: result, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
-	g.renderMessage(w, r, status, "Sign-in failed", msg, ReservedPrefix+"login")
+	g.renderMessage(w, r, status, title, msg, ReservedPrefix+"login")
 }
 
 func (g *Gate) redirectURL(r *http.Request) string {

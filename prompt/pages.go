@@ -124,12 +124,12 @@ func findingViews(fs []policy.Finding) []findingView {
 func (g *Gate) render(w http.ResponseWriter, t *template.Template, status int, data pageData) {
 	data.Application = g.cfg.Application
 	var buf bytes.Buffer
+	securityHeaders(w)
 	if err := t.Execute(&buf, data); err != nil {
 		g.cfg.Logger.Error("rendering page", zapError(err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
@@ -179,7 +179,10 @@ func (g *Gate) serveAppLinkFallback(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// serveStatic serves the gateway's embedded stylesheet and images.
+// staticMaxAge is how long browsers may keep the gateway's fixed files.
+const staticMaxAge = time.Hour
+
+// serveStatic serves the gateway's embedded stylesheet, script and images.
 func serveStatic(w http.ResponseWriter, r *http.Request, name string) {
 	sub, _ := fs.Sub(staticFiles, "static")
 	if name == "" || path.Clean(name) != name {
@@ -191,6 +194,6 @@ func serveStatic(w http.ResponseWriter, r *http.Request, name string) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=3600")
+	staticHeaders(w, staticMaxAge)
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
 }

@@ -15,13 +15,17 @@ import (
 // signed-in request needs no storage lookup.
 type Session struct {
 	Identity
-	// ID identifies this session (for logs and, later, revocation).
+	// ID identifies this session, for logs and revocation.
 	ID string `json:"id"`
 	// Factor is how the user signed in: password or oidc.
 	Factor string `json:"f"`
 	// IssuedAt and ExpiresAt are Unix seconds.
 	IssuedAt  int64 `json:"iat"`
 	ExpiresAt int64 `json:"exp"`
+	// IssuedAtMilli is IssuedAt in Unix milliseconds, so that a session
+	// begun just after a "sign out everywhere" is not taken for one begun
+	// just before; zero in cookies made before it existed.
+	IssuedAtMilli int64 `json:"im,omitempty"`
 	// CSRF is the token that the session's own forms (logout) must carry.
 	CSRF string `json:"c"`
 
@@ -46,18 +50,52 @@ type Session struct {
 // Expires returns when the session ends.
 func (s *Session) Expires() time.Time { return time.Unix(s.ExpiresAt, 0) }
 
+// issuedMilli is when the session began, in Unix milliseconds; for a cookie
+// without IssuedAtMilli, the start of its IssuedAt second, so that a cutoff
+// within that second revokes it.
+func (s *Session) issuedMilli() int64 {
+	if s.IssuedAtMilli != 0 {
+		return s.IssuedAtMilli
+	}
+	return s.IssuedAt * 1000
+}
+
 // readSession decodes the session cookie of r. It returns nil when there is
-// none, when it is forged, tampered or made with an unknown key, and when it
-// has expired.
+// none, when it is forged, tampered or made with an unknown key, when it
+// has expired, and when it was revoked.
 func (g *Gate) readSession(r *http.Request) *Session {
-	var s Session
-	if !g.readCookie(r, sessionCookie, &s) {
-		return nil
+	s, _ := g.decodeSession(r)
+	return s
+}
+
+// checkSession is readSession for a request that the gate answers or lets
+// through: the cookie of a revoked session is also cleared, so the browser
+// stops sending it.
+func (g *Gate) checkSession(w http.ResponseWriter, r *http.Request) *Session {
+	s, revoked := g.decodeSession(r)
+	if revoked {
+		g.endSession(w, r)
+		if ce := g.cfg.Logger.Check(zap.DebugLevel, "revoked session refused"); ce != nil {
+			ce.Write(zap.String("ip", g.cfg.ClientIP(r)))
+		}
+	}
+	return s
+}
+
+// decodeSession returns the session of r, as readSession does, and reports
+// whether a cookie was refused because its session was revoked.
+func (g *Gate) decodeSession(r *http.Request) (s *Session, revoked bool) {
+	s = new(Session)
+	if !g.readCookie(r, sessionCookie, s) {
+		return nil, false
 	}
 	if s.User == "" || s.ExpiresAt == 0 || !g.cfg.Now().Before(s.Expires()) {
-		return nil
+		return nil, false
 	}
-	return &s
+	if g.cfg.Revocations.Revoked(s) {
+		return nil, true
+	}
+	return s, false
 }
 
 // readCookie decodes the gateway cookie called base into dst. It reports
@@ -90,12 +128,13 @@ type sessionTrust struct {
 func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity, factor string, trust *sessionTrust) (*Session, error) {
 	now := g.cfg.Now()
 	s := &Session{
-		Identity:  id,
-		ID:        RandomToken(),
-		Factor:    factor,
-		IssuedAt:  now.Unix(),
-		ExpiresAt: now.Add(g.cfg.SessionLifetime).Unix(),
-		CSRF:      RandomToken(),
+		Identity:      id,
+		ID:            RandomToken(),
+		Factor:        factor,
+		IssuedAt:      now.Unix(),
+		ExpiresAt:     now.Add(g.cfg.SessionLifetime).Unix(),
+		CSRF:          RandomToken(),
+		IssuedAtMilli: now.UnixMilli(),
 	}
 	if trust != nil {
 		s.Trust, s.DeviceID, s.Failed, s.Warnings = trust.Status, trust.DeviceID, trust.Failed, trust.Warnings
