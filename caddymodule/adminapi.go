@@ -34,6 +34,7 @@ func init() {
 //	POST /trusted-endpoints/what-if              would a user on a device reach an application?
 //	POST /trusted-endpoints/cookie-keys/rotate   add a new session-cookie key
 //	POST /trusted-endpoints/signing-keys/rotate  add a new upstream-assertion signing key
+//	POST /trusted-endpoints/users/{user}/sessions/revoke  end every session of a user, on every instance
 //
 // Answers are JSON (the auth log also CSV); errors are {"error": "..."},
 // 400 for bad input, naming the parameter.
@@ -72,6 +73,7 @@ func (a *AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/trusted-endpoints/activations", Handler: caddy.AdminHandlerFunc(a.handleIssueActivation)},
 		{Pattern: "/trusted-endpoints/rollout-impact", Handler: caddy.AdminHandlerFunc(a.handleRolloutImpact)},
 		{Pattern: "/trusted-endpoints/what-if", Handler: caddy.AdminHandlerFunc(a.handleWhatIf)},
+		{Pattern: usersPrefix, Handler: caddy.AdminHandlerFunc(a.handleUser)},
 	}
 }
 

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -173,10 +174,7 @@ func (a *AdminAPI) handleShowDevice(w http.ResponseWriter, r *http.Request, id s
 	return writeJSON(w, http.StatusOK, deviceDetail{Device: device, HealthHistory: history})
 }
 
-// handleRevokeDevice revokes a device in the store and drops every trust
-// decision cached for it, here at once and on the other instances through
-// the store's events: the next request of a session it vouched for is
-// checked again.
+// handleRevokeDevice serves POST /trusted-endpoints/devices/{id}/revoke.
 func (a *AdminAPI) handleRevokeDevice(w http.ResponseWriter, r *http.Request, id string) error {
 	if err := allowMethod(w, r, http.MethodPost); err != nil {
 		return err
@@ -185,30 +183,43 @@ func (a *AdminAPI) handleRevokeDevice(w http.ResponseWriter, r *http.Request, id
 	if err != nil {
 		return err
 	}
-	err = app.Store().RevokeDevice(r.Context(), id, time.Now())
+	device, err := revokeDevice(r.Context(), app, a.logger, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no device %q", id)}
 	case err != nil:
 		return unavailable("revoking device", err)
 	}
-	// After the store, so a decision made before the revocation cannot
-	// outlive it in this cache.
-	app.TrustCache().RevokeDevice(id)
-	if n, ok := app.Store().(store.Notifier); ok {
-		// Every other instance drops its decisions for the device at once.
-		if err := n.Notify(r.Context(), store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
-			a.logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
-		}
-	}
-	device, err := app.Store().Device(r.Context(), id)
-	if err != nil {
-		return unavailable("reading revoked device", err)
-	}
-	a.logger.Info("device revoked", zap.String("device_id", id), zap.String("user", device.User))
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"id":      device.ID,
 		"user":    device.User,
 		"revoked": device.Revoked.UTC().Format(time.RFC3339),
 	})
+}
+
+// revokeDevice revokes a device in the store and drops every trust
+// decision cached for it, here at once and on the other instances through
+// the store's events: the next request of a session it vouched for is
+// checked again. It returns the revoked device; an unknown device is
+// store.ErrNotFound. The admin API and the dashboard both revoke through
+// it.
+func revokeDevice(ctx context.Context, app *App, logger *zap.Logger, id string) (store.Device, error) {
+	if err := app.Store().RevokeDevice(ctx, id, time.Now()); err != nil {
+		return store.Device{}, fmt.Errorf("revoking device %s: %w", id, err)
+	}
+	// After the store, so a decision made before the revocation cannot
+	// outlive it in this cache.
+	app.TrustCache().RevokeDevice(id)
+	if n, ok := app.Store().(store.Notifier); ok {
+		// Every other instance drops its decisions for the device at once.
+		if err := n.Notify(ctx, store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
+			logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
+		}
+	}
+	device, err := app.Store().Device(ctx, id)
+	if err != nil {
+		return store.Device{}, fmt.Errorf("reading revoked device %s: %w", id, err)
+	}
+	logger.Info("device revoked", zap.String("device_id", id), zap.String("user", device.User))
+	return device, nil
 }

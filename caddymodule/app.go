@@ -207,6 +207,9 @@ func (a *App) TrustCache() *prompt.TrustCache { return a.shared.trustCache }
 // Waker returns the waker of device long-polls that every site shares.
 func (a *App) Waker() *prompt.Waker { return a.shared.waker }
 
+// Revocations returns the revoked sessions that every site shares.
+func (a *App) Revocations() *prompt.Revocations { return a.shared.revocations }
+
 // RotateCookieKey adds a new generated cookie key to the store. It starts
 // signing new cookies once every instance has had time to learn it; older
 // keys keep decoding.
@@ -237,6 +240,10 @@ type sharedState struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// revocations are the sessions ended on the server, kept current by
+	// the store's events and reread every keyRefreshInterval.
+	revocations *prompt.Revocations
 }
 
 // keyRefreshInterval is how often an instance rereads the cookie keys, so a
@@ -276,6 +283,11 @@ func openShared(backend, path, dsn string, trustCacheSize int, logger *zap.Logge
 		st.Close()
 		return nil, err
 	}
+	revocations := prompt.NewRevocations()
+	if err := revocations.Refresh(ctx, st, time.Now()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("loading session revocations: %w", err)
+	}
 	s := &sharedState{
 		store:      st,
 		cookies:    codec,
@@ -285,6 +297,8 @@ func openShared(backend, path, dsn string, trustCacheSize int, logger *zap.Logge
 		logger:     logger,
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+
+		revocations: revocations,
 	}
 	go s.maintain()
 	return s, nil
@@ -301,9 +315,12 @@ func (s *sharedState) listen(ctx context.Context, n store.Notifier) {
 			s.waker.Notify(e.ID)
 		case store.EventRevoke:
 			s.trustCache.RevokeDevice(e.ID)
+		case store.EventSessionRevoked, store.EventUserSessionsRevoked:
+			s.revocations.ApplyEvent(e)
 		case store.EventResync:
 			s.trustCache.Purge()
 			s.logger.Info("store events resynchronised: trust cache emptied")
+			s.refreshRevocations(ctx)
 		}
 	})
 	if err != nil && ctx.Err() == nil {
@@ -340,6 +357,7 @@ func (s *sharedState) maintain() {
 				s.logger.Warn("refreshing cookie keys", zap.Error(err))
 			}
 			s.maintainSigningKeys(ctx, time.Now())
+			s.refreshRevocations(ctx)
 			cancel()
 		case <-purge.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -349,6 +367,18 @@ func (s *sharedState) maintain() {
 			}
 			cancel()
 		}
+	}
+}
+
+// refreshRevocations rereads the session revocations from the store. With
+// events (PostgreSQL) it catches up after lost ones; without (SQLite
+// shared by two processes) it is how a revocation made by the other process
+// arrives, within keyRefreshInterval.
+func (s *sharedState) refreshRevocations(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.revocations.Refresh(ctx, s.store, time.Now()); err != nil {
+		s.logger.Warn("refreshing session revocations", zap.Error(err))
 	}
 }
 

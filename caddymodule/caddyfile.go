@@ -80,6 +80,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		activation_attempts <n>
 //		push_limit <n> <window>
 //		fail_mode secure|safe|check
+//		limits {
+//			device|ip|activation <events>/<window> [burst <n>] | off
+//			keys         <n>
+//			body_timeout <duration>
+//		}
 //	}
 //
 // A missing or "-" upstream header name keeps the default or turns the
@@ -184,6 +189,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.UpstreamHeaders = u
 		case "upstream_assertion":
 			if err := h.unmarshalUpstreamAssertion(d); err != nil {
+				return err
+			}
+		case "limits":
+			if err := h.unmarshalLimits(d); err != nil {
 				return err
 			}
 		default:

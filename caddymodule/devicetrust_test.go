@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1237,5 +1238,51 @@ func TestDeviceApprovalSentAgainGetsANewReturnLink(t *testing.T) {
 	// Once the browser is in, the request is used up.
 	if _, err := dev.Answer(ctx, gateURL, rep.Push.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove}); err == nil {
 		t.Fatal("approving a completed login again was accepted")
+	}
+}
+
+// Only failed activations count against an address: several people
+// activating at once behind one address (an office's NAT) all succeed, and
+// a success does not wipe the failures counted before it.
+func TestDeviceActivationsFromOneAddressCountOnlyFailures(t *testing.T) {
+	up := newUpstream(t)
+	deviceGateway(t, up, "check", pilotMobile+"\n\t\tactivation_attempts 3")
+	try := func(c string) (int, string) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		body, _ := json.Marshal(protocol.ActivateRequest{Code: c, Platform: "android"})
+		req, _ := signedRequest(t, key, true, http.MethodPost, protocol.PathActivate, protocol.PathActivate, body)
+		return apiCall(t, req)
+	}
+	const people = 5 // more than activation_attempts
+	codes := make([]string, people)
+	for i := range codes {
+		codes[i], _ = issueActivation(t, "alice")
+	}
+	statuses := make([]int, people)
+	var wg sync.WaitGroup
+	for i, code := range codes {
+		wg.Go(func() { statuses[i], _ = try(code) })
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusCreated {
+			t.Errorf("activation %d of %d at once from one address: %d, want 201", i+1, people, s)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if status, _ := try(fmt.Sprintf("guess-%d", i)); status != http.StatusNotFound {
+			t.Fatalf("guess %d: %d", i, status)
+		}
+	}
+	good, _ := issueActivation(t, "alice")
+	if status, _ := try(good); status != http.StatusCreated {
+		t.Fatalf("right code after 2 wrong guesses: %d", status)
+	}
+	if status, _ := try("guess-2"); status != http.StatusNotFound {
+		t.Fatalf("third guess: %d", status)
+	}
+	last, _ := issueActivation(t, "alice")
+	if status, c := try(last); status != http.StatusTooManyRequests {
+		t.Errorf("after 3 wrong guesses (one success between them): %d %s, want 429", status, c)
 	}
 }

@@ -140,6 +140,11 @@ type Handler struct {
 	// every mode. Default: secure, or check when mode is check.
 	FailMode string `json:"fail_mode,omitempty"`
 
+	// Limits rate-limits the device API per client address and per
+	// device, and bounds how long a device request's body may take.
+	// Default: see Limits.
+	Limits *Limits `json:"limits,omitempty"`
+
 	gate   *prompt.Gate
 	logger *zap.Logger
 	// device is the device check handed to the gate; nil in mode off.
@@ -229,6 +234,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		ClientIP:        clientIP,
 		Logger:          h.logger,
 		Waker:           app.Waker(),
+		Revocations:     app.Revocations(),
 		// Caddy cancels this config's context when a reload has replaced
 		// it, while the old server may still hold requests: held device
 		// long-polls then answer at once instead of for up to their wait.
@@ -240,6 +246,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	cfg.Observer = newMetricsObserver(cfg.Application, h.logger)
 	if cfg.Assertion, err = h.UpstreamAssertion.promptConfig(repl, app.SigningKeys()); err != nil {
+		return err
+	}
+	if cfg.Limiter, err = h.Limits.limiter(); err != nil {
 		return err
 	}
 	switch {
@@ -335,7 +344,9 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 		repl.Set("trusted_endpoints.trust", session.Trust)
 		repl.Set("trusted_endpoints.device_id", session.DeviceID)
 	}
-	return next.ServeHTTP(w, r)
+	// Handlers after this one (the dashboard) read the session from the
+	// request's context, which no client can set.
+	return next.ServeHTTP(w, carrySession(r, session))
 }
 
 // clientIP returns the client address as Caddy determined it (honouring

@@ -294,7 +294,7 @@ func TestOIDCProviderDownShowsClearPage(t *testing.T) {
 	_ = p.Shutdown()
 	b := newBrowser(t)
 	r := b.get(gateURL + "/.trustgate/login?return=/")
-	if r.status != http.StatusBadGateway || !strings.Contains(r.body, "cannot be reached") {
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "cannot be reached") {
 		t.Fatalf("provider down: %d\n%s", r.status, r.body)
 	}
 	if result, reason, _, _ := lastAuthLog(t); result != "error" || reason != "provider_unavailable" {
