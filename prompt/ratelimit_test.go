@@ -219,4 +219,3 @@ func TestDeviceAPIRateLimitsActivationsPerAddress(t *testing.T) {
 		t.Fatalf("another address: %d %s", w.Code, w.Body)
 	}
 }
-
