@@ -510,3 +510,54 @@ func slicesContainText(texts []chartText, s string) bool {
 	}
 	return false
 }
+
+// Every field a device supplies (model, OS and app versions, each health
+// fact, the access device's user agent and OS) is shown as text on every
+// dashboard page, even when it was stored unvalidated. Each field carries
+// its own marker so that a field that slips through is named.
+func TestDashboardEscapesEveryDeviceSuppliedField(t *testing.T) {
+	st := dashboardGateway(t)
+	mark := func(field string) string { return "<x-" + field + ">" }
+	now := time.Now()
+	err := st.store.CreateDevice(context.Background(), store.Device{
+		ID: "dev-markup", User: "bob", PublicKey: json.RawMessage(`{"kty":"EC"}`), Platform: "android",
+		Model: mark("model"), OSVersion: mark("os-version"), AppVersion: mark("app-version"), Created: now, LastSeen: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := map[string]any{
+		"platform": "android", "os_version": mark("fact-os-version"), "security_patch": mark("fact-patch"),
+		"app_version": mark("fact-app-version"), "model": mark("fact-model"), "screen_lock": true,
+	}
+	raw, _ := json.Marshal(facts)
+	if err := st.store.RecordHealth(context.Background(), "dev-markup", raw, string(policy.NotTrusted), now); err != nil {
+		t.Fatal(err)
+	}
+	seedAuthLog(t, st.store, store.AuthLogEntry{
+		Time: now, User: "bob", Application: "legacy", Result: store.ResultDenied, Reason: "endpoint_is_not_trusted",
+		TrustStatus: "not trusted", DeviceID: "dev-markup", DeviceFacts: raw, UserAgent: mark("user-agent"),
+		FailedRequirements: []string{mark("failed")}, Warnings: []string{mark("warning")},
+		AccessDevice: store.AccessDevice{Kind: "android_phone", OS: mark("access-os"), OSVersion: mark("access-os-version"), Browser: mark("browser")},
+	})
+	alice := dashLogin(t, "alice")
+	for _, path := range []string{
+		"/admin/", "/admin/endpoints", "/admin/endpoints?include_revoked=true&sort=model",
+		"/admin/endpoints/dev-markup", "/admin/endpoints/dev-markup/revoke", "/admin/auth-log", "/admin/auth-log?user=bob", "/admin/impact",
+	} {
+		r := alice.get(dashURL + path)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", path, r.status, r.body)
+		}
+		if i := strings.Index(r.body, "<x-"); i >= 0 {
+			end := min(len(r.body), i+30)
+			t.Errorf("GET %s: device-supplied markup unescaped: %q", path, r.body[i:end])
+		}
+	}
+	r := alice.get(dashURL + "/admin/endpoints/dev-markup")
+	for _, field := range []string{"model", "app-version", "fact-os-version", "fact-patch", "fact-model"} {
+		if !strings.Contains(r.body, "&lt;x-"+field+"&gt;") {
+			t.Errorf("device page does not show the %s as text", field)
+		}
+	}
+}
