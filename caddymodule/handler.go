@@ -50,6 +50,14 @@ type Handler struct {
 	// SessionLifetime is how long a person stays signed in. Default: 8h.
 	SessionLifetime caddy.Duration `json:"session_lifetime,omitempty"`
 
+	// SessionCacheSize is how many decoded session cookies this site keeps
+	// in memory, so that a signed-in request skips decrypting its cookie
+	// (expiry, revocation and device trust are still checked on every
+	// request). An entry takes about 650 bytes (more for many groups), so
+	// the default is at most about 65 MB per site. -1 turns the cache off.
+	// Default: 100000.
+	SessionCacheSize int `json:"session_cache_size,omitempty"`
+
 	// LockoutAttempts is how many failed password logins one user may make
 	// from one IP address within LockoutWindow before further attempts are
 	// refused. The count is kept in the store, so it holds across every
@@ -222,19 +230,20 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.warnAboutDeviceSettings()
 
 	cfg := prompt.Config{
-		FailMode:        prompt.FailMode(h.FailMode),
-		Application:     repl.ReplaceKnown(h.Application, ""),
-		Store:           app.Store(),
-		Cookies:         app.Cookies(),
-		SessionLifetime: time.Duration(h.SessionLifetime),
-		LockoutAttempts: h.LockoutAttempts,
-		LockoutWindow:   time.Duration(h.LockoutWindow),
-		Headers:         h.identityHeaders(),
-		Device:          device,
-		ClientIP:        clientIP,
-		Logger:          h.logger,
-		Waker:           app.Waker(),
-		Revocations:     app.Revocations(),
+		FailMode:         prompt.FailMode(h.FailMode),
+		Application:      repl.ReplaceKnown(h.Application, ""),
+		Store:            app.Store(),
+		Cookies:          app.Cookies(),
+		SessionLifetime:  time.Duration(h.SessionLifetime),
+		SessionCacheSize: h.SessionCacheSize,
+		LockoutAttempts:  h.LockoutAttempts,
+		LockoutWindow:    time.Duration(h.LockoutWindow),
+		Headers:          h.identityHeaders(),
+		Device:           device,
+		ClientIP:         clientIP,
+		Logger:           h.logger,
+		Waker:            app.Waker(),
+		Revocations:      app.Revocations(),
 		// Caddy cancels this config's context when a reload has replaced
 		// it, while the old server may still hold requests: held device
 		// long-polls then answer at once instead of for up to their wait.
@@ -331,13 +340,15 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	if handled {
 		return nil
 	}
-	groups := strings.Join(session.Groups, ",")
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", session.User)
-		repl.Set("http.auth.user.email", session.Email)
+		// Each value shown under two names is boxed once: a string put in
+		// an interface costs an allocation, and this runs on every request.
+		var user, email, groups any = session.User, session.Email, strings.Join(session.Groups, ",")
+		repl.Set("http.auth.user.id", user)
+		repl.Set("http.auth.user.email", email)
 		repl.Set("http.auth.user.groups", groups)
-		repl.Set("trusted_endpoints.user", session.User)
-		repl.Set("trusted_endpoints.email", session.Email)
+		repl.Set("trusted_endpoints.user", user)
+		repl.Set("trusted_endpoints.email", email)
 		repl.Set("trusted_endpoints.groups", groups)
 		repl.Set("trusted_endpoints.factor", session.Factor)
 		repl.Set("trusted_endpoints.session_id", session.ID)

@@ -1,11 +1,13 @@
 package prompt
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -26,6 +28,12 @@ type CookieCodec struct {
 	codecs  []securecookie.Codec
 	ids     []string
 	created []time.Time
+	// generation counts the key changes, so that what was decoded under
+	// keys since removed can be told apart (see sessionCache); keysHash
+	// identifies the keys, so that setting the same keys again (the
+	// periodic refresh from the store) is not a change.
+	generation atomic.Uint64
+	keysHash   [sha256.Size]byte
 }
 
 // KeyPropagationDelay is how long a newly rotated key only decodes before it
@@ -55,6 +63,7 @@ func (c *CookieCodec) SetKeys(keys []store.CookieKey) error {
 	codecs := make([]securecookie.Codec, 0, len(keys))
 	ids := make([]string, 0, len(keys))
 	created := make([]time.Time, 0, len(keys))
+	keysHash := sha256.New()
 	for _, k := range keys {
 		if err := checkCookieKey(k); err != nil {
 			return fmt.Errorf("cookie key %s: %w", k.ID, err)
@@ -68,11 +77,31 @@ func (c *CookieCodec) SetKeys(keys []store.CookieKey) error {
 		codecs = append(codecs, sc)
 		ids = append(ids, k.ID)
 		created = append(created, k.Created)
+		// Each key's lengths go first, so the concatenation is
+		// unambiguous.
+		keysHash.Write([]byte{byte(len(k.HashKey)), byte(len(k.BlockKey))})
+		keysHash.Write(k.HashKey)
+		keysHash.Write(k.BlockKey)
 	}
+	var sum [sha256.Size]byte
+	keysHash.Sum(sum[:0])
 	c.mu.Lock()
 	c.codecs, c.ids, c.created = codecs, ids, created
+	if sum != c.keysHash {
+		// Bumped while the new keys are installed: whoever reads the new
+		// generation decodes with the new keys from then on.
+		c.keysHash = sum
+		c.generation.Add(1)
+	}
 	c.mu.Unlock()
 	return nil
+}
+
+// keyGeneration identifies the codec's current keys; it changes whenever
+// SetKeys changes them. A value read before Decode is never newer than the
+// keys that Decode used.
+func (c *CookieCodec) keyGeneration() uint64 {
+	return c.generation.Load()
 }
 
 // KeyIDs returns the IDs of the codec's keys, newest first.

@@ -36,6 +36,13 @@ type Config struct {
 	Cookies *CookieCodec
 	// SessionLifetime is how long a session lasts. Default: 8h.
 	SessionLifetime time.Duration
+	// SessionCacheSize is how many decoded session cookies the gate keeps
+	// in memory, so that a signed-in request skips decrypting its cookie;
+	// expiry, revocation and device trust are still checked on every
+	// request. An entry takes about 650 bytes (more for many groups), so
+	// the default is at most about 65 MB. Negative turns the cache off.
+	// Default: 100000 (DefaultSessionCacheSize).
+	SessionCacheSize int
 	// LockoutAttempts is how many failed logins a user may make from one IP
 	// address within LockoutWindow before further attempts are refused.
 	// Default: 5.
@@ -94,6 +101,8 @@ type Config struct {
 type Gate struct {
 	cfg   Config
 	pages *pages
+	// sessions holds the sessions decoded from session cookies.
+	sessions *sessionCache
 	// reservedHeaders are the identity header names stripped from every
 	// request, worked out once rather than per request.
 	reservedHeaders []string
@@ -166,6 +175,9 @@ func NewGate(cfg Config) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), wake: cfg.Waker}
+	if g.sessions, err = newSessionCache(cfg.SessionCacheSize, cfg.Cookies); err != nil {
+		return nil, err
+	}
 	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {
 		return nil, err
 	}

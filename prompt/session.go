@@ -83,10 +83,17 @@ func (g *Gate) checkSession(w http.ResponseWriter, r *http.Request) *Session {
 }
 
 // decodeSession returns the session of r, as readSession does, and reports
-// whether a cookie was refused because its session was revoked.
+// whether a cookie was refused because its session was revoked. Decoding
+// may be answered by the session cache; the checks after it run on every
+// request.
 func (g *Gate) decodeSession(r *http.Request) (s *Session, revoked bool) {
-	s = new(Session)
-	if !g.readCookie(r, sessionCookie, s) {
+	name := cookieName(r, sessionCookie)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return nil, false
+	}
+	if s, err = g.sessions.decode(name, c.Value); err != nil {
+		g.logRefusedCookie(r, sessionCookie, err)
 		return nil, false
 	}
 	if s.User == "" || s.ExpiresAt == 0 || !g.cfg.Now().Before(s.Expires()) {
@@ -108,12 +115,18 @@ func (g *Gate) readCookie(r *http.Request, base string, dst any) bool {
 		return false
 	}
 	if err := g.cfg.Cookies.Decode(name, c.Value, dst); err != nil {
-		if ce := g.cfg.Logger.Check(zap.DebugLevel, "cookie refused"); ce != nil {
-			ce.Write(zap.String("cookie", base), zap.String("cause", err.Error()), zap.String("ip", g.cfg.ClientIP(r)))
-		}
+		g.logRefusedCookie(r, base, err)
 		return false
 	}
 	return true
+}
+
+// logRefusedCookie logs, at debug level, why the cookie called base was
+// refused.
+func (g *Gate) logRefusedCookie(r *http.Request, base string, err error) {
+	if ce := g.cfg.Logger.Check(zap.DebugLevel, "cookie refused"); ce != nil {
+		ce.Write(zap.String("cookie", base), zap.String("cause", err.Error()), zap.String("ip", g.cfg.ClientIP(r)))
+	}
 }
 
 // sessionTrust is the device-trust part of a new session.
