@@ -30,9 +30,19 @@ const (
 	proofMaxAge = 60 * time.Second
 	// maxLongPoll caps how long a push long-poll is held.
 	maxLongPoll = 30 * time.Second
-	// longPollInterval is how often a held long-poll looks at the store,
-	// for pushes created by another instance.
-	longPollInterval = time.Second
+	// longPollRecheck is how often a held long-poll looks at the store on
+	// its own. A push sent through this instance wakes the long-poll at
+	// once (Waker), and so does one sent through another instance when the
+	// store carries events (store.Notifier, PostgreSQL); this look is the
+	// safety net for lost events and for stores without them (two
+	// processes on one SQLite file), where a push may wait this long. A
+	// short interval would cost one store query per second per waiting
+	// device.
+	longPollRecheck = 10 * time.Second
+	// longPollExitCheck is how often a held long-poll asks Config.Exiting,
+	// which is a function to call, not a channel to wait on. It reads no
+	// store.
+	longPollExitCheck = time.Second
 	// maxFreeText caps the device's free-text fields (model, versions).
 	maxFreeText = 128
 )
@@ -499,6 +509,12 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = min(time.Duration(n)*time.Second, maxLongPoll)
 	}
+	// The long-poll reads no body, yet under Caddy limitDevice sets the
+	// body deadline on its connection too (its body is not http.NoBody).
+	// Left in place, the deadline ends the held request and cancels its
+	// context after the body timeout (10 s by default): the pending bench
+	// saw every long-poll cut off so, the device getting an empty 200.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	ctx := r.Context()
 	deadline := time.Now().Add(wait)
 	for {
@@ -507,6 +523,7 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			g.wake.cancel(device.ID, woken)
 			if ctx.Err() != nil {
+				writePushes(w, nil)
 				return
 			}
 			g.apiUnavailable(w, "reading login requests", err)
@@ -515,31 +532,65 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 		left := time.Until(deadline)
 		if len(pending) > 0 || left <= 0 || g.retired() {
 			g.wake.cancel(device.ID, woken)
-			resp := protocol.PushesResponse{Pushes: make([]protocol.Push, 0, len(pending))}
-			for _, p := range pending {
-				var pp protocol.Push
-				if err := json.Unmarshal(p.Details, &pp); err != nil {
-					continue
-				}
-				pp.ID = p.ID
-				resp.Pushes = append(resp.Pushes, pp)
-			}
-			writeJSON(w, http.StatusOK, resp)
+			writePushes(w, pending)
 			return
 		}
-		timer := time.NewTimer(min(left, longPollInterval))
+		held := g.holdLongPoll(ctx, woken, min(left, longPollRecheck))
+		g.wake.cancel(device.ID, woken)
+		if !held {
+			// The request ended: usually nobody is left to answer, but
+			// a device still listening (its context ended by a connection
+			// deadline, say) is better told "poll again" than sent an
+			// empty body.
+			writePushes(w, nil)
+			return
+		}
+	}
+}
+
+// writePushes answers a pushes request with pending, an empty list meaning
+// "poll again".
+func writePushes(w http.ResponseWriter, pending []store.Push) {
+	resp := protocol.PushesResponse{Pushes: make([]protocol.Push, 0, len(pending))}
+	for _, p := range pending {
+		var pp protocol.Push
+		if err := json.Unmarshal(p.Details, &pp); err != nil {
+			continue
+		}
+		pp.ID = p.ID
+		resp.Pushes = append(resp.Pushes, pp)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// holdLongPoll waits until a held long-poll should look at the store again:
+// woken (a push for the device), the gate retired or the process exiting
+// (one more look, then the answer), or after recheck. It reports false when
+// the request ended, and there is nothing to answer.
+func (g *Gate) holdLongPoll(ctx context.Context, woken <-chan struct{}, recheck time.Duration) bool {
+	timer := time.NewTimer(recheck)
+	defer timer.Stop()
+	var exitCheck <-chan time.Time
+	if g.cfg.Exiting != nil {
+		ticker := time.NewTicker(longPollExitCheck)
+		defer ticker.Stop()
+		exitCheck = ticker.C
+	}
+	for {
 		select {
 		case <-ctx.Done():
-			timer.Stop()
-			g.wake.cancel(device.ID, woken)
-			return
+			return false
 		case <-g.cfg.Retired:
-			// One more look at the store, then answer.
+			return true
 		case <-woken:
+			return true
 		case <-timer.C:
+			return true
+		case <-exitCheck:
+			if g.cfg.Exiting() {
+				return true
+			}
 		}
-		timer.Stop()
-		g.wake.cancel(device.ID, woken)
 	}
 }
 

@@ -152,46 +152,73 @@ type status struct {
 	Next string `json:"next,omitempty"`
 }
 
-// checkStatus works out where the pending check stands.
-func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) status {
+// stateUnavailable is the state of a status answer the script retries
+// (sent with 503 and Retry-After): the store could not be read just now.
+// The check is not over, and the page must not leave it.
+const stateUnavailable = "unavailable"
+
+// statusRetryAfter is the Retry-After of an unavailable status answer, in
+// seconds; the script also backs off by itself.
+const statusRetryAfter = "2"
+
+// checkStatus works out where the pending check stands. It fails only when
+// the store could not be read; a check that is gone (not found, not this
+// browser's) has expired.
+//
+// Each call reads one or two transactions by key (the push transaction,
+// when there is one, and the inline one), and the waiting page calls it
+// about every second at first. It is not served from memory: a
+// transaction changes through the device API, possibly on another
+// instance, and the Waker only knows of pushes. Instead the page's script
+// slows its poll down once the person has had time to act (see
+// static/trustgate.js), which keeps the reads of a long wait low.
+func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error) {
 	now := g.cfg.Now()
 	if p.PushTx != "" {
-		if tx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil {
-			switch {
-			case tx.State == store.TransactionApproved || tx.State == store.TransactionDenied:
-				return status{State: tx.State, Message: "Answered on your other device.", Next: pathComplete + "?push=1"}
-			case tx.State == store.TransactionReported && now.Before(tx.rec.PushExpires):
-				return status{State: "waiting_approval", Message: "Approve the request on your other device and type the number shown here."}
-			}
+		tx, err := g.ownTransaction(ctx, p, p.PushTx)
+		switch {
+		case err == nil && (tx.State == store.TransactionApproved || tx.State == store.TransactionDenied):
+			return status{State: tx.State, Message: "Answered on your other device.", Next: pathComplete + "?push=1"}, nil
+		case err == nil && tx.State == store.TransactionReported && now.Before(tx.rec.PushExpires):
+			return status{State: "waiting_approval", Message: "Approve the request on your other device and type the number shown here."}, nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return status{}, err
 		}
 	}
 	tx, err := g.ownTransaction(ctx, p, p.Tx)
+	if errors.Is(err, store.ErrNotFound) {
+		return status{State: "expired", Message: "This check has expired.", Next: pathVerify}, nil
+	}
 	if err != nil {
-		return status{State: "expired", Message: "This check has expired.", Next: pathVerify}
+		return status{}, err
 	}
 	switch tx.State {
 	case store.TransactionPending:
 		if !now.Before(tx.Expires) {
-			return status{State: "expired", Message: "This check has expired.", Next: pathVerify}
+			return status{State: "expired", Message: "This check has expired.", Next: pathVerify}, nil
 		}
-		return status{State: "waiting", Message: "Waiting for the trustgate app to check this device…"}
+		return status{State: "waiting", Message: "Waiting for the trustgate app to check this device…"}, nil
 	case store.TransactionReported:
 		if !now.Before(tx.rec.PushExpires) {
-			return status{State: "timeout", Message: "No answer from the app in time.", Next: pathVerify + "?timeout=1"}
+			return status{State: "timeout", Message: "No answer from the app in time.", Next: pathVerify + "?timeout=1"}, nil
 		}
-		return status{State: "waiting_approval", Message: "Device checked. Approve the sign-in in the trustgate app."}
+		return status{State: "waiting_approval", Message: "Device checked. Approve the sign-in in the trustgate app."}, nil
 	case store.TransactionApproved:
 		if g.cfg.Device.Unbound {
-			return status{State: "approved", Message: "Approved.", Next: pathComplete}
+			return status{State: "approved", Message: "Approved.", Next: pathComplete}, nil
 		}
-		return status{State: "approved", Message: "Approved in the app. The app brings you back to finish; if it did not, go back to the app and tap Continue."}
+		return status{State: "approved", Message: "Approved in the app. The app brings you back to finish; if it did not, go back to the app and tap Continue."}, nil
 	case store.TransactionDenied:
-		return status{State: "denied", Message: "Sign-in denied.", Next: pathComplete}
+		return status{State: "denied", Message: "Sign-in denied.", Next: pathComplete}, nil
 	}
-	return status{State: tx.State, Message: "This check is finished.", Next: pathVerify}
+	return status{State: tx.State, Message: "This check is finished.", Next: pathVerify}, nil
 }
 
-// serveStatus answers the waiting page's poll.
+// serveStatus answers the waiting page's poll. A store failure (an outage,
+// or a read that timed out under load) says "try again later" with 503 and
+// Retry-After, and the page keeps waiting: answering "expired" would send
+// every waiting page to start its check over, adding load just when the
+// store is short of it.
 func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
 	f := g.readFlow(r)
 	if f == nil || f.Pending == nil || g.cfg.Device == nil {
@@ -200,7 +227,21 @@ func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	writeJSON(w, http.StatusOK, g.checkStatus(ctx, f.Pending))
+	st, err := g.checkStatus(ctx, f.Pending)
+	if err != nil {
+		// A request whose context ended usually has nobody left to answer;
+		// answering anyway costs nothing, and a page still listening (its
+		// context ended by a connection deadline, say) gets the retryable
+		// answer, not an empty 200.
+		if r.Context().Err() == nil {
+			g.storeFailed("reading check status", err)
+			g.cfg.Logger.Warn("reading check status", zap.Error(err))
+		}
+		w.Header().Set("Retry-After", statusRetryAfter)
+		writeJSON(w, http.StatusServiceUnavailable, status{State: stateUnavailable, Message: "Still waiting (the gateway is busy)…"})
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // serveNext is the no-script "Continue" button: it goes where the waiting
@@ -212,7 +253,10 @@ func (g *Gate) serveNext(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	next := g.checkStatus(ctx, f.Pending).Next
+	// On a store failure the prompt page decides, where the fail mode
+	// applies.
+	st, _ := g.checkStatus(ctx, f.Pending)
+	next := st.Next
 	if next == "" {
 		next = pathVerify
 	}

@@ -241,7 +241,10 @@ func (g *Gate) limitDevice(w http.ResponseWriter, r *http.Request, path string) 
 		}
 		bodyTimeout = l.limits.BodyTimeout
 	}
-	if r.Body != nil && r.Body != http.NoBody {
+	// Only for a request that sends a body: a GET's body need not be
+	// http.NoBody behind Caddy, and a deadline on a held long-poll's
+	// connection would cut it off.
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		// A real deadline, not the injected clock: it is the network's.
 		// readDeviceBody lifts it once the body is read, so that it
 		// cannot end a handler that is still working.
