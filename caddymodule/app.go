@@ -318,6 +318,9 @@ func (s *sharedState) listen(ctx context.Context, n store.Notifier) {
 		case store.EventSessionRevoked, store.EventUserSessionsRevoked:
 			s.revocations.ApplyEvent(e)
 		case store.EventResync:
+			// Events may have been lost: held long-polls look at the
+			// store again, and cached trust is decided afresh.
+			s.waker.NotifyAll()
 			s.trustCache.Purge()
 			s.logger.Info("store events resynchronised: trust cache emptied")
 			s.refreshRevocations(ctx)

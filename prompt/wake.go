@@ -54,3 +54,17 @@ func (k *Waker) Notify(deviceID string) {
 	}
 	delete(k.waiting, deviceID)
 }
+
+// NotifyAll wakes every long-poll of every device, so each reads the store
+// again: for when events may have been missed (a lost connection to the
+// store's event channel).
+func (k *Waker) NotifyAll() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, set := range k.waiting {
+		for ch := range set {
+			close(ch)
+		}
+	}
+	clear(k.waiting)
+}
