@@ -38,7 +38,7 @@ func (a *AdminAPI) handleAuthLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if format == "csv" {
-		return a.exportAuthLog(w, r, app.Store(), q, limited)
+		return exportAuthLog(w, r, a.logger, app.Store(), q, limited)
 	}
 	limit := q.Limit
 	q.Limit++ // one more tells whether there is a next page
@@ -152,7 +152,8 @@ func neutralizeFormula(cell string) string {
 // memory. With limited, it stops after q.Limit entries. An error after
 // the first row cannot change the status any more: it ends the body early
 // and is logged.
-func (a *AdminAPI) exportAuthLog(w http.ResponseWriter, r *http.Request, st store.Store, q store.AuthLogQuery, limited bool) error {
+// The admin API and the dashboard both use it.
+func exportAuthLog(w http.ResponseWriter, r *http.Request, logger *zap.Logger, st store.Store, q store.AuthLogQuery, limited bool) error {
 	remaining := -1 // no limit
 	if limited {
 		remaining = q.Limit
@@ -189,7 +190,7 @@ func (a *AdminAPI) exportAuthLog(w http.ResponseWriter, r *http.Request, st stor
 		}
 		q.BeforeID = entries[len(entries)-1].ID
 		if entries, err = nextPage(); err != nil {
-			a.logger.Error("auth-log export ended early", zap.Error(err))
+			logger.Error("auth-log export ended early", zap.Error(err))
 			break
 		}
 	}
