@@ -69,6 +69,11 @@ type App struct {
 	// sites are the device policies of this configuration's protected
 	// applications, for the what-if API.
 	sites *siteRegistry
+	// carrySessions is set when a dashboard of this configuration is
+	// provisioned: the trusted_endpoints handlers then hand each signed-in
+	// session on in the request's context. Written only while provisioning,
+	// before any request is served.
+	carrySessions bool
 }
 
 // StorageConfig selects the store backend.

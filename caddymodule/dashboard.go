@@ -76,6 +76,7 @@ func (d *Dashboard) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("getting trusted_endpoints app: %w", err)
 	}
 	d.app = appIface.(*App)
+	d.app.carrySessions = true
 	d.PathPrefix = strings.TrimSuffix(d.PathPrefix, "/")
 	if d.pages, err = loadDashboardPages(); err != nil {
 		return err

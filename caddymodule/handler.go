@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -157,6 +156,8 @@ type Handler struct {
 	logger *zap.Logger
 	// device is the device check handed to the gate; nil in mode off.
 	device *prompt.DeviceTrust
+	// app is the trusted_endpoints app of this configuration.
+	app *App
 }
 
 // LoginConfig selects the primary login.
@@ -221,6 +222,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("getting trusted_endpoints app: %w", err)
 	}
 	app := appIface.(*App)
+	h.app = app
 	repl := caddy.NewReplacer()
 	device, err := h.deviceTrust(app.TrustCache())
 	if err != nil {
@@ -341,23 +343,41 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 		return nil
 	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		// Each value shown under two names is boxed once: a string put in
-		// an interface costs an allocation, and this runs on every request.
-		var user, email, groups any = session.User, session.Email, strings.Join(session.Groups, ",")
-		repl.Set("http.auth.user.id", user)
-		repl.Set("http.auth.user.email", email)
-		repl.Set("http.auth.user.groups", groups)
-		repl.Set("trusted_endpoints.user", user)
-		repl.Set("trusted_endpoints.email", email)
-		repl.Set("trusted_endpoints.groups", groups)
-		repl.Set("trusted_endpoints.factor", session.Factor)
-		repl.Set("trusted_endpoints.session_id", session.ID)
-		repl.Set("trusted_endpoints.trust", session.Trust)
-		repl.Set("trusted_endpoints.device_id", session.DeviceID)
+		repl.Map(sessionPlaceholders(session))
 	}
-	// Handlers after this one (the dashboard) read the session from the
-	// request's context, which no client can set.
-	return next.ServeHTTP(w, carrySession(r, session))
+	// A dashboard after this handler reads the session from the request's
+	// context, which no client can set. Without one the request is not
+	// copied to carry it.
+	if h.app != nil && h.app.carrySessions {
+		r = carrySession(r, session)
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// sessionPlaceholders answers the placeholders of a signed-in request (see
+// Handler) from its session when they are asked for, so that a request
+// whose configuration reads none of them pays for none: setting them one
+// by one grew the replacer's map on every request.
+func sessionPlaceholders(s *prompt.Session) caddy.ReplacerFunc {
+	return func(key string) (any, bool) {
+		switch key {
+		case "http.auth.user.id", "trusted_endpoints.user":
+			return s.User, true
+		case "http.auth.user.email", "trusted_endpoints.email":
+			return s.Email, true
+		case "http.auth.user.groups", "trusted_endpoints.groups":
+			return s.JoinedGroups(), true
+		case "trusted_endpoints.factor":
+			return s.Factor, true
+		case "trusted_endpoints.session_id":
+			return s.ID, true
+		case "trusted_endpoints.trust":
+			return s.Trust, true
+		case "trusted_endpoints.device_id":
+			return s.DeviceID, true
+		}
+		return nil, false
+	}
 }
 
 // clientIP returns the client address as Caddy determined it (honouring

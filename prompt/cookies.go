@@ -162,10 +162,17 @@ func NewCookieKey(created time.Time) store.CookieKey {
 // the __Host- prefix, which browsers accept only with Secure, Path=/ and no
 // Domain, so no other host or path can plant or read it.
 func cookieName(r *http.Request, base string) string {
-	if r.TLS != nil {
-		return "__Host-" + base
+	if r.TLS == nil {
+		return base
 	}
-	return base
+	// The gateway's own names without building them on every request.
+	switch base {
+	case sessionCookie:
+		return hostPrefix + sessionCookie
+	case flowCookie:
+		return hostPrefix + flowCookie
+	}
+	return hostPrefix + base
 }
 
 // newCookie returns a cookie with the gateway's attributes: HttpOnly,

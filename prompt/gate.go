@@ -2,7 +2,6 @@ package prompt
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -106,6 +105,8 @@ type Gate struct {
 	// reservedHeaders are the identity header names stripped from every
 	// request, worked out once rather than per request.
 	reservedHeaders []string
+	// headers are the identity header names in canonical form.
+	headers IdentityHeaders
 	// policyHash identifies the device policy in sessions and the trust
 	// cache; empty without a device check.
 	policyHash string
@@ -174,7 +175,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), wake: cfg.Waker}
+	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), headers: cfg.Headers.canonical(), wake: cfg.Waker}
 	if g.sessions, err = newSessionCache(cfg.SessionCacheSize, cfg.Cookies); err != nil {
 		return nil, err
 	}
@@ -246,7 +247,7 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 		return nil, true
 	}
 	stripGatewayCookies(r)
-	g.cfg.Headers.setValues(r.Header, session)
+	g.headers.setValues(r.Header, session)
 	if !g.setAssertion(w, r, session) {
 		return nil, true
 	}
@@ -363,32 +364,4 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// stripGatewayCookies removes the gateway's cookies from the request, so the
-// protected application never sees (or leaks) the session.
-func stripGatewayCookies(r *http.Request) {
-	cookies := r.Cookies()
-	kept := cookies[:0]
-	removed := false
-	for _, c := range cookies {
-		base := strings.TrimPrefix(c.Name, "__Host-")
-		if base == sessionCookie || base == flowCookie {
-			removed = true
-			continue
-		}
-		kept = append(kept, c)
-	}
-	if !removed {
-		return
-	}
-	r.Header.Del("Cookie")
-	if len(kept) == 0 {
-		return
-	}
-	parts := make([]string, len(kept))
-	for i, c := range kept {
-		parts[i] = fmt.Sprintf("%s=%s", c.Name, c.Value)
-	}
-	r.Header.Set("Cookie", strings.Join(parts, "; "))
 }

@@ -1,9 +1,6 @@
 package prompt
 
-import (
-	"net/http"
-	"strings"
-)
+import "net/http"
 
 // IdentityHeaders names the request headers that carry the signed-in
 // identity to the upstream application. An empty name sends nothing.
@@ -96,25 +93,43 @@ func foldHeaderByte(c byte) byte {
 // Set strips hdr (see Strip) and sets the identity headers for id.
 func (h IdentityHeaders) Set(hdr http.Header, id Identity) {
 	h.Strip(hdr)
-	h.setValues(hdr, &Session{Identity: id})
+	h.canonical().setValues(hdr, &Session{Identity: id})
+}
+
+// canonical returns h with each name in canonical header form, so that the
+// values can be set in a header map without canonicalising per request.
+func (h IdentityHeaders) canonical() IdentityHeaders {
+	c := http.CanonicalHeaderKey
+	return IdentityHeaders{User: c(h.User), Email: c(h.Email), Groups: c(h.Groups), Trust: c(h.Trust), DeviceID: c(h.DeviceID)}
 }
 
 // setValues sets the identity headers for s on an already stripped hdr.
+// The names must be canonical (see canonical).
 func (h IdentityHeaders) setValues(hdr http.Header, s *Session) {
 	id := s.Identity
-	if h.Trust != "" && s.Trust != "" {
-		hdr.Set(h.Trust, s.Trust)
+	// The user header is set even when empty (it never is for a
+	// session); the others only with a value.
+	pairs := [...]struct {
+		name, value string
+		always      bool
+	}{
+		{h.Trust, s.Trust, false},
+		{h.DeviceID, s.DeviceID, false},
+		{h.User, id.User, true},
+		{h.Email, id.Email, false},
+		{h.Groups, s.JoinedGroups(), false},
 	}
-	if h.DeviceID != "" && s.DeviceID != "" {
-		hdr.Set(h.DeviceID, s.DeviceID)
-	}
-	if h.User != "" {
-		hdr.Set(h.User, id.User)
-	}
-	if h.Email != "" && id.Email != "" {
-		hdr.Set(h.Email, id.Email)
-	}
-	if h.Groups != "" && len(id.Groups) > 0 {
-		hdr.Set(h.Groups, strings.Join(id.Groups, ","))
+	// One array holds every value, each header getting a slice of it
+	// with no room to grow, rather than one allocation per header.
+	var values []string
+	for _, p := range pairs {
+		if p.name == "" || (p.value == "" && !p.always) {
+			continue
+		}
+		if values == nil {
+			values = make([]string, 0, len(pairs))
+		}
+		values = append(values, p.value)
+		hdr[p.name] = values[len(values)-1 : len(values) : len(values)]
 	}
 }

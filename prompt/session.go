@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -45,6 +46,19 @@ type Session struct {
 	// device failed or was warned about.
 	Failed   []string `json:"fr,omitempty"`
 	Warnings []string `json:"wr,omitempty"`
+
+	// joinedGroups is Groups joined by commas, worked out once for a
+	// session kept in the session cache; see JoinedGroups.
+	joinedGroups string
+}
+
+// JoinedGroups returns the user's groups joined by commas, as the identity
+// header and the placeholders carry them.
+func (s *Session) JoinedGroups() string {
+	if s.joinedGroups != "" || len(s.Groups) == 0 {
+		return s.joinedGroups
+	}
+	return strings.Join(s.Groups, ",")
 }
 
 // Expires returns when the session ends.
@@ -88,11 +102,12 @@ func (g *Gate) checkSession(w http.ResponseWriter, r *http.Request) *Session {
 // request.
 func (g *Gate) decodeSession(r *http.Request) (s *Session, revoked bool) {
 	name := cookieName(r, sessionCookie)
-	c, err := r.Cookie(name)
-	if err != nil {
+	value, ok := requestCookie(r, name)
+	if !ok {
 		return nil, false
 	}
-	if s, err = g.sessions.decode(name, c.Value); err != nil {
+	var err error
+	if s, err = g.sessions.decode(name, value); err != nil {
 		g.logRefusedCookie(r, sessionCookie, err)
 		return nil, false
 	}
@@ -110,11 +125,11 @@ func (g *Gate) decodeSession(r *http.Request) (s *Session, revoked bool) {
 // made for another cookie or made with a key the gateway does not hold.
 func (g *Gate) readCookie(r *http.Request, base string, dst any) bool {
 	name := cookieName(r, base)
-	c, err := r.Cookie(name)
-	if err != nil {
+	value, ok := requestCookie(r, name)
+	if !ok {
 		return false
 	}
-	if err := g.cfg.Cookies.Decode(name, c.Value, dst); err != nil {
+	if err := g.cfg.Cookies.Decode(name, value, dst); err != nil {
 		g.logRefusedCookie(r, base, err)
 		return false
 	}

@@ -102,14 +102,18 @@ func (c *sessionCache) decode(name, value string) (*Session, error) {
 		return nil, err
 	}
 	stored := *s
+	stored.joinedGroups = stored.JoinedGroups()
 	c.entries.Add(key, sessionEntry{session: &stored, generation: generation})
 	return s, nil
 }
 
 // sessionKey is the cache key of a session cookie: the SHA-256 of its name,
-// a zero byte (which no cookie name holds) and its value.
+// a zero byte (which no cookie name holds) and its value. The bytes are
+// put together on the stack, big enough for the session cookies a browser
+// sends (at most 4096 bytes with their names; ours are well under 2048), so
+// a lookup allocates nothing.
 func sessionKey(name, value string) [sha256.Size]byte {
-	var buf [512]byte
+	var buf [2048]byte
 	b := append(buf[:0], name...)
 	b = append(b, 0)
 	b = append(b, value...)
