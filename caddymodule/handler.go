@@ -256,6 +256,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	cfg.Observer = newMetricsObserver(cfg.Application, h.logger)
+	cfg.Store = countedStore(cfg.Store, cfg.Application)
 	if cfg.Assertion, err = h.UpstreamAssertion.promptConfig(repl, app.SigningKeys()); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 //	store_errors_total{application,op}
 //	fail_mode_activations_total{application,mode}
 //	degraded{application}
+//	store_calls_total{application}
 var gatewayMetrics struct {
 	once                 sync.Once
 	logins               *prometheus.CounterVec
@@ -44,6 +45,7 @@ var gatewayMetrics struct {
 	storeErrors          *prometheus.CounterVec
 	failModeActivations  *prometheus.CounterVec
 	degraded             *prometheus.GaugeVec
+	storeCalls           *prometheus.CounterVec
 }
 
 const metricsNamespace, metricsSubsystem = "caddy", "trusted_endpoints"
@@ -83,6 +85,9 @@ func initMetrics() {
 	m.degraded = prometheus.NewGaugeVec(prometheus.GaugeOpts(opts("degraded",
 		"1 while the application runs under its fail mode: from a sign-in step that found storage unreachable until storage next takes a login or a device check; else 0.")),
 		[]string{"application"})
+	m.storeCalls = prometheus.NewCounterVec(prometheus.CounterOpts(opts("store_calls_total",
+		"Storage operations made while serving the application's requests (sign-in, device checks, the device API); a signed-in request whose device trust is cached makes none. Background work (key refresh, retention, events) is not counted.")),
+		[]string{"application"})
 }
 
 // registerMetrics registers the gateway's collectors in reg, the registry of
@@ -97,6 +102,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	for _, c := range []prometheus.Collector{
 		m.logins, m.verificationDuration, m.pending, m.trustCache,
 		m.pushOutcomes, m.storeErrors, m.failModeActivations, m.degraded,
+		m.storeCalls,
 	} {
 		var already prometheus.AlreadyRegisteredError
 		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
@@ -126,6 +132,13 @@ func newMetricsObserver(application string, logger *zap.Logger) *metricsObserver
 		logger:      logger,
 		degraded:    gatewayMetrics.degraded.WithLabelValues(application),
 	}
+}
+
+// countedStore returns st counting each call in store_calls_total under
+// application.
+func countedStore(st store.Store, application string) store.Store {
+	gatewayMetrics.once.Do(initMetrics)
+	return store.Counted(st, gatewayMetrics.storeCalls.WithLabelValues(application).Inc)
 }
 
 // LoginRecorded implements prompt.Observer.

@@ -128,6 +128,34 @@ func checkSeries(t *testing.T, when string, before, now map[string]float64, want
 	}
 }
 
+// TestSignedInRequestsMakeNoStoreCalls: signing in and the device check
+// use storage, and store_calls_total counts it; the signed-in requests
+// after them, with their trust cached, make no storage call at all.
+func TestSignedInRequestsMakeNoStoreCalls(t *testing.T) {
+	up := newUpstream(t)
+	dbPath, usersFile := storePath(t), writeUsersFile(t)
+	metricsGateway(t, up, dbPath, usersFile, filepath.Join(t.TempDir(), "auth.log"), "")
+	calls := seriesKey("caddy_trusted_endpoints_store_calls_total", "application", "metrics")
+	before := scrape(t)[calls]
+
+	dev := newDevice(t, "alice", android14)
+	alice := newPhoneBrowser(t, androidUA)
+	_, ans := inlineCheck(t, dev, openPrompt(t, alice, "alice", "/r"), healthy(), protocol.AnswerApprove)
+	if r := alice.get(ans.ReturnURL); r.status != http.StatusSeeOther {
+		t.Fatalf("return link: %d %s", r.status, r.body)
+	}
+	signedIn := scrape(t)[calls]
+	if signedIn <= before {
+		t.Fatalf("store_calls_total went from %v to %v through a sign-in and device check; want it to count them", before, signedIn)
+	}
+	for range 50 {
+		decodeUpstream(t, alice.get(gateURL+"/r"))
+	}
+	if after := scrape(t)[calls]; after != signedIn {
+		t.Errorf("50 signed-in requests made %v storage calls, want 0", after-signedIn)
+	}
+}
+
 func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 	up := newUpstream(t)
 	dbPath, usersFile := storePath(t), writeUsersFile(t)

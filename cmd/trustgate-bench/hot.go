@@ -44,9 +44,19 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 		title:  fmt.Sprintf("hot path: %d workers, keep-alive, %s per round after %s warm-up", o.workers, o.duration, o.warmup),
 		header: []string{"config", "round", "requests", "req/s", "p50", "p99", "server CPU/req", "errors"},
 	}
+	// Storage calls made while serving the signed-in requests: the
+	// counter must not move during trustgate's measured stretches.
+	const storeCallsMetric = "caddy_trusted_endpoints_store_calls_total"
+	var hotStoreCalls float64
 	for round := 1; round <= o.rounds; round++ {
 		for _, tg := range targets {
 			tg.gen.run(ctx, o.warmup, false)
+			var calls0 float64
+			if tg.srv == gated {
+				if calls0, err = gated.metricSum(storeCallsMetric); err != nil {
+					return nil, err
+				}
+			}
 			cpu0, err := tg.srv.cpu()
 			if err != nil {
 				return nil, err
@@ -55,6 +65,13 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 			cpu1, err := tg.srv.cpu()
 			if err != nil {
 				return nil, err
+			}
+			if tg.srv == gated {
+				calls1, err := gated.metricSum(storeCallsMetric)
+				if err != nil {
+					return nil, err
+				}
+				hotStoreCalls += calls1 - calls0
 			}
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -81,6 +98,8 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 		added := perRequest(bb.cpu, bb.total.requests) - perRequest(a.cpu, a.total.requests)
 		t.note("B/A req/s: %.3f (target ≥ 0.95)", rateB/rateA)
 		t.note("server CPU added by trustgate: %s per request (target ≤ 10 µs)", micros(added))
+		t.note("storage calls during trustgate's %d measured requests: %.0f (%s, from admin /metrics; target 0)",
+			bb.total.requests, hotStoreCalls, storeCallsMetric)
 	}
 	t.note("server CPU is the gateway process's utime+stime from /proc, in 10 ms ticks; the load generator and the upstream run in the bench process")
 	t.note("B's requests carry one session made by the real flow (users-file sign-in, device check answered by the reference agent)")
