@@ -40,6 +40,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			timeout       <duration>
 //		}
 //		session_lifetime <duration>
+//		session_cache_size <n>|off
 //		lockout <attempts> <window>
 //		upstream_headers {
 //			user      <header>|-
@@ -144,6 +145,20 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.SessionLifetime = dur
+		case "session_cache_size":
+			var raw string
+			if !d.AllArgs(&raw) {
+				return d.ArgErr()
+			}
+			if raw == "off" {
+				h.SessionCacheSize = -1
+				break
+			}
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 1 {
+				return d.Errf("session_cache_size must be a positive whole number or off, got %q", raw)
+			}
+			h.SessionCacheSize = n
 		case "lockout":
 			var attempts, window string
 			if !d.AllArgs(&attempts, &window) {

@@ -29,6 +29,7 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 			timeout       5s
 		}
 		session_lifetime 12h
+		session_cache_size 5000
 		lockout 7 30m
 		upstream_headers {
 			user   Remote-User
@@ -47,10 +48,11 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 			Scopes: []string{"openid", "email", "groups"}, GroupsClaim: "roles", UserClaim: "email",
 			RedirectURL: "https://crm.example.com/.trustgate/oidc/callback", Timeout: caddy.Duration(5e9),
 		}},
-		SessionLifetime: caddy.Duration(12 * 3600e9),
-		LockoutAttempts: 7,
-		LockoutWindow:   caddy.Duration(30 * 60e9),
-		UpstreamHeaders: &UpstreamHeaders{User: "Remote-User", Email: "-", Groups: "X-Groups"},
+		SessionLifetime:  caddy.Duration(12 * 3600e9),
+		SessionCacheSize: 5000,
+		LockoutAttempts:  7,
+		LockoutWindow:    caddy.Duration(30 * 60e9),
+		UpstreamHeaders:  &UpstreamHeaders{User: "Remote-User", Email: "-", Groups: "X-Groups"},
 	}
 	if !reflect.DeepEqual(h, want) {
 		got, _ := json.Marshal(h)
@@ -64,6 +66,14 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 	}
 	if u.Login.UsersFile != "/etc/trustgate/users.yaml" || u.Login.OIDC != nil {
 		t.Fatalf("users_file: %+v", u.Login)
+	}
+
+	var off Handler
+	if err := off.UnmarshalCaddyfile(caddyfile.NewTestDispenser("trusted_endpoints {\n login users_file u\n session_cache_size off\n}")); err != nil {
+		t.Fatal(err)
+	}
+	if off.SessionCacheSize != -1 {
+		t.Fatalf("session_cache_size off: got %d, want -1", off.SessionCacheSize)
 	}
 }
 
@@ -87,6 +97,9 @@ func TestDirectiveErrorsNameFileAndLine(t *testing.T) {
 		"zero session lifetime":  "trusted_endpoints {\n login users_file u\n session_lifetime 0s\n}",
 		"negative lifetime":      "trusted_endpoints {\n login users_file u\n session_lifetime -1h\n}",
 		"lockout one arg":        "trusted_endpoints {\n login users_file u\n lockout 5\n}",
+		"session cache zero":     "trusted_endpoints {\n login users_file u\n session_cache_size 0\n}",
+		"session cache words":    "trusted_endpoints {\n login users_file u\n session_cache_size lots\n}",
+		"session cache two args": "trusted_endpoints {\n login users_file u\n session_cache_size 5 6\n}",
 		"lockout bad attempts":   "trusted_endpoints {\n login users_file u\n lockout many 15m\n}",
 		"lockout zero attempts":  "trusted_endpoints {\n login users_file u\n lockout 0 15m\n}",
 		"lockout bad window":     "trusted_endpoints {\n login users_file u\n lockout 5 later\n}",
