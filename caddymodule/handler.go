@@ -52,8 +52,8 @@ type Handler struct {
 	// SessionCacheSize is how many decoded session cookies this site keeps
 	// in memory, so that a signed-in request skips decrypting its cookie
 	// (expiry, revocation and device trust are still checked on every
-	// request). An entry takes about 650 bytes (more for many groups), so
-	// the default is at most about 65 MB per site. -1 turns the cache off.
+	// request). An entry takes about 680 bytes (more for many groups), so
+	// the default is at most about 68 MB per site. -1 turns the cache off.
 	// Default: 100000.
 	SessionCacheSize int `json:"session_cache_size,omitempty"`
 

@@ -38,8 +38,8 @@ type Config struct {
 	// SessionCacheSize is how many decoded session cookies the gate keeps
 	// in memory, so that a signed-in request skips decrypting its cookie;
 	// expiry, revocation and device trust are still checked on every
-	// request. An entry takes about 650 bytes (more for many groups), so
-	// the default is at most about 65 MB. Negative turns the cache off.
+	// request. An entry takes about 680 bytes (more for many groups), so
+	// the default is at most about 68 MB. Negative turns the cache off.
 	// Default: 100000 (DefaultSessionCacheSize).
 	SessionCacheSize int
 	// LockoutAttempts is how many failed logins a user may make from one IP

@@ -31,9 +31,9 @@ const DefaultSessionCacheSize = 100_000
 // the cache.
 //
 // The least recently used entry is evicted when the cache is full. An entry
-// takes about 650 bytes of heap for a session with an email, two groups and
+// takes about 680 bytes of heap for a session with an email, two groups and
 // a vouching device (BenchmarkSessionCacheMemory), more with many groups;
-// a full cache of the default size takes about 65 MB. It is safe for
+// a full cache of the default size takes about 68 MB. It is safe for
 // concurrent use.
 type sessionCache struct {
 	codec   *CookieCodec
