@@ -17,10 +17,27 @@ import (
 const maxUserAgent = 512
 
 // record writes one auth-log entry, filling in the time, application and
-// access device from r. It is the one place that writes the auth log. The
-// entry is durable when record returns nil, so a caller that grants access
-// only after a nil return never grants an unlogged login.
+// access device from r. It and completeAndRecord, which writes the entry
+// in one commit with the transaction it proves, are the places that write
+// the auth log, both through appendAuthLog. The entry is durable when
+// record returns nil, so a caller that grants access only after a nil
+// return never grants an unlogged login.
 func (g *Gate) record(r *http.Request, e store.AuthLogEntry) error {
+	// Detach from the request: a client that hangs up must not cancel the
+	// write of its own login record.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
+	e, err := g.appendAuthLog(ctx, g.completeEntry(r, e))
+	if err != nil {
+		return err
+	}
+	g.loginRecorded(e)
+	return nil
+}
+
+// completeEntry fills in the time, application and access device of e
+// from r.
+func (g *Gate) completeEntry(r *http.Request, e store.AuthLogEntry) store.AuthLogEntry {
 	e.Time = g.cfg.Now().UTC()
 	e.Application = g.application(r)
 	if e.IP == "" {
@@ -34,19 +51,27 @@ func (g *Gate) record(r *http.Request, e store.AuthLogEntry) error {
 	if e.TrustStatus == "" {
 		e.TrustStatus = "unknown"
 	}
-	// Detach from the request: a client that hangs up must not cancel the
-	// write of its own login record.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
-	defer cancel()
+	return e
+}
+
+// appendAuthLog is record's write of e, completed by completeEntry, for a
+// caller that makes it together with others (store.InOneCommit): it
+// returns e with its ID, and the caller calls loginRecorded once the write
+// is committed.
+func (g *Gate) appendAuthLog(ctx context.Context, e store.AuthLogEntry) (store.AuthLogEntry, error) {
 	id, err := g.cfg.Store.AppendAuthLog(ctx, e)
 	if err != nil {
 		g.cfg.Logger.Error("writing auth log", append(authLogFields(e), zap.Error(err))...)
-		return err
+		return e, err
 	}
 	e.ID = id
+	return e, nil
+}
+
+// loginRecorded logs and observes an auth-log entry that is stored.
+func (g *Gate) loginRecorded(e store.AuthLogEntry) {
 	g.cfg.Logger.Info("login", authLogFields(e)...)
 	g.observer().LoginRecorded(e)
-	return nil
 }
 
 // authLogFields are the structured log fields of an auth-log entry: the

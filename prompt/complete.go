@@ -71,18 +71,10 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 }
 
 // completeTransaction uses an approved transaction once and finishes the
-// login it proves.
+// login it proves: finish moves it to completed (completeAndRecord).
 func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) {
-	if err := g.transition(r.Context(), tx, store.TransactionApproved, store.TransactionCompleted, ""); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			g.renderMessage(w, r, http.StatusConflict, "Already used", "This sign-in was already completed.", pathVerify)
-			return
-		}
-		g.storeUnavailable(w, r, "completing device check", err)
-		return
-	}
 	v := verification{
-		Identity: tx.rec.Identity, Return: tx.rec.Return, DeviceID: tx.DeviceID, tx: tx,
+		Identity: tx.rec.Identity, Return: tx.rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
 		Reason: reasonUserApproved,
 	}
 	switch tx.rec.Kind {
@@ -102,6 +94,54 @@ func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *fl
 		v.Failed = []policy.Finding{notVerifiedFinding()}
 	}
 	g.finish(w, r, v)
+}
+
+// completeAndRecord uses the approved transaction tx up (approved to
+// completed) and records entry, the login it proves, in one commit where
+// the store can (store.InOneCommit): the person waits for one commit, not
+// two, and a login is never recorded without its transaction used up. It
+// answers the request and reports false when the login must not go on:
+// the transaction was used already or could not be used, or the record
+// could not be written and the fail mode does not let the login through.
+func (g *Gate) completeAndRecord(w http.ResponseWriter, r *http.Request, tx *transaction, entry store.AuthLogEntry) bool {
+	// Detached from the request, as in record: a client that hangs up
+	// must not cancel the write of its own login record.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
+	entry = g.completeEntry(r, entry)
+	var (
+		recorded store.AuthLogEntry
+		recErr   error
+	)
+	err := store.InOneCommit(ctx, g.cfg.Store, func(ctx context.Context) error {
+		if err := g.transition(ctx, tx, store.TransactionApproved, store.TransactionCompleted, ""); err != nil {
+			return err // nothing written yet
+		}
+		// A failed record leaves the transaction used up, as when the
+		// two are written one after the other.
+		recorded, recErr = g.appendAuthLog(ctx, entry)
+		return nil
+	})
+	if err != nil {
+		// The transaction was not used up (and nothing was recorded).
+		if errors.Is(err, store.ErrConflict) {
+			g.renderMessage(w, r, http.StatusConflict, "Already used", "This sign-in was already completed.", pathVerify)
+			return false
+		}
+		g.storeUnavailable(w, r, "completing device check", err)
+		return false
+	}
+	// The transaction is used up, whatever happened to the record.
+	g.verificationFinished(tx, entry.Result)
+	if recErr != nil {
+		if !g.degrade(r, "recording login", recErr) {
+			g.unavailable(w, r, "recording login", recErr)
+			return false
+		}
+		return true
+	}
+	g.loginRecorded(recorded)
+	return true
 }
 
 func notVerifiedFinding() policy.Finding {

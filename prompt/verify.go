@@ -79,6 +79,9 @@ type verification struct {
 	// tx, when set, supplies the access device, IP and user agent of the
 	// browser that started the check.
 	tx *transaction
+	// complete says tx is approved and finish uses it up (approved to
+	// completed) in the commit that records the login.
+	complete bool
 }
 
 // inScope reports whether the mobile check applies to a user in groups on
@@ -147,14 +150,18 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 	} else {
 		entry.Result, entry.Reason = store.ResultDenied, string(outcome.Reason)
 	}
-	if v.tx != nil {
-		// completeTransaction has used the transaction up, whatever
-		// happens to the record.
-		g.verificationFinished(v.tx, entry.Result)
-	}
-	if err := g.record(r, entry); err != nil && !g.degrade(r, "recording login", err) {
-		g.unavailable(w, r, "recording login", err)
-		return
+	if v.complete {
+		if !g.completeAndRecord(w, r, v.tx, entry) {
+			return
+		}
+	} else {
+		if v.tx != nil {
+			g.verificationFinished(v.tx, entry.Result)
+		}
+		if err := g.record(r, entry); err != nil && !g.degrade(r, "recording login", err) {
+			g.unavailable(w, r, "recording login", err)
+			return
+		}
 	}
 	g.clearFlow(w, r)
 	if !outcome.Allow {

@@ -15,7 +15,7 @@ import (
 // CreateActivation stores a. A code hash already stored gives
 // store.ErrConflict.
 func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error {
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO activations (code_hash, username, created, expires)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (code_hash) DO NOTHING`,
@@ -37,7 +37,7 @@ func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error 
 func (s *Store) ConsumeActivation(ctx context.Context, codeHash string, now time.Time) (store.Activation, error) {
 	a := store.Activation{CodeHash: codeHash}
 	var created, expires pgtype.Timestamptz
-	err := s.pool.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 		DELETE FROM activations WHERE code_hash = $1 AND expires > $2
 		RETURNING username, created, expires`,
 		codeHash, now).Scan(&a.User, &created, &expires)

@@ -25,7 +25,7 @@ func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (in
 	}
 	access := entry.AccessDevice
 	var id int64
-	err := s.pool.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 		INSERT INTO auth_log (`+authLogColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
 			$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
@@ -107,7 +107,7 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 	args = append(args, limit)
 	query += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
 
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.q(ctx).Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying auth log: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // CookieKeys returns every cookie key pair, newest first.
 func (s *Store) CookieKeys(ctx context.Context) ([]store.CookieKey, error) {
-	keys, err := cookieKeys(ctx, s.pool)
+	keys, err := cookieKeys(ctx, s.q(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("loading cookie keys: %w", err)
 	}
@@ -26,7 +26,7 @@ func (s *Store) CookieKeys(ctx context.Context) ([]store.CookieKey, error) {
 // with readers: of two instances starting at once, the second waits for
 // the first to commit and then finds its key.
 func (s *Store) InitCookieKeys(ctx context.Context, candidate store.CookieKey) ([]store.CookieKey, error) {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("initializing cookie keys: %w", err)
 	}
@@ -55,7 +55,7 @@ func (s *Store) InitCookieKeys(ctx context.Context, candidate store.CookieKey) (
 // AddCookieKey stores key as the newest key pair. It fails if a key with the
 // same ID is already stored.
 func (s *Store) AddCookieKey(ctx context.Context, key store.CookieKey) error {
-	_, err := s.pool.Exec(ctx,
+	_, err := s.q(ctx).Exec(ctx,
 		`INSERT INTO cookie_keys (id, hash_key, block_key, created) VALUES ($1, $2, $3, $4)`,
 		key.ID, key.HashKey, key.BlockKey, key.Created)
 	if err != nil {

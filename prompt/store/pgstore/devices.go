@@ -21,7 +21,7 @@ const deviceColumns = `id, username, public_key, platform, model, os_version, ap
 // zero-row insert rather than a constraint error, so that it can be told
 // apart from every other failure.
 func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO devices (`+deviceColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (id) DO NOTHING`,
@@ -39,7 +39,7 @@ func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 
 // Device returns the device id, revoked or not.
 func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
-	d, err := scanDevice(s.pool.QueryRow(ctx,
+	d, err := scanDevice(s.q(ctx).QueryRow(ctx,
 		`SELECT `+deviceColumns+` FROM devices WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Device{}, fmt.Errorf("loading device %s: %w", id, store.ErrNotFound)
@@ -53,7 +53,7 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 // UserDevices returns user's devices by Created, oldest first; devices
 // created in the same microsecond come in the order they were stored.
 func (s *Store) UserDevices(ctx context.Context, user string) ([]store.Device, error) {
-	rows, err := s.pool.Query(ctx,
+	rows, err := s.q(ctx).Query(ctx,
 		`SELECT `+deviceColumns+` FROM devices WHERE username = $1 ORDER BY created, seq`, user)
 	if err != nil {
 		return nil, fmt.Errorf("listing devices of %s: %w", user, err)
@@ -85,7 +85,7 @@ func (s *Store) UserDevices(ctx context.Context, user string) ([]store.Device, e
 // left, so the latest time wins whatever the order of commits.
 func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error {
 	var n int
-	err := s.pool.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 		WITH updated AS (
 			UPDATE devices SET health = $1, verdict = $2, verified_at = $3,
 				last_seen = greatest(last_seen, $3)
@@ -114,7 +114,7 @@ func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMess
 // TouchDevice moves the device's LastSeen to at, unless it was already seen
 // later.
 func (s *Store) TouchDevice(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx,
+	tag, err := s.q(ctx).Exec(ctx,
 		`UPDATE devices SET last_seen = greatest(last_seen, $1) WHERE id = $2`, at, id)
 	if err != nil {
 		return fmt.Errorf("touching device %s: %w", id, err)
@@ -128,7 +128,7 @@ func (s *Store) TouchDevice(ctx context.Context, id string, at time.Time) error 
 // RevokeDevice marks the device revoked at at, keeping an earlier
 // revocation's time.
 func (s *Store) RevokeDevice(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx,
+	tag, err := s.q(ctx).Exec(ctx,
 		`UPDATE devices SET revoked = coalesce(revoked, $1) WHERE id = $2`, at, id)
 	if err != nil {
 		return fmt.Errorf("revoking device %s: %w", id, err)

@@ -49,7 +49,7 @@ func (s *Store) ListDevices(ctx context.Context, q store.DeviceQuery) ([]store.D
 			`id COLLATE "C" > $`+strconv.Itoa(len(batchArgs)-1))
 		query := `SELECT ` + deviceColumns + ` FROM devices WHERE ` + strings.Join(conds, " AND ") +
 			` ORDER BY id COLLATE "C" LIMIT $` + strconv.Itoa(len(batchArgs))
-		rows, err := s.pool.Query(ctx, query, batchArgs...)
+		rows, err := s.q(ctx).Query(ctx, query, batchArgs...)
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,7 @@ import (
 // DeviceHealthHistory returns the device's health reports, newest first,
 // by the device_health_device_at index.
 func (s *Store) DeviceHealthHistory(ctx context.Context, id string, limit int) ([]store.HealthRecord, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.q(ctx).Query(ctx, `
 		SELECT at, health, verdict FROM device_health
 		WHERE device_id = $1 ORDER BY at DESC, seq DESC LIMIT $2`,
 		id, store.HealthHistoryLimit(limit))

@@ -139,7 +139,7 @@ func (s *Store) Close() error {
 // Purge deletes single-use records, activations, transactions and pushes
 // that expired before before, and failures recorded before before.
 func (s *Store) Purge(ctx context.Context, before time.Time) error {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("purging: %w", err)
 	}

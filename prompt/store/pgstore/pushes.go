@@ -22,7 +22,7 @@ func (s *Store) CreatePush(ctx context.Context, p store.Push) error {
 	if state == "" {
 		state = store.PushPending
 	}
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO pushes (`+pushColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO NOTHING`,
@@ -39,7 +39,7 @@ func (s *Store) CreatePush(ctx context.Context, p store.Push) error {
 
 // Push returns the push id.
 func (s *Store) Push(ctx context.Context, id string) (store.Push, error) {
-	p, err := scanPush(s.pool.QueryRow(ctx,
+	p, err := scanPush(s.q(ctx).QueryRow(ctx,
 		`SELECT `+pushColumns+` FROM pushes WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Push{}, fmt.Errorf("loading push: %w", store.ErrNotFound)
@@ -54,7 +54,7 @@ func (s *Store) Push(ctx context.Context, id string) (store.Push, error) {
 // at now, by Created, oldest first; pushes created in the same microsecond
 // come in the order they were stored.
 func (s *Store) PendingPushes(ctx context.Context, deviceID string, now time.Time) ([]store.Push, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.q(ctx).Query(ctx, `
 		SELECT `+pushColumns+` FROM pushes
 		WHERE device_id = $1 AND state = $2 AND expires > $3
 		ORDER BY created, seq`,
@@ -87,7 +87,7 @@ func (s *Store) AnswerPush(ctx context.Context, id, deviceID, state, answer stri
 		return store.Push{}, fmt.Errorf("answering push of device %s: state %q is not %s or %s",
 			deviceID, state, store.PushApproved, store.PushDenied)
 	}
-	p, err := scanPush(s.pool.QueryRow(ctx, `
+	p, err := scanPush(s.q(ctx).QueryRow(ctx, `
 		UPDATE pushes SET state = $1, answer = $2
 		WHERE id = $3 AND device_id = $4 AND state = $5 AND expires > $6
 		RETURNING `+pushColumns,

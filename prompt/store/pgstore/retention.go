@@ -16,7 +16,7 @@ func (s *Store) PurgeAuthLog(ctx context.Context, before time.Time, limit int) (
 	if limit < 1 {
 		return 0, fmt.Errorf("purging auth log: limit %d is not positive", limit)
 	}
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.q(ctx).Exec(ctx, `
 		DELETE FROM auth_log WHERE id = ANY(ARRAY(
 			SELECT id FROM auth_log WHERE at < $1 ORDER BY at, id LIMIT $2
 			FOR UPDATE SKIP LOCKED))`,
@@ -40,7 +40,7 @@ func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limi
 		return 0, fmt.Errorf("purging inactive devices: limit %d is not positive", limit)
 	}
 	var n int
-	err := s.pool.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 		WITH gone AS (
 			DELETE FROM devices WHERE id = ANY(ARRAY(
 				SELECT id FROM devices

@@ -31,7 +31,7 @@ func (s *Store) RolloutImpact(ctx context.Context, q store.RolloutQuery) (store.
 	if q.Application != "" {
 		filter("application", "=", q.Application)
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.q(ctx).Query(ctx, `
 		SELECT username, application, group_names, reason, failed_requirements, access_os
 		FROM auth_log WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {

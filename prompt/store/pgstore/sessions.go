@@ -11,7 +11,7 @@ import (
 // RevokeSession records session id as revoked until expires, keeping the
 // later expiry of a session revoked twice.
 func (s *Store) RevokeSession(ctx context.Context, id string, expires time.Time) error {
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO session_revocations (id, expires) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET expires = GREATEST(session_revocations.expires, EXCLUDED.expires)`,
 		id, expires)
@@ -25,7 +25,7 @@ func (s *Store) RevokeSession(ctx context.Context, id string, expires time.Time)
 // already later, and keeps the later expiry. One statement, so concurrent
 // revocations on several instances keep the latest cutoff.
 func (s *Store) RevokeUserSessions(ctx context.Context, user string, before, expires time.Time) error {
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO user_session_cutoffs (user_name, before, expires) VALUES ($1, $2, $3)
 		ON CONFLICT (user_name) DO UPDATE SET
 			before = GREATEST(user_session_cutoffs.before, EXCLUDED.before),
@@ -40,7 +40,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, user string, before, exp
 // SessionRevocations returns the revocations that expire after now.
 func (s *Store) SessionRevocations(ctx context.Context, now time.Time) (store.Revocations, error) {
 	r := store.Revocations{Sessions: map[string]time.Time{}, Users: map[string]store.UserCutoff{}}
-	rows, err := s.pool.Query(ctx, `SELECT id, expires FROM session_revocations WHERE expires > $1`, now)
+	rows, err := s.q(ctx).Query(ctx, `SELECT id, expires FROM session_revocations WHERE expires > $1`, now)
 	if err != nil {
 		return store.Revocations{}, fmt.Errorf("loading session revocations: %w", err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) SessionRevocations(ctx context.Context, now time.Time) (store.Re
 	if err := rows.Err(); err != nil {
 		return store.Revocations{}, fmt.Errorf("loading session revocations: %w", err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT user_name, before, expires FROM user_session_cutoffs WHERE expires > $1`, now)
+	rows, err = s.q(ctx).Query(ctx, `SELECT user_name, before, expires FROM user_session_cutoffs WHERE expires > $1`, now)
 	if err != nil {
 		return store.Revocations{}, fmt.Errorf("loading user session cutoffs: %w", err)
 	}

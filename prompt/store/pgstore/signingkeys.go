@@ -11,7 +11,7 @@ import (
 
 // SigningKeys returns every signing key, newest first.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	keys, err := signingKeys(ctx, s.pool)
+	keys, err := signingKeys(ctx, s.q(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("loading signing keys: %w", err)
 	}
@@ -23,7 +23,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 // table lock that conflicts with itself and with every insert, so two
 // instances starting at once agree on one key.
 func (s *Store) InitSigningKeys(ctx context.Context, candidate store.SigningKey) ([]store.SigningKey, error) {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("initializing signing keys: %w", err)
 	}
@@ -52,7 +52,7 @@ func (s *Store) InitSigningKeys(ctx context.Context, candidate store.SigningKey)
 // AddSigningKey stores key as the newest signing key. It fails if a key with
 // the same ID is already stored.
 func (s *Store) AddSigningKey(ctx context.Context, key store.SigningKey) error {
-	_, err := s.pool.Exec(ctx,
+	_, err := s.q(ctx).Exec(ctx,
 		`INSERT INTO signing_keys (id, private_key, created, activates) VALUES ($1, $2, $3, $4)`,
 		key.ID, key.PrivateKey, key.Created, key.Activates)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // waits for the first to commit and then does nothing, so of any number of
 // callers, on any number of instances, exactly one inserts the row.
 func (s *Store) UseOnce(ctx context.Context, id string, expires time.Time) (bool, error) {
-	tag, err := s.pool.Exec(ctx,
+	tag, err := s.q(ctx).Exec(ctx,
 		`INSERT INTO single_use (id, expires) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
 		id, expires)
 	if err != nil {

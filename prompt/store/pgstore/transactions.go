@@ -23,7 +23,7 @@ func (s *Store) CreateTransaction(ctx context.Context, t store.Transaction) erro
 	if state == "" {
 		state = store.TransactionPending
 	}
-	tag, err := s.pool.Exec(ctx, `
+	tag, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO transactions (`+transactionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO NOTHING`,
@@ -40,7 +40,7 @@ func (s *Store) CreateTransaction(ctx context.Context, t store.Transaction) erro
 // Transaction returns the transaction id. Messages carry no transaction ID:
 // it is the secret in the deep link.
 func (s *Store) Transaction(ctx context.Context, id string) (store.Transaction, error) {
-	t, err := scanTransaction(s.pool.QueryRow(ctx,
+	t, err := scanTransaction(s.q(ctx).QueryRow(ctx,
 		`SELECT `+transactionColumns+` FROM transactions WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Transaction{}, fmt.Errorf("loading transaction: %w", store.ErrNotFound)
@@ -59,7 +59,7 @@ func (s *Store) Transaction(ctx context.Context, id string) (store.Transaction, 
 // from one in another state. An empty deviceID and a nil or empty data keep
 // what is stored.
 func (s *Store) TransitionTransaction(ctx context.Context, id, from, to, deviceID string, data json.RawMessage, now time.Time) (store.Transaction, error) {
-	t, err := scanTransaction(s.pool.QueryRow(ctx, `
+	t, err := scanTransaction(s.q(ctx).QueryRow(ctx, `
 		UPDATE transactions SET
 			state = $1,
 			device_id = CASE WHEN $2::text = '' THEN device_id ELSE $2::text END,
@@ -83,7 +83,7 @@ func (s *Store) TransitionTransaction(ctx context.Context, id, from, to, deviceI
 // store.ErrNotFound if the row is not there and store.ErrConflict if it is.
 func (s *Store) missingOrConflict(ctx context.Context, exists string, args ...any) error {
 	var one int
-	err := s.pool.QueryRow(ctx, exists, args...).Scan(&one)
+	err := s.q(ctx).QueryRow(ctx, exists, args...).Scan(&one)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.ErrNotFound

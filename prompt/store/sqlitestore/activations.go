@@ -13,15 +13,18 @@ import (
 // CreateActivation stores a. A code hash already stored gives
 // store.ErrConflict.
 func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO activations (code_hash, username, created, expires)
-		VALUES (?, ?, ?, ?)
-		ON CONFLICT (code_hash) DO NOTHING`,
-		a.CodeHash, a.User, micros(a.Created), micros(a.Expires))
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO activations (code_hash, username, created, expires)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (code_hash) DO NOTHING`,
+			a.CodeHash, a.User, micros(a.Created), micros(a.Expires))
+		if err != nil {
+			return err
+		}
+		return insertedOne(res)
+	})
 	if err != nil {
-		return fmt.Errorf("creating activation: %w", err)
-	}
-	if err := insertedOne(res); err != nil {
 		return fmt.Errorf("creating activation: %w", err)
 	}
 	return nil
@@ -35,10 +38,12 @@ func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error 
 func (s *Store) ConsumeActivation(ctx context.Context, codeHash string, now time.Time) (store.Activation, error) {
 	a := store.Activation{CodeHash: codeHash}
 	var created, expires int64
-	err := s.db.QueryRowContext(ctx, `
-		DELETE FROM activations WHERE code_hash = ? AND expires > ?
-		RETURNING username, created, expires`,
-		codeHash, micros(now)).Scan(&a.User, &created, &expires)
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		return tx.QueryRowContext(ctx, `
+			DELETE FROM activations WHERE code_hash = ? AND expires > ?
+			RETURNING username, created, expires`,
+			codeHash, micros(now)).Scan(&a.User, &created, &expires)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Activation{}, fmt.Errorf("consuming activation: %w", store.ErrNotFound)
 	}

@@ -14,7 +14,8 @@ import (
 const defaultQueryLimit = 100
 
 // AppendAuthLog records entry and returns its ID. The entry's own ID is
-// ignored. With synchronous=FULL the entry is on disk when this returns.
+// ignored. With synchronous=FULL the entry is on disk when this returns:
+// the writer answers only after the commit that holds it.
 func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (int64, error) {
 	groups := entry.Groups
 	if groups == nil {
@@ -33,20 +34,24 @@ func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (in
 		return 0, fmt.Errorf("appending auth log: encoding warnings: %w", err)
 	}
 	access := entry.AccessDevice
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO auth_log (`+authLogColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		micros(entry.Time), entry.User, entry.Email, string(groupsJSON), entry.Application,
-		entry.Result, entry.Reason, entry.Factor, entry.TrustStatus, entry.IP,
-		entry.UserAgent, entry.Detail,
-		entry.Mode, entry.WouldBlock, failed, warnings, entry.DeviceID,
-		jsonText(entry.DeviceFacts), access.Kind, access.OS, access.OSVersion,
-		access.Browser, entry.Unbound)
-	if err != nil {
-		return 0, fmt.Errorf("appending auth log: %w", err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err = s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO auth_log (`+authLogColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+				?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			micros(entry.Time), entry.User, entry.Email, string(groupsJSON), entry.Application,
+			entry.Result, entry.Reason, entry.Factor, entry.TrustStatus, entry.IP,
+			entry.UserAgent, entry.Detail,
+			entry.Mode, entry.WouldBlock, failed, warnings, entry.DeviceID,
+			jsonText(entry.DeviceFacts), access.Kind, access.OS, access.OSVersion,
+			access.Browser, entry.Unbound)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("appending auth log: %w", err)
 	}
@@ -118,7 +123,7 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 	query += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
 
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.read(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying auth log: %w", err)
 	}

@@ -26,3 +26,7 @@ func BenchmarkAuthLogWrite(b *testing.B) {
 func BenchmarkDeviceLookup(b *testing.B) {
 	storetest.BenchDeviceLookup(b, openBench)
 }
+
+func BenchmarkVerification(b *testing.B) {
+	storetest.BenchVerification(b, openBench)
+}

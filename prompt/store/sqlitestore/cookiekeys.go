@@ -10,7 +10,7 @@ import (
 
 // CookieKeys returns every cookie key pair, newest first.
 func (s *Store) CookieKeys(ctx context.Context) ([]store.CookieKey, error) {
-	keys, err := cookieKeys(ctx, s.db)
+	keys, err := cookieKeys(ctx, s.read(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("loading cookie keys: %w", err)
 	}
@@ -22,24 +22,20 @@ func (s *Store) CookieKeys(ctx context.Context) ([]store.CookieKey, error) {
 // transaction, so of two instances starting at once only the first to take
 // the write lock inserts, and the other reads its key.
 func (s *Store) InitCookieKeys(ctx context.Context, candidate store.CookieKey) ([]store.CookieKey, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var keys []store.CookieKey
+	err := s.writes.doSteps(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO cookie_keys (id, hash_key, block_key, created)
+			SELECT ?, ?, ?, ?
+			WHERE NOT EXISTS (SELECT 1 FROM cookie_keys)`,
+			candidate.ID, candidate.HashKey, candidate.BlockKey, micros(candidate.Created))
+		if err != nil {
+			return err
+		}
+		keys, err = cookieKeys(ctx, tx)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("initializing cookie keys: %w", err)
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO cookie_keys (id, hash_key, block_key, created)
-		SELECT ?, ?, ?, ?
-		WHERE NOT EXISTS (SELECT 1 FROM cookie_keys)`,
-		candidate.ID, candidate.HashKey, candidate.BlockKey, micros(candidate.Created))
-	if err != nil {
-		return nil, fmt.Errorf("initializing cookie keys: %w", err)
-	}
-	keys, err := cookieKeys(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("initializing cookie keys: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("initializing cookie keys: %w", err)
 	}
 	return keys, nil
@@ -48,16 +44,19 @@ func (s *Store) InitCookieKeys(ctx context.Context, candidate store.CookieKey) (
 // AddCookieKey stores key as the newest key pair. It fails if a key with the
 // same ID is already stored.
 func (s *Store) AddCookieKey(ctx context.Context, key store.CookieKey) error {
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO cookie_keys (id, hash_key, block_key, created) VALUES (?, ?, ?, ?)`,
-		key.ID, key.HashKey, key.BlockKey, micros(key.Created))
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO cookie_keys (id, hash_key, block_key, created) VALUES (?, ?, ?, ?)`,
+			key.ID, key.HashKey, key.BlockKey, micros(key.Created))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("adding cookie key %s: %w", key.ID, err)
 	}
 	return nil
 }
 
-// rowsQueryer is what cookieKeys needs from a *sql.DB or *sql.Tx.
+// rowsQueryer is what cookieKeys needs from the reads or the writer.
 type rowsQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

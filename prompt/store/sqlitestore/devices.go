@@ -19,17 +19,20 @@ const deviceColumns = `id, username, public_key, platform, model, os_version, ap
 // zero-row insert rather than a constraint error, so that it can be told
 // apart from every other failure.
 func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO devices (`+deviceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.User, jsonText(d.PublicKey), d.Platform, d.Model, d.OSVersion, d.AppVersion,
-		d.PasscodeSecret, micros(d.Created), nullMicros(d.LastSeen), nullMicros(d.Revoked),
-		jsonText(d.Health), d.Verdict, nullMicros(d.VerifiedAt))
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO devices (`+deviceColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.User, jsonText(d.PublicKey), d.Platform, d.Model, d.OSVersion, d.AppVersion,
+			d.PasscodeSecret, micros(d.Created), nullMicros(d.LastSeen), nullMicros(d.Revoked),
+			jsonText(d.Health), d.Verdict, nullMicros(d.VerifiedAt))
+		if err != nil {
+			return err
+		}
+		return insertedOne(res)
+	})
 	if err != nil {
-		return fmt.Errorf("creating device %s: %w", d.ID, err)
-	}
-	if err := insertedOne(res); err != nil {
 		return fmt.Errorf("creating device %s: %w", d.ID, err)
 	}
 	return nil
@@ -37,7 +40,7 @@ func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 
 // Device returns the device id, revoked or not.
 func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
-	d, err := scanDevice(s.db.QueryRowContext(ctx,
+	d, err := scanDevice(s.read(ctx).QueryRowContext(ctx,
 		`SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Device{}, fmt.Errorf("loading device %s: %w", id, store.ErrNotFound)
@@ -51,7 +54,7 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 // UserDevices returns user's devices by Created, oldest first; devices
 // created in the same microsecond come in the order they were stored.
 func (s *Store) UserDevices(ctx context.Context, user string) ([]store.Device, error) {
-	rows, err := s.db.QueryContext(ctx,
+	rows, err := s.read(ctx).QueryContext(ctx,
 		`SELECT `+deviceColumns+` FROM devices WHERE username = ? ORDER BY created, rowid`, user)
 	if err != nil {
 		return nil, fmt.Errorf("listing devices of %s: %w", user, err)
@@ -77,36 +80,39 @@ func (s *Store) UserDevices(ctx context.Context, user string) ([]store.Device, e
 // unless the device was already seen later: requests of one device may
 // finish out of order.
 func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.writes.doSteps(ctx, func(ctx context.Context, tx *writeTx) error {
+		return recordHealth(ctx, tx, id, health, verdict, at)
+	})
 	if err != nil {
 		return fmt.Errorf("recording health of device %s: %w", id, err)
 	}
-	defer tx.Rollback()
+	return nil
+}
+
+// recordHealth is RecordHealth's statements, in the writer's transaction.
+func recordHealth(ctx context.Context, tx *writeTx, id string, health json.RawMessage, verdict string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `
 		UPDATE devices SET health = ?1, verdict = ?2, verified_at = ?3,
 			last_seen = max(coalesce(last_seen, ?3), ?3)
 		WHERE id = ?4`,
 		jsonText(health), verdict, micros(at), id)
 	if err != nil {
-		return fmt.Errorf("recording health of device %s: %w", id, err)
+		return err
 	}
 	if err := updatedOne(res); err != nil {
-		return fmt.Errorf("recording health of device %s: %w", id, err)
+		return err
 	}
 	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO device_health (device_id, at, health, verdict) VALUES (?, ?, ?, ?)`,
 		id, micros(at), jsonText(health), verdict); err != nil {
-		return fmt.Errorf("recording health history of device %s: %w", id, err)
+		return fmt.Errorf("adding to health history: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `
 		DELETE FROM device_health WHERE device_id = ?1 AND seq IN (
 			SELECT seq FROM device_health WHERE device_id = ?1
 			ORDER BY at DESC, seq DESC LIMIT -1 OFFSET ?2)`,
 		id, store.HealthHistoryKept); err != nil {
-		return fmt.Errorf("trimming health history of device %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recording health of device %s: %w", id, err)
+		return fmt.Errorf("trimming health history: %w", err)
 	}
 	return nil
 }
@@ -114,13 +120,16 @@ func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMess
 // TouchDevice moves the device's LastSeen to at, unless it was already seen
 // later.
 func (s *Store) TouchDevice(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE devices SET last_seen = max(coalesce(last_seen, ?1), ?1) WHERE id = ?2`,
-		micros(at), id)
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE devices SET last_seen = max(coalesce(last_seen, ?1), ?1) WHERE id = ?2`,
+			micros(at), id)
+		if err != nil {
+			return err
+		}
+		return updatedOne(res)
+	})
 	if err != nil {
-		return fmt.Errorf("touching device %s: %w", id, err)
-	}
-	if err := updatedOne(res); err != nil {
 		return fmt.Errorf("touching device %s: %w", id, err)
 	}
 	return nil
@@ -129,12 +138,15 @@ func (s *Store) TouchDevice(ctx context.Context, id string, at time.Time) error 
 // RevokeDevice marks the device revoked at at, keeping an earlier
 // revocation's time.
 func (s *Store) RevokeDevice(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE devices SET revoked = coalesce(revoked, ?) WHERE id = ?`, micros(at), id)
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE devices SET revoked = coalesce(revoked, ?) WHERE id = ?`, micros(at), id)
+		if err != nil {
+			return err
+		}
+		return updatedOne(res)
+	})
 	if err != nil {
-		return fmt.Errorf("revoking device %s: %w", id, err)
-	}
-	if err := updatedOne(res); err != nil {
 		return fmt.Errorf("revoking device %s: %w", id, err)
 	}
 	return nil

@@ -44,7 +44,7 @@ func (s *Store) ListDevices(ctx context.Context, q store.DeviceQuery) ([]store.D
 		conds := append(where[:len(where):len(where)], "id > ?")
 		query := `SELECT ` + deviceColumns + ` FROM devices WHERE ` + strings.Join(conds, " AND ") +
 			` ORDER BY id LIMIT ?`
-		rows, err := s.db.QueryContext(ctx, query, append(args[:len(args):len(args)], after, n)...)
+		rows, err := s.read(ctx).QueryContext(ctx, query, append(args[:len(args):len(args)], after, n)...)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 // DeviceHealthHistory returns the device's health reports, newest first,
 // by the device_health_device_at index.
 func (s *Store) DeviceHealthHistory(ctx context.Context, id string, limit int) ([]store.HealthRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.read(ctx).QueryContext(ctx, `
 		SELECT at, health, verdict FROM device_health
 		WHERE device_id = ? ORDER BY at DESC, seq DESC LIMIT ?`,
 		id, store.HealthHistoryLimit(limit))

@@ -20,16 +20,19 @@ func (s *Store) CreatePush(ctx context.Context, p store.Push) error {
 	if state == "" {
 		state = store.PushPending
 	}
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO pushes (`+pushColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		p.ID, p.User, p.DeviceID, p.TransactionID, state, jsonText(p.Details), p.Answer,
-		micros(p.Created), micros(p.Expires))
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO pushes (`+pushColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			p.ID, p.User, p.DeviceID, p.TransactionID, state, jsonText(p.Details), p.Answer,
+			micros(p.Created), micros(p.Expires))
+		if err != nil {
+			return err
+		}
+		return insertedOne(res)
+	})
 	if err != nil {
-		return fmt.Errorf("creating push for device %s: %w", p.DeviceID, err)
-	}
-	if err := insertedOne(res); err != nil {
 		return fmt.Errorf("creating push for device %s: %w", p.DeviceID, err)
 	}
 	return nil
@@ -37,7 +40,7 @@ func (s *Store) CreatePush(ctx context.Context, p store.Push) error {
 
 // Push returns the push id.
 func (s *Store) Push(ctx context.Context, id string) (store.Push, error) {
-	p, err := scanPush(s.db.QueryRowContext(ctx,
+	p, err := scanPush(s.read(ctx).QueryRowContext(ctx,
 		`SELECT `+pushColumns+` FROM pushes WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Push{}, fmt.Errorf("loading push: %w", store.ErrNotFound)
@@ -52,7 +55,7 @@ func (s *Store) Push(ctx context.Context, id string) (store.Push, error) {
 // at now, by Created, oldest first; pushes created in the same microsecond
 // come in the order they were stored.
 func (s *Store) PendingPushes(ctx context.Context, deviceID string, now time.Time) ([]store.Push, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.read(ctx).QueryContext(ctx, `
 		SELECT `+pushColumns+` FROM pushes
 		WHERE device_id = ? AND state = ? AND expires > ?
 		ORDER BY created, rowid`,
@@ -84,15 +87,19 @@ func (s *Store) AnswerPush(ctx context.Context, id, deviceID, state, answer stri
 		return store.Push{}, fmt.Errorf("answering push of device %s: state %q is not %s or %s",
 			deviceID, state, store.PushApproved, store.PushDenied)
 	}
-	p, err := scanPush(s.db.QueryRowContext(ctx, `
-		UPDATE pushes SET state = ?, answer = ?
-		WHERE id = ? AND device_id = ? AND state = ? AND expires > ?
-		RETURNING `+pushColumns,
-		state, answer, id, deviceID, store.PushPending, micros(now)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Push{}, fmt.Errorf("answering push of device %s: %w", deviceID,
-			s.missingOrConflict(ctx, `SELECT 1 FROM pushes WHERE id = ? AND device_id = ?`, id, deviceID))
-	}
+	var p store.Push
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		var err error
+		p, err = scanPush(tx.QueryRowContext(ctx, `
+			UPDATE pushes SET state = ?, answer = ?
+			WHERE id = ? AND device_id = ? AND state = ? AND expires > ?
+			RETURNING `+pushColumns,
+			state, answer, id, deviceID, store.PushPending, micros(now)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return missingOrConflict(ctx, tx, `SELECT 1 FROM pushes WHERE id = ? AND device_id = ?`, id, deviceID)
+		}
+		return err
+	})
 	if err != nil {
 		return store.Push{}, fmt.Errorf("answering push of device %s: %w", deviceID, err)
 	}

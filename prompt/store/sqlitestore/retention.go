@@ -15,14 +15,18 @@ func (s *Store) PurgeAuthLog(ctx context.Context, before time.Time, limit int) (
 	if limit < 1 {
 		return 0, fmt.Errorf("purging auth log: limit %d is not positive", limit)
 	}
-	res, err := s.db.ExecContext(ctx, `
-		DELETE FROM auth_log WHERE id IN (
-			SELECT id FROM auth_log WHERE at < ? ORDER BY at, id LIMIT ?)`,
-		micros(before), limit)
-	if err != nil {
-		return 0, fmt.Errorf("purging auth log: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM auth_log WHERE id IN (
+				SELECT id FROM auth_log WHERE at < ? ORDER BY at, id LIMIT ?)`,
+			micros(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("purging auth log: %w", err)
 	}
@@ -43,33 +47,43 @@ func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limi
 	if limit < 1 {
 		return 0, fmt.Errorf("purging inactive devices: limit %d is not positive", limit)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var n int
+	err := s.writes.doSteps(ctx, func(ctx context.Context, tx *writeTx) error {
+		var err error
+		n, err = purgeInactiveDevices(ctx, tx, before, limit)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("purging inactive devices: %w", err)
 	}
-	defer tx.Rollback()
+	return n, nil
+}
+
+// purgeInactiveDevices is PurgeInactiveDevices's statements, in the
+// writer's transaction.
+func purgeInactiveDevices(ctx context.Context, tx *writeTx, before time.Time, limit int) (int, error) {
 	rows, err := tx.QueryContext(ctx, `
 		DELETE FROM devices WHERE id IN (
 			SELECT id FROM devices WHERE `+lastActive+` < ? LIMIT ?)
 		RETURNING id`,
 		micros(before), limit)
 	if err != nil {
-		return 0, fmt.Errorf("purging inactive devices: %w", err)
+		return 0, err
 	}
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("purging inactive devices: %w", err)
+			return 0, err
 		}
 		ids = append(ids, id)
 	}
 	if err := rows.Close(); err != nil {
-		return 0, fmt.Errorf("purging inactive devices: %w", err)
+		return 0, err
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("purging inactive devices: %w", err)
+		return 0, err
 	}
 	if len(ids) == 0 {
 		return 0, nil
@@ -78,20 +92,17 @@ func (s *Store) PurgeInactiveDevices(ctx context.Context, before time.Time, limi
 	// as one parameter each.
 	list, err := json.Marshal(ids)
 	if err != nil {
-		return 0, fmt.Errorf("purging inactive devices: %w", err)
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx,
 		`DELETE FROM pushes WHERE device_id IN (SELECT value FROM json_each(?))`,
 		string(list)); err != nil {
-		return 0, fmt.Errorf("purging pushes of inactive devices: %w", err)
+		return 0, fmt.Errorf("pushes: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx,
 		`DELETE FROM device_health WHERE device_id IN (SELECT value FROM json_each(?))`,
 		string(list)); err != nil {
-		return 0, fmt.Errorf("purging health history of inactive devices: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("purging inactive devices: %w", err)
+		return 0, fmt.Errorf("health history: %w", err)
 	}
 	return len(ids), nil
 }

@@ -30,7 +30,7 @@ func (s *Store) RolloutImpact(ctx context.Context, q store.RolloutQuery) (store.
 		where = append(where, "application = ?")
 		args = append(args, q.Application)
 	}
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.read(ctx).QueryContext(ctx, `
 		SELECT username, application, group_names, reason, failed_requirements, access_os
 		FROM auth_log WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {

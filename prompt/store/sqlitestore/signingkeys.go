@@ -9,7 +9,7 @@ import (
 
 // SigningKeys returns every signing key, newest first.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	keys, err := signingKeys(ctx, s.db)
+	keys, err := signingKeys(ctx, s.read(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("loading signing keys: %w", err)
 	}
@@ -20,24 +20,20 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 // keys stored. As in InitCookieKeys, the check and the insert share one
 // BEGIN IMMEDIATE transaction, so two instances starting at once agree.
 func (s *Store) InitSigningKeys(ctx context.Context, candidate store.SigningKey) ([]store.SigningKey, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var keys []store.SigningKey
+	err := s.writes.doSteps(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO signing_keys (id, private_key, created, activates)
+			SELECT ?, ?, ?, ?
+			WHERE NOT EXISTS (SELECT 1 FROM signing_keys)`,
+			candidate.ID, candidate.PrivateKey, micros(candidate.Created), micros(candidate.Activates))
+		if err != nil {
+			return err
+		}
+		keys, err = signingKeys(ctx, tx)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("initializing signing keys: %w", err)
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO signing_keys (id, private_key, created, activates)
-		SELECT ?, ?, ?, ?
-		WHERE NOT EXISTS (SELECT 1 FROM signing_keys)`,
-		candidate.ID, candidate.PrivateKey, micros(candidate.Created), micros(candidate.Activates))
-	if err != nil {
-		return nil, fmt.Errorf("initializing signing keys: %w", err)
-	}
-	keys, err := signingKeys(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("initializing signing keys: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("initializing signing keys: %w", err)
 	}
 	return keys, nil
@@ -46,9 +42,12 @@ func (s *Store) InitSigningKeys(ctx context.Context, candidate store.SigningKey)
 // AddSigningKey stores key as the newest signing key. It fails if a key with
 // the same ID is already stored.
 func (s *Store) AddSigningKey(ctx context.Context, key store.SigningKey) error {
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO signing_keys (id, private_key, created, activates) VALUES (?, ?, ?, ?)`,
-		key.ID, key.PrivateKey, micros(key.Created), micros(key.Activates))
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO signing_keys (id, private_key, created, activates) VALUES (?, ?, ?, ?)`,
+			key.ID, key.PrivateKey, micros(key.Created), micros(key.Activates))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("adding signing key %s: %w", key.ID, err)
 	}

@@ -2,6 +2,10 @@
 // by default in Caddy's data directory, opened with the pure-Go
 // modernc.org/sqlite driver so that the gateway needs no cgo and no setup.
 //
+// A Store writes through one connection that commits the writes arriving
+// together as one transaction (see writer), and reads through a small pool
+// of others; in WAL mode the readers never wait for the writer.
+//
 // Several Store handles, in one process or several, may open the same file;
 // they then behave as gateway instances sharing a database. SQLite serializes
 // their writes: every write transaction starts with BEGIN IMMEDIATE, and a
@@ -33,10 +37,19 @@ import (
 // means something is wrong rather than merely busy.
 const busyTimeout = 5 * time.Second
 
+// readConns is how many connections serve reads at once. Reads are short
+// and run in the gateway's own process, so a few per CPU keep every CPU
+// busy; more would only be opened and closed again.
+const readConns = 8
+
 // Store is a store.Store kept in one SQLite database file.
 type Store struct {
-	db   *sql.DB
-	path string
+	// db is the pool: migrations run on it, the writer holds one of its
+	// connections for good, and reads use the others through reads.
+	db     *sql.DB
+	reads  *readStatements
+	writes *writer
+	path   string
 }
 
 // Open opens the SQLite database at path, creating it and its parent
@@ -68,7 +81,16 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, explain(err))
 	}
-	return &Store{db: db, path: path}, nil
+	// The writer's connection and the readers', all kept open: a
+	// connection closed and opened again reads the schema again.
+	db.SetMaxOpenConns(readConns + 1)
+	db.SetMaxIdleConns(readConns + 1)
+	w, err := newWriter(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	return &Store{db: db, reads: &readStatements{db: db}, writes: w, path: path}, nil
 }
 
 // dataSourceName returns the driver's name for the database at path, with
@@ -162,9 +184,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Pending writes have already been committed.
+// Close closes the database. Writes already acknowledged have been
+// committed; a write still queued fails.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	werr := s.writes.close()
+	s.reads.close()
+	if err := errors.Join(werr, s.db.Close()); err != nil {
 		return fmt.Errorf("closing sqlite store %s: %w", s.path, err)
 	}
 	return nil
@@ -173,12 +198,17 @@ func (s *Store) Close() error {
 // Purge deletes single-use records, activations, transactions and pushes
 // that expired before before, and failures recorded before before.
 func (s *Store) Purge(ctx context.Context, before time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.writes.doSteps(ctx, func(ctx context.Context, tx *writeTx) error {
+		return purge(ctx, tx, micros(before))
+	})
 	if err != nil {
 		return fmt.Errorf("purging: %w", err)
 	}
-	defer tx.Rollback()
-	cutoff := micros(before)
+	return nil
+}
+
+// purge is Purge's deletions, in the writer's transaction.
+func purge(ctx context.Context, tx *writeTx, cutoff int64) error {
 	for _, p := range []struct{ what, query string }{
 		{"single-use ids", `DELETE FROM single_use WHERE expires < ?`},
 		{"failures", `DELETE FROM failures WHERE at < ?`},
@@ -189,11 +219,8 @@ func (s *Store) Purge(ctx context.Context, before time.Time) error {
 		{"user session cutoffs", `DELETE FROM user_session_cutoffs WHERE expires < ?`},
 	} {
 		if _, err := tx.ExecContext(ctx, p.query, cutoff); err != nil {
-			return fmt.Errorf("purging %s: %w", p.what, err)
+			return fmt.Errorf("%s: %w", p.what, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("purging: %w", err)
 	}
 	return nil
 }

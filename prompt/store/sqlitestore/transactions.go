@@ -21,16 +21,19 @@ func (s *Store) CreateTransaction(ctx context.Context, t store.Transaction) erro
 	if state == "" {
 		state = store.TransactionPending
 	}
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO transactions (`+transactionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		t.ID, t.User, state, t.DeviceID, jsonText(t.Data), micros(t.Created),
-		micros(t.Expires), nullMicros(t.Updated))
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO transactions (`+transactionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			t.ID, t.User, state, t.DeviceID, jsonText(t.Data), micros(t.Created),
+			micros(t.Expires), nullMicros(t.Updated))
+		if err != nil {
+			return err
+		}
+		return insertedOne(res)
+	})
 	if err != nil {
-		return fmt.Errorf("creating transaction: %w", err)
-	}
-	if err := insertedOne(res); err != nil {
 		return fmt.Errorf("creating transaction: %w", err)
 	}
 	return nil
@@ -39,7 +42,7 @@ func (s *Store) CreateTransaction(ctx context.Context, t store.Transaction) erro
 // Transaction returns the transaction id. Messages carry no transaction ID:
 // it is the secret in the deep link.
 func (s *Store) Transaction(ctx context.Context, id string) (store.Transaction, error) {
-	t, err := scanTransaction(s.db.QueryRowContext(ctx,
+	t, err := scanTransaction(s.read(ctx).QueryRowContext(ctx,
 		`SELECT `+transactionColumns+` FROM transactions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Transaction{}, fmt.Errorf("loading transaction: %w", store.ErrNotFound)
@@ -57,19 +60,23 @@ func (s *Store) Transaction(ctx context.Context, id string) (store.Transaction, 
 // to tell a missing transaction from one in another state. An empty
 // deviceID and a nil or empty data keep what is stored.
 func (s *Store) TransitionTransaction(ctx context.Context, id, from, to, deviceID string, data json.RawMessage, now time.Time) (store.Transaction, error) {
-	t, err := scanTransaction(s.db.QueryRowContext(ctx, `
-		UPDATE transactions SET
-			state = ?1,
-			device_id = CASE WHEN ?2 = '' THEN device_id ELSE ?2 END,
-			data = coalesce(?3, data),
-			updated = ?4
-		WHERE id = ?5 AND state = ?6 AND expires > ?4
-		RETURNING `+transactionColumns,
-		to, deviceID, jsonText(data), micros(now), id, from))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Transaction{}, fmt.Errorf("moving transaction from %s to %s: %w",
-			from, to, s.missingOrConflict(ctx, `SELECT 1 FROM transactions WHERE id = ?`, id))
-	}
+	var t store.Transaction
+	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		var err error
+		t, err = scanTransaction(tx.QueryRowContext(ctx, `
+			UPDATE transactions SET
+				state = ?1,
+				device_id = CASE WHEN ?2 = '' THEN device_id ELSE ?2 END,
+				data = coalesce(?3, data),
+				updated = ?4
+			WHERE id = ?5 AND state = ?6 AND expires > ?4
+			RETURNING `+transactionColumns,
+			to, deviceID, jsonText(data), micros(now), id, from))
+		if errors.Is(err, sql.ErrNoRows) {
+			return missingOrConflict(ctx, tx, `SELECT 1 FROM transactions WHERE id = ?`, id)
+		}
+		return err
+	})
 	if err != nil {
 		return store.Transaction{}, fmt.Errorf("moving transaction from %s to %s: %w", from, to, err)
 	}
@@ -77,11 +84,12 @@ func (s *Store) TransitionTransaction(ctx context.Context, id, from, to, deviceI
 }
 
 // missingOrConflict explains why a compare-and-set matched no row: it runs
-// exists, a query for the row without the precondition, and returns
-// store.ErrNotFound if the row is not there and store.ErrConflict if it is.
-func (s *Store) missingOrConflict(ctx context.Context, exists string, args ...any) error {
+// exists, a query for the row without the precondition, in the same
+// transaction, and returns store.ErrNotFound if the row is not there and
+// store.ErrConflict if it is.
+func missingOrConflict(ctx context.Context, tx *writeTx, exists string, args ...any) error {
 	var one int
-	err := s.db.QueryRowContext(ctx, exists, args...).Scan(&one)
+	err := tx.QueryRowContext(ctx, exists, args...).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrNotFound

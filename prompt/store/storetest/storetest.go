@@ -55,6 +55,12 @@
 //     transaction gives store.ErrNotFound whatever from is.
 //   - AnswerPush refuses a state other than approved or denied with an
 //     error, and changes nothing.
+//   - InOneCommit is optional (store.OneCommitter); its tests skip a store
+//     without it. Where offered, the calls made inside it see each other's
+//     writes and commit together, an error fn returns keeps nothing of
+//     what fn wrote (a nested InOneCommit's error, nothing of its own
+//     calls), and single-use ids stay single-use between calls inside it
+//     and outside.
 package storetest
 
 import (
@@ -161,6 +167,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
 		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
 		{"CanceledContextLeavesDeviceRecordsUnchanged", s.canceledContextLeavesDeviceRecordsUnchanged},
+
+		{"InOneCommitCallsSeeEachOtherAndAllCommit", s.inOneCommitCallsSeeEachOtherAndAllCommit},
+		{"InOneCommitErrorKeepsNothing", s.inOneCommitErrorKeepsNothing},
+		{"InOneCommitNestedErrorUndoesOnlyTheInnerCalls", s.inOneCommitNestedErrorUndoesOnlyTheInnerCalls},
+		{"InOneCommitWithCanceledContextChangesNothing", s.inOneCommitWithCanceledContextChangesNothing},
+		{"InOneCommitKeepsSingleUseUnderConcurrency", s.inOneCommitKeepsSingleUseUnderConcurrency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
