@@ -406,9 +406,10 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	tx.rec.Facts = factsJSON
 	tx.rec.Verdict = &verdict
 	tx.rec.PolicyHash = g.policyHash
-
-	if err := g.cfg.Store.RecordHealth(ctx, device.ID, factsJSON, string(verdict.Status()), now); err != nil {
-		g.cfg.Logger.Warn("recording device health", zap.Error(err))
+	recordHealth := func(ctx context.Context) {
+		if err := g.cfg.Store.RecordHealth(ctx, device.ID, factsJSON, string(verdict.Status()), now); err != nil {
+			g.cfg.Logger.Warn("recording device health", zap.Error(err))
+		}
 	}
 
 	resp := protocol.ReportResponse{
@@ -417,6 +418,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		Warnings: protocolFindings(verdict.Warnings),
 	}
 	if !outcome.Allow {
+		recordHealth(ctx)
 		tx.rec.Reason = string(outcome.Reason)
 		if err := g.transition(ctx, tx, store.TransactionPending, store.TransactionDenied, device.ID); err != nil {
 			g.transitionFailed(w, "denying transaction", err)
@@ -440,14 +442,31 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	}
 	tx.rec.PushIDs = []string{push.ID}
 	tx.rec.PushExpires = push.Expires
-	if err := g.transition(ctx, tx, store.TransactionPending, store.TransactionReported, device.ID); err != nil {
-		g.transitionFailed(w, "recording report", err)
+	// The health record, the report and the login request share one
+	// commit where the store can (store.InOneCommit); each succeeds or
+	// fails as if written one after the other.
+	var moveErr, pushErr error
+	err = store.InOneCommit(ctx, g.cfg.Store, func(ctx context.Context) error {
+		recordHealth(ctx)
+		if moveErr = g.transition(ctx, tx, store.TransactionPending, store.TransactionReported, device.ID); moveErr != nil {
+			return nil
+		}
+		pushErr = g.storePush(ctx, device.ID, tx.ID, push)
+		return nil
+	})
+	if err != nil {
+		g.apiUnavailable(w, "recording report", err)
 		return
 	}
-	if err := g.sendPush(ctx, device.ID, tx.ID, push); err != nil {
-		g.apiUnavailable(w, "sending login request", err)
+	if moveErr != nil {
+		g.transitionFailed(w, "recording report", moveErr)
 		return
 	}
+	if pushErr != nil {
+		g.apiUnavailable(w, "sending login request", pushErr)
+		return
+	}
+	g.announcePush(ctx, device.ID)
 	resp.State = store.TransactionReported
 	resp.Push = &push
 	writeJSON(w, http.StatusOK, resp)
@@ -455,6 +474,16 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 
 // sendPush stores a login request for deviceID and wakes its long-polls.
 func (g *Gate) sendPush(ctx context.Context, deviceID, txID string, p protocol.Push) error {
+	if err := g.storePush(ctx, deviceID, txID, p); err != nil {
+		return err
+	}
+	g.announcePush(ctx, deviceID)
+	return nil
+}
+
+// storePush stores a login request for deviceID; announcePush must follow
+// once it is committed.
+func (g *Gate) storePush(ctx context.Context, deviceID, txID string, p protocol.Push) error {
 	details, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -466,6 +495,12 @@ func (g *Gate) sendPush(ctx context.Context, deviceID, txID string, p protocol.P
 	if err != nil {
 		return fmt.Errorf("storing push: %w", err)
 	}
+	return nil
+}
+
+// announcePush wakes the long-polls of deviceID, here and on other
+// instances, to a login request just stored.
+func (g *Gate) announcePush(ctx context.Context, deviceID string) {
 	g.wake.Notify(deviceID)
 	if n, ok := g.cfg.Store.(store.Notifier); ok {
 		// Long-polls held by other instances hear of it at once; they
@@ -474,7 +509,6 @@ func (g *Gate) sendPush(ctx context.Context, deviceID, txID string, p protocol.P
 			g.cfg.Logger.Warn("telling other instances about a login request", zap.Error(err))
 		}
 	}
-	return nil
 }
 
 func protocolFindings(fs []policy.Finding) []protocol.Finding {
@@ -495,8 +529,21 @@ func protocolFindings(fs []policy.Finding) []protocol.Finding {
 // nothing: it answers with what is pending, usually an empty list, which
 // the device takes as "poll again", and so reaches the new configuration
 // at once instead of keeping the old one's server alive for the wait.
+//
+// The proof check and the store reads run on a fresh stack (onFreshStack),
+// and the hold keeps the device's ID, not its record, so that a held
+// long-poll keeps only what waiting needs.
 func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
-	_, device, ok := g.verifyDeviceProof(w, r, nil, false)
+	var (
+		deviceID string
+		ok       bool
+	)
+	onFreshStack(func() {
+		var device *store.Device
+		if _, device, ok = g.verifyDeviceProof(w, r, nil, false); ok {
+			deviceID = device.ID
+		}
+	})
 	if !ok {
 		return
 	}
@@ -518,10 +565,14 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	deadline := time.Now().Add(wait)
 	for {
-		woken := g.wake.wait(device.ID)
-		pending, err := g.cfg.Store.PendingPushes(ctx, device.ID, g.cfg.Now())
+		woken := g.wake.wait(deviceID)
+		var (
+			pending []store.Push
+			err     error
+		)
+		onFreshStack(func() { pending, err = g.cfg.Store.PendingPushes(ctx, deviceID, g.cfg.Now()) })
 		if err != nil {
-			g.wake.cancel(device.ID, woken)
+			g.wake.cancel(deviceID, woken)
 			if ctx.Err() != nil {
 				writePushes(w, nil)
 				return
@@ -531,12 +582,12 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 		}
 		left := time.Until(deadline)
 		if len(pending) > 0 || left <= 0 || g.retired() {
-			g.wake.cancel(device.ID, woken)
+			g.wake.cancel(deviceID, woken)
 			writePushes(w, pending)
 			return
 		}
 		held := g.holdLongPoll(ctx, woken, min(left, longPollRecheck))
-		g.wake.cancel(device.ID, woken)
+		g.wake.cancel(deviceID, woken)
 		if !held {
 			// The request ended: usually nobody is left to answer, but
 			// a device still listening (its context ended by a connection
@@ -545,6 +596,25 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 			writePushes(w, nil)
 			return
 		}
+		if waitRanOut(woken, deadline) && !g.retired() {
+			// Nothing woke it: "poll again" without a last look, since
+			// the device's next long-poll looks at the store as it
+			// starts, a moment later. A look here too would be a quarter
+			// of the store reads of thousands of waiting devices.
+			writePushes(w, nil)
+			return
+		}
+	}
+}
+
+// waitRanOut reports whether a held long-poll ended because its wait was
+// over, not because woken was closed.
+func waitRanOut(woken <-chan struct{}, deadline time.Time) bool {
+	select {
+	case <-woken:
+		return false
+	default:
+		return !time.Now().Before(deadline)
 	}
 }
 
@@ -644,7 +714,28 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	}
 	// from is the state the transaction leaves on approval.
 	from := store.TransactionReported
-	if _, err := g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); err != nil {
+	var returnCode string
+	if state == store.PushApproved && tx.rec.Kind == txInline {
+		returnCode = RandomToken()
+		tx.rec.ReturnHash = hashSecret(returnCode)
+	}
+	// An approval and the transaction's move share one commit where the
+	// store can (store.InOneCommit); each succeeds or fails as if written
+	// one after the other.
+	var answerErr, moveErr error
+	moved := false
+	err = store.InOneCommit(ctx, g.cfg.Store, func(ctx context.Context) error {
+		if _, answerErr = g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); answerErr != nil || state != store.PushApproved {
+			return nil
+		}
+		moved, moveErr = true, g.transition(ctx, tx, from, store.TransactionApproved, device.ID)
+		return nil
+	})
+	if err != nil {
+		g.apiUnavailable(w, "answering login request", err)
+		return
+	}
+	if err := answerErr; err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict) && !g.cfg.Now().Before(push.Expires):
 			g.observer().PushOutcome(pushExpired)
@@ -682,13 +773,11 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	var returnCode string
-	if tx.rec.Kind == txInline {
-		returnCode = RandomToken()
-		tx.rec.ReturnHash = hashSecret(returnCode)
+	if !moved {
+		moveErr = g.transition(ctx, tx, from, store.TransactionApproved, device.ID)
 	}
-	if err := g.transition(ctx, tx, from, store.TransactionApproved, device.ID); err != nil {
-		g.transitionFailed(w, "approving transaction", err)
+	if moveErr != nil {
+		g.transitionFailed(w, "approving transaction", moveErr)
 		return
 	}
 	if returnCode != "" {

@@ -16,12 +16,18 @@ import (
 
 // serveVerify shows the prompt page: the deep links into the app for an
 // inline check, the other factors, and enrollment.
+//
+// The page is built on a fresh stack (onFreshStack): the browser's
+// connection then waits, between the page's status polls, on a goroutine
+// that rendering and the store reads did not grow.
 func (g *Gate) serveVerify(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.pendingFlow(w, r)
-	if !ok {
-		return
-	}
-	g.showPrompt(w, r, f, http.StatusOK, "")
+	onFreshStack(func() {
+		f, ok := g.pendingFlow(w, r)
+		if !ok {
+			return
+		}
+		g.showPrompt(w, r, f, http.StatusOK, "")
+	})
 }
 
 // showPrompt renders the prompt for f, starting a fresh inline transaction
@@ -219,7 +225,16 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 // Retry-After, and the page keeps waiting: answering "expired" would send
 // every waiting page to start its check over, adding load just when the
 // store is short of it.
+//
+// The answer is worked out on a fresh stack (onFreshStack): between two
+// polls the page's keep-alive connection waits on the goroutine that
+// served the last one, with whatever stack that grew to.
 func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
+	onFreshStack(func() { g.answerStatus(w, r) })
+}
+
+// answerStatus is serveStatus on its fresh stack.
+func (g *Gate) answerStatus(w http.ResponseWriter, r *http.Request) {
 	f := g.readFlow(r)
 	if f == nil || f.Pending == nil || g.cfg.Device == nil {
 		writeJSON(w, http.StatusOK, status{State: "expired", Message: "Your sign-in expired.", Next: ReservedPrefix + "login"})

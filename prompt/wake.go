@@ -1,19 +1,25 @@
 package prompt
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // Waker wakes the long-polls of a device when a login request is sent to
 // it. One Waker should serve every site of an instance; requests sent
 // through another instance arrive as store events (store.Notifier) or are
 // found by the long-poll's periodic look at the store.
 type Waker struct {
-	mu      sync.Mutex
-	waiting map[string]map[chan struct{}]struct{}
+	mu sync.Mutex
+	// waiting holds the channels of each device's held long-polls: a
+	// slice, since a device holds one or two at a time, and thousands of
+	// waiting devices each pay for their entry while they wait.
+	waiting map[string][]chan struct{}
 }
 
 // NewWaker returns a Waker with no long-poll waiting.
 func NewWaker() *Waker {
-	return &Waker{waiting: make(map[string]map[chan struct{}]struct{})}
+	return &Waker{waiting: make(map[string][]chan struct{})}
 }
 
 // wait registers a long-poll of deviceID and returns the channel that is
@@ -22,12 +28,7 @@ func (k *Waker) wait(deviceID string) chan struct{} {
 	ch := make(chan struct{})
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	set := k.waiting[deviceID]
-	if set == nil {
-		set = make(map[chan struct{}]struct{})
-		k.waiting[deviceID] = set
-	}
-	set[ch] = struct{}{}
+	k.waiting[deviceID] = append(k.waiting[deviceID], ch)
 	return ch
 }
 
@@ -35,21 +36,23 @@ func (k *Waker) wait(deviceID string) chan struct{} {
 func (k *Waker) cancel(deviceID string, ch chan struct{}) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	set := k.waiting[deviceID]
-	if _, ok := set[ch]; !ok {
+	chans := k.waiting[deviceID]
+	i := slices.Index(chans, ch)
+	if i < 0 {
 		return
 	}
-	delete(set, ch)
-	if len(set) == 0 {
+	if len(chans) == 1 {
 		delete(k.waiting, deviceID)
+		return
 	}
+	k.waiting[deviceID] = slices.Delete(chans, i, i+1)
 }
 
 // Notify wakes every long-poll of deviceID.
 func (k *Waker) Notify(deviceID string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for ch := range k.waiting[deviceID] {
+	for _, ch := range k.waiting[deviceID] {
 		close(ch)
 	}
 	delete(k.waiting, deviceID)
@@ -61,8 +64,8 @@ func (k *Waker) Notify(deviceID string) {
 func (k *Waker) NotifyAll() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for _, set := range k.waiting {
-		for ch := range set {
+	for _, chans := range k.waiting {
+		for _, ch := range chans {
 			close(ch)
 		}
 	}
