@@ -35,8 +35,9 @@ func transportFrom(ip net.IP, idle int) *http.Transport {
 	}
 }
 
-// phones returns the network side of n phones: phone i's app and browser
-// share transport i, from phoneAddr(i).
+// phones returns the network side of n phones' apps: phone i's app sends
+// through transport i, from phoneAddr(i). Its browser connects from the
+// same address, with connections of its own.
 func phones(n int) []*http.Transport {
 	ts := make([]*http.Transport, n)
 	for i := range ts {
@@ -49,5 +50,33 @@ func phones(n int) []*http.Transport {
 func closePhones(ts []*http.Transport) {
 	for _, t := range ts {
 		t.CloseIdleConnections()
+	}
+}
+
+// closeIdleMeanwhile drops the phones' idle connections every 100 ms until
+// the returned function is called (and once more then). Setup activates
+// every phone's device through its transport, which would otherwise keep a
+// connection to the site and one to the admin endpoint for every phone:
+// twice the descriptors the pending verifications need.
+func closeIdleMeanwhile(ts []*http.Transport) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		ticker := time.NewTicker(100 * time.Millisecond)
+		defer ticker.Stop()
+		for {
+			closePhones(ts)
+			select {
+			case <-done:
+				closePhones(ts)
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
 	}
 }

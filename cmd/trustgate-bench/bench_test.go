@@ -83,9 +83,15 @@ func TestHotRunComparesPlainCaddyWithTrustgateWithoutErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"A plain caddy", "B trustgate", "A plain caddy", "B trustgate"}
+	// One round at saturation, its totals, one paced round, its totals.
+	want := []string{"A plain caddy", "B trustgate", "A plain caddy", "B trustgate",
+		"A plain caddy", "B trustgate", "A plain caddy", "B trustgate"}
 	if got := column(t, tb, "config"); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("rows %q, want %q", got, want)
+	}
+	wantRounds := []string{"1", "1", "all", "all", "paced 1", "paced 1", "paced all", "paced all"}
+	if got := column(t, tb, "round"); strings.Join(got, "|") != strings.Join(wantRounds, "|") {
+		t.Errorf("rounds %q, want %q", got, wantRounds)
 	}
 	for i, e := range column(t, tb, "errors") {
 		if e != "0" {
@@ -97,8 +103,11 @@ func TestHotRunComparesPlainCaddyWithTrustgateWithoutErrors(t *testing.T) {
 			t.Errorf("row %d: no request got through\n%s", i, printed(tb))
 		}
 	}
-	if out := printed(tb); !strings.Contains(out, "B/A req/s") || !strings.Contains(out, "per request") {
-		t.Errorf("no ratio or CPU figure:\n%s", out)
+	out := printed(tb)
+	for _, figure := range []string{"B/A req/s", "at the same offered load", "per request", "storage calls during"} {
+		if !strings.Contains(out, figure) {
+			t.Errorf("no %q figure:\n%s", figure, out)
+		}
 	}
 }
 
@@ -142,6 +151,64 @@ func TestPendingRunHoldsEveryVerificationWithoutErrors(t *testing.T) {
 	}
 	if !strings.HasSuffix(value(t, tb, "RSS per pending verification"), "KiB") {
 		t.Errorf("no memory figure\n%s", printed(tb))
+	}
+}
+
+// When the browsers share keep-alive connections (as they must when the
+// open-files limit cannot hold two per pending verification), every
+// browser still polls with its own cookies and sees its own check waiting,
+// and the table says what was shared and what one connection costs.
+func TestPendingRunWithSharedBrowserConnectionsSaysSo(t *testing.T) {
+	b := newTinyBench(t, "pending")
+	b.opts.browserConns = 5
+	tb, err := runPending(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]string{
+		"pending verifications opened":                 "20 of 20",
+		"browser connections":                          "20 browsers sharing 5 keep-alive connections (open-files limit; every phone its own long-poll)",
+		"errors opening":                               "0",
+		"errors while held":                            "0",
+		"browsers still seeing \"waiting\" at the end": "20 of 20",
+	}
+	for row, want := range checks {
+		if got := value(t, tb, row); got != want {
+			t.Errorf("%s: %s, want %s\n%s", row, got, want, printed(tb))
+		}
+	}
+	if got := value(t, tb, "one idle browser connection (measured alone, 20 of them)"); !strings.Contains(got, "KiB Go heap+stack") {
+		t.Errorf("idle connection: %s\n%s", got, printed(tb))
+	}
+}
+
+// The simulated waiting page keeps the script's pace: every poll interval
+// for 10 s after the state last changed, then twice, then after a minute
+// three times that; after failures 2 s doubling to 30 s, at least
+// Retry-After, and back to the pace after an answer.
+func TestPendingRunWaitingPageFollowsTheScriptsPace(t *testing.T) {
+	loaded := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := newWaitingPage(time.Second, loaded)
+	steps := []struct {
+		name string
+		got  time.Duration
+		want time.Duration
+	}{
+		{"first poll", p.first(), time.Second},
+		{"first answer", p.answered("waiting", loaded.Add(time.Second)), time.Second},
+		{"10 s later", p.answered("waiting", loaded.Add(11*time.Second)), 2 * time.Second},
+		{"a minute later", p.answered("waiting", loaded.Add(61*time.Second)), 3 * time.Second},
+		{"first failure", p.failed(0), 2 * time.Second},
+		{"second failure", p.failed(0), 4 * time.Second},
+		{"Retry-After longer", p.failed(10 * time.Second), 10 * time.Second},
+		{"more failures", func() time.Duration { p.failed(0); p.failed(0); return p.failed(0) }(), 30 * time.Second},
+		{"state changes", p.answered("waiting_approval", loaded.Add(70*time.Second)), time.Second},
+		{"failure after an answer", p.failed(0), 2 * time.Second},
+	}
+	for _, s := range steps {
+		if s.got != s.want {
+			t.Errorf("%s: next poll in %s, want %s", s.name, s.got, s.want)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +30,14 @@ type browser struct {
 	client *http.Client
 }
 
+// through returns the same browser (its cookies) sending its requests
+// through transport.
+func (b *browser) through(transport http.RoundTripper) *browser {
+	client := *b.client
+	client.Transport = transport
+	return &browser{client: &client}
+}
+
 // newBrowser returns a browser sending requests through transport (nil: a
 // transport of its own, as a browser keeps its connections to itself).
 func newBrowser(transport http.RoundTripper) *browser {
@@ -46,13 +55,19 @@ func newBrowser(transport http.RoundTripper) *browser {
 
 // do sends one request as the browser and returns the status and body.
 func (b *browser) do(ctx context.Context, method, u, accept string, form url.Values) (int, string, error) {
+	code, _, body, err := b.send(ctx, method, u, accept, form)
+	return code, body, err
+}
+
+// send is do that returns the response's header too.
+func (b *browser) send(ctx context.Context, method, u, accept string, form url.Values) (int, http.Header, string, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return 0, "", fmt.Errorf("%s %s: %w", method, u, err)
+		return 0, nil, "", fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", phoneUserAgent)
@@ -61,14 +76,14 @@ func (b *browser) do(ctx context.Context, method, u, accept string, form url.Val
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
-		return 0, "", fmt.Errorf("%s %s: %w", method, u, err)
+		return 0, nil, "", fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return resp.StatusCode, "", fmt.Errorf("%s %s: reading the body: %w", method, u, err)
+		return resp.StatusCode, resp.Header, "", fmt.Errorf("%s %s: reading the body: %w", method, u, err)
 	}
-	return resp.StatusCode, string(data), nil
+	return resp.StatusCode, resp.Header, string(data), nil
 }
 
 // get loads a page.
@@ -122,20 +137,37 @@ func (b *browser) prompt(ctx context.Context, base string) (string, error) {
 	return html.UnescapeString(m[1]), nil
 }
 
-// status is the waiting page's poll: where the pending check stands.
+// status is the waiting page's poll: where the pending check stands. An
+// answer other than 200 is a *pollRefused, which the page retries.
 func (b *browser) status(ctx context.Context, base string) (string, error) {
-	code, body, err := b.do(ctx, http.MethodGet, base+"/.trustgate/verify/status", "application/json", nil)
+	code, header, body, err := b.send(ctx, http.MethodGet, base+"/.trustgate/verify/status", "application/json", nil)
 	if err != nil {
 		return "", err
 	}
 	if code != http.StatusOK {
-		return "", fmt.Errorf("status poll: status %d: %s", code, snippet(body))
+		refused := &pollRefused{status: code, body: snippet(body)}
+		if n, err := strconv.Atoi(header.Get("Retry-After")); err == nil && n > 0 {
+			refused.retryAfter = time.Duration(n) * time.Second
+		}
+		return "", refused
 	}
 	var s struct{ State string }
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
 		return "", fmt.Errorf("status poll: decoding: %w", err)
 	}
 	return s.State, nil
+}
+
+// pollRefused is a status poll the gateway answered with an error status
+// (503 when it is busy or its store is unreachable).
+type pollRefused struct {
+	status     int
+	retryAfter time.Duration
+	body       string
+}
+
+func (e *pollRefused) Error() string {
+	return fmt.Sprintf("status poll: status %d (Retry-After %s): %s", e.status, e.retryAfter, e.body)
 }
 
 // sessionCookies is the Cookie header value the browser sends to base.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
@@ -26,6 +27,30 @@ func verifyInline(ctx context.Context, srv *server, b *browser, dev *agent.Agent
 	if err := b.login(ctx, srv.url, user, benchPassword); err != nil {
 		return err
 	}
+	return deviceCheck(ctx, srv, b, dev)
+}
+
+// verifyLapsed runs the device check alone, for a person already signed
+// in whose device trust has lapsed: b holds such a session. The protected
+// URL sends the browser to the prompt (the gateway's requireCheck), and the
+// check goes on as in verifyInline. On success b holds a new session whose
+// device is trusted.
+func verifyLapsed(ctx context.Context, srv *server, b *browser, dev *agent.Agent) error {
+	status, body, err := b.get(ctx, srv.url+"/")
+	if err != nil {
+		return fmt.Errorf("opening the protected site: %w", err)
+	}
+	if status != http.StatusSeeOther {
+		return fmt.Errorf("opening the protected site with a lapsed device trust: status %d, want a redirect to the device check: %s", status, snippet(body))
+	}
+	return deviceCheck(ctx, srv, b, dev)
+}
+
+// deviceCheck is the device check of a signed-in person whose browser is on
+// its way to the prompt: the prompt starts a transaction, the app reports
+// healthy facts and approves, the browser opens the app's return link and
+// is let in to the upstream.
+func deviceCheck(ctx context.Context, srv *server, b *browser, dev *agent.Agent) error {
 	link, err := b.prompt(ctx, srv.url)
 	if err != nil {
 		return err
@@ -54,5 +79,25 @@ func verifyInline(ctx context.Context, srv *server, b *browser, dev *agent.Agent
 	if !strings.Contains(page, upstreamBody) {
 		return fmt.Errorf("the protected site after the check is not the upstream's page: %s", snippet(page))
 	}
+	return nil
+}
+
+// cookiesFor returns the cookies b holds for base, to give another browser
+// the same session.
+func cookiesFor(b *browser, base string) ([]*http.Cookie, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", base, err)
+	}
+	return b.client.Jar.Cookies(u), nil
+}
+
+// setCookies gives b the cookies for base.
+func setCookies(b *browser, base string, cookies []*http.Cookie) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("parsing %s: %w", base, err)
+	}
+	b.client.Jar.SetCookies(u, cookies)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -48,62 +49,104 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 	// counter must not move during trustgate's measured stretches.
 	const storeCallsMetric = "caddy_trusted_endpoints_store_calls_total"
 	var hotStoreCalls float64
+	// measure runs one measured stretch of tg's load, adds its row and
+	// returns it with the server CPU it took.
+	measure := func(tg *hotTarget, round string, drive func() loadResult) (loadResult, time.Duration, error) {
+		var calls0 float64
+		var err error
+		if tg.srv == gated {
+			if calls0, err = gated.metricSum(storeCallsMetric); err != nil {
+				return loadResult{}, 0, err
+			}
+		}
+		cpu0, err := tg.srv.cpu()
+		if err != nil {
+			return loadResult{}, 0, err
+		}
+		res := drive()
+		cpu1, err := tg.srv.cpu()
+		if err != nil {
+			return loadResult{}, 0, err
+		}
+		if tg.srv == gated {
+			calls1, err := gated.metricSum(storeCallsMetric)
+			if err != nil {
+				return loadResult{}, 0, err
+			}
+			hotStoreCalls += calls1 - calls0
+		}
+		if ctx.Err() != nil {
+			return loadResult{}, 0, ctx.Err()
+		}
+		addHotRow(t, tg.label, round, res, cpu1-cpu0)
+		if res.firstErr != nil {
+			t.note("%s round %s: %d errors, first: %v", tg.label, round, res.errors, res.firstErr)
+		}
+		return res, cpu1 - cpu0, nil
+	}
 	for round := 1; round <= o.rounds; round++ {
 		for _, tg := range targets {
 			tg.gen.run(ctx, o.warmup, false)
-			var calls0 float64
-			if tg.srv == gated {
-				if calls0, err = gated.metricSum(storeCallsMetric); err != nil {
-					return nil, err
-				}
-			}
-			cpu0, err := tg.srv.cpu()
+			res, cpu, err := measure(tg, strconv.Itoa(round), func() loadResult { return tg.gen.run(ctx, o.duration, true) })
 			if err != nil {
 				return nil, err
 			}
-			res := tg.gen.run(ctx, o.duration, true)
-			cpu1, err := tg.srv.cpu()
-			if err != nil {
-				return nil, err
-			}
-			if tg.srv == gated {
-				calls1, err := gated.metricSum(storeCallsMetric)
-				if err != nil {
-					return nil, err
-				}
-				hotStoreCalls += calls1 - calls0
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			addHotRow(t, tg.label, strconv.Itoa(round), res, cpu1-cpu0)
-			if res.firstErr != nil {
-				t.note("%s round %d: %d errors, first: %v", tg.label, round, res.errors, res.firstErr)
-			}
-			tg.total.requests += res.requests
-			tg.total.errors += res.errors
-			tg.total.elapsed += res.elapsed
-			tg.total.latency = append(tg.total.latency, res.latency...)
-			tg.cpu += cpu1 - cpu0
+			tg.total.add(res)
+			tg.cpu += cpu
 		}
 	}
 	for _, tg := range targets {
 		addHotRow(t, tg.label, "all", tg.total, tg.cpu)
-		tg.gen.close()
 	}
 	a, bb := targets[0], targets[1]
-	if a.total.requests > 0 && bb.total.requests > 0 {
-		rateA := float64(a.total.requests) / a.total.elapsed.Seconds()
-		rateB := float64(bb.total.requests) / bb.total.elapsed.Seconds()
-		added := perRequest(bb.cpu, bb.total.requests) - perRequest(a.cpu, a.total.requests)
-		t.note("B/A req/s: %.3f (target ≥ 0.95)", rateB/rateA)
-		t.note("server CPU added by trustgate: %s per request (target ≤ 10 µs)", micros(added))
-		t.note("storage calls during trustgate's %d measured requests: %.0f (%s, from admin /metrics; target 0)",
-			bb.total.requests, hotStoreCalls, storeCallsMetric)
+	if a.total.requests == 0 || bb.total.requests == 0 {
+		return t, fmt.Errorf("a configuration answered no request")
 	}
+	rateA := float64(a.total.requests) / a.total.elapsed.Seconds()
+	rateB := float64(bb.total.requests) / bb.total.elapsed.Seconds()
+
+	// The same offered load to both, below saturation: the CPU a request
+	// costs, without the slower server also batching fewer requests per
+	// wake-up than the faster one.
+	paced := o.pacedRate
+	if paced <= 0 {
+		paced = math.Round(rateA * 0.6)
+	}
+	var pacedTotal [2]loadResult
+	var pacedCPU [2]time.Duration
+	for round := 1; round <= o.rounds; round++ {
+		for i, tg := range targets {
+			res, cpu, err := measure(tg, "paced "+strconv.Itoa(round), func() loadResult { return tg.gen.runPaced(ctx, o.duration, paced) })
+			if err != nil {
+				return nil, err
+			}
+			pacedTotal[i].add(res)
+			pacedCPU[i] += cpu
+		}
+	}
+	for i, tg := range targets {
+		addHotRow(t, tg.label, "paced all", pacedTotal[i], pacedCPU[i])
+		tg.gen.close()
+	}
+
+	t.note("B/A req/s at saturation: %.3f (target ≥ 0.95)", rateB/rateA)
+	t.note("server CPU added by trustgate at the same offered load (%.0f req/s to each, paced): %s per request (target ≤ 10 µs)",
+		paced, micros(perRequest(pacedCPU[1], pacedTotal[1].requests)-perRequest(pacedCPU[0], pacedTotal[0].requests)))
+	t.note("server CPU added at saturation: %s per request (the slower server also batches fewer requests per wake-up)",
+		micros(perRequest(bb.cpu, bb.total.requests)-perRequest(a.cpu, a.total.requests)))
+	t.note("storage calls during trustgate's %d measured requests: %.0f (%s, from admin /metrics; target 0)",
+		bb.total.requests+pacedTotal[1].requests, hotStoreCalls, storeCallsMetric)
 	t.note("server CPU is the gateway process's utime+stime from /proc, in 10 ms ticks; the load generator and the upstream run in the bench process")
 	t.note("B's requests carry one session made by the real flow (users-file sign-in, device check answered by the reference agent)")
 	return t, nil
+}
+
+// add counts r into the totals in l.
+func (l *loadResult) add(r loadResult) {
+	l.requests += r.requests
+	l.errors += r.errors
+	l.elapsed += r.elapsed
+	l.latency = append(l.latency, r.latency...)
 }
 
 func addHotRow(t *table, label, round string, r loadResult, cpu time.Duration) {

@@ -39,6 +39,18 @@ type loadResult struct {
 // run drives load for d and returns what happened; with record false it
 // only warms connections and caches.
 func (g *loadGenerator) run(ctx context.Context, d time.Duration, record bool) loadResult {
+	return g.drive(ctx, d, record, 0)
+}
+
+// runPaced drives load for d at about rate requests per second in all,
+// each worker sending on its own steady beat (a request that is late is
+// sent at once, never in a burst to catch up), and returns what happened.
+func (g *loadGenerator) runPaced(ctx context.Context, d time.Duration, rate float64) loadResult {
+	return g.drive(ctx, d, true, rate)
+}
+
+// drive is run and runPaced: rate 0 sends as fast as each worker can.
+func (g *loadGenerator) drive(ctx context.Context, d time.Duration, record bool, rate float64) loadResult {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	results := make([]loadResult, len(g.clients))
@@ -50,7 +62,29 @@ func (g *loadGenerator) run(ctx context.Context, d time.Duration, record bool) l
 			if record {
 				r.latency = make(latencies, 0, 4096)
 			}
+			var beat time.Duration
+			if rate > 0 {
+				beat = time.Duration(float64(len(g.clients)) / rate * float64(time.Second))
+				// Spread the workers' first requests over one beat.
+				time.Sleep(beat * time.Duration(i) / time.Duration(len(g.clients)))
+			}
+			next := time.Now()
 			for ctx.Err() == nil {
+				if beat > 0 {
+					if wait := time.Until(next); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+						}
+						if ctx.Err() != nil {
+							break
+						}
+					}
+					next = next.Add(beat)
+					if now := time.Now(); next.Before(now) {
+						next = now
+					}
+				}
 				began := time.Now()
 				err := g.one(ctx, c)
 				if ctx.Err() != nil {

@@ -21,6 +21,8 @@ type options struct {
 	workers  int
 	duration time.Duration
 	rounds   int
+	// pacedRate is the offered load of the hot run's paced stretches.
+	pacedRate float64
 
 	verifyUsers    int
 	verifyWorkers  int
@@ -32,6 +34,7 @@ type options struct {
 	hold            time.Duration
 	poll            time.Duration
 	openTimeout     time.Duration
+	browserConns    int
 }
 
 // knownRuns are the runs -runs may name, in the order they run.
@@ -45,8 +48,9 @@ func parseOptions(args []string, errOut io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, server logs)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each measured stretch")
 	fs.IntVar(&o.workers, "workers", 32, "hot: concurrent keep-alive workers")
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "hot: measured time per configuration and round")
-	fs.IntVar(&o.rounds, "rounds", 2, "hot: rounds of plain Caddy then trustgate, alternating to spread drift")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "hot: measured time per configuration and round")
+	fs.Float64Var(&o.pacedRate, "paced-rate", 0, "hot: requests per second offered to each configuration in the paced stretches (0: 60% of plain Caddy's saturated rate)")
+	fs.IntVar(&o.rounds, "rounds", 4, "hot: rounds of plain Caddy then trustgate, alternating to spread drift")
 	fs.IntVar(&o.verifyUsers, "verify-users", 256, "verify: users, each with an activated device (enough that no device asks more than a few times a second)")
 	fs.IntVar(&o.verifyWorkers, "verify-workers", 16, "verify: concurrent complete verifications")
 	fs.DurationVar(&o.verifyDuration, "verify-duration", 10*time.Second, "verify: measured time per storage")
@@ -58,6 +62,7 @@ func parseOptions(args []string, errOut io.Writer) (options, error) {
 	fs.IntVar(&o.pendingParallel, "pending-parallel", 32, "pending: sign-ins in flight while opening, and activations (at most 6) while setting up")
 	fs.DurationVar(&o.hold, "hold", 10*time.Second, "pending: how long every verification is held pending and measured")
 	fs.DurationVar(&o.openTimeout, "open-timeout", 4*time.Minute, "pending: stop opening new verifications after this long (a check expires after 10 minutes)")
+	fs.IntVar(&o.browserConns, "browser-conns", 0, "pending: keep-alive connections the waiting browsers keep (0: one each, or as many as the open-files limit allows beside the long-polls, shared)")
 	fs.DurationVar(&o.poll, "poll", time.Second, "pending: how often a waiting browser polls its status (the prompt's script: 1s); 0: it only keeps its connection open")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -5,11 +5,18 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 )
+
+// verifyTrustFor is the verify gateway's trust_for: short, so that the
+// sessions the sign-in stretch leaves behind have lapsed device trust by
+// the time the device-check stretch reuses them, and long enough that a
+// fresh check's trust still holds for the upstream page that ends it.
+const verifyTrustFor = 2 * time.Second
 
 // runVerify measures complete inline verifications per second on SQLite
 // and, when a PostgreSQL server is given, on PostgreSQL.
@@ -17,9 +24,10 @@ func runVerify(ctx context.Context, b *bench) (*table, error) {
 	o := b.opts
 	users := max(o.verifyUsers, o.verifyWorkers)
 	t := &table{
-		title: fmt.Sprintf("verification throughput: %d users with an activated device, %d at once, %s per storage",
-			users, o.verifyWorkers, o.verifyDuration),
-		header: []string{"storage", "verifications", "per s", "p50", "p99", "server CPU/verification", "errors"},
+		title: fmt.Sprintf("verification throughput: %d users with an activated device, %d at once, %s per storage (and %s with sign-in)",
+			users, o.verifyWorkers, o.verifyDuration, signInDuration(o.verifyDuration)),
+		header: []string{"storage", "verifications", "per s", "p50", "p99", "server CPU/verification", "errors",
+			"with sign-in: per s", "CPU", "p50"},
 	}
 	stores := []string{"sqlite"}
 	if o.postgres != "" {
@@ -45,15 +53,38 @@ func runVerify(ctx context.Context, b *bench) (*table, error) {
 	} else {
 		t.note("server CPU is the gateway's alone: SQLite runs inside it, PostgreSQL's own processes are not counted")
 	}
-	t.note("a verification: protected URL → sign-in form → users-file login (bcrypt cost 4) → prompt → signed health report → approval → return link → upstream page: 6 browser and 2 device requests")
+	t.note("a verification (the issue's unit, from transaction created to session issued): a signed-in person whose device trust has lapsed opens the protected URL → prompt (transaction created) → signed health report → approval → return link → upstream page: 4 browser and 2 device requests; the sign-in is not in it")
+	t.note("with sign-in: the same check after a users-file sign-in (bcrypt cost 4) in a fresh browser, as a person without a session does it: 6 browser and 2 device requests; measured over its own, shorter stretch before the other")
+	t.note("errors counts failures in both stretches")
 	t.note("targets: ≥ 500 verifications/s on SQLite with durable auth-log writes, ≤ 2 ms server CPU per verification")
 	return t, nil
 }
 
-// verifyOn runs the verification load against one gateway on st.
+// signInDuration is how long the stretch with sign-in is measured: shorter
+// than the main one, as it is there for comparison.
+func signInDuration(d time.Duration) time.Duration { return max(d/2, 500*time.Millisecond) }
+
+// startVerifyGateway runs configuration B on st with trust_for
+// verifyTrustFor, so that the device trust of a session lapses soon.
+func startVerifyGateway(b *bench, name string, st storage) (*server, error) {
+	return startOnFreePorts(func(port, adminPort int) (*server, error) {
+		cfg := gatedConfig(port, adminPort, b.upstream.addr, b.usersPath, st)
+		const anchor = "\t\tmode block\n"
+		if !strings.Contains(cfg, anchor) {
+			return nil, fmt.Errorf("the gated configuration has no %q line to add trust_for after", strings.TrimSpace(anchor))
+		}
+		cfg = strings.Replace(cfg, anchor, anchor+fmt.Sprintf("\t\ttrust_for %s\n", verifyTrustFor), 1)
+		return startServer(name, b.serverDir(name), cfg, port, adminPort, st.env...)
+	})
+}
+
+// verifyOn runs the verification load against one gateway on st: first a
+// stretch of sign-ins with their device check, which leaves every user
+// with a session, then, once those sessions' device trust has lapsed, a
+// stretch of device checks alone.
 func verifyOn(ctx context.Context, b *bench, st storage, users int, t *table) error {
 	o := b.opts
-	srv, err := b.startGated("verify-"+st.name, st)
+	srv, err := startVerifyGateway(b, "verify-"+st.name, st)
 	if err != nil {
 		return err
 	}
@@ -64,102 +95,209 @@ func verifyOn(ctx context.Context, b *bench, st storage, users int, t *table) er
 	if err != nil {
 		return fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.logTail())
 	}
+	sessions := make([][]*http.Cookie, users)
 	workers := make([]*verifyWorker, o.verifyWorkers)
 	for w := range workers {
-		workers[w] = &verifyWorker{srv: srv, devices: devices, phones: phones, index: w, stride: o.verifyWorkers}
-	}
-	// Warm-up: one verification per worker, not measured.
-	var wg sync.WaitGroup
-	for _, w := range workers {
-		wg.Go(func() { w.one(ctx, false) })
-	}
-	wg.Wait()
-	for _, w := range workers {
-		if w.firstErr != nil {
-			return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", w.firstErr, srv.logTail())
-		}
-		w.failed = 0
+		workers[w] = &verifyWorker{srv: srv, devices: devices, phones: phones, sessions: sessions, index: w, stride: o.verifyWorkers}
 	}
 
-	cpu0, err := srv.cpu()
+	full := func(ctx context.Context, w *verifyWorker) error { return w.signInAndCheck(ctx) }
+	if err := warmUp(ctx, srv, workers, full); err != nil {
+		return err
+	}
+	withSignIn, err := measure(ctx, srv, workers, signInDuration(o.verifyDuration), full)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	deadline := start.Add(o.verifyDuration)
+	// Every user needs a session for the next stretch.
 	for _, w := range workers {
-		wg.Go(func() {
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				w.one(ctx, true)
+		for user := w.index; user < users; user += w.stride {
+			if sessions[user] != nil {
+				continue
 			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	cpu1, err := srv.cpu()
-	if err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	var (
-		done, failed int
-		lat          latencies
-		firstErr     error
-	)
-	for _, w := range workers {
-		done += w.done
-		failed += w.failed
-		lat = append(lat, w.latency...)
-		if firstErr == nil {
-			firstErr = w.firstErr
+			if err := w.signInAs(ctx, user); err != nil {
+				return fmt.Errorf("signing in %s: %w\nserver log:\n%s", userName(user), err, srv.logTail())
+			}
 		}
 	}
-	t.add(st.name, strconv.Itoa(done), fmt.Sprintf("%.1f", float64(done)/elapsed.Seconds()),
-		ms(lat.percentile(50)), ms(lat.percentile(99)), ms(perRequest(cpu1-cpu0, done)), strconv.Itoa(failed))
-	if firstErr != nil {
-		t.note("%s: %d failed verifications, first: %v", st.name, failed, firstErr)
+	// The last session issued lapses verifyTrustFor after it was issued
+	// (the cookie keeps whole seconds, rounded down).
+	select {
+	case <-time.After(verifyTrustFor + 100*time.Millisecond):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	check := func(ctx context.Context, w *verifyWorker) error { return w.checkAgain(ctx) }
+	if err := warmUp(ctx, srv, workers, check); err != nil {
+		return err
+	}
+	alone, err := measure(ctx, srv, workers, o.verifyDuration, check)
+	if err != nil {
+		return err
+	}
+	t.add(st.name, strconv.Itoa(alone.done), fmt.Sprintf("%.1f", alone.perSecond()),
+		ms(alone.latency.percentile(50)), ms(alone.latency.percentile(99)), ms(perRequest(alone.cpu, alone.done)),
+		strconv.Itoa(alone.failed+withSignIn.failed),
+		fmt.Sprintf("%.1f", withSignIn.perSecond()), ms(perRequest(withSignIn.cpu, withSignIn.done)),
+		ms(withSignIn.latency.percentile(50)))
+	for _, s := range []struct {
+		what string
+		r    stretch
+	}{{"device check", alone}, {"with sign-in", withSignIn}} {
+		if s.r.firstErr != nil {
+			t.note("%s, %s: %d failed verifications, first: %v", st.name, s.what, s.r.failed, s.r.firstErr)
+		}
 	}
 	return nil
 }
 
-// verifyWorker does complete verifications one after another, for users
-// index, index+stride, … in turn.
+// verification is one verification a worker runs.
+type verification func(ctx context.Context, w *verifyWorker) error
+
+// warmUp runs one verification per worker, not measured; any failure
+// stops the run.
+func warmUp(ctx context.Context, srv *server, workers []*verifyWorker, run verification) error {
+	errs := make([]error, len(workers))
+	var wg sync.WaitGroup
+	for i, w := range workers {
+		wg.Go(func() { errs[i] = run(ctx, w) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.logTail())
+		}
+	}
+	return nil
+}
+
+// stretch is what one measured stretch of verifications came to.
+type stretch struct {
+	done, failed int
+	latency      latencies
+	firstErr     error
+	elapsed      time.Duration
+	cpu          time.Duration // the gateway's
+}
+
+func (s stretch) perSecond() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return float64(s.done) / s.elapsed.Seconds()
+}
+
+// measure runs verifications on every worker, one after another, for d,
+// and counts them and the gateway's CPU time.
+func measure(ctx context.Context, srv *server, workers []*verifyWorker, d time.Duration, run verification) (stretch, error) {
+	var s stretch
+	cpu0, err := srv.cpu()
+	if err != nil {
+		return s, err
+	}
+	results := make([]stretch, len(workers))
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for i, w := range workers {
+		wg.Go(func() {
+			r := &results[i]
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				began := time.Now()
+				err := run(ctx, w)
+				switch {
+				case err == nil:
+					r.done++
+					r.latency = append(r.latency, time.Since(began))
+				case ctx.Err() != nil:
+				default:
+					r.failed++
+					if r.firstErr == nil {
+						r.firstErr = err
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.elapsed = time.Since(start)
+	cpu1, err := srv.cpu()
+	if err != nil {
+		return s, err
+	}
+	if ctx.Err() != nil {
+		return s, ctx.Err()
+	}
+	s.cpu = cpu1 - cpu0
+	for _, r := range results {
+		s.done += r.done
+		s.failed += r.failed
+		s.latency = append(s.latency, r.latency...)
+		if s.firstErr == nil {
+			s.firstErr = r.firstErr
+		}
+	}
+	return s, nil
+}
+
+// verifyWorker does verifications one after another, for users index,
+// index+stride, … in turn.
 type verifyWorker struct {
 	srv     *server
 	devices []*agent.Agent
 	phones  []*http.Transport
-	index   int
-	stride  int
-	next    int
-
-	done, failed int
-	latency      latencies
-	firstErr     error
+	// sessions are the cookies of each user's last sign-in: the worker
+	// writes only its own users'.
+	sessions [][]*http.Cookie
+	index    int
+	stride   int
+	next     int
 }
 
-// one runs a verification by the worker's next user, in a fresh browser.
-func (w *verifyWorker) one(ctx context.Context, record bool) {
+// nextUser returns the worker's next user.
+func (w *verifyWorker) nextUser() int {
 	user := w.index + w.next*w.stride
 	if user >= len(w.devices) {
 		w.next, user = 0, w.index
 	}
 	w.next++
-	began := time.Now()
-	err := verifyInline(ctx, w.srv, newBrowser(w.phones[user]), w.devices[user], userName(user))
+	return user
+}
+
+// signInAndCheck runs a verification with sign-in by the worker's next
+// user, in a fresh browser.
+func (w *verifyWorker) signInAndCheck(ctx context.Context) error {
+	return w.signInAs(ctx, w.nextUser())
+}
+
+// signInAs runs a verification with sign-in by user, in a fresh browser,
+// and keeps the session it ends with.
+func (w *verifyWorker) signInAs(ctx context.Context, user int) error {
+	br := newBrowser(w.phones[user])
+	if err := verifyInline(ctx, w.srv, br, w.devices[user], userName(user)); err != nil {
+		return fmt.Errorf("%s: %w", userName(user), err)
+	}
+	cookies, err := cookiesFor(br, w.srv.url)
 	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		w.failed++
-		if w.firstErr == nil {
-			w.firstErr = fmt.Errorf("%s: %w", userName(user), err)
-		}
-		return
+		return err
 	}
-	if record {
-		w.done++
-		w.latency = append(w.latency, time.Since(began))
+	w.sessions[user] = cookies
+	return nil
+}
+
+// checkAgain runs the device check alone by the worker's next user: a
+// fresh browser holding the user's session, whose device trust has
+// lapsed. The session the check ends with is dropped, so the kept one
+// stays lapsed.
+func (w *verifyWorker) checkAgain(ctx context.Context) error {
+	user := w.nextUser()
+	br := newBrowser(w.phones[user])
+	if err := setCookies(br, w.srv.url, w.sessions[user]); err != nil {
+		return err
 	}
+	if err := verifyLapsed(ctx, w.srv, br, w.devices[user]); err != nil {
+		return fmt.Errorf("%s: %w", userName(user), err)
+	}
+	return nil
 }
