@@ -26,7 +26,7 @@ const testDSNVariable = "TRUSTGATE_TEST_POSTGRES"
 
 // adminDSN returns the server the tests use, skipping t when none is
 // configured, except in CI, which must test against a real server.
-func adminDSN(t *testing.T) string {
+func adminDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(testDSNVariable)
 	if dsn == "" {
@@ -42,7 +42,7 @@ func adminDSN(t *testing.T) string {
 // server, drops it when t ends, and returns a connection string for it.
 // Every test gets its own database, so tests share nothing, not even
 // advisory locks (which PostgreSQL scopes to a database).
-func newDatabase(t *testing.T) string {
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	admin := adminDSN(t)
 	var suffix [8]byte
@@ -57,7 +57,7 @@ func newDatabase(t *testing.T) string {
 }
 
 // adminExec runs one statement on the test server's admin database.
-func adminExec(t *testing.T, dsn, sql string) {
+func adminExec(t testing.TB, dsn, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -72,7 +72,7 @@ func adminExec(t *testing.T, dsn, sql string) {
 }
 
 // withDatabase returns dsn changed to name database.
-func withDatabase(t *testing.T, dsn, database string) string {
+func withDatabase(t testing.TB, dsn, database string) string {
 	t.Helper()
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
@@ -87,7 +87,7 @@ func withDatabase(t *testing.T, dsn, database string) string {
 }
 
 // openStore opens a store on dsn and closes it when t ends.
-func openStore(t *testing.T, dsn string) *Store {
+func openStore(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn)
 	if err != nil {
