@@ -44,10 +44,11 @@ func (b *bench) serverDir(name string) string {
 	return filepath.Join(b.dir, name)
 }
 
-// startGated runs configuration B on storage st.
-func (b *bench) startGated(name string, st storage) (*server, error) {
+// startGated runs configuration B on storage st, with trustFor as its
+// trust_for (empty: the default).
+func (b *bench) startGated(name string, st storage, trustFor string) (*server, error) {
 	return startOnFreePorts(func(port, adminPort int) (*server, error) {
-		cfg := gatedConfig(port, adminPort, b.upstream.addr, b.usersPath, st)
+		cfg := gatedConfig(port, adminPort, b.upstream.addr, b.usersPath, st, trustFor)
 		return startServer(name, b.serverDir(name), cfg, port, adminPort, st.env...)
 	})
 }

@@ -47,7 +47,11 @@ http://:%d {
 
 // gatedConfig is configuration B: the same proxy with trusted_endpoints in
 // front: users-file login, mode block, the mobile check for the pilot group.
-func gatedConfig(port, adminPort int, upstreamAddr, usersPath string, st storage) string {
+// trustFor, when not empty, is the directive's trust_for.
+func gatedConfig(port, adminPort int, upstreamAddr, usersPath string, st storage, trustFor string) string {
+	if trustFor != "" {
+		trustFor = "\n\t\ttrust_for " + trustFor
+	}
 	return fmt.Sprintf(`{
 	admin 127.0.0.1:%d
 	persist_config off
@@ -61,7 +65,7 @@ http://:%d {
 	trusted_endpoints {
 		application bench
 		login users_file %s
-		mode block
+		mode block%s
 		mobile {
 			enable groups pilot
 			require screen_lock
@@ -69,5 +73,5 @@ http://:%d {
 	}
 	%s
 }
-`, adminPort, st.directive, port, usersPath, proxyBlock(upstreamAddr))
+`, adminPort, st.directive, port, usersPath, trustFor, proxyBlock(upstreamAddr))
 }

@@ -31,7 +31,7 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 		return nil, err
 	}
 	defer plain.stop()
-	gated, err := b.startGated("hot-trustgate", sqliteStorage(b.serverDir("hot-trustgate")+"/tg.db"))
+	gated, err := b.startGated("hot-trustgate", sqliteStorage(b.serverDir("hot-trustgate")+"/tg.db"), "")
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func runPending(ctx context.Context, b *bench) (*table, error) {
 		want, conns = room, room
 	}
 	t.title = fmt.Sprintf("pending capacity: %d verifications held pending %s (%s; device long-polling)", want, o.hold, browserWaiting(o.poll))
-	srv, err := b.startGated("pending", sqliteStorage(b.serverDir("pending")+"/tg.db"))
+	srv, err := b.startGated("pending", sqliteStorage(b.serverDir("pending")+"/tg.db"), "")
 	if err != nil {
 		return nil, err
 	}

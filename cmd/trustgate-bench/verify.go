@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -64,27 +63,13 @@ func runVerify(ctx context.Context, b *bench) (*table, error) {
 // than the main one, as it is there for comparison.
 func signInDuration(d time.Duration) time.Duration { return max(d/2, 500*time.Millisecond) }
 
-// startVerifyGateway runs configuration B on st with trust_for
-// verifyTrustFor, so that the device trust of a session lapses soon.
-func startVerifyGateway(b *bench, name string, st storage) (*server, error) {
-	return startOnFreePorts(func(port, adminPort int) (*server, error) {
-		cfg := gatedConfig(port, adminPort, b.upstream.addr, b.usersPath, st)
-		const anchor = "\t\tmode block\n"
-		if !strings.Contains(cfg, anchor) {
-			return nil, fmt.Errorf("the gated configuration has no %q line to add trust_for after", strings.TrimSpace(anchor))
-		}
-		cfg = strings.Replace(cfg, anchor, anchor+fmt.Sprintf("\t\ttrust_for %s\n", verifyTrustFor), 1)
-		return startServer(name, b.serverDir(name), cfg, port, adminPort, st.env...)
-	})
-}
-
 // verifyOn runs the verification load against one gateway on st: first a
 // stretch of sign-ins with their device check, which leaves every user
 // with a session, then, once those sessions' device trust has lapsed, a
 // stretch of device checks alone.
 func verifyOn(ctx context.Context, b *bench, st storage, users int, t *table) error {
 	o := b.opts
-	srv, err := startVerifyGateway(b, "verify-"+st.name, st)
+	srv, err := b.startGated("verify-"+st.name, st, verifyTrustFor.String())
 	if err != nil {
 		return err
 	}
