@@ -73,6 +73,16 @@ func value(t *testing.T, tb *table, name string) string {
 	return ""
 }
 
+// wantValues checks that each measure row of checks holds its value.
+func wantValues(t *testing.T, tb *table, checks map[string]string) {
+	t.Helper()
+	for row, want := range checks {
+		if got := value(t, tb, row); got != want {
+			t.Errorf("%s: %s, want %s\n%s", row, got, want, printed(tb))
+		}
+	}
+}
+
 func printed(tb *table) string {
 	var out bytes.Buffer
 	tb.print(&out)
@@ -146,11 +156,7 @@ func TestPendingRunHoldsEveryVerificationWithoutErrors(t *testing.T) {
 		"errors while held":                            "0",
 		"browsers still seeing \"waiting\" at the end": "20 of 20",
 	}
-	for row, want := range checks {
-		if got := value(t, tb, row); got != want {
-			t.Errorf("%s: %s, want %s\n%s", row, got, want, printed(tb))
-		}
-	}
+	wantValues(t, tb, checks)
 	if !strings.HasSuffix(value(t, tb, "RSS per pending verification"), "KiB") {
 		t.Errorf("no memory figure\n%s", printed(tb))
 	}
@@ -174,11 +180,7 @@ func TestPendingRunWithSharedBrowserConnectionsSaysSo(t *testing.T) {
 		"errors while held":                            "0",
 		"browsers still seeing \"waiting\" at the end": "20 of 20",
 	}
-	for row, want := range checks {
-		if got := value(t, tb, row); got != want {
-			t.Errorf("%s: %s, want %s\n%s", row, got, want, printed(tb))
-		}
-	}
+	wantValues(t, tb, checks)
 	if got := value(t, tb, "one idle browser connection (measured alone, 20 of them)"); !strings.Contains(got, "KiB Go heap+stack") {
 		t.Errorf("idle connection: %s\n%s", got, printed(tb))
 	}
