@@ -66,31 +66,28 @@ func (v *dashboardRequest) store() store.Store { return v.d.app.Store() }
 // scanDevices reads the devices matching q, by ID, up to the scan cap,
 // and reports whether the cap cut them short.
 func (v *dashboardRequest) scanDevices(q store.DeviceQuery) ([]store.Device, bool, error) {
-	var all []store.Device
-	for {
-		q.Limit = scanBatch
-		batch, err := v.store().ListDevices(v.r.Context(), q)
-		if err != nil {
-			return nil, false, err
-		}
-		all = append(all, batch...)
-		if len(all) >= dashboardScanCap {
-			return all[:dashboardScanCap], true, nil
-		}
-		if len(batch) < scanBatch {
-			return all, false, nil
-		}
-		q.AfterID = batch[len(batch)-1].ID
-	}
+	q.Limit = scanBatch
+	return scanPages(
+		func() ([]store.Device, error) { return v.store().ListDevices(v.r.Context(), q) },
+		func(last store.Device) { q.AfterID = last.ID })
 }
 
 // scanAuthLog reads the entries matching q, newest first, up to the scan
 // cap, and reports whether the cap cut them short.
 func (v *dashboardRequest) scanAuthLog(q store.AuthLogQuery) ([]store.AuthLogEntry, bool, error) {
-	var all []store.AuthLogEntry
+	q.Limit = scanBatch
+	return scanPages(
+		func() ([]store.AuthLogEntry, error) { return v.store().QueryAuthLog(v.r.Context(), q) },
+		func(last store.AuthLogEntry) { q.BeforeID = last.ID })
+}
+
+// scanPages reads pages of up to scanBatch items from next, moving past
+// each page's last item with after, until a short page or the scan cap,
+// and reports whether the cap cut them short.
+func scanPages[T any](next func() ([]T, error), after func(last T)) ([]T, bool, error) {
+	var all []T
 	for {
-		q.Limit = scanBatch
-		batch, err := v.store().QueryAuthLog(v.r.Context(), q)
+		batch, err := next()
 		if err != nil {
 			return nil, false, err
 		}
@@ -101,7 +98,7 @@ func (v *dashboardRequest) scanAuthLog(q store.AuthLogQuery) ([]store.AuthLogEnt
 		if len(batch) < scanBatch {
 			return all, false, nil
 		}
-		q.BeforeID = batch[len(batch)-1].ID
+		after(batch[len(batch)-1])
 	}
 }
 
