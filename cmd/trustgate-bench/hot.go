@@ -154,14 +154,6 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 	return t, nil
 }
 
-// add counts r into the totals in l.
-func (l *loadResult) add(r loadResult) {
-	l.requests += r.requests
-	l.errors += r.errors
-	l.elapsed += r.elapsed
-	l.latency = append(l.latency, r.latency...)
-}
-
 func addHotRow(t *table, label, round string, r loadResult, cpu, benchCPU time.Duration) {
 	rate := 0.0
 	if r.elapsed > 0 {

@@ -36,6 +36,17 @@ type loadResult struct {
 	latency  latencies
 }
 
+// add counts r into the totals in l, keeping the first error.
+func (l *loadResult) add(r loadResult) {
+	l.requests += r.requests
+	l.errors += r.errors
+	l.elapsed += r.elapsed
+	l.latency = append(l.latency, r.latency...)
+	if l.firstErr == nil {
+		l.firstErr = r.firstErr
+	}
+}
+
 // run drives load for d and returns what happened; with record false it
 // only warms connections and caches.
 func (g *loadGenerator) run(ctx context.Context, d time.Duration, record bool) loadResult {
@@ -105,15 +116,12 @@ func (g *loadGenerator) drive(ctx context.Context, d time.Duration, record bool,
 		})
 	}
 	wg.Wait()
-	total := loadResult{elapsed: time.Since(start)}
+	elapsed := time.Since(start)
+	var total loadResult
 	for _, r := range results {
-		total.requests += r.requests
-		total.errors += r.errors
-		total.latency = append(total.latency, r.latency...)
-		if total.firstErr == nil {
-			total.firstErr = r.firstErr
-		}
+		total.add(r)
 	}
+	total.elapsed = elapsed
 	return total
 }
 
