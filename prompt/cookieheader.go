@@ -42,47 +42,37 @@ func requestCookie(r *http.Request, name string) (string, bool) {
 // of the one sent, and nothing is allocated.
 func stripGatewayCookies(r *http.Request) {
 	lines := r.Header["Cookie"]
-	removed := false
-	for _, line := range lines {
-		if hasGatewayCookie(line) {
-			removed = true
-			break
+	// kept is made at the first line that held a gateway cookie: a slice
+	// of its own, since the old one may be shared with the caller.
+	var kept []string
+	for i, line := range lines {
+		stripped, removed := withoutGatewayCookies(line)
+		if removed && kept == nil {
+			kept = make([]string, 0, len(lines))
+			for _, earlier := range lines[:i] {
+				if earlier, _ = withoutGatewayCookies(earlier); earlier != "" {
+					kept = append(kept, earlier)
+				}
+			}
+		}
+		if kept != nil && stripped != "" {
+			kept = append(kept, stripped)
 		}
 	}
-	if !removed {
-		return
-	}
-	kept := lines[:0:0]
-	for _, line := range lines {
-		if line = withoutGatewayCookies(line); line != "" {
-			kept = append(kept, line)
-		}
-	}
-	if len(kept) == 0 {
+	switch {
+	case kept == nil:
+		// No gateway cookie: the header stays as it was.
+	case len(kept) == 0:
 		r.Header.Del("Cookie")
-		return
+	default:
+		r.Header["Cookie"] = kept
 	}
-	// A slice of its own: the old one may be shared with the caller.
-	r.Header["Cookie"] = kept
-}
-
-// hasGatewayCookie reports whether the Cookie header line holds one of the
-// gateway's cookies.
-func hasGatewayCookie(line string) bool {
-	for line != "" {
-		var part string
-		part, line, _ = strings.Cut(line, ";")
-		if n, _, ok := splitCookiePair(part); ok && isGatewayCookie(n) {
-			return true
-		}
-	}
-	return false
 }
 
 // withoutGatewayCookies returns line without the gateway's cookies, the
-// other parts joined by "; ". It returns a substring of line when the parts
-// kept are next to each other in it.
-func withoutGatewayCookies(line string) string {
+// other parts joined by "; ", and reports whether it held any. It returns a
+// substring of line when the parts kept are next to each other in it.
+func withoutGatewayCookies(line string) (kept string, removed bool) {
 	// first and last delimit the run of kept parts seen so far, while
 	// they are contiguous; once a gateway cookie splits them, the rest is
 	// built in b.
@@ -103,6 +93,7 @@ func withoutGatewayCookies(line string) string {
 		start := pos
 		pos = end + 1
 		if n, _, ok := splitCookiePair(part); ok && isGatewayCookie(n) {
+			removed = true
 			if first >= 0 {
 				split = true
 			}
@@ -126,12 +117,12 @@ func withoutGatewayCookies(line string) string {
 		b.WriteString(trimCookieSpace(part))
 	}
 	if b.Len() > 0 {
-		return b.String()
+		return b.String(), removed
 	}
 	if first < 0 {
-		return ""
+		return "", removed
 	}
-	return trimCookieSpace(line[first:last])
+	return trimCookieSpace(line[first:last]), removed
 }
 
 // isGatewayCookie reports whether a cookie called name is one of the
