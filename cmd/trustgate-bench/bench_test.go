@@ -225,4 +225,9 @@ func TestParseOptionsRefusesUnknownRun(t *testing.T) {
 	if err != nil || len(o.runs) != 1 || o.pending != 5 {
 		t.Fatalf("parsed %+v, %v", o, err)
 	}
+	for _, bad := range [][]string{{"-paced-rate", "-5"}, {"-browser-conns", "-1"}} {
+		if _, err := parseOptions(bad, &errOut); err == nil || !strings.Contains(err.Error(), "must not be negative") {
+			t.Errorf("%q: err = %v, want a refusal of the negative value", bad, err)
+		}
+	}
 }

@@ -89,6 +89,9 @@ func parseOptions(args []string, errOut io.Writer) (options, error) {
 	if o.workers < 1 || o.verifyWorkers < 1 || o.pendingParallel < 1 || o.rounds < 1 || o.pending < 1 || o.verifyUsers < 1 {
 		return o, fmt.Errorf("workers, rounds, users and pending counts must be at least 1")
 	}
+	if o.pacedRate < 0 || o.browserConns < 0 {
+		return o, fmt.Errorf("-paced-rate and -browser-conns must not be negative (0 picks them automatically)")
+	}
 	return o, nil
 }
 
