@@ -21,9 +21,11 @@ import (
 
 // The dashboard's test site: another host on the test port, so that its
 // sign-in (mode off) is separate from the device-checked site at gateURL.
+// dashURL is set in TestMain, with the test port.
+var dashURL string
+
 const (
 	dashHost = "127.0.0.1"
-	dashURL  = "http://127.0.0.1:9080"
 	// noGateHost serves the dashboard without the gateway before it.
 	noGateHost = "nogate.test"
 	// scriptModel is a device model that tries to inject a script.

@@ -1097,7 +1097,7 @@ func TestDeviceAppLinkFilesAreServed(t *testing.T) {
 	// The prompt on Android offers the intent: link with a browser fallback.
 	b := newPhoneBrowser(t, androidUA)
 	page := openPrompt(t, b, "alice", "/")
-	if !strings.Contains(page, `href="intent://localhost:9080/.trustgate/app/verify?`) || !strings.Contains(page, "package=com.example.trustgate") ||
+	if !strings.Contains(page, `href="intent://`+strings.TrimPrefix(gateURL, "http://")+`/.trustgate/app/verify?`) || !strings.Contains(page, "package=com.example.trustgate") ||
 		!strings.Contains(page, "S.browser_fallback_url=") {
 		t.Errorf("no intent: link on the Android prompt:\n%s", page)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -23,15 +24,24 @@ import (
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-// Ports of the in-process test Caddy. caddytest runs one Caddy per test
-// binary, so the tests in this package run one after another.
-const (
-	adminPort = 2999
-	httpPort  = 9080
-	httpsPort = 9443
-	gateURL   = "http://localhost:9080"
-	adminURL  = "http://localhost:2999"
+// Ports of the in-process test Caddy, picked free when the test binary
+// starts (see TestMain), so that several test binaries can run at once on
+// one machine. caddytest runs one Caddy per test binary, so the tests in
+// this package run one after another.
+var (
+	adminPort, httpPort, httpsPort int
+	gateURL, adminURL              string
 )
+
+// freeTCPPort asks the kernel for a port that is free on loopback now.
+func freeTCPPort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
 
 // testDir holds this test binary's Caddy data, autosave file and stores.
 var testDir string
@@ -42,6 +52,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	testDir = dir
+	adminPort, httpPort, httpsPort = freeTCPPort(), freeTCPPort(), freeTCPPort()
+	gateURL = fmt.Sprintf("http://localhost:%d", httpPort)
+	adminURL = fmt.Sprintf("http://localhost:%d", adminPort)
+	dashURL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	caddytest.Default.AdminPort = adminPort
 	// These are computed from $HOME at init; set them before Caddy starts
 	// so the tests never touch the developer's own Caddy files.
 	caddy.ConfigAutosavePath = filepath.Join(dir, "autosave.json")
