@@ -267,10 +267,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	case h.Login.UsersFile != "" && h.Login.OIDC != nil:
 		return errors.New("login: choose users_file or oidc, not both")
 	case h.Login.UsersFile != "":
-		users, err := prompt.LoadUsersFile(repl.ReplaceKnown(h.Login.UsersFile, ""))
+		path := repl.ReplaceKnown(h.Login.UsersFile, "")
+		users, err := prompt.LoadUsersFile(path)
 		if err != nil {
 			return err
 		}
+		warnAboutUsersFile(h.logger, path, users)
 		cfg.Users = users
 	case h.Login.OIDC != nil:
 		o := h.Login.OIDC

@@ -18,6 +18,7 @@ import (
 type passwordHash interface {
 	// matches reports whether password hashes to this value.
 	matches(password string) bool
+	hashCost // see password_cost.go
 }
 
 // parsePasswordHash accepts the two formats that `trustgate hash-password`

@@ -27,9 +27,16 @@ type UsersFile struct {
 	users map[string]fileUser
 	// dummy is compared against when the user does not exist, so that a
 	// wrong user name costs as much time as a wrong password and timing does
-	// not reveal which user names exist. It is one of the file's own hashes,
-	// so it costs the same as a real one.
+	// not reveal which user names exist. It is a hash of a random password
+	// made at load time with the algorithm and parameters most of the
+	// file's users have (see password_cost.go).
 	dummy passwordHash
+	// warnings are what a person should know about the file, e.g. that it
+	// mixes hash costs (see Warnings).
+	warnings []string
+	// onVerify, when set (by tests), is called with the parameters of each
+	// hash a password is checked against.
+	onVerify func(params string)
 }
 
 type fileUser struct {
@@ -85,6 +92,8 @@ func ParseUsers(data []byte, ext string) (*UsersFile, error) {
 		return nil, fmt.Errorf("no users defined (want a top-level \"users\" list)")
 	}
 	u := &UsersFile{users: make(map[string]fileUser, len(doc.Users))}
+	names := make([]string, 0, len(doc.Users))
+	hashes := make([]passwordHash, 0, len(doc.Users))
 	for i, rec := range doc.Users {
 		name := strings.TrimSpace(rec.Username)
 		if name == "" {
@@ -106,14 +115,27 @@ func ParseUsers(data []byte, ext string) (*UsersFile, error) {
 				return nil, fmt.Errorf("user #%d (%q): group names must be non-empty and contain no commas or newlines", i+1, name)
 			}
 		}
-		u.dummy = hash
+		names, hashes = append(names, name), append(hashes, hash)
 		u.users[key] = fileUser{
 			identity: Identity{User: name, Email: rec.Email, Groups: rec.Groups},
 			hash:     hash,
 		}
 	}
+	groups := groupByCost(names, hashes)
+	common := majority(groups)
+	if u.dummy, err = common.first.dummy(); err != nil {
+		return nil, err
+	}
+	if w := mixedCostWarning(groups, common.params); w != "" {
+		u.warnings = append(u.warnings, w)
+	}
 	return u, nil
 }
+
+// Warnings returns what the operator should be told about the file when it
+// loads: today, that its users' hashes mix algorithms or costs, which lets
+// sign-in timing tell them apart. A warning names users, never hashes.
+func (u *UsersFile) Warnings() []string { return u.warnings }
 
 func decodeStrictJSON(data []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
@@ -142,13 +164,21 @@ func decodeStrictYAML(data []byte, v any) error {
 func (u *UsersFile) Authenticate(username, password string) (id Identity, known, ok bool) {
 	user, known := u.users[strings.ToLower(strings.TrimSpace(username))]
 	if !known {
-		u.dummy.matches(password)
+		u.verify(u.dummy, password)
 		return Identity{}, false, false
 	}
-	if !user.hash.matches(password) {
+	if !u.verify(user.hash, password) {
 		return Identity{}, true, false
 	}
 	return user.identity, true, true
+}
+
+// verify checks password against h, telling onVerify.
+func (u *UsersFile) verify(h passwordHash, password string) bool {
+	if u.onVerify != nil {
+		u.onVerify(h.params())
+	}
+	return h.matches(password)
 }
 
 // Len returns the number of users in the file.
