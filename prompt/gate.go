@@ -237,6 +237,7 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 	}
 	// Strip spoofed identity headers first, whatever happens next.
 	stripHeaders(r.Header, g.reservedHeaders)
+	stripTrailers(r, g.reservedHeaders)
 	session = g.checkSession(w, r)
 	if session == nil {
 		g.requireLogin(w, r)
