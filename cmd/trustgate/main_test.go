@@ -188,11 +188,17 @@ func runDevice(t *testing.T, stateDir string, args ...string) string {
 	return string(out)
 }
 
-// TestExampleDeviceFlowWithReferenceAgent is the README's "try it on one
-// machine": the example's gateway, an admin-issued activation, the
-// reference agent as the phone, and a browser that says it is Chrome on
-// Android.
+// TestExampleDeviceFlowWithReferenceAgent runs the README's "Try the whole
+// flow on one machine" as written: its commands, taken from the README
+// (curl, the reference agent's activate and verify), against the example's
+// gateway, with only the ports changed (as for the Caddyfile) and the
+// values the reader copies ("...") filled in; the browser steps are a
+// client that says it is Chrome on Android.
 func TestExampleDeviceFlowWithReferenceAgent(t *testing.T) {
+	cmds := shellCommands(t, readmeSection(t, "### Try the whole flow on one machine"))
+	if len(cmds) != 3 || cmds[0][0] != "curl" || strings.Join(cmds[1][:3], " ") != "go run ./cmd/trustgate-device" || cmds[1][3] != "activate" || cmds[2][3] != "verify" {
+		t.Fatalf("the README's commands are not curl, trustgate-device activate, trustgate-device verify: %q", cmds)
+	}
 	env := isolatedEnv(t)
 	root := repoRoot(t)
 	example, err := os.ReadFile(filepath.Join(root, "Caddyfile.example"))
@@ -201,43 +207,75 @@ func TestExampleDeviceFlowWithReferenceAgent(t *testing.T) {
 	}
 	gw, admin := launchExample(t, env, root, example)
 	defer gw.stop()
+	// Only the ports change, as in launchExample.
+	ports := strings.NewReplacer("localhost:2019", strings.TrimPrefix(admin, "http://"), "localhost:8080", strings.TrimPrefix(gw.url, "http://"))
+	run := func(args []string) string {
+		t.Helper()
+		name := args[0]
+		if strings.Join(args[:3], " ") == "go run ./cmd/trustgate-device" {
+			name, args = deviceBinary, args[2:]
+		}
+		cmd := exec.Command(name, args[1:]...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	for _, c := range cmds {
+		for i := range c {
+			c[i] = ports.Replace(c[i])
+		}
+	}
 
-	resp, err := http.Post(admin+"/trusted-endpoints/activations", "application/json",
-		strings.NewReader(`{"user":"alice","origin":"`+gw.url+`"}`))
-	if err != nil {
-		t.Fatal(err)
+	// 1. An activation code for alice from the admin API.
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("the README's first command needs curl")
 	}
 	var issued struct {
 		Code  string            `json:"code"`
 		Links map[string]string `json:"links"`
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&issued)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || issued.Code == "" {
-		t.Fatalf("issuing activation: %d %+v", resp.StatusCode, issued)
+	if answer := run(cmds[0]); json.Unmarshal([]byte(answer), &issued) != nil || issued.Code == "" {
+		t.Fatalf("activation answer: %s", answer)
 	}
-	state := t.TempDir()
-	link := gw.url + "/.trustgate/app/activate?code=" + url.QueryEscape(issued.Code)
-	runDevice(t, state, "activate", link, "--platform", "android", "--model", "Pixel 8", "--os", "14")
+	// 2. Activate the "phone" with the link from the answer.
+	activate := cmds[1]
+	for i, a := range activate {
+		if strings.HasSuffix(a, "...") {
+			activate[i] = fillIn(t, a, issued.Links["https"])
+		}
+	}
+	run(activate)
 
+	// 3. Sign in as alice in a browser that says it is an Android phone
+	// and copy the prompt's "Try the app link" address.
 	c := newClient(t)
 	c.ua = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
 	if status := c.login(gw.url, "alice", "trustgate-demo"); status != http.StatusSeeOther {
 		t.Fatalf("login: %d", status)
 	}
 	status, page := c.get(gw.url + "/.trustgate/verify")
-	m := regexp.MustCompile(`data-https-link="([^"]+)"`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`href="([^"]+)">Try the app link<`).FindStringSubmatch(page)
 	if status != http.StatusOK || m == nil {
 		t.Fatalf("prompt: %d\n%s", status, page)
 	}
-	out := runDevice(t, state, "verify", html.UnescapeString(m[1]), "--screen-lock", "--tampered=false",
-		"--os", "14", "--biometrics", "--answer", "approve")
+	// 4. The agent checks and approves; the return link it prints opens
+	// in that browser.
+	verify := cmds[2]
+	for i, a := range verify {
+		if strings.HasSuffix(a, "...") {
+			verify[i] = fillIn(t, a, html.UnescapeString(m[1]))
+		}
+	}
+	out := run(verify)
 	ret := regexp.MustCompile(`http://\S+/\.trustgate/return\?\S+`).FindString(out)
 	if ret == "" {
 		t.Fatalf("verify printed no return link:\n%s", out)
 	}
 	if status, _ := c.get(ret); status != http.StatusSeeOther {
-		t.Fatalf("return link: %d", status)
+		t.Fatalf("return link: %d; the agent said:\n%s", status, out)
 	}
 	status, body := c.get(gw.url + "/")
 	if status != http.StatusOK || !strings.Contains(body, "X-Trustgate-Device-Trust: trusted") {
