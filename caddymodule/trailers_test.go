@@ -68,8 +68,8 @@ func (u *rawUpstream) serve(conn net.Conn) {
 }
 
 // TestForgedIdentityTrailersNeverReachUpstream sends a signed-in chunked
-// request whose trailers forge the identity (every spelling, declared in
-// the Trailer header or not) and carry the session cookie, over a raw
+// request whose header and trailers forge the identity (every spelling,
+// trailers declared in the Trailer header or not) and carry the session cookie, over a raw
 // connection, through the real Caddy and its reverse_proxy, and reads the
 // bytes the upstream received: the gateway's identity and nothing forged,
 // no session cookie, and the honest trailer still there.
@@ -110,7 +110,7 @@ http://localhost:%d {
 			}
 			defer conn.Close()
 			_ = conn.SetDeadline(time.Now().Add(time.Minute))
-			req := fmt.Sprintf("POST /app/upload HTTP/1.1\r\nHost: localhost:%d\r\nCookie: tg_session=%s\r\nContent-Type: text/plain\r\n"+
+			req := fmt.Sprintf("POST /app/upload HTTP/1.1\r\nHost: localhost:%d\r\nCookie: tg_session=%s\r\nContent-Type: text/plain\r\nX-Trustgate-User: FORGED-header\r\n"+
 				"Transfer-Encoding: chunked\r\n%s\r\n", httpPort, session, declared) +
 				"5\r\nhello\r\n6\r\n world\r\n0\r\n" + forged + "X-Checksum: honest\r\n\r\n"
 			if _, err := io.WriteString(conn, req); err != nil {

@@ -46,8 +46,8 @@ func cleanTrailer(trailer http.Header, reserved []string) {
 	}
 	stripHeaders(trailer, reserved)
 	for name, lines := range trailer {
-		if !sameFoldedName(name, "Cookie") {
-			continue
+		if len(lines) == 0 || !sameFoldedName(name, "Cookie") {
+			continue // (a declared trailer not sent yet is kept)
 		}
 		kept := make([]string, 0, len(lines))
 		for _, line := range lines {

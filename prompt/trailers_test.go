@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -76,5 +77,53 @@ func TestRequestWithoutBodyOrTrailersIsLeftAlone(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { stripTrailers(r, reserved) }); n != 0 {
 		t.Errorf("%v allocations for a request without body", n)
+	}
+}
+
+// TestIdentityTrailersAreStrippedOverHTTP2 sends declared trailers over
+// HTTP/2, where net/http's server fills the declared fields of
+// Request.Trailer when the body ends: the identity ones never get there.
+func TestIdentityTrailersAreStrippedOverHTTP2(t *testing.T) {
+	reserved := DefaultIdentityHeaders().reserved()
+	seen := make(chan http.Header, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stripTrailers(r, reserved)
+		_, _ = io.Copy(io.Discard, r.Body)
+		seen <- r.Trailer.Clone()
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, srv.URL, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Trailer = http.Header{"X-Trustgate-User": nil, "X_trustgate_groups": nil, "Cookie": nil, "X-Checksum": nil}
+	go func() {
+		_, _ = io.WriteString(pw, "hello")
+		req.Trailer.Set("X-Trustgate-User", "FORGED")
+		req.Trailer["X_trustgate_groups"] = []string{"FORGED"}
+		req.Trailer.Set("Cookie", "tg_session=FORGED; theme=dark")
+		req.Trailer.Set("X-Checksum", "abc")
+		pw.Close()
+	}()
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("spoke %s, want HTTP/2", resp.Proto)
+	}
+	got := <-seen
+	for name, values := range got {
+		if foldsToAny(name, reserved) || strings.Contains(strings.Join(values, ","), "FORGED") {
+			t.Errorf("trailer %s: %q reached past the gate", name, values)
+		}
+	}
+	if got.Get("X-Checksum") != "abc" || got.Get("Cookie") != "theme=dark" {
+		t.Errorf("honest trailers lost: %v", got)
 	}
 }
