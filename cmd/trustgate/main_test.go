@@ -143,11 +143,20 @@ func TestHashPasswordMakesHashesTheUsersFileAccepts(t *testing.T) {
 }
 
 func TestExampleServesDemoBehindLogin(t *testing.T) {
+	// The README's first command is what launchExample runs (with the
+	// ports changed), and the address it opens is the example's gateway.
+	intro := readmeSection(t, "## Two commands")
+	if cmds := shellCommands(t, intro); len(cmds) == 0 || strings.Join(cmds[0], " ") != "go run ./cmd/trustgate run --config Caddyfile.example" {
+		t.Fatalf("the README's first command is not the one this test runs: %q", cmds)
+	}
 	env := isolatedEnv(t)
 	root := repoRoot(t)
 	example, err := os.ReadFile(filepath.Join(root, "Caddyfile.example"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(intro, "Open <http://localhost:8080>") || !strings.Contains(string(example), "\nhttp://localhost:8080 {") {
+		t.Fatal("the README opens another address than the example's gateway site")
 	}
 	gw, _ := launchExample(t, env, root, example)
 	defer gw.stop()
