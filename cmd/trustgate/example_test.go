@@ -53,7 +53,7 @@ func TestExampleListensOnLoopbackOnly(t *testing.T) {
 		}
 	}
 	slices.Sort(gateway)
-	if !slices.Equal(gateway, []string{"127.0.0.1", "::1"}) {
-		t.Errorf("the gateway listens on %q, want 127.0.0.1 and ::1", gateway)
+	if !slices.Equal(gateway, []string{"127.0.0.1"}) {
+		t.Errorf("the gateway listens on %q, want 127.0.0.1", gateway)
 	}
 }
