@@ -9,9 +9,10 @@ import (
 	"github.com/trustgate/trustgate/prompt"
 )
 
-// namedRealmPrefix starts the realm of a site given a session_realm, so
-// that no name an operator picks can be taken for a login source's default
-// realm ("users_file:..." or "oidc:...").
+// namedRealmPrefix starts the realm of a site given a session_realm
+// ("realm:<name>@<login source>"), so that no name an operator picks can be
+// taken for a login source's default realm ("users_file:..." or
+// "oidc:...").
 const namedRealmPrefix = "realm:"
 
 // loginSource names the site's primary login, as its default realm: the
@@ -32,11 +33,14 @@ func (h *Handler) joinRealm(app *App, repl *caddy.Replacer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	realm := source
+	// A named realm also names its login source, so that a session issued
+	// before the realm was given another source is not accepted after.
+	key, realm := source, source
 	if h.SessionRealm != "" {
-		realm = namedRealmPrefix + h.SessionRealm
+		key = namedRealmPrefix + h.SessionRealm
+		realm = key + "@" + source
 	}
-	if other, ok := app.realms.join(realm, source, h.RealmDefinedAt); !ok {
+	if other, ok := app.realms.join(key, realm, source, h.RealmDefinedAt); !ok {
 		otherAt := ""
 		if other.definedAt != "" {
 			otherAt = " (" + other.definedAt + ")"
@@ -52,9 +56,10 @@ func (h *Handler) joinRealm(app *App, repl *caddy.Replacer) (string, error) {
 }
 
 // realmRegistry holds the realms of one configuration's sites: the login
-// source of each, so that a realm shared on purpose (session_realm) cannot
-// join two sources, and the realm of each ID, so that a session refused
-// for its realm is logged with the realm's name.
+// source of each (by session_realm, or by source for a default realm), so
+// that a realm shared on purpose cannot join two sources, and the realm of
+// each ID, so that a session refused for its realm is logged with the
+// realm's name.
 //
 // Like siteRegistry it lives on the App, which Caddy builds anew for every
 // configuration: a reload fills a new registry, and the sites of the
@@ -72,19 +77,19 @@ type realmSite struct {
 	source, definedAt string
 }
 
-// join records a site of realm that signs in with source. It reports
-// false, and the site already in the realm, when that one has another
-// login source.
-func (r *realmRegistry) join(realm, source, definedAt string) (realmSite, bool) {
+// join records a site that signs in with source in realm, which key
+// names (the session_realm, or the source itself). It reports false, and
+// the site already under key, when that one has another login source.
+func (r *realmRegistry) join(key, realm, source, definedAt string) (realmSite, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.realms == nil {
 		r.realms, r.names = make(map[string]realmSite), make(map[string]string)
 	}
-	if first, ok := r.realms[realm]; ok {
+	if first, ok := r.realms[key]; ok {
 		return first, first.source == source
 	}
-	r.realms[realm] = realmSite{source: source, definedAt: definedAt}
+	r.realms[key] = realmSite{source: source, definedAt: definedAt}
 	r.names[prompt.RealmID(realm)] = realm
 	return realmSite{}, true
 }
