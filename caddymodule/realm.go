@@ -29,6 +29,11 @@ func (h *Handler) loginSource(repl *caddy.Replacer) (string, error) {
 // this configuration, and returns it. It refuses a session_realm already
 // used by a site with another login source, naming where each was set.
 func (h *Handler) joinRealm(app *App, repl *caddy.Replacer) (string, error) {
+	if h.SessionRealm != "" {
+		if err := validRealmName(h.SessionRealm); err != nil {
+			return "", fmt.Errorf("session_realm: %w", err)
+		}
+	}
 	source, err := h.loginSource(repl)
 	if err != nil {
 		return "", err
