@@ -61,10 +61,12 @@ type Handler struct {
 	// sessions issued in its own realm; any other counts as no session and
 	// the person signs in again. The sites of one realm accept each
 	// other's sessions, and must have the same login source (a
-	// configuration where they do not is refused). Default: the site's
-	// login source is its realm (the users file by absolute path, or the
-	// OIDC issuer and client ID), so sites with the same login share
-	// sessions and sites with different ones never do.
+	// configuration where they do not is refused). A named realm's
+	// sessions outlive a change of its login source; renaming the realm
+	// ends them. Default: the site's login source is its realm (the users
+	// file by absolute path, or the OIDC issuer and client ID), so sites
+	// with the same login share sessions, sites with different ones never
+	// do, and changing the source signs everyone out.
 	SessionRealm string `json:"session_realm,omitempty"`
 
 	// RealmDefinedAt is where SessionRealm was written (file:line), set by

@@ -10,9 +10,8 @@ import (
 )
 
 // namedRealmPrefix starts the realm of a site given a session_realm
-// ("realm:<name>@<login source>"), so that no name an operator picks can be
-// taken for a login source's default realm ("users_file:..." or
-// "oidc:...").
+// ("realm:<name>"), so that no name an operator picks can be taken for a
+// login source's default realm ("users_file:..." or "oidc:...").
 const namedRealmPrefix = "realm:"
 
 // loginSource names the site's primary login, as its default realm: the
@@ -38,14 +37,15 @@ func (h *Handler) joinRealm(app *App, repl *caddy.Replacer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// A named realm also names its login source, so that a session issued
-	// before the realm was given another source is not accepted after.
-	key, realm := source, source
+	// A named realm is the name alone, so that its sessions hold where
+	// the login source is spelt differently (the users file at another
+	// path on another instance) and across a change of source; renaming
+	// the realm ends them.
+	realm := source
 	if h.SessionRealm != "" {
-		key = namedRealmPrefix + h.SessionRealm
-		realm = key + "@" + source
+		realm = namedRealmPrefix + h.SessionRealm
 	}
-	if other, ok := app.realms.join(key, realm, source, h.RealmDefinedAt); !ok {
+	if other, ok := app.realms.join(realm, source, h.RealmDefinedAt); !ok {
 		otherAt := ""
 		if other.definedAt != "" {
 			otherAt = " (" + other.definedAt + ")"
@@ -61,8 +61,8 @@ func (h *Handler) joinRealm(app *App, repl *caddy.Replacer) (string, error) {
 }
 
 // realmRegistry holds the realms of one configuration's sites: the login
-// source of each (by session_realm, or by source for a default realm), so
-// that a realm shared on purpose cannot join two sources, and the realm of
+// source of each, so that a realm shared on purpose cannot join two
+// sources, and the realm of
 // each ID, so that a session refused for its realm is logged with the
 // realm's name.
 //
@@ -82,19 +82,19 @@ type realmSite struct {
 	source, definedAt string
 }
 
-// join records a site that signs in with source in realm, which key
-// names (the session_realm, or the source itself). It reports false, and
-// the site already under key, when that one has another login source.
-func (r *realmRegistry) join(key, realm, source, definedAt string) (realmSite, bool) {
+// join records a site of realm that signs in with source. It reports
+// false, and the site already in the realm, when that one has another
+// login source.
+func (r *realmRegistry) join(realm, source, definedAt string) (realmSite, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.realms == nil {
 		r.realms, r.names = make(map[string]realmSite), make(map[string]string)
 	}
-	if first, ok := r.realms[key]; ok {
+	if first, ok := r.realms[realm]; ok {
 		return first, first.source == source
 	}
-	r.realms[key] = realmSite{source: source, definedAt: definedAt}
+	r.realms[realm] = realmSite{source: source, definedAt: definedAt}
 	r.names[prompt.RealmID(realm)] = realm
 	return realmSite{}, true
 }
