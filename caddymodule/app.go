@@ -69,6 +69,8 @@ type App struct {
 	// sites are the device policies of this configuration's protected
 	// applications, for the what-if API.
 	sites *siteRegistry
+	// realms are the realms of this configuration's sites.
+	realms *realmRegistry
 	// carrySessions is set when a dashboard of this configuration is
 	// provisioned: the trusted_endpoints handlers then hand each signed-in
 	// session on in the request's context. Written only while provisioning,
@@ -119,6 +121,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
 	a.sites = new(siteRegistry)
+	a.realms = new(realmRegistry)
 	if a.Storage == nil {
 		a.Storage = new(StorageConfig)
 	}

@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		}
 //		session_lifetime <duration>
 //		session_cache_size <n>|off
+//		session_realm <name>
 //		lockout <attempts> <window>
 //		upstream_headers {
 //			user      <header>|-
@@ -90,6 +91,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 // A missing or "-" upstream header name keeps the default or turns the
 // header off, respectively.
+//
+// session_realm puts the site in the named realm: the sites of one realm
+// accept each other's sessions, and must have the same login. Without it
+// a site's realm is its login source (the users file, or the OIDC issuer
+// and client ID), and it accepts no session issued under another.
 //
 // In the mobile block, a kind is one of screen_lock, biometrics,
 // disk_encryption, not_tampered, min_os, min_security_patch,
@@ -208,6 +214,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "limits":
 			if err := h.unmarshalLimits(d); err != nil {
+				return err
+			}
+		case "session_realm":
+			if err := h.unmarshalSessionRealm(d); err != nil {
 				return err
 			}
 		default:

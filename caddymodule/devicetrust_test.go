@@ -778,10 +778,9 @@ func TestDeviceRevocationTakesEffectOnTheNextRequest(t *testing.T) {
 
 func TestDevicePolicyChangeChecksAgain(t *testing.T) {
 	up := newUpstream(t)
-	dbPath := deviceGateway(t, up, "block", pilotMobile)
-	b, _ := trustedSession(t, "/pc")
-	// Reload with a stricter policy on the same store: same cookie keys.
-	startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
+	dbPath, users := storePath(t), writeUsersFile(t)
+	gateway := func(mobile string) {
+		startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
 http://localhost:%d {
 	trusted_endpoints {
 		application legacy
@@ -791,7 +790,13 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), strings.Replace(pilotMobile, "min_os android 14", "min_os android 15", 1), up.hostPort()))
+`, httpPort, users, mobile, up.hostPort()))
+	}
+	gateway(pilotMobile)
+	b, _ := trustedSession(t, "/pc")
+	// Reload with a stricter policy on the same store (same cookie keys)
+	// and the same users file (same realm).
+	gateway(strings.Replace(pilotMobile, "min_os android 14", "min_os android 15", 1))
 	r := b.get(gateURL + "/pc")
 	if r.status != http.StatusSeeOther || r.location != "/.trustgate/verify" {
 		t.Fatalf("after a policy change: %d → %q, want the prompt", r.status, r.location)

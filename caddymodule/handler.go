@@ -57,6 +57,22 @@ type Handler struct {
 	// Default: 100000.
 	SessionCacheSize int `json:"session_cache_size,omitempty"`
 
+	// SessionRealm puts this site in the named realm. A site accepts only
+	// sessions issued in its own realm; any other counts as no session and
+	// the person signs in again. The sites of one realm accept each
+	// other's sessions, and must have the same login source (a
+	// configuration where they do not is refused). A named realm's
+	// sessions outlive a change of its login source; renaming the realm
+	// ends them. Default: the site's login source is its realm (the users
+	// file by absolute path, or the OIDC issuer and client ID), so sites
+	// with the same login share sessions, sites with different ones never
+	// do, and changing the source signs everyone out.
+	SessionRealm string `json:"session_realm,omitempty"`
+
+	// RealmDefinedAt is where SessionRealm was written (file:line), set by
+	// the Caddyfile adapter so that a refused realm names its line.
+	RealmDefinedAt string `json:"realm_defined_at,omitempty"`
+
 	// LockoutAttempts is how many failed password logins one user may make
 	// from one IP address within LockoutWindow before further attempts are
 	// refused. The count is kept in the store, so it holds across every
@@ -293,6 +309,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	default:
 		return errors.New("login: no primary login configured (users_file or oidc)")
 	}
+	if cfg.Realm, err = h.joinRealm(app, repl); err != nil {
+		return err
+	}
+	cfg.RealmName = app.realms.name
 	h.gate, err = prompt.NewGate(cfg)
 	if err != nil {
 		return err

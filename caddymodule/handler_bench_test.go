@@ -17,6 +17,9 @@ import (
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
 
+// benchRealm is the realm of the benchmark's site and session.
+const benchRealm = "users_file:/bench/users.json"
+
 // BenchmarkHotPath measures the handler for a signed-in request from a
 // trusted device, from ServeHTTP to the next handler: the session cookie,
 // the device trust, the identity headers and the placeholders. It needs no
@@ -42,7 +45,7 @@ func BenchmarkHotPath(b *testing.B) {
 	}
 	pol := policy.Policy{Mode: policy.ModeBlock, Integration: policy.Integration{State: policy.All}}
 	gate, err := prompt.NewGate(prompt.Config{
-		Users: users, Store: st, Cookies: codec, Headers: prompt.DefaultIdentityHeaders(),
+		Users: users, Store: st, Cookies: codec, Headers: prompt.DefaultIdentityHeaders(), Realm: benchRealm,
 		Device: &prompt.DeviceTrust{Policy: pol, Cache: cache},
 	})
 	if err != nil {
@@ -55,6 +58,7 @@ func BenchmarkHotPath(b *testing.B) {
 		IssuedAt:  now.Unix(),
 		ExpiresAt: now.Add(8 * time.Hour).Unix(),
 		CSRF:      "csrf",
+		Realm:     prompt.RealmID(benchRealm),
 		Trust:     "trusted",
 		// No vouching device: its trust holds without the trust cache.
 		PolicyHash:     pol.Hash(),

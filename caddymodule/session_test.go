@@ -95,8 +95,14 @@ func TestForgedTamperedAndExpiredSessionsAreRefused(t *testing.T) {
 	expired, _ := codec.Encode("tg_session", prompt.Session{
 		Identity: prompt.Identity{User: "alice"}, ID: "y", IssuedAt: now.Add(-9 * time.Hour).Unix(), ExpiresAt: now.Add(-time.Hour).Unix(),
 	})
+	// The control below is made in alice's realm, the site's.
+	var alices prompt.Session
+	if err := codec.Decode("tg_session", good, &alices); err != nil || alices.Realm == "" {
+		t.Fatalf("alice's session: realm %q, %v", alices.Realm, err)
+	}
 	valid, _ := codec.Encode("tg_session", prompt.Session{
 		Identity: prompt.Identity{User: "carol"}, ID: "z", IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(),
+		Realm: alices.Realm,
 	})
 	cases := map[string]string{
 		"tampered":           string(tampered),

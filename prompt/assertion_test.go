@@ -88,6 +88,7 @@ func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *
 		IssuedAt:  ag.now.Unix(),
 		ExpiresAt: ag.now.Add(8 * time.Hour).Unix(),
 		CSRF:      "csrf",
+		Realm:     ag.realm.id,
 		Trust:     trust,
 		DeviceID:  deviceID,
 		Failed:    failed,

@@ -25,12 +25,17 @@ type flow struct {
 	Pending *pendingLogin `json:"p,omitempty"`
 	// ExpiresAt is in Unix seconds.
 	ExpiresAt int64 `json:"exp"`
+	// Realm is the ID of the realm the flow began in; a gate of another
+	// realm ignores the flow, so that a person's pending device check
+	// cannot be carried to a site that does not know them.
+	Realm string `json:"rl"`
 }
 
 func (g *Gate) newFlow(returnTo string) *flow {
 	return &flow{
 		Return:    SafeReturn(returnTo),
 		ExpiresAt: g.cfg.Now().Add(flowLifetime).Unix(),
+		Realm:     g.realm.id,
 	}
 }
 
@@ -44,14 +49,14 @@ func (g *Gate) setFlow(w http.ResponseWriter, r *http.Request, f *flow) error {
 	return nil
 }
 
-// readFlow returns the request's login flow, or nil when there is none or it
-// is forged or expired.
+// readFlow returns the request's login flow, or nil when there is none, it
+// is forged or expired, or it began in another realm.
 func (g *Gate) readFlow(r *http.Request) *flow {
 	var f flow
 	if !g.readCookie(r, flowCookie, &f) {
 		return nil
 	}
-	if !g.cfg.Now().Before(time.Unix(f.ExpiresAt, 0)) {
+	if !g.cfg.Now().Before(time.Unix(f.ExpiresAt, 0)) || f.Realm != g.realm.id {
 		return nil
 	}
 	f.Return = SafeReturn(f.Return)

@@ -33,6 +33,17 @@ type Config struct {
 	Store store.Store
 	// Cookies encodes the session and login-flow cookies.
 	Cookies *CookieCodec
+	// Realm names where this gate's sessions are valid (see RealmID): a
+	// session or login flow issued under another realm counts as none.
+	// Gates given the same realm accept each other's sessions, so give it
+	// only to gates with the same login source. Default: for OIDC,
+	// OIDCRealm of the provider's issuer and client ID; for a users file,
+	// whose path the gate does not know, a realm of this gate alone (set
+	// UsersFileRealm of the file's path to keep sessions across restarts).
+	Realm string
+	// RealmName names another realm by its ID, for the log line of a
+	// refused session. Default: the ID alone.
+	RealmName func(id string) string
 	// SessionLifetime is how long a session lasts. Default: 8h.
 	SessionLifetime time.Duration
 	// SessionCacheSize is how many decoded session cookies the gate keeps
@@ -102,6 +113,8 @@ type Gate struct {
 	pages *pages
 	// sessions holds the sessions decoded from session cookies.
 	sessions *sessionCache
+	// realm is the realm whose sessions the gate accepts.
+	realm *realmGuard
 	// reservedHeaders are the identity header names stripped from every
 	// request, worked out once rather than per request.
 	reservedHeaders []string
@@ -177,6 +190,12 @@ func NewGate(cfg Config) (*Gate, error) {
 	}
 	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), headers: cfg.Headers.canonical(), wake: cfg.Waker}
 	if g.sessions, err = newSessionCache(cfg.SessionCacheSize, cfg.Cookies); err != nil {
+		return nil, err
+	}
+	if g.cfg.Realm == "" {
+		g.cfg.Realm = defaultRealm(cfg)
+	}
+	if g.realm, err = newRealmGuard(g.cfg.Realm, cfg.RealmName); err != nil {
 		return nil, err
 	}
 	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {

@@ -29,6 +29,10 @@ type Session struct {
 	IssuedAtMilli int64 `json:"im,omitempty"`
 	// CSRF is the token that the session's own forms (logout) must carry.
 	CSRF string `json:"c"`
+	// Realm is the ID (RealmID) of the realm the session was issued in;
+	// only gates of that realm accept it. Empty in cookies made before
+	// realms, which no gate accepts.
+	Realm string `json:"r"`
 
 	// Trust is the access device's trust status when the session began or
 	// was last checked: trusted, not trusted or unknown; empty when no
@@ -76,7 +80,8 @@ func (s *Session) issuedMilli() int64 {
 
 // readSession decodes the session cookie of r. It returns nil when there is
 // none, when it is forged, tampered or made with an unknown key, when it
-// has expired, and when it was revoked.
+// has expired, when it was issued in another realm, and when it was
+// revoked.
 func (g *Gate) readSession(r *http.Request) *Session {
 	s, _ := g.decodeSession(r)
 	return s
@@ -99,7 +104,10 @@ func (g *Gate) checkSession(w http.ResponseWriter, r *http.Request) *Session {
 // decodeSession returns the session of r, as readSession does, and reports
 // whether a cookie was refused because its session was revoked. Decoding
 // may be answered by the session cache; the checks after it run on every
-// request.
+// request. It is the only place a session cookie is read, so no page can
+// skip the realm check: a session of another realm (or of none) is logged
+// once and counts as no session; its cookie is left alone, since it may be
+// good on the site that issued it.
 func (g *Gate) decodeSession(r *http.Request) (s *Session, revoked bool) {
 	name := cookieName(r, sessionCookie)
 	value, ok := requestCookie(r, name)
@@ -112,6 +120,10 @@ func (g *Gate) decodeSession(r *http.Request) (s *Session, revoked bool) {
 		return nil, false
 	}
 	if s.User == "" || s.ExpiresAt == 0 || !g.cfg.Now().Before(s.Expires()) {
+		return nil, false
+	}
+	if s.Realm != g.realm.id {
+		g.logForeignSession(r, s)
 		return nil, false
 	}
 	if g.cfg.Revocations.Revoked(s) {
@@ -163,6 +175,7 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity,
 		ExpiresAt:     now.Add(g.cfg.SessionLifetime).Unix(),
 		CSRF:          RandomToken(),
 		IssuedAtMilli: now.UnixMilli(),
+		Realm:         g.realm.id,
 	}
 	if trust != nil {
 		s.Trust, s.DeviceID, s.Failed, s.Warnings = trust.Status, trust.DeviceID, trust.Failed, trust.Warnings
