@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
 // forwardingTransport adds X-Forwarded-For to every request, as a load
@@ -229,5 +231,49 @@ func TestForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
 		if e.IP != "127.0.0.1" {
 			t.Errorf("auth log row %s/%s has IP %q, want the connection's 127.0.0.1", e.Result, e.Reason, e.IP)
 		}
+	}
+}
+
+// The device API's per-address rate limit counts each client behind a
+// trusted proxy on its own, and a client outside trusted_proxies cannot
+// pick its address with X-Forwarded-For.
+func TestDeviceAPIRateLimitUsesTrustedProxyClientAddress(t *testing.T) {
+	up := newUpstream(t)
+	startGateway(t, globalOptionsWithServers(storePath(t), "", "trusted_proxies static 127.0.0.1/8")+fmt.Sprintf(`
+http://localhost:%d {
+	trusted_endpoints {
+		login users_file %s
+		mode check
+		%s
+		limits {
+			ip 1/m burst 2
+		}
+	}
+	reverse_proxy %s
+}
+`, httpPort, writeUsersFile(t), pilotMobile, up.hostPort()))
+
+	call := func(forwardedFor string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, gateURL+protocol.PathDevice, nil)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 2 {
+		if status := call("198.51.100.7"); status == http.StatusTooManyRequests {
+			t.Fatalf("client A, call %d: 429 within the burst", i+1)
+		}
+	}
+	if status := call("198.51.100.7"); status != http.StatusTooManyRequests {
+		t.Fatalf("client A, 3rd call: %d, want 429", status)
+	}
+	if status := call("203.0.113.9"); status == http.StatusTooManyRequests {
+		t.Fatal("client B, behind the same proxy, was rate limited with client A")
 	}
 }
