@@ -1,8 +1,10 @@
 package caddymodule
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -275,5 +277,66 @@ http://localhost:%d {
 	}
 	if status := call("203.0.113.9"); status == http.StatusTooManyRequests {
 		t.Fatal("client B, behind the same proxy, was rate limited with client A")
+	}
+}
+
+// A guesser who half-closes the connection after each post (the server
+// sees the request end, yet the answer can still be read) has every wrong
+// guess that is answered counted all the same. (A guess whose request is
+// seen to end before its check starts is not checked at all, and gets an
+// empty answer.)
+func TestHalfClosedGuessesAreStillCounted(t *testing.T) {
+	up := newUpstream(t)
+	usersGateway(t, up, "") // lockout 3 15m
+	b := newBrowser(t)
+	csrf := b.openLoginForm("/")
+	u, _ := url.Parse(gateURL)
+	guess := func(i int) int {
+		t.Helper()
+		form := url.Values{"csrf": {csrf}, "username": {"alice"}, "password": {fmt.Sprintf("guess %d", i)}}
+		req, _ := http.NewRequest(http.MethodPost, gateURL+"/.trustgate/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Connection", "close")
+		for _, c := range b.client.Jar.Cookies(u) {
+			req.AddCookie(c)
+		}
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := req.Write(conn); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+		if err != nil {
+			return 0 // nothing answered
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	answered, i := 0, 0
+	for ; answered < 3; i++ {
+		if i == 30 {
+			t.Fatalf("only %d of 30 half-closed guesses were answered", answered)
+		}
+		switch status := guess(i); status {
+		case http.StatusUnauthorized:
+			answered++
+		case http.StatusTooManyRequests:
+			t.Fatalf("half-closed guess %d: locked out after %d answered guesses, want 3", i+1, answered)
+		}
+	}
+	for range 5 {
+		if status := guess(i); status == http.StatusUnauthorized {
+			t.Fatalf("half-closed guess %d answered 401 after 3 answered wrong guesses: they were not counted", i+1)
+		}
+		i++
+	}
+	if r := b.submitLogin(csrf, "alice", testUsers["alice"].password); r.status != http.StatusTooManyRequests {
+		t.Fatalf("right password after 3 answered half-closed guesses: %d, want 429", r.status)
 	}
 }

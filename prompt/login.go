@@ -102,16 +102,21 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 	}
 
 	lockKey := "login:" + strings.ToLower(username) + "|" + g.cfg.ClientIP(r)
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
 	// One attempt per user and address at a time on this instance, from
 	// the lockout check until a wrong password is counted (lockout.go).
-	release, err := g.attempts.acquire(ctx, lockKey)
+	// The wait has no deadline of its own: password hashing is bound by
+	// the CPU, so attempts in parallel would take as long in all.
+	release, err := g.attempts.acquire(r.Context(), lockKey)
 	if err != nil {
 		g.unavailable(w, r, "waiting for earlier sign-in attempts", err)
 		return
 	}
 	defer release()
+	// Detached from the request: a client that hangs up (or half-closes
+	// its connection and still reads the answer) must not stop its wrong
+	// guess from being counted.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
 	allowed, err := g.passwordAttemptAllowed(ctx, lockKey)
 	if err != nil {
 		if !g.degrade(r, "counting login attempts", err) {
