@@ -50,6 +50,12 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 	txID, code := q.Get(protocol.ParamTransaction), q.Get(protocol.ParamCode)
 	f := g.readFlow(r)
 	if f == nil || f.Pending == nil || g.cfg.Device == nil || f.Pending.Tx == "" || !equalTokens(f.Pending.Tx, txID) {
+		if s := g.readSession(r); s != nil && g.cfg.Device != nil {
+			// Opened again after it signed this browser in (the app, or
+			// the person, followed it twice).
+			g.renderSignedIn(w, r, s, txID)
+			return
+		}
 		g.cfg.Logger.Warn("return link opened without its browser", zap.String("ip", g.cfg.ClientIP(r)))
 		g.renderMessage(w, r, http.StatusForbidden, "Open in your browser",
 			"Finish signing in in the browser where you started: this link only works there.", "")
@@ -58,6 +64,16 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	tx, err := g.ownTransaction(ctx, f.Pending, txID)
+	if err == nil && g.reopenedAfterCompleting(tx, code) {
+		// This browser completed the check, but its answer never arrived:
+		// the instance died between the commit and the answer, or the
+		// connection dropped. The login is recorded; give the browser
+		// its session (finish skips the commit, see completeAndRecord).
+		g.cfg.Logger.Info("return link opened again after completing; resuming the login",
+			zap.String("user", tx.User), zap.String("transaction", tx.ID))
+		g.completeTransaction(w, r, f, tx, false)
+		return
+	}
 	if err != nil || tx.State != store.TransactionApproved || !equalTokens(hashSecret(code), tx.rec.ReturnHash) {
 		if err == nil && tx.State == store.TransactionDenied {
 			g.showDenial(w, r, tx)
@@ -68,6 +84,31 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.completeTransaction(w, r, f, tx, false)
+}
+
+// reopenedAfterCompleting reports whether tx, loaded for the browser that
+// started it (ownTransaction), was completed already, its link is still
+// within its lifetime and code is its return code: the same browser opens
+// the same return link again.
+func (g *Gate) reopenedAfterCompleting(tx *transaction, code string) bool {
+	return tx.State == store.TransactionCompleted && tx.rec.Kind == txInline &&
+		g.cfg.Now().Before(tx.Expires) && tx.rec.ReturnHash != "" &&
+		equalTokens(hashSecret(code), tx.rec.ReturnHash)
+}
+
+// renderSignedIn tells a signed-in person that the return link they opened
+// again has done its work, with a link to where they were going.
+func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session, txID string) {
+	next := "/"
+	if txID != "" {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if tx, err := g.loadTransaction(ctx, txID); err == nil && tx.User == s.User {
+			next = SafeReturn(tx.rec.Return)
+		}
+	}
+	noStore(w)
+	g.render(w, g.pages.signedIn, http.StatusOK, pageData{Title: "You are signed in", User: s.User, Link: next})
 }
 
 // completeTransaction uses an approved transaction once and finishes the
@@ -106,6 +147,12 @@ func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *fl
 func (g *Gate) completeAndRecord(w http.ResponseWriter, r *http.Request, tx *transaction, entry store.AuthLogEntry) bool {
 	// Detached from the request, as in record: a client that hangs up
 	// must not cancel the write of its own login record.
+	if tx.State == store.TransactionCompleted {
+		// The same browser opened the return link again after the
+		// transaction was used up and its login recorded
+		// (reopenedAfterCompleting): nothing is written again.
+		return true
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
 	entry = g.completeEntry(r, entry)

@@ -130,6 +130,9 @@ type Gate struct {
 	// appSiteAssociation and assetLinks are the well-known files for the
 	// app's HTTPS links; nil when no app IDs are configured.
 	appSiteAssociation, assetLinks []byte
+	// attempts lets one password attempt per user and address run at a
+	// time on this instance (lockout.go).
+	attempts attemptLocks
 }
 
 // Cookie base names; see cookieName for the __Host- prefix.

@@ -102,9 +102,22 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 	}
 
 	lockKey := "login:" + strings.ToLower(username) + "|" + g.cfg.ClientIP(r)
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	// One attempt per user and address at a time on this instance, from
+	// the lockout check until a wrong password is counted (lockout.go).
+	// The wait has no deadline of its own: password hashing is bound by
+	// the CPU, so attempts in parallel would take as long in all.
+	release, err := g.attempts.acquire(r.Context(), lockKey)
+	if err != nil {
+		g.unavailable(w, r, "waiting for earlier sign-in attempts", err)
+		return
+	}
+	defer release()
+	// Detached from the request: a client that hangs up (or half-closes
+	// its connection and still reads the answer) must not stop its wrong
+	// guess from being counted.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
-	allowed, err := g.beginAttempt(ctx, lockKey)
+	allowed, err := g.passwordAttemptAllowed(ctx, lockKey)
 	if err != nil {
 		if !g.degrade(r, "counting login attempts", err) {
 			g.unavailable(w, r, "counting login attempts", err)
@@ -113,6 +126,9 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 		allowed = true
 	}
 	if !allowed {
+		// Guessing on during a lockout keeps it in force.
+		g.attemptFailed(ctx, lockKey)
+		release()
 		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reasonLockedOut, Factor: "password"})
 		g.renderLogin(w, r, http.StatusTooManyRequests, f, username, "Too many failed sign-in attempts. Please wait a while and try again.")
 		return
@@ -120,6 +136,8 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 
 	id, known, ok := g.cfg.Users.Authenticate(username, password)
 	if !ok {
+		g.attemptFailed(ctx, lockKey)
+		release()
 		reason := reasonInvalidPassword
 		if !known {
 			reason = reasonUnknownUser
@@ -129,7 +147,10 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 		g.renderLogin(w, r, http.StatusUnauthorized, f, username, "Wrong user name or password.")
 		return
 	}
-	g.attemptSucceeded(ctx, lockKey)
+	// A correct password neither counts nor clears the failures: many
+	// sign-ins at once never lock a person out, and a success does not
+	// wipe the count of someone guessing from the same address.
+	release()
 	g.completeLogin(w, r, f, id, "password")
 }
 

@@ -22,6 +22,9 @@ var staticFiles embed.FS
 // pages holds the parsed page templates.
 type pages struct {
 	login, message, logout, prompt, denied, notice, applink *template.Template
+	// signedIn answers a return link opened again after it signed the
+	// browser in.
+	signedIn *template.Template
 }
 
 func loadPages() (*pages, error) {
@@ -53,6 +56,9 @@ func loadPages() (*pages, error) {
 		return nil, err
 	}
 	if p.applink, err = parse("applink.html"); err != nil {
+		return nil, err
+	}
+	if p.signedIn, err = parse("signedin.html"); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -288,6 +288,13 @@ http://:%d {
 			if status, _ := p.client.get(ans.ReturnURL); status != http.StatusSeeOther {
 				t.Errorf("%s: return after the restart: %d", p.name, status)
 			}
+		case state == "completed" && p.ret != "":
+			// Cut between using the transaction and answering the return
+			// link: the same browser opening it again gets its session.
+			if status, page := p.client.get(p.ret); status != http.StatusSeeOther {
+				t.Errorf("%s: completed before the kill, return link opened again after it: %d\n%s", p.name, status, page)
+				continue
+			}
 		case state == "completed" || state == "expired":
 			// Cut between using the transaction and answering, or before
 			// the sign-in got anywhere: the prompt starts a fresh check, or
