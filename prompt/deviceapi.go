@@ -126,19 +126,25 @@ func readDeviceBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 // decodeStrict decodes a JSON body into dst, refusing unknown fields and
-// trailing data, and writes a 400 naming the problem.
+// trailing data, and writes a 400 naming the problem in plain words.
 func decodeStrict(w http.ResponseWriter, body []byte, dst any) bool {
+	return decodeStrictIn(w, body, dst, "")
+}
+
+// decodeStrictIn is decodeStrict for a part of the body, field, whose name
+// prefixes the fields its errors name ("facts" gives "facts.screen_lock").
+func decodeStrictIn(w http.ResponseWriter, body []byte, dst any, field string) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil {
+	msg := ""
+	if err := dec.Decode(dst); err != nil {
+		msg = protocol.DescribeJSONError(err, field)
+	} else if _, tokErr := dec.Token(); tokErr != io.EOF {
 		// More() misses a stray closing bracket ("{}}"); only EOF may follow.
-		if _, tokErr := dec.Token(); tokErr != io.EOF {
-			err = errors.New("trailing data after the JSON object")
-		}
+		msg = "trailing data after the JSON object"
 	}
-	if err != nil {
-		deviceError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+truncate(err.Error(), 200))
+	if msg != "" {
+		deviceError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+truncate(msg, 200))
 		return false
 	}
 	return true
@@ -357,7 +363,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		return
 	}
 	var facts policy.Facts
-	if !decodeStrict(w, req.Facts, &facts) {
+	if !decodeStrictIn(w, req.Facts, &facts, "facts") {
 		return
 	}
 	if len(facts.Model) > maxFreeText || len(facts.OSVersion) > maxFreeText || len(facts.AppVersion) > maxFreeText || len(facts.SecurityPatch) > maxFreeText {
@@ -677,6 +683,12 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	state, reason := "", ""
 	switch req.Answer {
 	case protocol.AnswerApprove:
+		if req.Reason != "" {
+			// A reason says why the person denied; with an approval it
+			// would be recorded nowhere, so the app has it wrong.
+			deviceError(w, http.StatusBadRequest, "bad_request", "reason goes only with deny")
+			return
+		}
 		state = store.PushApproved
 	case protocol.AnswerDeny:
 		state, reason = store.PushDenied, protocol.DenyCancelled
