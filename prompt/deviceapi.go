@@ -472,7 +472,8 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		g.apiUnavailable(w, "sending login request", pushErr)
 		return
 	}
-	g.announcePush(ctx, device.ID)
+	// No long-poll is woken: an inline request is not listed (listedPushes),
+	// it is in this answer.
 	resp.State = store.TransactionReported
 	resp.Push = &push
 	writeJSON(w, http.StatusOK, resp)
@@ -586,10 +587,11 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 			g.apiUnavailable(w, "reading login requests", err)
 			return
 		}
+		listed := listedPushes(pending)
 		left := time.Until(deadline)
-		if len(pending) > 0 || left <= 0 || g.retired() {
+		if len(listed) > 0 || left <= 0 || g.retired() {
 			g.wake.cancel(deviceID, woken)
-			writePushes(w, pending)
+			writePushes(w, listed)
 			return
 		}
 		held := g.holdLongPoll(ctx, woken, min(left, longPollRecheck))
@@ -624,19 +626,30 @@ func waitRanOut(woken <-chan struct{}, deadline time.Time) bool {
 	}
 }
 
-// writePushes answers a pushes request with pending, an empty list meaning
-// "poll again".
-func writePushes(w http.ResponseWriter, pending []store.Push) {
-	resp := protocol.PushesResponse{Pushes: make([]protocol.Push, 0, len(pending))}
+// listedPushes returns the login requests GET pushes lists of pending: all
+// but the inline ones. An inline request belongs to a check of the phone
+// itself and reaches the app in the answer to its report, the only place
+// the app expects it; listing it too would show it twice.
+func listedPushes(pending []store.Push) []protocol.Push {
+	var out []protocol.Push
 	for _, p := range pending {
 		var pp protocol.Push
-		if err := json.Unmarshal(p.Details, &pp); err != nil {
+		if err := json.Unmarshal(p.Details, &pp); err != nil || pp.Inline {
 			continue
 		}
 		pp.ID = p.ID
-		resp.Pushes = append(resp.Pushes, pp)
+		out = append(out, pp)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return out
+}
+
+// writePushes answers a pushes request with pushes, an empty list meaning
+// "poll again".
+func writePushes(w http.ResponseWriter, pushes []protocol.Push) {
+	if pushes == nil {
+		pushes = []protocol.Push{}
+	}
+	writeJSON(w, http.StatusOK, protocol.PushesResponse{Pushes: pushes})
 }
 
 // holdLongPoll waits until a held long-poll should look at the store again:
@@ -734,15 +747,24 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	// An approval and the transaction's move share one commit where the
 	// store can (store.InOneCommit); each succeeds or fails as if written
 	// one after the other.
-	var answerErr, moveErr error
+	var answerErr, withdrawErr, moveErr error
 	moved := false
 	err = store.InOneCommit(ctx, g.cfg.Store, func(ctx context.Context) error {
-		if _, answerErr = g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); answerErr != nil || state != store.PushApproved {
+		if _, answerErr = g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); answerErr != nil {
+			return nil
+		}
+		// The first answer settles the login request: the copies on the
+		// person's other devices are withdrawn.
+		if withdrawErr = g.withdrawOtherPushes(ctx, tx, push.ID); withdrawErr != nil || state != store.PushApproved {
 			return nil
 		}
 		moved, moveErr = true, g.transition(ctx, tx, from, store.TransactionApproved, device.ID)
 		return nil
 	})
+	if err == nil && withdrawErr != nil {
+		// The answer stands; the other copies lapse on their own.
+		g.cfg.Logger.Warn("withdrawing a login request from the other devices", zap.Error(withdrawErr))
+	}
 	if err != nil {
 		g.apiUnavailable(w, "answering login request", err)
 		return
@@ -754,13 +776,15 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 			deviceError(w, http.StatusGone, "expired", "the login request has expired")
 			return
 		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID, tx):
-			// The device approved this request before but never got the
-			// answer (the gateway was killed, the network dropped it):
-			// approving again finishes the approval and, inline, issues a
-			// new return link in place of the lost one.
-			from = tx.State
+			// The device's approval was stored but the transaction did not
+			// move (the gateway was killed in between on a store without
+			// one commit): approving again finishes that approval. No
+			// return link was given for it yet.
+			if err := g.withdrawOtherPushes(ctx, tx, push.ID); err != nil {
+				g.cfg.Logger.Warn("withdrawing a login request from the other devices", zap.Error(err))
+			}
 		case errors.Is(err, store.ErrConflict):
-			deviceError(w, http.StatusConflict, "conflict", "the login request was already answered")
+			g.alreadyAnswered(ctx, w, push.ID)
 			return
 		default:
 			g.apiUnavailable(w, "answering login request", err)
@@ -801,15 +825,43 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 }
 
 // approvedBefore reports whether the push pushID was approved by deviceID
-// and its transaction tx still waits for that approval to finish: reported
-// (the approval was stored, the transaction not yet moved) or approved (the
-// return link was made but may not have reached the device).
+// and its transaction tx still waits for that approval to take effect: it
+// is still reported, the approval stored but the transaction not moved.
+// Once the transaction is approved, the approval was answered (with the
+// return link, inline), and a second approval is refused
+// (alreadyAnswered): the same request never yields two different answers.
 func (g *Gate) approvedBefore(ctx context.Context, pushID, deviceID string, tx *transaction) bool {
 	p, err := g.cfg.Store.Push(ctx, pushID)
 	if err != nil || p.DeviceID != deviceID || p.State != store.PushApproved {
 		return false
 	}
-	return tx.State == store.TransactionReported || tx.State == store.TransactionApproved
+	return tx.State == store.TransactionReported
+}
+
+// withdrawOtherPushes withdraws the copies of tx's login request sent to
+// the person's other devices, all but answered.
+func (g *Gate) withdrawOtherPushes(ctx context.Context, tx *transaction, answered string) error {
+	others := make([]string, 0, len(tx.rec.PushIDs))
+	for _, id := range tx.rec.PushIDs {
+		if id != answered {
+			others = append(others, id)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	_, err := g.cfg.Store.WithdrawPushes(ctx, others)
+	return err
+}
+
+// alreadyAnswered answers an answer to a login request that was answered
+// before, on this device or, when it was withdrawn, on another one.
+func (g *Gate) alreadyAnswered(ctx context.Context, w http.ResponseWriter, pushID string) {
+	msg := "the login request was already answered"
+	if p, err := g.cfg.Store.Push(ctx, pushID); err == nil && p.Answer == store.PushWithdrawn {
+		msg = "the login request was answered on another device"
+	}
+	deviceError(w, http.StatusConflict, "already_answered", msg)
 }
 
 func factorOf(tx *transaction) string {

@@ -53,6 +53,7 @@ func DescribeJSONError(err error, prefix string) string {
 			return prefix + " must be " + wantType
 		}
 		if name == "iat" && prefix == "" {
+			// A proof's issue time (ProofClaims.IssuedAt).
 			wantType = "a whole number of seconds since the Unix epoch"
 		}
 		return "field " + field(name) + " must be " + wantType

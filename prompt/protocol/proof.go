@@ -198,6 +198,10 @@ func VerifyProof(token string, c ProofCheck) (VerifiedProof, error) {
 		return vp, ErrProofSignature
 	}
 	if err := json.Unmarshal(payload, &vp.Claims); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return vp, fmt.Errorf("%w: the claims must be a JSON object", ErrMalformedProof)
+		}
 		return vp, fmt.Errorf("%w: claims: %s", ErrMalformedProof, DescribeJSONError(err, ""))
 	}
 	cl := vp.Claims
