@@ -503,7 +503,9 @@ func (g *Gateway) pendingLocked(deviceID string) []protocol.Push {
 	now := time.Now()
 	for _, id := range g.order {
 		p := g.pushes[id]
-		if p.DeviceID == deviceID && p.Answer == nil && now.Before(p.Push.Expires) {
+		// An inline push is in the answer to its report only; it is not
+		// listed.
+		if p.DeviceID == deviceID && p.Answer == nil && !p.Push.Inline && now.Before(p.Push.Expires) {
 			pending = append(pending, p.Push)
 		}
 	}
@@ -522,6 +524,9 @@ func (g *Gateway) answer(r *http.Request, body []byte, pushID string) (int, any,
 	if req.Answer != protocol.AnswerApprove && req.Answer != protocol.AnswerDeny {
 		return 0, nil, fail(400, "bad_request", "bad answer")
 	}
+	if req.Answer == protocol.AnswerApprove && req.Reason != "" {
+		return 0, nil, fail(400, "bad_request", "reason goes only with deny")
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p, ok := g.pushes[pushID]
@@ -529,7 +534,7 @@ func (g *Gateway) answer(r *http.Request, body []byte, pushID string) (int, any,
 	case !ok || p.DeviceID != vp.DeviceID:
 		return 0, nil, fail(404, "not_found", "unknown push")
 	case p.Answer != nil:
-		return 0, nil, fail(409, "conflict", "already answered")
+		return 0, nil, fail(409, "already_answered", "already answered")
 	case !time.Now().Before(p.Push.Expires):
 		return 0, nil, fail(410, "expired", "push expired")
 	}
