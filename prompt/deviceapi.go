@@ -743,6 +743,7 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	if state == store.PushApproved && tx.rec.Kind == txInline {
 		returnCode = RandomToken()
 		tx.rec.ReturnHash = hashSecret(returnCode)
+		tx.rec.ReturnSealed = g.sealReturnCode(returnCode)
 	}
 	// An approval and the transaction's move share one commit where the
 	// store can (store.InOneCommit); each succeeds or fails as if written
@@ -775,14 +776,21 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 			g.observer().PushOutcome(pushExpired)
 			deviceError(w, http.StatusGone, "expired", "the login request has expired")
 			return
-		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID, tx):
+		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID) && tx.State == store.TransactionReported:
 			// The device's approval was stored but the transaction did not
 			// move (the gateway was killed in between on a store without
-			// one commit): approving again finishes that approval. No
-			// return link was given for it yet.
+			// one commit, or the move failed): approving again finishes
+			// that approval. No return link was given for it yet.
 			if err := g.withdrawOtherPushes(ctx, tx, push.ID); err != nil {
 				g.cfg.Logger.Warn("withdrawing a login request from the other devices", zap.Error(err))
 			}
+		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID) && tx.State == store.TransactionApproved:
+			// The device approved before and the approval took effect, but
+			// the answer may never have reached it (the gateway was killed,
+			// the network dropped it): it gets the same answer again, with
+			// the same return link, never a second one.
+			g.repeatApproval(ctx, w, r, tx.ID)
+			return
 		case errors.Is(err, store.ErrConflict):
 			g.alreadyAnswered(ctx, w, push.ID)
 			return
@@ -817,25 +825,75 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		return
 	}
 	if returnCode != "" {
-		resp.ReturnURL = requestOrigin(r) + protocol.ReturnPath + "?" + url.Values{
-			protocol.ParamTransaction: {tx.ID}, protocol.ParamCode: {returnCode},
-		}.Encode()
+		resp.ReturnURL = returnURL(r, tx.ID, returnCode)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// approvedBefore reports whether the push pushID was approved by deviceID
-// and its transaction tx still waits for that approval to take effect: it
-// is still reported, the approval stored but the transaction not moved.
-// Once the transaction is approved, the approval was answered (with the
-// return link, inline), and a second approval is refused
-// (alreadyAnswered): the same request never yields two different answers.
-func (g *Gate) approvedBefore(ctx context.Context, pushID, deviceID string, tx *transaction) bool {
-	p, err := g.cfg.Store.Push(ctx, pushID)
-	if err != nil || p.DeviceID != deviceID || p.State != store.PushApproved {
-		return false
+// returnURL is the return link of the inline transaction txID on the origin
+// r came to.
+func returnURL(r *http.Request, txID, code string) string {
+	return requestOrigin(r) + protocol.ReturnPath + "?" + url.Values{
+		protocol.ParamTransaction: {txID}, protocol.ParamCode: {code},
+	}.Encode()
+}
+
+// returnCodeSeal names the sealed return code (txRecord.ReturnSealed) for
+// the cookie codec, which binds the name into the MAC.
+const returnCodeSeal = "tg_return_code"
+
+// sealReturnCode seals an inline approval's return code with the gateway's
+// cookie keys, so that a repeated approval can answer with the same link
+// while the store holds no usable code. It returns "" when it cannot; a
+// repeated approval then gets already_answered.
+func (g *Gate) sealReturnCode(code string) string {
+	if g.cfg.Cookies == nil {
+		return ""
 	}
-	return tx.State == store.TransactionReported
+	sealed, err := g.cfg.Cookies.Encode(returnCodeSeal, code)
+	if err != nil {
+		g.cfg.Logger.Warn("sealing a return code", zap.Error(err))
+		return ""
+	}
+	return sealed
+}
+
+// repeatApproval answers an approval of a login request the same device
+// approved before, whose transaction txID is approved, with the first
+// answer: the same return link for an inline check. When that link cannot
+// be had again (its seal does not open any more), it answers
+// already_answered instead of making a second one. It reads the
+// transaction again: the caller's copy holds the return code it made for
+// this request, which was never stored.
+func (g *Gate) repeatApproval(ctx context.Context, w http.ResponseWriter, r *http.Request, txID string) {
+	tx, err := g.loadTransaction(ctx, txID)
+	if err != nil {
+		g.apiUnavailable(w, "loading transaction", err)
+		return
+	}
+	if tx.State != store.TransactionApproved {
+		deviceError(w, http.StatusConflict, "already_answered", "the login request was already answered")
+		return
+	}
+	resp := protocol.AnswerResponse{State: store.PushApproved}
+	if tx.rec.Kind == txInline {
+		var code string
+		if tx.rec.ReturnSealed == "" || g.cfg.Cookies.Decode(returnCodeSeal, tx.rec.ReturnSealed, &code) != nil ||
+			!equalTokens(hashSecret(code), tx.rec.ReturnHash) {
+			deviceError(w, http.StatusConflict, "already_answered", "the login request was already approved")
+			return
+		}
+		resp.ReturnURL = returnURL(r, tx.ID, code)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// approvedBefore reports whether the push pushID was approved by
+// deviceID. The caller tells, by the state of its transaction, whether the
+// approval still has to take effect (reported) or was answered (approved).
+func (g *Gate) approvedBefore(ctx context.Context, pushID, deviceID string) bool {
+	p, err := g.cfg.Store.Push(ctx, pushID)
+	return err == nil && p.DeviceID == deviceID && p.State == store.PushApproved
 }
 
 // withdrawOtherPushes withdraws the copies of tx's login request sent to

@@ -332,10 +332,11 @@ func documentedCode(t *testing.T, doc any, code, status string) {
 	}
 }
 
-// Approving a request twice does not give a second return link: the second
-// approval (and a denial after it) gets 409 already_answered, and the
-// first link keeps working.
-func TestDeviceAPIApprovingTwiceIsAlreadyAnswered(t *testing.T) {
+// Approving a request twice does not give a second return link: the same
+// device approving again (its first answer lost) gets the same answer,
+// with the same link; a denial after the approval, or an approval once the
+// login completed, gets 409 already_answered.
+func TestDeviceAPIApprovingTwiceGivesTheSameAnswer(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, challenge := d.startInline(t)
 	var rep protocol.ReportResponse
@@ -343,16 +344,24 @@ func TestDeviceAPIApprovingTwiceIsAlreadyAnswered(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil || rep.Push == nil {
 		t.Fatalf("report: %d %s", w.Code, w.Body)
 	}
-	w = d.answer(t, d.key, rep.Push.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove})
-	var first protocol.AnswerResponse
-	if err := json.Unmarshal(w.Body.Bytes(), &first); err != nil || w.Code != http.StatusOK || first.ReturnURL == "" {
+	approve := func() (*httptest.ResponseRecorder, protocol.AnswerResponse) {
+		w := d.answer(t, d.key, rep.Push.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove})
+		var ans protocol.AnswerResponse
+		_ = json.Unmarshal(w.Body.Bytes(), &ans)
+		return w, ans
+	}
+	w, first := approve()
+	if w.Code != http.StatusOK || first.ReturnURL == "" {
 		t.Fatalf("first approval: %d %s", w.Code, w.Body)
 	}
-	for _, again := range []protocol.AnswerRequest{{Answer: protocol.AnswerApprove}, {Answer: protocol.AnswerDeny}} {
-		w := d.answer(t, d.key, rep.Push.ID, again)
-		if e := errorOf(t, w); w.Code != http.StatusConflict || e.Code != "already_answered" {
-			t.Errorf("%s after the approval: %d %s, want 409 already_answered", again.Answer, w.Code, w.Body)
+	for range 2 {
+		if w, again := approve(); w.Code != http.StatusOK || again != first {
+			t.Errorf("approving again: %d %s, want the first answer %+v", w.Code, w.Body, first)
 		}
+	}
+	w = d.answer(t, d.key, rep.Push.ID, protocol.AnswerRequest{Answer: protocol.AnswerDeny})
+	if e := errorOf(t, w); w.Code != http.StatusConflict || e.Code != "already_answered" {
+		t.Errorf("deny after the approval: %d %s, want 409 already_answered", w.Code, w.Body)
 	}
 	u, err := url.Parse(first.ReturnURL)
 	if err != nil {
@@ -363,12 +372,19 @@ func TestDeviceAPIApprovingTwiceIsAlreadyAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	if after.State != store.TransactionApproved || after.rec.ReturnHash != hashSecret(u.Query().Get(protocol.ParamCode)) {
-		t.Errorf("after a second approval the first return link no longer matches (state %s)", after.State)
+		t.Errorf("after approving again, the first return link no longer matches (state %s)", after.State)
+	}
+	// Once the browser used the link, the request stays answered.
+	if _, err := d.store.TransitionTransaction(t.Context(), tx.ID, store.TransactionApproved, store.TransactionCompleted, "", nil, d.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := approve(); errorOf(t, w).Code != "already_answered" {
+		t.Errorf("approving a completed login: %d %s, want 409 already_answered", w.Code, w.Body)
 	}
 	doc, _ := loadDeviceAPIDoc(t)
 	documentedCode(t, doc, "already_answered", "409")
-	if !strings.Contains(docText(t, doc, "paths", protocol.PathPushes+"/{id}", "post", "responses", "409", "description"), "second approval") {
-		t.Error("the answer's 409 does not say what a second approval gets")
+	if ok := docText(t, doc, "paths", protocol.PathPushes+"/{id}", "post", "responses", "200", "description"); !strings.Contains(ok, "same answer") {
+		t.Errorf("the answer's 200 does not say that approving again gives the same answer:\n%s", ok)
 	}
 }
 

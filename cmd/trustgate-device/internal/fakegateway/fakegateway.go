@@ -533,6 +533,9 @@ func (g *Gateway) answer(r *http.Request, body []byte, pushID string) (int, any,
 	switch {
 	case !ok || p.DeviceID != vp.DeviceID:
 		return 0, nil, fail(404, "not_found", "unknown push")
+	case p.Answer != nil && p.Answer.Answer == protocol.AnswerApprove && req.Answer == protocol.AnswerApprove:
+		// Approving again gives the first answer (the same return link).
+		return http.StatusOK, approvedAnswer(g.Origin, p), nil
 	case p.Answer != nil:
 		return 0, nil, fail(409, "already_answered", "already answered")
 	case !time.Now().Before(p.Push.Expires):
@@ -547,11 +550,16 @@ func (g *Gateway) answer(r *http.Request, body []byte, pushID string) (int, any,
 	if req.Answer == protocol.AnswerDeny {
 		return http.StatusOK, protocol.AnswerResponse{State: "denied"}, nil
 	}
+	return http.StatusOK, approvedAnswer(g.Origin, p), nil
+}
+
+// approvedAnswer is the answer to an approval of p.
+func approvedAnswer(origin string, p *PushRecord) protocol.AnswerResponse {
 	resp := protocol.AnswerResponse{State: "approved"}
 	if p.TxID != "" {
-		resp.ReturnURL = g.Origin + protocol.ReturnPath + "?" + url.Values{protocol.ParamTransaction: {p.TxID}, protocol.ParamCode: {"ret-" + p.TxID}}.Encode()
+		resp.ReturnURL = origin + protocol.ReturnPath + "?" + url.Values{protocol.ParamTransaction: {p.TxID}, protocol.ParamCode: {"ret-" + p.TxID}}.Encode()
 	}
-	return http.StatusOK, resp, nil
+	return resp
 }
 
 func (g *Gateway) device(r *http.Request, body []byte) (int, any, *apiError) {
