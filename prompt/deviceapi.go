@@ -126,19 +126,25 @@ func readDeviceBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 // decodeStrict decodes a JSON body into dst, refusing unknown fields and
-// trailing data, and writes a 400 naming the problem.
+// trailing data, and writes a 400 naming the problem in plain words.
 func decodeStrict(w http.ResponseWriter, body []byte, dst any) bool {
+	return decodeStrictIn(w, body, dst, "")
+}
+
+// decodeStrictIn is decodeStrict for a part of the body, field, whose name
+// prefixes the fields its errors name ("facts" gives "facts.screen_lock").
+func decodeStrictIn(w http.ResponseWriter, body []byte, dst any, field string) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil {
+	msg := ""
+	if err := dec.Decode(dst); err != nil {
+		msg = protocol.DescribeJSONError(err, field)
+	} else if _, tokErr := dec.Token(); tokErr != io.EOF {
 		// More() misses a stray closing bracket ("{}}"); only EOF may follow.
-		if _, tokErr := dec.Token(); tokErr != io.EOF {
-			err = errors.New("trailing data after the JSON object")
-		}
+		msg = "trailing data after the JSON object"
 	}
-	if err != nil {
-		deviceError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+truncate(err.Error(), 200))
+	if msg != "" {
+		deviceError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+truncate(msg, 200))
 		return false
 	}
 	return true
@@ -357,7 +363,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		return
 	}
 	var facts policy.Facts
-	if !decodeStrict(w, req.Facts, &facts) {
+	if !decodeStrictIn(w, req.Facts, &facts, "facts") {
 		return
 	}
 	if len(facts.Model) > maxFreeText || len(facts.OSVersion) > maxFreeText || len(facts.AppVersion) > maxFreeText || len(facts.SecurityPatch) > maxFreeText {
@@ -466,7 +472,8 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		g.apiUnavailable(w, "sending login request", pushErr)
 		return
 	}
-	g.announcePush(ctx, device.ID)
+	// No long-poll is woken: an inline request is not listed (listedPushes),
+	// it is in this answer.
 	resp.State = store.TransactionReported
 	resp.Push = &push
 	writeJSON(w, http.StatusOK, resp)
@@ -580,10 +587,11 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 			g.apiUnavailable(w, "reading login requests", err)
 			return
 		}
+		listed := listedPushes(pending)
 		left := time.Until(deadline)
-		if len(pending) > 0 || left <= 0 || g.retired() {
+		if len(listed) > 0 || left <= 0 || g.retired() {
 			g.wake.cancel(deviceID, woken)
-			writePushes(w, pending)
+			writePushes(w, listed)
 			return
 		}
 		held := g.holdLongPoll(ctx, woken, min(left, longPollRecheck))
@@ -618,19 +626,30 @@ func waitRanOut(woken <-chan struct{}, deadline time.Time) bool {
 	}
 }
 
-// writePushes answers a pushes request with pending, an empty list meaning
-// "poll again".
-func writePushes(w http.ResponseWriter, pending []store.Push) {
-	resp := protocol.PushesResponse{Pushes: make([]protocol.Push, 0, len(pending))}
+// listedPushes returns the login requests GET pushes lists of pending: all
+// but the inline ones. An inline request belongs to a check of the phone
+// itself and reaches the app in the answer to its report, the only place
+// the app expects it; listing it too would show it twice.
+func listedPushes(pending []store.Push) []protocol.Push {
+	var out []protocol.Push
 	for _, p := range pending {
 		var pp protocol.Push
-		if err := json.Unmarshal(p.Details, &pp); err != nil {
+		if err := json.Unmarshal(p.Details, &pp); err != nil || pp.Inline {
 			continue
 		}
 		pp.ID = p.ID
-		resp.Pushes = append(resp.Pushes, pp)
+		out = append(out, pp)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return out
+}
+
+// writePushes answers a pushes request with pushes, an empty list meaning
+// "poll again".
+func writePushes(w http.ResponseWriter, pushes []protocol.Push) {
+	if pushes == nil {
+		pushes = []protocol.Push{}
+	}
+	writeJSON(w, http.StatusOK, protocol.PushesResponse{Pushes: pushes})
 }
 
 // holdLongPoll waits until a held long-poll should look at the store again:
@@ -677,6 +696,12 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	state, reason := "", ""
 	switch req.Answer {
 	case protocol.AnswerApprove:
+		if req.Reason != "" {
+			// A reason says why the person denied; with an approval it
+			// would be recorded nowhere, so the app has it wrong.
+			deviceError(w, http.StatusBadRequest, "bad_request", "reason goes only with deny")
+			return
+		}
 		state = store.PushApproved
 	case protocol.AnswerDeny:
 		state, reason = store.PushDenied, protocol.DenyCancelled
@@ -718,19 +743,29 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	if state == store.PushApproved && tx.rec.Kind == txInline {
 		returnCode = RandomToken()
 		tx.rec.ReturnHash = hashSecret(returnCode)
+		tx.rec.ReturnSealed = g.sealReturnCode(returnCode)
 	}
 	// An approval and the transaction's move share one commit where the
 	// store can (store.InOneCommit); each succeeds or fails as if written
 	// one after the other.
-	var answerErr, moveErr error
+	var answerErr, withdrawErr, moveErr error
 	moved := false
 	err = store.InOneCommit(ctx, g.cfg.Store, func(ctx context.Context) error {
-		if _, answerErr = g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); answerErr != nil || state != store.PushApproved {
+		if _, answerErr = g.cfg.Store.AnswerPush(ctx, push.ID, device.ID, state, reason, g.cfg.Now()); answerErr != nil {
+			return nil
+		}
+		// The first answer settles the login request: the copies on the
+		// person's other devices are withdrawn.
+		if withdrawErr = g.withdrawOtherPushes(ctx, tx, push.ID); withdrawErr != nil || state != store.PushApproved {
 			return nil
 		}
 		moved, moveErr = true, g.transition(ctx, tx, from, store.TransactionApproved, device.ID)
 		return nil
 	})
+	if err == nil && withdrawErr != nil {
+		// The answer stands; the other copies lapse on their own.
+		g.cfg.Logger.Warn("withdrawing a login request from the other devices", zap.Error(withdrawErr))
+	}
 	if err != nil {
 		g.apiUnavailable(w, "answering login request", err)
 		return
@@ -741,14 +776,23 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 			g.observer().PushOutcome(pushExpired)
 			deviceError(w, http.StatusGone, "expired", "the login request has expired")
 			return
-		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID, tx):
-			// The device approved this request before but never got the
-			// answer (the gateway was killed, the network dropped it):
-			// approving again finishes the approval and, inline, issues a
-			// new return link in place of the lost one.
-			from = tx.State
+		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID) && tx.State == store.TransactionReported:
+			// The device's approval was stored but the transaction did not
+			// move (the gateway was killed in between on a store without
+			// one commit, or the move failed): approving again finishes
+			// that approval. No return link was given for it yet.
+			if err := g.withdrawOtherPushes(ctx, tx, push.ID); err != nil {
+				g.cfg.Logger.Warn("withdrawing a login request from the other devices", zap.Error(err))
+			}
+		case errors.Is(err, store.ErrConflict) && state == store.PushApproved && g.approvedBefore(ctx, push.ID, device.ID) && tx.State == store.TransactionApproved:
+			// The device approved before and the approval took effect, but
+			// the answer may never have reached it (the gateway was killed,
+			// the network dropped it): it gets the same answer again, with
+			// the same return link, never a second one.
+			g.repeatApproval(ctx, w, r, tx.ID)
+			return
 		case errors.Is(err, store.ErrConflict):
-			deviceError(w, http.StatusConflict, "conflict", "the login request was already answered")
+			g.alreadyAnswered(ctx, w, push.ID)
 			return
 		default:
 			g.apiUnavailable(w, "answering login request", err)
@@ -781,23 +825,101 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		return
 	}
 	if returnCode != "" {
-		resp.ReturnURL = requestOrigin(r) + protocol.ReturnPath + "?" + url.Values{
-			protocol.ParamTransaction: {tx.ID}, protocol.ParamCode: {returnCode},
-		}.Encode()
+		resp.ReturnURL = returnURL(r, tx.ID, returnCode)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// approvedBefore reports whether the push pushID was approved by deviceID
-// and its transaction tx still waits for that approval to finish: reported
-// (the approval was stored, the transaction not yet moved) or approved (the
-// return link was made but may not have reached the device).
-func (g *Gate) approvedBefore(ctx context.Context, pushID, deviceID string, tx *transaction) bool {
-	p, err := g.cfg.Store.Push(ctx, pushID)
-	if err != nil || p.DeviceID != deviceID || p.State != store.PushApproved {
-		return false
+// returnURL is the return link of the inline transaction txID on the origin
+// r came to.
+func returnURL(r *http.Request, txID, code string) string {
+	return requestOrigin(r) + protocol.ReturnPath + "?" + url.Values{
+		protocol.ParamTransaction: {txID}, protocol.ParamCode: {code},
+	}.Encode()
+}
+
+// returnCodeSeal names the sealed return code (txRecord.ReturnSealed) for
+// the cookie codec, which binds the name into the MAC.
+const returnCodeSeal = "tg_return_code"
+
+// sealReturnCode seals an inline approval's return code with the gateway's
+// cookie keys, so that a repeated approval can answer with the same link
+// while the store holds no usable code. It returns "" when it cannot; a
+// repeated approval then gets already_answered.
+func (g *Gate) sealReturnCode(code string) string {
+	if g.cfg.Cookies == nil {
+		return ""
 	}
-	return tx.State == store.TransactionReported || tx.State == store.TransactionApproved
+	sealed, err := g.cfg.Cookies.Encode(returnCodeSeal, code)
+	if err != nil {
+		g.cfg.Logger.Warn("sealing a return code", zap.Error(err))
+		return ""
+	}
+	return sealed
+}
+
+// repeatApproval answers an approval of a login request the same device
+// approved before, whose transaction txID is approved, with the first
+// answer: the same return link for an inline check. When that link cannot
+// be had again (its seal does not open any more), it answers
+// already_answered instead of making a second one. It reads the
+// transaction again: the caller's copy holds the return code it made for
+// this request, which was never stored.
+func (g *Gate) repeatApproval(ctx context.Context, w http.ResponseWriter, r *http.Request, txID string) {
+	tx, err := g.loadTransaction(ctx, txID)
+	if err != nil {
+		g.apiUnavailable(w, "loading transaction", err)
+		return
+	}
+	if tx.State != store.TransactionApproved {
+		deviceError(w, http.StatusConflict, "already_answered", "the login request was already answered")
+		return
+	}
+	resp := protocol.AnswerResponse{State: store.PushApproved}
+	if tx.rec.Kind == txInline {
+		var code string
+		if tx.rec.ReturnSealed == "" || g.cfg.Cookies.Decode(returnCodeSeal, tx.rec.ReturnSealed, &code) != nil ||
+			!equalTokens(hashSecret(code), tx.rec.ReturnHash) {
+			deviceError(w, http.StatusConflict, "already_answered", "the login request was already approved")
+			return
+		}
+		resp.ReturnURL = returnURL(r, tx.ID, code)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// approvedBefore reports whether the push pushID was approved by
+// deviceID. The caller tells, by the state of its transaction, whether the
+// approval still has to take effect (reported) or was answered (approved).
+func (g *Gate) approvedBefore(ctx context.Context, pushID, deviceID string) bool {
+	p, err := g.cfg.Store.Push(ctx, pushID)
+	return err == nil && p.DeviceID == deviceID && p.State == store.PushApproved
+}
+
+// withdrawOtherPushes withdraws the copies of tx's login request sent to
+// the person's other devices, all but answered.
+func (g *Gate) withdrawOtherPushes(ctx context.Context, tx *transaction, answered string) error {
+	others := make([]string, 0, len(tx.rec.PushIDs))
+	for _, id := range tx.rec.PushIDs {
+		if id != answered {
+			others = append(others, id)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	_, err := g.cfg.Store.WithdrawPushes(ctx, others)
+	return err
+}
+
+// alreadyAnswered answers an answer to a login request that was answered
+// before, on this device or, when it was withdrawn, on another one.
+func (g *Gate) alreadyAnswered(ctx context.Context, w http.ResponseWriter, pushID string) {
+	msg := "the login request was already answered"
+	if p, err := g.cfg.Store.Push(ctx, pushID); err == nil && p.Answer == store.PushWithdrawn {
+		msg = "the login request was answered on another device"
+	}
+	deviceError(w, http.StatusConflict, "already_answered", msg)
 }
 
 func factorOf(tx *transaction) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/trustgate/trustgate/prompt/protocol"
@@ -12,8 +13,8 @@ import (
 // FuzzDecodeDeviceRequest feeds arbitrary bodies to the device API's strict
 // JSON decoder for each request type a device sends (activation, health
 // report, push answer). A body is either refused with a 400 whose JSON body
-// says why, or it is exactly one valid JSON object whose fields all belong to
-// the type.
+// says why in plain words (no Go types nor decoder wording: internals), or
+// it is exactly one valid JSON object whose fields all belong to the type.
 func FuzzDecodeDeviceRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"transaction":"t1","challenge":"c","facts":{"platform":"ios","os_version":"17.4","screen_lock":true}}`,
@@ -21,6 +22,7 @@ func FuzzDecodeDeviceRequest(f *testing.F) {
 		`{"decision":"approve","number":42}`,
 		`{}`, `{"transaction":"t"}]`, `{"a":1}`, `[]`, `{"facts":{"os_version":1e400}}`, "{\"x\":\"\xff\"}",
 		`{"transaction":"t"} {"transaction":"u"}`, `null`, ``, `{`,
+		`{"answer":1}`, `{"code":{}}`, `{"challenge":[1]}`, `{"number":true}`, `"x"`, `[{"a":1}]`,
 	} {
 		for kind := range uint8(3) {
 			f.Add(kind, []byte(s))
@@ -52,6 +54,11 @@ func FuzzDecodeDeviceRequest(f *testing.F) {
 		var e protocol.Error
 		if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" || e.Code != "bad_request" {
 			t.Fatalf("refusal of %q has body %q, want a JSON error naming the problem", body, w.Body.String())
+		}
+		for _, s := range internals {
+			if strings.Contains(e.Error, s) {
+				t.Fatalf("refusal of %q says %q, which exposes %q", body, e.Error, s)
+			}
 		}
 	})
 }

@@ -118,7 +118,10 @@ func TestOpenAPIDocSchemasMatchProtocolTypes(t *testing.T) {
 				t.Errorf("properties %v, want the JSON fields %v", documented, fields)
 			}
 			// A field without omitempty is always sent; the doc must say so.
-			if !slices.Equal(required, wantRequired) {
+			// Facts is what the device sends, and the server takes every
+			// fact as optional: TestDeviceAPIDocFactsMatchServer asks the
+			// server which facts it requires instead.
+			if name != "Facts" && !slices.Equal(required, wantRequired) {
 				t.Errorf("required %v, want the fields without omitempty %v", required, wantRequired)
 			}
 		})

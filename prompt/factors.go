@@ -105,16 +105,22 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 	}
 	number := matchNumber()
 	now := g.cfg.Now()
+	// Each device gets its own copy of the request; the transaction names
+	// them all, so that the first answer withdraws the others.
+	pushIDs := make([]string, len(devices))
+	for i := range devices {
+		pushIDs[i] = RandomToken()
+	}
 	tx, err := g.newTransaction(ctx, r, p, f.Return, txPush, store.TransactionReported, txRecord{
-		NumberHash: hashSecret(number), PushExpires: now.Add(d.PushTimeout),
+		NumberHash: hashSecret(number), PushExpires: now.Add(d.PushTimeout), PushIDs: pushIDs,
 	})
 	if err != nil {
 		g.storeUnavailable(w, r, "starting login request", err)
 		return
 	}
-	for _, dev := range devices {
+	for i, dev := range devices {
 		push := protocol.Push{
-			ID: RandomToken(), Application: g.application(r), User: p.User,
+			ID: pushIDs[i], Application: g.application(r), User: p.User,
 			AccessDevice: accessDescription(tx.rec.Access), IP: tx.rec.IP,
 			Time: now.UTC(), Expires: tx.rec.PushExpires.UTC(), NumberMatching: true,
 		}

@@ -54,6 +54,10 @@ type txRecord struct {
 	// ReturnHash is the hash of the return code given to the app once an
 	// inline check is approved.
 	ReturnHash string `json:"rh,omitempty"`
+	// ReturnSealed is the same return code sealed with the gateway's
+	// cookie keys, so that the device approving again gets the same link
+	// (repeatApproval), not a second one.
+	ReturnSealed string `json:"rs,omitempty"`
 }
 
 // transaction is a stored transaction with its decoded record.

@@ -181,7 +181,7 @@ func TestPushCommandsListApproveAndDeny(t *testing.T) {
 		t.Errorf("recorded %+v", ans)
 	}
 	code, _, stderr = runCLI(t, "push", "deny", plain.ID, "--state", dir)
-	if code != exitError || !strings.Contains(stderr, "conflict") {
+	if code != exitError || !strings.Contains(stderr, "already_answered") {
 		t.Errorf("answering twice: exit %d, stderr %q", code, stderr)
 	}
 	code, _, stderr = runCLI(t, "push", "list", "--state", dir, "--origin", "https://other.example")

@@ -174,10 +174,11 @@ type AnswerRequest struct {
 	// Answer is "approve" or "deny".
 	Answer string `json:"answer"`
 	// Reason, when denying, is "user_cancelled" (default) or
-	// "user_marked_fraud".
+	// "user_marked_fraud". It goes only with a denial: an approval
+	// carrying one is refused.
 	Reason string `json:"reason,omitempty"`
 	// Number is the number the person typed, when the push asks for number
-	// matching.
+	// matching: two decimal digits, 10 to 99.
 	Number string `json:"number,omitempty"`
 }
 
@@ -208,7 +209,7 @@ type Error struct {
 	Error string `json:"error"`
 	// Code is a machine-readable code: bad_request, invalid_proof,
 	// replayed_proof, unknown_device, revoked_device, not_found, conflict,
-	// expired, wrong_user, wrong_challenge, wrong_number, too_many_requests,
+	// already_answered, expired, wrong_user, wrong_challenge, wrong_number, too_many_requests,
 	// locked_out, unavailable.
 	Code string `json:"code"`
 }

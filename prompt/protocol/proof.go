@@ -159,7 +159,9 @@ func VerifyProof(token string, c ProofCheck) (VerifiedProof, error) {
 	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return vp, fmt.Errorf("%w: %v", ErrMalformedProof, err)
+		// The library's own words (and Go types) are not the client's
+		// business: say what a proof must be.
+		return vp, fmt.Errorf("%w: want a compact JWS (three base64url parts joined by dots) with alg ES256 and a valid protected header", ErrMalformedProof)
 	}
 	if len(jws.Signatures) != 1 {
 		return vp, fmt.Errorf("%w: want one signature", ErrMalformedProof)
@@ -179,7 +181,7 @@ func VerifyProof(token string, c ProofCheck) (VerifiedProof, error) {
 		}
 		vp.Key = pub
 		if vp.DeviceID, err = DeviceID(pub); err != nil {
-			return vp, fmt.Errorf("%w: %v", ErrMalformedProof, err)
+			return vp, fmt.Errorf("%w: jwk is not an ECDSA P-256 public key", ErrMalformedProof)
 		}
 	default:
 		if h.JSONWebKey != nil || h.KeyID == "" {
@@ -193,10 +195,14 @@ func VerifyProof(token string, c ProofCheck) (VerifiedProof, error) {
 	}
 	payload, err := jws.Verify(vp.Key)
 	if err != nil {
-		return vp, fmt.Errorf("%w: %v", ErrProofSignature, err)
+		return vp, ErrProofSignature
 	}
 	if err := json.Unmarshal(payload, &vp.Claims); err != nil {
-		return vp, fmt.Errorf("%w: payload: %v", ErrMalformedProof, err)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return vp, fmt.Errorf("%w: the claims must be a JSON object", ErrMalformedProof)
+		}
+		return vp, fmt.Errorf("%w: claims: %s", ErrMalformedProof, DescribeJSONError(err, ""))
 	}
 	cl := vp.Claims
 	if cl.ID == "" || len(cl.ID) > 128 {

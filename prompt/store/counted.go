@@ -273,6 +273,12 @@ func (c *counted) UserDevices(ctx context.Context, a1 string) ([]Device, error) 
 	return c.s.UserDevices(ctx, a1)
 }
 
+// WithdrawPushes forwards to the wrapped store.
+func (c *counted) WithdrawPushes(ctx context.Context, a1 []string) (int, error) {
+	c.count()
+	return c.s.WithdrawPushes(ctx, a1)
+}
+
 // Interface guards
 var (
 	_ Store    = (*counted)(nil)

@@ -97,6 +97,11 @@ const (
 	PushDenied   = "denied"
 )
 
+// PushWithdrawn is the Answer of a push that was withdrawn because another
+// device answered its transaction first (WithdrawPushes). Its State is
+// PushDenied, so that no device lists or answers it any more.
+const PushWithdrawn = "withdrawn"
+
 // Push is a login request shown in the app for the person to approve or deny.
 type Push struct {
 	// ID is random and unguessable.
@@ -112,7 +117,8 @@ type Push struct {
 	// number to match), opaque to the store.
 	Details json.RawMessage
 	// Answer is the app's reason when it denied (user_cancelled,
-	// user_marked_fraud), empty otherwise.
+	// user_marked_fraud), PushWithdrawn when the push was withdrawn, empty
+	// otherwise.
 	Answer string
 	// Created and Expires bound the push's life; an expired push cannot be
 	// answered.
@@ -181,6 +187,12 @@ type DeviceStore interface {
 	// when it does not exist or belongs to another device. Exactly one of
 	// several concurrent callers wins.
 	AnswerPush(ctx context.Context, id, deviceID, state, answer string, now time.Time) (Push, error)
+	// WithdrawPushes moves those of the pushes ids that are still pending
+	// to PushDenied with Answer PushWithdrawn, and returns how many it
+	// moved: once one device answered a login request, the copies sent to
+	// the person's other devices are no longer listed or answerable.
+	// Unknown IDs and pushes no longer pending are left alone.
+	WithdrawPushes(ctx context.Context, ids []string) (int, error)
 }
 
 // DeviceQuery filters ListDevices. Zero fields do not filter.

@@ -102,6 +102,22 @@ func (s *Store) AnswerPush(ctx context.Context, id, deviceID, state, answer stri
 	return p, nil
 }
 
+// WithdrawPushes is one UPDATE of the pushes ids still pending, found by
+// their primary key.
+func (s *Store) WithdrawPushes(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	tag, err := s.q(ctx).Exec(ctx, `
+		UPDATE pushes SET state = $1, answer = $2
+		WHERE id = ANY($3) AND state = $4`,
+		store.PushDenied, store.PushWithdrawn, ids, store.PushPending)
+	if err != nil {
+		return 0, fmt.Errorf("withdrawing pushes: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // scanPush reads one row of pushColumns.
 func scanPush(row rowScanner) (store.Push, error) {
 	var p store.Push

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -104,6 +105,34 @@ func (s *Store) AnswerPush(ctx context.Context, id, deviceID, state, answer stri
 		return store.Push{}, fmt.Errorf("answering push of device %s: %w", deviceID, err)
 	}
 	return p, nil
+}
+
+// WithdrawPushes is one UPDATE of the pushes ids still pending, found by
+// their primary key; the IDs go in as one JSON array.
+func (s *Store) WithdrawPushes(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, fmt.Errorf("withdrawing pushes: %w", err)
+	}
+	var n int64
+	err = s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE pushes SET state = ?, answer = ?
+			WHERE id IN (SELECT value FROM json_each(?)) AND state = ?`,
+			store.PushDenied, store.PushWithdrawn, string(list), store.PushPending)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("withdrawing pushes: %w", err)
+	}
+	return int(n), nil
 }
 
 // scanPush reads one row of pushColumns.

@@ -150,6 +150,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AnswerPushTwiceConflicts", s.answerPushTwiceConflicts},
 		{"AnswerPushRejectsStateThatIsNotAnAnswer", s.answerPushRejectsStateThatIsNotAnAnswer},
 		{"AnswerPushHasOneWinnerUnderConcurrency", s.answerPushHasOneWinnerUnderConcurrency},
+		{"WithdrawPushesLeavesOnlyTheAnswer", s.withdrawPushesLeavesOnlyTheAnswer},
 
 		{"PurgeRemovesExpiredActivationsTransactionsAndPushes", s.purgeRemovesExpiredActivationsTransactionsAndPushes},
 

@@ -503,7 +503,9 @@ func (g *Gateway) pendingLocked(deviceID string) []protocol.Push {
 	now := time.Now()
 	for _, id := range g.order {
 		p := g.pushes[id]
-		if p.DeviceID == deviceID && p.Answer == nil && now.Before(p.Push.Expires) {
+		// An inline push is in the answer to its report only; it is not
+		// listed.
+		if p.DeviceID == deviceID && p.Answer == nil && !p.Push.Inline && now.Before(p.Push.Expires) {
 			pending = append(pending, p.Push)
 		}
 	}
@@ -522,14 +524,20 @@ func (g *Gateway) answer(r *http.Request, body []byte, pushID string) (int, any,
 	if req.Answer != protocol.AnswerApprove && req.Answer != protocol.AnswerDeny {
 		return 0, nil, fail(400, "bad_request", "bad answer")
 	}
+	if req.Answer == protocol.AnswerApprove && req.Reason != "" {
+		return 0, nil, fail(400, "bad_request", "reason goes only with deny")
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p, ok := g.pushes[pushID]
 	switch {
 	case !ok || p.DeviceID != vp.DeviceID:
 		return 0, nil, fail(404, "not_found", "unknown push")
+	case p.Answer != nil && p.Answer.Answer == protocol.AnswerApprove && req.Answer == protocol.AnswerApprove:
+		// Approving again gives the first answer (the same return link).
+		return http.StatusOK, approvedAnswer(g.Origin, p), nil
 	case p.Answer != nil:
-		return 0, nil, fail(409, "conflict", "already answered")
+		return 0, nil, fail(409, "already_answered", "already answered")
 	case !time.Now().Before(p.Push.Expires):
 		return 0, nil, fail(410, "expired", "push expired")
 	}
@@ -542,11 +550,16 @@ func (g *Gateway) answer(r *http.Request, body []byte, pushID string) (int, any,
 	if req.Answer == protocol.AnswerDeny {
 		return http.StatusOK, protocol.AnswerResponse{State: "denied"}, nil
 	}
+	return http.StatusOK, approvedAnswer(g.Origin, p), nil
+}
+
+// approvedAnswer is the answer to an approval of p.
+func approvedAnswer(origin string, p *PushRecord) protocol.AnswerResponse {
 	resp := protocol.AnswerResponse{State: "approved"}
 	if p.TxID != "" {
-		resp.ReturnURL = g.Origin + protocol.ReturnPath + "?" + url.Values{protocol.ParamTransaction: {p.TxID}, protocol.ParamCode: {"ret-" + p.TxID}}.Encode()
+		resp.ReturnURL = origin + protocol.ReturnPath + "?" + url.Values{protocol.ParamTransaction: {p.TxID}, protocol.ParamCode: {"ret-" + p.TxID}}.Encode()
 	}
-	return http.StatusOK, resp, nil
+	return resp
 }
 
 func (g *Gateway) device(r *http.Request, body []byte) (int, any, *apiError) {
