@@ -32,21 +32,14 @@ const (
 // parseArgs parses args into fs, accepting flags before and after the
 // positional arguments, and returns exactly len(names) positionals.
 func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{msg: err.Error(), reported: true}
+	flags, positional := splitArgs(fs, args)
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		return nil, usageError{msg: err.Error(), reported: true}
 	}
+	positional = append(positional, fs.Args()...)
 	if len(positional) < len(names) {
 		return nil, usageError{msg: fmt.Sprintf("missing %s", names[len(positional)])}
 	}
@@ -54,6 +47,41 @@ func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, erro
 		return nil, usageError{msg: fmt.Sprintf("unexpected argument %q", positional[len(names)])}
 	}
 	return positional, nil
+}
+
+// splitArgs separates the flags of fs (with their values) from positional
+// arguments, wherever they stand. A word that starts with "-" but names no
+// flag of fs is positional: push IDs are random base64url and may start
+// with "-". After "--" every word is positional.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, positional []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(positional, args[i+1:]...)
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			positional = append(positional, a)
+			continue
+		}
+		name, _, withValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil && name != "h" && name != "help" {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		if f == nil || withValue {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, positional
 }
 
 // optionalBool is a boolean flag that remembers whether it was given, so a

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +299,33 @@ func TestAppCommandsRefuseBadInput(t *testing.T) {
 	}
 	if g.Transaction(tx).Reported {
 		t.Error("a refused command line reported facts")
+	}
+}
+
+// TestPushIDStartingWithDashIsAnArgument: push IDs are random base64url, so
+// one in 64 starts with "-"; it must still be read as the ID, not a flag.
+func TestPushIDStartingWithDashIsAnArgument(t *testing.T) {
+	for _, args := range [][]string{
+		{"-XYZ", "--number", "42"},
+		{"--number", "42", "-XYZ"},
+		{"--number=42", "-XYZ", "--fraud"},
+		{"--", "-XYZ", "--number", "42"},
+	} {
+		fs := flag.NewFlagSet("push approve", flag.ContinueOnError)
+		number := fs.String("number", "", "")
+		fraud := fs.Bool("fraud", false, "")
+		pos, err := parseArgs(fs, args, "push ID")
+		if args[0] == "--" {
+			if err == nil || !strings.Contains(err.Error(), "unexpected argument") {
+				t.Errorf("%q: want the words after -- taken as arguments, got %v, %v", args, pos, err)
+			}
+			continue
+		}
+		if err != nil || len(pos) != 1 || pos[0] != "-XYZ" || *number != "42" {
+			t.Errorf("%q: got %q, number %q, err %v", args, pos, *number, err)
+		}
+		if want := slices.Contains(args, "--fraud"); *fraud != want {
+			t.Errorf("%q: fraud %v", args, *fraud)
+		}
 	}
 }
