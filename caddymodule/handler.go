@@ -180,7 +180,8 @@ type OIDCConfig struct {
 	ClientID string `json:"client_id"`
 	// ClientSecret is this gateway's client secret; use {env.*}.
 	ClientSecret string `json:"client_secret,omitempty"`
-	// Scopes requested. Default: openid profile email.
+	// Scopes requested besides openid, profile and email, which are
+	// always requested.
 	Scopes []string `json:"scopes,omitempty"`
 	// GroupsClaim is the ID-token claim that holds the user's groups.
 	// Default: groups.
@@ -282,6 +283,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			GroupsClaim:  o.GroupsClaim,
 			UserClaim:    o.UserClaim,
 			Timeout:      time.Duration(o.Timeout),
+			Logger:       h.logger,
 		})
 		if err != nil {
 			return fmt.Errorf("login oidc: %w", err)

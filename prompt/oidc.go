@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 )
 
@@ -47,8 +48,9 @@ type OIDCConfig struct {
 	// ClientSecret is the client secret. It may be empty for a public client
 	// (PKCE is always used).
 	ClientSecret string
-	// Scopes requested from the provider; "openid" is always added.
-	// Default: openid profile email.
+	// Scopes requested from the provider besides openid, profile and
+	// email, which are always requested (profile and email carry the
+	// claims the user name is taken from).
 	Scopes []string
 	// GroupsClaim is the ID-token claim holding the user's groups, an array
 	// of strings or a single string. Default: groups.
@@ -67,6 +69,9 @@ type OIDCConfig struct {
 	Timeout time.Duration
 	// Now is the clock used to check token expiry. Default: time.Now.
 	Now func() time.Time
+	// Logger receives warnings about the provider's answers, such as a
+	// user name that fell back to the opaque sub claim. Default: none.
+	Logger *zap.Logger
 }
 
 // OIDCLogin is an OpenID Connect relying party using the authorization code
@@ -84,6 +89,9 @@ type OIDCLogin struct {
 	// an attempt failed shares that failure instead of retrying at once.
 	failedDiscoveries atomic.Uint64
 	lastDiscoveryErr  error // guarded by discovering
+	// warnedSub is set once the fallback to sub has been logged, so a
+	// provider that never sends a name logs it once, not per sign-in.
+	warnedSub atomic.Bool
 }
 
 // oidcProvider is what discovery learned about the provider.
@@ -129,10 +137,12 @@ func NewOIDCLogin(cfg OIDCConfig) (*OIDCLogin, error) {
 	if cfg.GroupsClaim == "" {
 		cfg.GroupsClaim = "groups"
 	}
-	scopes := []string{oidc.ScopeOpenID}
-	if len(cfg.Scopes) == 0 {
-		scopes = append(scopes, "profile", "email")
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
 	}
+	// Configured scopes add to the defaults: replacing them lost the
+	// profile and email claims, and the user name became the opaque sub.
+	scopes := []string{oidc.ScopeOpenID, "profile", "email"}
 	for _, s := range cfg.Scopes {
 		if s != "" && !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
@@ -428,13 +438,18 @@ func (o *OIDCLogin) identity(claims map[string]any) (Identity, error) {
 			return Identity{}, &LoginError{Reason: reasonMissingClaim, Err: fmt.Errorf("id token has no %q claim", o.cfg.UserClaim)}
 		}
 	} else {
-		for _, name := range defaultUserClaims {
-			if user = claimValue(name); user != "" {
+		var from string
+		for _, from = range defaultUserClaims {
+			if user = claimValue(from); user != "" {
 				break
 			}
 		}
 		if user == "" {
 			return Identity{}, &LoginError{Reason: reasonMissingClaim, Err: fmt.Errorf("id token has none of the claims %q", defaultUserClaims)}
+		}
+		if from == "sub" && !o.warnedSub.Swap(true) {
+			o.cfg.Logger.Warn("OIDC user name fell back to the provider's opaque sub claim: the ID token has no preferred_username and no verified email; set user_claim, or have the provider send one of them",
+				zap.String("issuer", o.cfg.Issuer), zap.String("user", user))
 		}
 	}
 
