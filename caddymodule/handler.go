@@ -158,6 +158,8 @@ type Handler struct {
 	device *prompt.DeviceTrust
 	// app is the trusted_endpoints app of this configuration.
 	app *App
+	// oidc is the OIDC login, checked against the provider in Validate.
+	oidc *prompt.OIDCLogin
 }
 
 // LoginConfig selects the primary login.
@@ -288,7 +290,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if err != nil {
 			return fmt.Errorf("login oidc: %w", err)
 		}
-		cfg.OIDC = login
+		cfg.OIDC, h.oidc = login, login
 		cfg.OIDCRedirectURL = repl.ReplaceKnown(o.RedirectURL, "")
 	default:
 		return errors.New("login: no primary login configured (users_file or oidc)")
@@ -315,7 +317,10 @@ func (h *Handler) Validate() error {
 	if h.LockoutWindow < 0 {
 		return errors.New("lockout_window must not be negative")
 	}
-	return h.validateDevice()
+	if err := h.validateDevice(); err != nil {
+		return err
+	}
+	return h.checkOIDCProvider()
 }
 
 func (h *Handler) identityHeaders() prompt.IdentityHeaders {

@@ -101,6 +101,8 @@ type oidcProvider struct {
 	oauth *oauth2.Config
 	keys  *oidc.RemoteKeySet
 	algs  []string
+	// endSession is the provider's end_session_endpoint, if it has one.
+	endSession string
 }
 
 // NewOIDCLogin checks cfg and fills in its defaults. It does not contact
@@ -272,53 +274,16 @@ func (o *OIDCLogin) discover(ctx context.Context) (*oidcProvider, error) {
 	if o.failedDiscoveries.Load() != failuresBefore {
 		return nil, o.lastDiscoveryErr
 	}
-	p, err := o.fetchProvider(ctx)
+	// Discovery is shared by every waiting login, so one browser giving
+	// up must not fail it for the others; the timeout still bounds it.
+	p, err := o.fetchProvider(context.WithoutCancel(ctx))
 	if err != nil {
-		o.lastDiscoveryErr = &LoginError{Reason: reasonProviderUnavailable, Err: err}
+		o.lastDiscoveryErr = err
 		o.failedDiscoveries.Add(1)
 		return nil, o.lastDiscoveryErr
 	}
 	o.provider.Store(p)
 	return p, nil
-}
-
-func (o *OIDCLogin) fetchProvider(ctx context.Context) (*oidcProvider, error) {
-	// Discovery is shared by every waiting login, so one browser giving up
-	// must not fail it for the others; the timeout still bounds it.
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), o.cfg.HTTPClient), o.cfg.Timeout)
-	defer cancel()
-	provider, err := oidc.NewProvider(ctx, o.cfg.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("discovering provider %s: %w", o.cfg.Issuer, err)
-	}
-	var metadata struct {
-		JWKSURI string   `json:"jwks_uri"`
-		Algs    []string `json:"id_token_signing_alg_values_supported"`
-	}
-	if err := provider.Claims(&metadata); err != nil {
-		return nil, fmt.Errorf("reading provider metadata: %w", err)
-	}
-	if metadata.JWKSURI == "" {
-		return nil, fmt.Errorf("provider %s publishes no jwks_uri", o.cfg.Issuer)
-	}
-	// Only asymmetric algorithms: "none" or an HMAC keyed with our client
-	// secret must never be accepted, whatever the provider advertises.
-	var algs []string
-	for _, a := range metadata.Algs {
-		if slices.Contains(asymmetricAlgs, a) {
-			algs = append(algs, a)
-		}
-	}
-	return &oidcProvider{
-		oauth: &oauth2.Config{
-			ClientID:     o.cfg.ClientID,
-			ClientSecret: o.cfg.ClientSecret,
-			Endpoint:     provider.Endpoint(),
-			Scopes:       o.cfg.Scopes,
-		},
-		keys: oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), o.cfg.HTTPClient), metadata.JWKSURI),
-		algs: algs,
-	}, nil
 }
 
 var asymmetricAlgs = []string{
@@ -340,6 +305,9 @@ func exchangeError(err error) *LoginError {
 		cause := fmt.Errorf("token endpoint answered status %d, error %q", status, truncate(re.ErrorCode, 64))
 		if status >= 500 {
 			return &LoginError{Reason: reasonProviderUnavailable, Err: cause}
+		}
+		if re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" {
+			return &LoginError{Reason: reasonUnknownClient, Err: fmt.Errorf("%w: the provider does not accept this client_id and client_secret", cause)}
 		}
 		return &LoginError{Reason: reasonExchangeFailed, Err: cause}
 	}
