@@ -21,6 +21,7 @@ type Store interface {
 	DeviceStore
 	SigningKeyStore
 	SessionRevocationStore
+	ProviderSessionStore
 
 	// CookieKeys returns every session-cookie key pair, newest first.
 	CookieKeys(ctx context.Context) ([]CookieKey, error)
