@@ -196,6 +196,21 @@ type OIDCConfig struct {
 	RedirectURL string `json:"redirect_url,omitempty"`
 	// Timeout bounds each call to the provider. Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// LogoutRedirect, when set, is where sign-out sends the browser
+	// instead of the provider's end_session_endpoint (which gets
+	// id_token_hint, client_id and a post_logout_redirect_uri back to
+	// /.trustgate/logout).
+	LogoutRedirect string `json:"logout_redirect,omitempty"`
+	// Prompt is sent as the prompt parameter of every authorization
+	// request; "login" makes the provider ask for a fresh sign-in each
+	// time. One of login, consent, select_account. Default: none.
+	Prompt string `json:"prompt,omitempty"`
+	// Revalidate, when set, is how long after sign-in (or the last check)
+	// the next request asks the provider again, with the refresh token
+	// kept in the store, whether the person may still sign in. A person
+	// the provider refuses is signed out everywhere; a provider that
+	// cannot be asked is handled per fail_mode. Default: never.
+	Revalidate caddy.Duration `json:"revalidate,omitempty"`
 }
 
 // UpstreamHeaders names the identity headers. "-" turns one off.
@@ -285,6 +300,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			GroupsClaim:  o.GroupsClaim,
 			UserClaim:    o.UserClaim,
 			Timeout:      time.Duration(o.Timeout),
+			Prompt:       o.Prompt,
 			Logger:       h.logger,
 		})
 		if err != nil {
@@ -292,6 +308,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		cfg.OIDC, h.oidc = login, login
 		cfg.OIDCRedirectURL = repl.ReplaceKnown(o.RedirectURL, "")
+		cfg.OIDCLogoutRedirect = repl.ReplaceKnown(o.LogoutRedirect, "")
+		cfg.OIDCRevalidate = time.Duration(o.Revalidate)
 	default:
 		return errors.New("login: no primary login configured (users_file or oidc)")
 	}

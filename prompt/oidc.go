@@ -17,6 +17,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 // Reasons an OIDC login is refused, as recorded in the auth log.
@@ -69,6 +70,10 @@ type OIDCConfig struct {
 	Timeout time.Duration
 	// Now is the clock used to check token expiry. Default: time.Now.
 	Now func() time.Time
+	// Prompt, when set, is sent as the prompt parameter of every
+	// authorization request: "login" makes the provider ask the person to
+	// sign in again even when it still has a session for them.
+	Prompt string
 	// Logger receives warnings about the provider's answers, such as a
 	// user name that fell back to the opaque sub claim. Default: none.
 	Logger *zap.Logger
@@ -92,6 +97,9 @@ type OIDCLogin struct {
 	// warnedSub is set once the fallback to sub has been logged, so a
 	// provider that never sends a name logs it once, not per sign-in.
 	warnedSub atomic.Bool
+	// rechecks makes one revalidation at a time per session (keyed by
+	// session ID) on this instance.
+	rechecks singleflight.Group
 }
 
 // oidcProvider is what discovery learned about the provider.
@@ -198,11 +206,15 @@ func (o *OIDCLogin) AuthCodeURL(ctx context.Context, redirectURI, state, nonce, 
 	if err != nil {
 		return "", err
 	}
-	return p.oauth.AuthCodeURL(state,
+	opts := []oauth2.AuthCodeOption{
 		oidc.Nonce(nonce),
 		oauth2.S256ChallengeOption(codeVerifier),
 		oauth2.SetAuthURLParam("redirect_uri", redirectURI),
-	), nil
+	}
+	if o.cfg.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", o.cfg.Prompt))
+	}
+	return p.oauth.AuthCodeURL(state, opts...), nil
 }
 
 // Exchange redeems code at the token endpoint (proving possession of
@@ -210,19 +222,34 @@ func (o *OIDCLogin) AuthCodeURL(ctx context.Context, redirectURI, state, nonce, 
 // provider's key set, issuer, audience, expiry) and that its nonce is
 // nonce, and returns the identity its claims describe.
 func (o *OIDCLogin) Exchange(ctx context.Context, redirectURI, code, codeVerifier, nonce string) (Identity, error) {
+	id, _, err := o.ExchangeTokens(ctx, redirectURI, code, codeVerifier, nonce)
+	return id, err
+}
+
+// OIDCTokens are the provider's tokens that a sign-in keeps on the server
+// (never in a cookie or a log): the raw ID token, sent back as
+// id_token_hint at sign-out, and the refresh token, if the provider gave
+// one, used to ask it again whether the person may still sign in.
+type OIDCTokens struct {
+	IDToken      string `json:"i,omitempty"`
+	RefreshToken string `json:"r,omitempty"`
+}
+
+// ExchangeTokens is Exchange that also returns the tokens to keep.
+func (o *OIDCLogin) ExchangeTokens(ctx context.Context, redirectURI, code, codeVerifier, nonce string) (Identity, OIDCTokens, error) {
 	switch {
 	case code == "":
-		return Identity{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no authorization code in the callback")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no authorization code in the callback")}
 	case codeVerifier == "":
-		return Identity{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no PKCE verifier for this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no PKCE verifier for this sign-in")}
 	case nonce == "":
-		return Identity{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("no nonce for this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("no nonce for this sign-in")}
 	case redirectURI == "":
-		return Identity{}, &LoginError{Reason: reasonInvalidRequest, Err: errors.New("redirect URI is required")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidRequest, Err: errors.New("redirect URI is required")}
 	}
 	p, err := o.discover(ctx)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, OIDCTokens{}, err
 	}
 
 	exchangeCtx, cancel := context.WithTimeout(oidc.ClientContext(ctx, o.cfg.HTTPClient), o.cfg.Timeout)
@@ -232,25 +259,29 @@ func (o *OIDCLogin) Exchange(ctx context.Context, redirectURI, code, codeVerifie
 	)
 	cancel()
 	if err != nil {
-		return Identity{}, exchangeError(err)
+		return Identity{}, OIDCTokens{}, exchangeError(err)
 	}
 	rawIDToken, _ := token.Extra("id_token").(string)
 	if rawIDToken == "" {
-		return Identity{}, &LoginError{Reason: reasonInvalidToken, Err: errors.New("token response has no id_token")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidToken, Err: errors.New("token response has no id_token")}
 	}
 
 	idToken, err := o.verify(ctx, p, rawIDToken)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, OIDCTokens{}, err
 	}
 	if !equalTokens(idToken.Nonce, nonce) {
-		return Identity{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
 	}
 	var claims map[string]any
 	if err := idToken.Claims(&claims); err != nil {
-		return Identity{}, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
 	}
-	return o.identity(claims)
+	id, err := o.identity(claims)
+	if err != nil {
+		return Identity{}, OIDCTokens{}, err
+	}
+	return id, OIDCTokens{IDToken: rawIDToken, RefreshToken: token.RefreshToken}, nil
 }
 
 // discover returns the provider's metadata, fetching it on first use. A

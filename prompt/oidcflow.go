@@ -73,10 +73,16 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		g.oidcFailed(w, r, callbackError(e, q.Get("error_description")), f.Return)
 		return
 	}
-	id, err := g.cfg.OIDC.Exchange(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
+	id, tokens, err := g.cfg.OIDC.ExchangeTokens(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
 	if err != nil {
 		g.oidcFailed(w, r, err, f.Return)
 		return
+	}
+	if g.keepsProviderTokens(r.Context()) {
+		id.ProviderRef = g.keepProviderTokens(r.Context(), tokens)
+	}
+	if g.cfg.OIDCRevalidate > 0 {
+		id.RecheckAt = g.cfg.Now().Add(g.cfg.OIDCRevalidate).Unix()
 	}
 	g.completeLogin(w, r, f, id, "oidc")
 }
