@@ -250,7 +250,8 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 		g.requireLogin(w, r)
 		return nil, true
 	}
-	if session.RecheckAt != 0 && g.cfg.Now().Unix() >= session.RecheckAt {
+	// A session from before revalidate was turned on (no RecheckAt) is due.
+	if g.cfg.OIDCRevalidate > 0 && g.cfg.Now().Unix() >= session.RecheckAt {
 		if session = g.revalidate(w, r, session); session == nil {
 			return nil, true
 		}

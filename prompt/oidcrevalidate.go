@@ -66,7 +66,7 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *Session) *S
 		g.internalError(w, r, "encoding session", err)
 		return nil
 	}
-	http.SetCookie(w, newCookie(r, sessionCookie, value, int(time.Until(next.Expires())/time.Second)))
+	http.SetCookie(w, newCookie(r, sessionCookie, value, int(next.Expires().Sub(now)/time.Second)))
 	return &next
 }
 

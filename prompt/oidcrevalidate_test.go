@@ -323,3 +323,22 @@ func TestOIDCRevalidateChecksOnceForConcurrentRequests(t *testing.T) {
 		t.Fatalf("%d of 10 requests reached the application", reached.Load())
 	}
 }
+
+func TestOIDCRevalidateChecksSessionsFromBeforeItWasTurnedOn(t *testing.T) {
+	var sw refreshSwitch
+	p := startProvider(t, "", sw.middleware)
+	g := newRevalidateGate(t, p, FailSecure)
+	g.cfg.OIDCRevalidate = 0
+	b := g.browser(t)
+	b.signIn(revalidateUser)
+	if _, ok := b.reaches(); !ok {
+		t.Fatal("signed-in request refused")
+	}
+	// The operator turns revalidate on: the session carries no check time
+	// and no refresh token, so the person goes through the provider again.
+	g.cfg.OIDCRevalidate = 10 * time.Minute
+	w, ok := b.reaches()
+	if ok || w.Code != http.StatusFound || !strings.HasPrefix(w.Header().Get("Location"), "/.trustgate/login?") {
+		t.Fatalf("old session: reached %v, %d to %q; want the login redirect", ok, w.Code, w.Header().Get("Location"))
+	}
+}
