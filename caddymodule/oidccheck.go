@@ -32,7 +32,13 @@ func (h *Handler) checkOIDCProvider() error {
 	}
 	issuer := zap.String("issuer", h.oidc.Issuer())
 	done := make(chan error, 1)
-	go func() { done <- h.oidc.CheckProvider(context.Background()) }()
+	go func() {
+		warnings, err := h.oidc.CheckProvider(context.Background())
+		for _, w := range warnings {
+			logger.Warn("OIDC provider: "+w, issuer)
+		}
+		done <- err
+	}()
 	report := func(err error) error {
 		switch {
 		case err == nil:

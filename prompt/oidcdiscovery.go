@@ -53,6 +53,7 @@ type providerMetadata struct {
 	JWKSURI            string   `json:"jwks_uri"`
 	Algs               []string `json:"id_token_signing_alg_values_supported"`
 	EndSessionEndpoint string   `json:"end_session_endpoint"`
+	ClaimsSupported    []string `json:"claims_supported"`
 }
 
 // maxDiscoveryBytes bounds the discovery document read into memory.
@@ -128,10 +129,23 @@ func (o *OIDCLogin) fetchProvider(ctx context.Context) (*oidcProvider, error) {
 // keeping it, and returns what a sign-in would fail with: a configuration
 // error (IsConfigurationError) when the provider answers but not as
 // configured, another *LoginError when it cannot be reached. It is meant
-// for start-up and `validate`; ctx bounds it.
-func (o *OIDCLogin) CheckProvider(ctx context.Context) error {
-	_, err := o.fetchMetadata(ctx)
-	return err
+// for start-up and `validate`; ctx bounds it. warnings are settings that
+// work but probably not as meant.
+func (o *OIDCLogin) CheckProvider(ctx context.Context) (warnings []string, err error) {
+	m, err := o.fetchMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	claims := m.ClaimsSupported
+	switch {
+	case len(claims) == 0:
+		// The provider does not say which claims it sends.
+	case o.cfg.UserClaim != "" && !slices.Contains(claims, o.cfg.UserClaim):
+		warnings = append(warnings, fmt.Sprintf("the provider does not list user_claim %q among its claims_supported %q: sign-ins may fail with missing_claim", o.cfg.UserClaim, claims))
+	case o.cfg.UserClaim == "" && !slices.Contains(claims, "preferred_username") && !slices.Contains(claims, "email"):
+		warnings = append(warnings, fmt.Sprintf("the provider lists neither preferred_username nor email among its claims_supported %q: user names will be its opaque sub claim; set user_claim", claims))
+	}
+	return warnings, nil
 }
 
 // Issuer returns the configured issuer.
