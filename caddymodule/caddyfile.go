@@ -38,6 +38,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			user_claim    <claim>
 //			redirect_url  <url>
 //			timeout       <duration>
+//			logout_redirect <url>
+//			prompt        login|consent|select_account
+//			revalidate    <duration>
 //		}
 //		session_lifetime <duration>
 //		session_cache_size <n>|off
@@ -276,6 +279,10 @@ func parseOIDC(d *caddyfile.Dispenser) (*OIDCConfig, error) {
 				return nil, err
 			}
 			o.Timeout = dur
+		case "logout_redirect", "prompt", "revalidate":
+			if err := parseOIDCSession(d, o, field); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, d.Errf("unknown oidc option %q", field)
 		}

@@ -174,6 +174,8 @@ type Handler struct {
 	device *prompt.DeviceTrust
 	// app is the trusted_endpoints app of this configuration.
 	app *App
+	// oidc is the OIDC login, checked against the provider in Validate.
+	oidc *prompt.OIDCLogin
 }
 
 // LoginConfig selects the primary login.
@@ -196,7 +198,8 @@ type OIDCConfig struct {
 	ClientID string `json:"client_id"`
 	// ClientSecret is this gateway's client secret; use {env.*}.
 	ClientSecret string `json:"client_secret,omitempty"`
-	// Scopes requested. Default: openid profile email.
+	// Scopes requested besides openid, profile and email, which are
+	// always requested.
 	Scopes []string `json:"scopes,omitempty"`
 	// GroupsClaim is the ID-token claim that holds the user's groups.
 	// Default: groups.
@@ -209,6 +212,21 @@ type OIDCConfig struct {
 	RedirectURL string `json:"redirect_url,omitempty"`
 	// Timeout bounds each call to the provider. Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// LogoutRedirect, when set, is where sign-out sends the browser
+	// instead of the provider's end_session_endpoint (which gets
+	// id_token_hint, client_id and a post_logout_redirect_uri back to
+	// /.trustgate/logout).
+	LogoutRedirect string `json:"logout_redirect,omitempty"`
+	// Prompt is sent as the prompt parameter of every authorization
+	// request; "login" makes the provider ask for a fresh sign-in each
+	// time. One of login, consent, select_account. Default: none.
+	Prompt string `json:"prompt,omitempty"`
+	// Revalidate, when set, is how long after sign-in (or the last check)
+	// the next request asks the provider again, with the refresh token
+	// kept in the store, whether the person may still sign in. A person
+	// the provider refuses is signed out everywhere; a provider that
+	// cannot be asked is handled per fail_mode. Default: never.
+	Revalidate caddy.Duration `json:"revalidate,omitempty"`
 }
 
 // UpstreamHeaders names the identity headers. "-" turns one off.
@@ -300,12 +318,16 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			GroupsClaim:  o.GroupsClaim,
 			UserClaim:    o.UserClaim,
 			Timeout:      time.Duration(o.Timeout),
+			Prompt:       o.Prompt,
+			Logger:       h.logger,
 		})
 		if err != nil {
 			return fmt.Errorf("login oidc: %w", err)
 		}
-		cfg.OIDC = login
+		cfg.OIDC, h.oidc = login, login
 		cfg.OIDCRedirectURL = repl.ReplaceKnown(o.RedirectURL, "")
+		cfg.OIDCLogoutRedirect = repl.ReplaceKnown(o.LogoutRedirect, "")
+		cfg.OIDCRevalidate = time.Duration(o.Revalidate)
 	default:
 		return errors.New("login: no primary login configured (users_file or oidc)")
 	}
@@ -335,7 +357,10 @@ func (h *Handler) Validate() error {
 	if h.LockoutWindow < 0 {
 		return errors.New("lockout_window must not be negative")
 	}
-	return h.validateDevice()
+	if err := h.validateDevice(); err != nil {
+		return err
+	}
+	return h.checkOIDCProvider()
 }
 
 func (h *Handler) identityHeaders() prompt.IdentityHeaders {

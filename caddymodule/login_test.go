@@ -268,7 +268,7 @@ func TestLockoutAfterRepeatedFailures(t *testing.T) {
 	for _, e := range authLog(t, "") {
 		reasons[e.Result+"/"+e.Reason]++
 	}
-	want := map[string]int{"denied/invalid_password": 3, "denied/unknown_user": 1, "denied/locked_out": 1, "success/user_approved": 1}
+	want := map[string]int{"denied/invalid_password": 3, "denied/unknown_user": 1, "denied/locked_out": 1, "success/valid_password": 1}
 	for k, n := range want {
 		if reasons[k] != n {
 			t.Errorf("auth log has %d %s rows, want %d (all: %v)", reasons[k], k, n, reasons)

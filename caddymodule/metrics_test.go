@@ -197,7 +197,7 @@ func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 		return app("logins_total", "result", result, "reason", reason, "factor", factor, "trust_status", trust)
 	}
 	want := map[string]float64{
-		login("success", "user_approved", "password", "unknown"):                        2,
+		login("success", "valid_password", "password", "unknown"):                       2,
 		login("denied", "invalid_password", "password", "unknown"):                      1,
 		login("success", "user_approved", "mobile_inline", "trusted"):                   1,
 		login("denied", "user_cancelled", "mobile_inline", "trusted"):                   1,
@@ -225,7 +225,7 @@ func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 	checkSeries(t, "after the reload", before, scrape(t), want)
 	newBrowser(t).login("bob", testUsers["bob"].password, "/")
 	decodeUpstream(t, alice.get(gateURL+"/r")) // trust cached before the reload
-	want[login("success", "user_approved", "password", "unknown")]++
+	want[login("success", "valid_password", "password", "unknown")]++
 	want[seriesKey("caddy_trusted_endpoints_trust_cache_lookups_total", "result", "hit")]++
 	checkSeries(t, "after a login following the reload", before, scrape(t), want)
 
@@ -339,7 +339,7 @@ func TestMetricsObserverShowsDegradedState(t *testing.T) {
 	}
 
 	// Storage takes a write again: the state clears.
-	o.LoginRecorded(store.AuthLogEntry{Result: "success", Reason: "user_approved", Factor: "password", TrustStatus: "unknown"})
+	o.LoginRecorded(store.AuthLogEntry{Result: "success", Reason: "valid_password", Factor: "password", TrustStatus: "unknown"})
 	if v := metricValue(t, degraded); v != 0 {
 		t.Errorf("degraded = %v after recovery, want 0", v)
 	}

@@ -153,7 +153,7 @@ func TestOIDCLoginReachesUpstreamWithIdentity(t *testing.T) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	if result, reason, factor, user := lastAuthLog(t); result != "success" || factor != "oidc" || user != "jane" || reason != "user_approved" {
+	if result, reason, factor, user := lastAuthLog(t); result != "success" || factor != "oidc" || user != "jane" || reason != "provider_approved" {
 		t.Fatalf("auth log: %s %s %s %s", result, reason, factor, user)
 	}
 }

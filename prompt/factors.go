@@ -156,7 +156,7 @@ func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.finish(w, r, verification{
-		Identity: p.Identity, Factor: p.Factor, Reason: reasonUserApproved, Return: f.Return,
+		Identity: p.Identity, Factor: p.Factor, Reason: primaryReason(p.Factor), Return: f.Return,
 		Status: policy.NotTrusted,
 		Failed: []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
 			Hint: "Activate the trustgate app on your phone to check your device."}},

@@ -98,7 +98,7 @@ func (g *Gate) degrade(r *http.Request, what string, err error) bool {
 // unreachable) through under fail mode safe or check.
 func (g *Gate) finishDegraded(w http.ResponseWriter, r *http.Request, returnTo string, id Identity, factor string) {
 	g.finish(w, r, verification{
-		Identity: id, Factor: factor, Reason: reasonUserApproved, Return: returnTo,
+		Identity: id, Factor: factor, Reason: primaryReason(factor), Return: returnTo,
 		Status: policy.Unknown, Degraded: true,
 		Failed: []policy.Finding{{Requirement: "device_check", Reason: reasonStorageUnavailable,
 			Hint: "The gateway could not check your device just now; it will check again shortly."}},

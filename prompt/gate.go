@@ -29,6 +29,14 @@ type Config struct {
 	// OIDCRedirectURL overrides the redirect URI sent to the provider.
 	// Default: the request's scheme and host + /.trustgate/oidc/callback.
 	OIDCRedirectURL string
+	// OIDCLogoutRedirect, when set, is where sign-out sends the browser,
+	// instead of the provider's end_session_endpoint.
+	OIDCLogoutRedirect string
+	// OIDCRevalidate, when positive, is how long after sign-in (or the
+	// last check) the next request asks the provider again, with the
+	// refresh token kept in the store, whether the person may still sign
+	// in. Zero: never.
+	OIDCRevalidate time.Duration
 	// Store keeps lockouts, single-use values and the auth log.
 	Store store.Store
 	// Cookies encodes the session and login-flow cookies.
@@ -264,6 +272,12 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 	if session == nil {
 		g.requireLogin(w, r)
 		return nil, true
+	}
+	// A session from before revalidate was turned on (no RecheckAt) is due.
+	if g.cfg.OIDCRevalidate > 0 && g.cfg.Now().Unix() >= session.RecheckAt {
+		if session = g.revalidate(w, r, session); session == nil {
+			return nil, true
+		}
 	}
 	if g.checking() && !g.trustHolds(r.Context(), session) {
 		g.requireCheck(w, r, session)

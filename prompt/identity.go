@@ -8,6 +8,14 @@ type Identity struct {
 	Email string `json:"e,omitempty"`
 	// Groups are the user's groups, used by policy and handed upstream.
 	Groups []string `json:"g,omitempty"`
+
+	// ProviderRef names the provider tokens an OIDC sign-in keeps in the
+	// store (never in the cookie); empty when none were kept.
+	ProviderRef string `json:"pr,omitempty"`
+	// RecheckAt (Unix seconds), when set, is when the next request asks
+	// the OIDC provider again whether the person may still sign in
+	// (revalidate).
+	RecheckAt int64 `json:"rc,omitempty"`
 }
 
 // LoginError is a refused or failed primary login. Reason is a short

@@ -23,13 +23,19 @@ const (
 
 // Login reasons recorded in the auth log.
 const (
-	reasonUserApproved    = "user_approved"
-	reasonInvalidPassword = "invalid_password"
-	reasonUnknownUser     = "unknown_user"
-	reasonLockedOut       = "locked_out"
-	reasonInvalidState    = "invalid_state"
-	reasonProviderError   = "provider_error"
-	reasonStoreError      = "store_unavailable"
+	// reasonUserApproved is a login the person approved on their phone.
+	reasonUserApproved = "user_approved"
+	// reasonValidPassword and reasonProviderApproved are logins that only
+	// took the primary sign-in: a correct users-file password, or an ID
+	// token the OIDC provider issued and the gateway verified.
+	reasonValidPassword    = "valid_password"
+	reasonProviderApproved = "provider_approved"
+	reasonInvalidPassword  = "invalid_password"
+	reasonUnknownUser      = "unknown_user"
+	reasonLockedOut        = "locked_out"
+	reasonInvalidState     = "invalid_state"
+	reasonProviderError    = "provider_error"
+	reasonStoreError       = "store_unavailable"
 )
 
 // serveLogin starts a login: the users-file form, or a redirect to the OIDC
@@ -164,7 +170,7 @@ func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id
 	}
 	err := g.record(r, store.AuthLogEntry{
 		User: id.User, Email: id.Email, Groups: id.Groups,
-		Result: store.ResultSuccess, Reason: reasonUserApproved, Factor: factor,
+		Result: store.ResultSuccess, Reason: primaryReason(factor), Factor: factor,
 	})
 	if err != nil && !g.degrade(r, "recording login", err) {
 		g.unavailable(w, r, "recording login", err)
@@ -177,6 +183,15 @@ func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id
 	g.clearFlow(w, r)
 	noStore(w)
 	http.Redirect(w, r, f.Return, http.StatusSeeOther)
+}
+
+// primaryReason is the auth-log reason of a login that took only the
+// primary sign-in through factor ("password" or "oidc").
+func primaryReason(factor string) string {
+	if factor == "oidc" {
+		return reasonProviderApproved
+	}
+	return reasonValidPassword
 }
 
 // unavailable tells the person that the gateway cannot sign anyone in right

@@ -44,6 +44,12 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 		g.revokeSession(r, session, everywhere)
 		g.endSession(w, r)
 		noStore(w)
+		// The provider's session ends too, or the next person at this
+		// browser would be signed in again as this one without a word.
+		if dest := g.providerLogoutURL(r, session); dest != "" {
+			http.Redirect(w, r, dest, http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, ReservedPrefix+"logout", http.StatusSeeOther)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")

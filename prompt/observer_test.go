@@ -151,7 +151,7 @@ func TestObserverCountsLoginsOnlyOnceDurable(t *testing.T) {
 	obs := new(recordingObserver)
 	gw := newObservedGateway(t, policy.ModeOff, FailSafe, obs)
 	newPhone(t).signIn(gw.URL)
-	if got, want := obs.take(), []string{"login success user_approved password"}; !slices.Equal(got, want) {
+	if got, want := obs.take(), []string{"login success valid_password password"}; !slices.Equal(got, want) {
 		t.Fatalf("events = %q, want %q", got, want)
 	}
 	if obs.logins[0].ID == 0 || obs.logins[0].Application != "legacy" {
@@ -183,7 +183,7 @@ func TestAuthLogEntryIsLoggedWithItsFields(t *testing.T) {
 	fields := entries[0].ContextMap()
 	want := map[string]any{
 		"user": "alice", "email": "alice@example.com", "application": "legacy",
-		"result": "success", "reason": "user_approved", "factor": "password", "trust_status": "unknown",
+		"result": "success", "reason": "valid_password", "factor": "password", "trust_status": "unknown",
 		"ip": "127.0.0.1",
 	}
 	for k, v := range want {

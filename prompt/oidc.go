@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"go.uber.org/zap"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 // Reasons an OIDC login is refused, as recorded in the auth log.
@@ -47,8 +49,9 @@ type OIDCConfig struct {
 	// ClientSecret is the client secret. It may be empty for a public client
 	// (PKCE is always used).
 	ClientSecret string
-	// Scopes requested from the provider; "openid" is always added.
-	// Default: openid profile email.
+	// Scopes requested from the provider besides openid, profile and
+	// email, which are always requested (profile and email carry the
+	// claims the user name is taken from).
 	Scopes []string
 	// GroupsClaim is the ID-token claim holding the user's groups, an array
 	// of strings or a single string. Default: groups.
@@ -67,6 +70,13 @@ type OIDCConfig struct {
 	Timeout time.Duration
 	// Now is the clock used to check token expiry. Default: time.Now.
 	Now func() time.Time
+	// Prompt, when set, is sent as the prompt parameter of every
+	// authorization request: "login" makes the provider ask the person to
+	// sign in again even when it still has a session for them.
+	Prompt string
+	// Logger receives warnings about the provider's answers, such as a
+	// user name that fell back to the opaque sub claim. Default: none.
+	Logger *zap.Logger
 }
 
 // OIDCLogin is an OpenID Connect relying party using the authorization code
@@ -84,6 +94,12 @@ type OIDCLogin struct {
 	// an attempt failed shares that failure instead of retrying at once.
 	failedDiscoveries atomic.Uint64
 	lastDiscoveryErr  error // guarded by discovering
+	// warnedSub is set once the fallback to sub has been logged, so a
+	// provider that never sends a name logs it once, not per sign-in.
+	warnedSub atomic.Bool
+	// rechecks makes one revalidation at a time per session (keyed by
+	// session ID) on this instance.
+	rechecks singleflight.Group
 }
 
 // oidcProvider is what discovery learned about the provider.
@@ -93,6 +109,8 @@ type oidcProvider struct {
 	oauth *oauth2.Config
 	keys  *oidc.RemoteKeySet
 	algs  []string
+	// endSession is the provider's end_session_endpoint, if it has one.
+	endSession string
 }
 
 // NewOIDCLogin checks cfg and fills in its defaults. It does not contact
@@ -129,10 +147,12 @@ func NewOIDCLogin(cfg OIDCConfig) (*OIDCLogin, error) {
 	if cfg.GroupsClaim == "" {
 		cfg.GroupsClaim = "groups"
 	}
-	scopes := []string{oidc.ScopeOpenID}
-	if len(cfg.Scopes) == 0 {
-		scopes = append(scopes, "profile", "email")
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
 	}
+	// Configured scopes add to the defaults: replacing them lost the
+	// profile and email claims, and the user name became the opaque sub.
+	scopes := []string{oidc.ScopeOpenID, "profile", "email"}
 	for _, s := range cfg.Scopes {
 		if s != "" && !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
@@ -186,11 +206,15 @@ func (o *OIDCLogin) AuthCodeURL(ctx context.Context, redirectURI, state, nonce, 
 	if err != nil {
 		return "", err
 	}
-	return p.oauth.AuthCodeURL(state,
+	opts := []oauth2.AuthCodeOption{
 		oidc.Nonce(nonce),
 		oauth2.S256ChallengeOption(codeVerifier),
 		oauth2.SetAuthURLParam("redirect_uri", redirectURI),
-	), nil
+	}
+	if o.cfg.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", o.cfg.Prompt))
+	}
+	return p.oauth.AuthCodeURL(state, opts...), nil
 }
 
 // Exchange redeems code at the token endpoint (proving possession of
@@ -198,19 +222,34 @@ func (o *OIDCLogin) AuthCodeURL(ctx context.Context, redirectURI, state, nonce, 
 // provider's key set, issuer, audience, expiry) and that its nonce is
 // nonce, and returns the identity its claims describe.
 func (o *OIDCLogin) Exchange(ctx context.Context, redirectURI, code, codeVerifier, nonce string) (Identity, error) {
+	id, _, err := o.ExchangeTokens(ctx, redirectURI, code, codeVerifier, nonce)
+	return id, err
+}
+
+// OIDCTokens are the provider's tokens that a sign-in keeps on the server
+// (never in a cookie or a log): the raw ID token, sent back as
+// id_token_hint at sign-out, and the refresh token, if the provider gave
+// one, used to ask it again whether the person may still sign in.
+type OIDCTokens struct {
+	IDToken      string `json:"i,omitempty"`
+	RefreshToken string `json:"r,omitempty"`
+}
+
+// ExchangeTokens is Exchange that also returns the tokens to keep.
+func (o *OIDCLogin) ExchangeTokens(ctx context.Context, redirectURI, code, codeVerifier, nonce string) (Identity, OIDCTokens, error) {
 	switch {
 	case code == "":
-		return Identity{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no authorization code in the callback")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no authorization code in the callback")}
 	case codeVerifier == "":
-		return Identity{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no PKCE verifier for this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no PKCE verifier for this sign-in")}
 	case nonce == "":
-		return Identity{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("no nonce for this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("no nonce for this sign-in")}
 	case redirectURI == "":
-		return Identity{}, &LoginError{Reason: reasonInvalidRequest, Err: errors.New("redirect URI is required")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidRequest, Err: errors.New("redirect URI is required")}
 	}
 	p, err := o.discover(ctx)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, OIDCTokens{}, err
 	}
 
 	exchangeCtx, cancel := context.WithTimeout(oidc.ClientContext(ctx, o.cfg.HTTPClient), o.cfg.Timeout)
@@ -220,25 +259,29 @@ func (o *OIDCLogin) Exchange(ctx context.Context, redirectURI, code, codeVerifie
 	)
 	cancel()
 	if err != nil {
-		return Identity{}, exchangeError(err)
+		return Identity{}, OIDCTokens{}, exchangeError(err)
 	}
 	rawIDToken, _ := token.Extra("id_token").(string)
 	if rawIDToken == "" {
-		return Identity{}, &LoginError{Reason: reasonInvalidToken, Err: errors.New("token response has no id_token")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidToken, Err: errors.New("token response has no id_token")}
 	}
 
 	idToken, err := o.verify(ctx, p, rawIDToken)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, OIDCTokens{}, err
 	}
 	if !equalTokens(idToken.Nonce, nonce) {
-		return Identity{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
 	}
 	var claims map[string]any
 	if err := idToken.Claims(&claims); err != nil {
-		return Identity{}, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
 	}
-	return o.identity(claims)
+	id, err := o.identity(claims)
+	if err != nil {
+		return Identity{}, OIDCTokens{}, err
+	}
+	return id, OIDCTokens{IDToken: rawIDToken, RefreshToken: token.RefreshToken}, nil
 }
 
 // discover returns the provider's metadata, fetching it on first use. A
@@ -262,53 +305,16 @@ func (o *OIDCLogin) discover(ctx context.Context) (*oidcProvider, error) {
 	if o.failedDiscoveries.Load() != failuresBefore {
 		return nil, o.lastDiscoveryErr
 	}
-	p, err := o.fetchProvider(ctx)
+	// Discovery is shared by every waiting login, so one browser giving
+	// up must not fail it for the others; the timeout still bounds it.
+	p, err := o.fetchProvider(context.WithoutCancel(ctx))
 	if err != nil {
-		o.lastDiscoveryErr = &LoginError{Reason: reasonProviderUnavailable, Err: err}
+		o.lastDiscoveryErr = err
 		o.failedDiscoveries.Add(1)
 		return nil, o.lastDiscoveryErr
 	}
 	o.provider.Store(p)
 	return p, nil
-}
-
-func (o *OIDCLogin) fetchProvider(ctx context.Context) (*oidcProvider, error) {
-	// Discovery is shared by every waiting login, so one browser giving up
-	// must not fail it for the others; the timeout still bounds it.
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), o.cfg.HTTPClient), o.cfg.Timeout)
-	defer cancel()
-	provider, err := oidc.NewProvider(ctx, o.cfg.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("discovering provider %s: %w", o.cfg.Issuer, err)
-	}
-	var metadata struct {
-		JWKSURI string   `json:"jwks_uri"`
-		Algs    []string `json:"id_token_signing_alg_values_supported"`
-	}
-	if err := provider.Claims(&metadata); err != nil {
-		return nil, fmt.Errorf("reading provider metadata: %w", err)
-	}
-	if metadata.JWKSURI == "" {
-		return nil, fmt.Errorf("provider %s publishes no jwks_uri", o.cfg.Issuer)
-	}
-	// Only asymmetric algorithms: "none" or an HMAC keyed with our client
-	// secret must never be accepted, whatever the provider advertises.
-	var algs []string
-	for _, a := range metadata.Algs {
-		if slices.Contains(asymmetricAlgs, a) {
-			algs = append(algs, a)
-		}
-	}
-	return &oidcProvider{
-		oauth: &oauth2.Config{
-			ClientID:     o.cfg.ClientID,
-			ClientSecret: o.cfg.ClientSecret,
-			Endpoint:     provider.Endpoint(),
-			Scopes:       o.cfg.Scopes,
-		},
-		keys: oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), o.cfg.HTTPClient), metadata.JWKSURI),
-		algs: algs,
-	}, nil
 }
 
 var asymmetricAlgs = []string{
@@ -330,6 +336,9 @@ func exchangeError(err error) *LoginError {
 		cause := fmt.Errorf("token endpoint answered status %d, error %q", status, truncate(re.ErrorCode, 64))
 		if status >= 500 {
 			return &LoginError{Reason: reasonProviderUnavailable, Err: cause}
+		}
+		if re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" {
+			return &LoginError{Reason: reasonUnknownClient, Err: fmt.Errorf("%w: the provider does not accept this client_id and client_secret", cause)}
 		}
 		return &LoginError{Reason: reasonExchangeFailed, Err: cause}
 	}
@@ -428,13 +437,18 @@ func (o *OIDCLogin) identity(claims map[string]any) (Identity, error) {
 			return Identity{}, &LoginError{Reason: reasonMissingClaim, Err: fmt.Errorf("id token has no %q claim", o.cfg.UserClaim)}
 		}
 	} else {
-		for _, name := range defaultUserClaims {
-			if user = claimValue(name); user != "" {
+		var from string
+		for _, from = range defaultUserClaims {
+			if user = claimValue(from); user != "" {
 				break
 			}
 		}
 		if user == "" {
 			return Identity{}, &LoginError{Reason: reasonMissingClaim, Err: fmt.Errorf("id token has none of the claims %q", defaultUserClaims)}
+		}
+		if from == "sub" && !o.warnedSub.Swap(true) {
+			o.cfg.Logger.Warn("OIDC user name fell back to the provider's opaque sub claim: the ID token has no preferred_username and no verified email; set user_claim, or have the provider send one of them",
+				zap.String("issuer", o.cfg.Issuer), zap.String("user", user))
 		}
 	}
 

@@ -3,8 +3,12 @@ package prompt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -16,7 +20,7 @@ func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string
 	f.State, f.Nonce, f.Verifier = RandomToken(), RandomToken(), NewPKCEVerifier()
 	authURL, err := g.cfg.OIDC.AuthCodeURL(r.Context(), g.redirectURL(r), f.State, f.Nonce, f.Verifier)
 	if err != nil {
-		g.oidcFailed(w, r, err)
+		g.oidcFailed(w, r, err, returnTo)
 		return
 	}
 	if err := g.setFlow(w, r, f); err != nil {
@@ -38,7 +42,12 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := g.readFlow(r)
 	if f == nil || f.State == "" || !equalTokens(q.Get("state"), f.State) {
-		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("state does not match this browser's sign-in")})
+		returnTo := "/"
+		if f != nil {
+			// This browser's own flow: its page is still the one wanted.
+			returnTo = f.Return
+		}
+		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("state does not match this browser's sign-in")}, returnTo)
 		return
 	}
 	// The state is single-use across every instance: a replayed callback
@@ -57,24 +66,47 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	g.clearFlow(w, r)
 	if !fresh {
-		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("sign-in response already used")})
+		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("sign-in response already used")}, f.Return)
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		g.oidcFailed(w, r, &LoginError{Reason: reasonProviderError, Err: errors.New("provider returned error " + truncate(e, 64))})
+		g.oidcFailed(w, r, callbackError(e, q.Get("error_description")), f.Return)
 		return
 	}
-	id, err := g.cfg.OIDC.Exchange(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
+	id, tokens, err := g.cfg.OIDC.ExchangeTokens(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
 	if err != nil {
-		g.oidcFailed(w, r, err)
+		g.oidcFailed(w, r, err, f.Return)
 		return
+	}
+	if g.keepsProviderTokens(r.Context()) {
+		id.ProviderRef = g.keepProviderTokens(r.Context(), tokens)
+	}
+	if g.cfg.OIDCRevalidate > 0 {
+		id.RecheckAt = g.cfg.Now().Add(g.cfg.OIDCRevalidate).Unix()
 	}
 	g.completeLogin(w, r, f, id, "oidc")
 }
 
+// callbackError classifies an error the provider sent back to the
+// callback. The ones that say the gateway is set up wrong are told apart
+// from a person who cancelled or was refused.
+func callbackError(code, description string) *LoginError {
+	err := fmt.Errorf("provider returned error %q: %q", truncate(code, 64), truncate(description, 200))
+	switch {
+	case code == "invalid_client" || code == "unauthorized_client":
+		return &LoginError{Reason: reasonUnknownClient, Err: err}
+	case code == "invalid_scope":
+		return &LoginError{Reason: reasonInvalidScope, Err: fmt.Errorf("%w: check scopes", err)}
+	case code == "invalid_request" && strings.Contains(strings.ToLower(description), "redirect"):
+		return &LoginError{Reason: reasonInvalidRedirectURI, Err: fmt.Errorf("%w: register the gateway's redirect URI at the provider, or set redirect_url", err)}
+	}
+	return &LoginError{Reason: reasonProviderError, Err: err}
+}
+
 // oidcFailed records a refused OIDC login and shows a page that says what
-// the person can do.
-func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
+// the person can do. "Start again" leads back to returnTo, the page the
+// person wanted.
+func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, returnTo string) {
 	reason := "error"
 	var le *LoginError
 	if errors.As(err, &le) {
@@ -82,6 +114,15 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	result, title := store.ResultDenied, "Sign-in failed"
 	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
+	link := ReservedPrefix + "login?return=" + urlQueryEscape(SafeReturn(returnTo))
+	if IsConfigurationError(err) {
+		// Trying again does not help: say so, and tell the operator why.
+		g.cfg.Logger.Error("OIDC sign-in is misconfigured", zap.String("reason", reason), zapError(err))
+		_ = g.record(r, store.AuthLogEntry{Result: store.ResultError, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
+		g.renderMessage(w, r, http.StatusInternalServerError, "Sign-in misconfigured",
+			"This sign-in is misconfigured, so nobody can sign in here until it is fixed. Please tell the administrator of this site.", "")
+		return
+	}
 	switch reason {
 	case reasonProviderUnavailable:
 		// Down, slow or answering errors: each call gave up within the
@@ -97,7 +138,7 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	g.cfg.Logger.Warn("OIDC sign-in refused", zapError(err))
 	_ = g.record(r, store.AuthLogEntry{Result: result, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
-	g.renderMessage(w, r, status, title, msg, ReservedPrefix+"login")
+	g.renderMessage(w, r, status, title, msg, link)
 }
 
 func (g *Gate) redirectURL(r *http.Request) string {

@@ -109,7 +109,7 @@ func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo str
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 		return
 	}
-	v := verification{Identity: id, Factor: factor, Reason: reasonUserApproved, Return: returnTo, Status: policy.Unknown}
+	v := verification{Identity: id, Factor: factor, Reason: primaryReason(factor), Return: returnTo, Status: policy.Unknown}
 	switch {
 	case !d.inScope(id.Groups):
 		v.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,

@@ -129,6 +129,12 @@ func (c *counted) CreateTransaction(ctx context.Context, a1 Transaction) error {
 	return c.s.CreateTransaction(ctx, a1)
 }
 
+// DeleteProviderSession forwards to the wrapped store.
+func (c *counted) DeleteProviderSession(ctx context.Context, a1 string) error {
+	c.count()
+	return c.s.DeleteProviderSession(ctx, a1)
+}
+
 // Device forwards to the wrapped store.
 func (c *counted) Device(ctx context.Context, a1 string) (Device, error) {
 	c.count()
@@ -211,6 +217,18 @@ func (c *counted) RecordHealth(ctx context.Context, a1 string, a2 json.RawMessag
 func (c *counted) RevokeDevice(ctx context.Context, a1 string, a2 time.Time) error {
 	c.count()
 	return c.s.RevokeDevice(ctx, a1, a2)
+}
+
+// ProviderSession forwards to the wrapped store.
+func (c *counted) ProviderSession(ctx context.Context, a1 string) (ProviderSession, error) {
+	c.count()
+	return c.s.ProviderSession(ctx, a1)
+}
+
+// PutProviderSession forwards to the wrapped store.
+func (c *counted) PutProviderSession(ctx context.Context, a1 ProviderSession) error {
+	c.count()
+	return c.s.PutProviderSession(ctx, a1)
 }
 
 // RevokeSession forwards to the wrapped store.

@@ -21,6 +21,7 @@ type Store interface {
 	DeviceStore
 	SigningKeyStore
 	SessionRevocationStore
+	ProviderSessionStore
 
 	// CookieKeys returns every session-cookie key pair, newest first.
 	CookieKeys(ctx context.Context) ([]CookieKey, error)
@@ -123,7 +124,8 @@ type AuthLogEntry struct {
 	// Result is one of success, denied or error.
 	Result string `json:"result"`
 	// Reason is a short machine-readable code such as user_approved,
-	// invalid_password, locked_out or invalid_state.
+	// valid_password, provider_approved, invalid_password, locked_out or
+	// invalid_state.
 	Reason string `json:"reason,omitempty"`
 	// Factor is the login method or second factor: password, oidc, and
 	// later mobile_inline, push, passcode.

@@ -152,6 +152,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) error {
 		{"pushes", `DELETE FROM pushes WHERE expires < $1`},
 		{"session revocations", `DELETE FROM session_revocations WHERE expires < $1`},
 		{"user session cutoffs", `DELETE FROM user_session_cutoffs WHERE expires < $1`},
+		{"provider sessions", `DELETE FROM provider_sessions WHERE expires < $1`},
 	} {
 		if _, err := tx.Exec(ctx, p.query, before); err != nil {
 			return fmt.Errorf("purging %s: %w", p.what, err)

@@ -217,6 +217,7 @@ func purge(ctx context.Context, tx *writeTx, cutoff int64) error {
 		{"pushes", `DELETE FROM pushes WHERE expires < ?`},
 		{"session revocations", `DELETE FROM session_revocations WHERE expires < ?`},
 		{"user session cutoffs", `DELETE FROM user_session_cutoffs WHERE expires < ?`},
+		{"provider sessions", `DELETE FROM provider_sessions WHERE expires < ?`},
 	} {
 		if _, err := tx.ExecContext(ctx, p.query, cutoff); err != nil {
 			return fmt.Errorf("%s: %w", p.what, err)

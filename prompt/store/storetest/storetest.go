@@ -163,6 +163,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeWithCanceledContextChangesNothing", s.purgeWithCanceledContextChangesNothing},
 
 		{"SessionRevocations", s.sessionRevocations},
+		{"ProviderSessions", s.providerSessions},
 
 		{"PingSucceedsOnOpenStore", s.pingSucceedsOnOpenStore},
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},

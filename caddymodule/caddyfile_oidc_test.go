@@ -1,0 +1,59 @@
+package caddymodule
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func TestOIDCSessionOptionsParse(t *testing.T) {
+	var h Handler
+	err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(`trusted_endpoints {
+		login oidc {
+			issuer          https://idp.example.com
+			client_id       crm
+			logout_redirect https://idp.example.com/signed-out
+			prompt          login
+			revalidate      15m
+		}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := h.Login.OIDC
+	if o.LogoutRedirect != "https://idp.example.com/signed-out" || o.Prompt != "login" || o.Revalidate != caddy.Duration(15*time.Minute) {
+		t.Fatalf("parsed %+v", o)
+	}
+}
+
+func TestOIDCSessionOptionErrorsNameFileAndLine(t *testing.T) {
+	oidc := func(line string) string {
+		return "trusted_endpoints {\n login oidc {\n issuer https://i\n client_id x\n " + line + "\n }\n}"
+	}
+	cases := map[string]string{
+		"logout_redirect missing":  oidc("logout_redirect"),
+		"logout_redirect relative": oidc("logout_redirect /bye"),
+		"logout_redirect two":      oidc("logout_redirect https://a https://b"),
+		"prompt none":              oidc("prompt none"),
+		"prompt missing":           oidc("prompt"),
+		"revalidate zero":          oidc("revalidate 0s"),
+		"revalidate negative":      oidc("revalidate -5m"),
+		"revalidate words":         oidc("revalidate often"),
+	}
+	fileLine := regexp.MustCompile(`Testfile:\d+`)
+	for name, input := range cases {
+		t.Run(name, func(t *testing.T) {
+			var h Handler
+			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", input)
+			}
+			if !fileLine.MatchString(err.Error()) {
+				t.Fatalf("error %q does not name the file and line", err)
+			}
+		})
+	}
+}
