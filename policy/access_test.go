@@ -97,9 +97,9 @@ func TestAccessRulesValidate(t *testing.T) {
 	}
 
 	rules := map[string]*AccessRules{
-		"names no":    {},
-		"empty user":  {Users: []string{""}},
-		"empty group": {Groups: []string{" "}},
+		"names no":              {},
+		"empty user":            {Users: []string{""}},
+		"empty group":           {Groups: []string{" "}},
 		"allow emails: \"a@*\"": {Emails: []string{"alice@example.com", "a@*"}},
 	}
 	for want, r := range rules {
