@@ -23,6 +23,10 @@ type AccessRules struct {
 	Emails []string `json:"emails,omitempty"`
 }
 
+// ReasonNotAuthorized is the auth-log reason of a person the access rules
+// refuse.
+const ReasonNotAuthorized Reason = "not_authorized"
+
 // Access is AccessRules made ready for the request path: sets, so that a
 // decision is a few map lookups. A nil *Access lets everyone in.
 type Access struct {
