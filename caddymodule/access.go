@@ -1,12 +1,14 @@
 package caddymodule
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // accessConfig puts the handler's access rules into the gate's config,
@@ -88,4 +90,16 @@ func (r *siteRegistry) accessRules(application string) *policy.Access {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.access[application]
+}
+
+// authorized returns, for the rollout-impact report, whether the access
+// rules of an entry's application (as they are now) let its person in. The
+// rules are read once, so one report sums under one set of them.
+func (r *siteRegistry) authorized() func(store.AuthLogEntry) bool {
+	r.mu.Lock()
+	rules := maps.Clone(r.access)
+	r.mu.Unlock()
+	return func(e store.AuthLogEntry) bool {
+		return rules[e.Application].Allows(e.User, e.Email, e.Groups)
+	}
 }
