@@ -313,3 +313,48 @@ func TestAllowJSONThatNamesNoOneIsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowAppliesToOIDCSignIns(t *testing.T) {
+	p := startProvider(t)
+	for allow, want := range map[string]int{
+		"allow emails *@EXAMPLE.com":                     http.StatusOK,
+		"allow emails *@example.org":                     http.StatusForbidden,
+		"allow groups engineering":                       http.StatusOK,
+		"allow groups Engineering\n\t\tallow users Jane": http.StatusForbidden,
+	} {
+		t.Run(allow, func(t *testing.T) {
+			up := newUpstream(t)
+			startGateway(t, globalOptions(storePath(t), "")+fmt.Sprintf(`
+http://localhost:%d {
+	trusted_endpoints {
+		application legacy
+		login oidc {
+			issuer        %s
+			client_id     %s
+			client_secret %s
+			scopes        openid profile email groups
+		}
+		%s
+	}
+	reverse_proxy %s
+}
+`, httpPort, p.Issuer(), oidcClientID, oidcClientSecret, allow, up.hostPort()))
+			p.queueUser(oidcUser)
+			b := newBrowser(t)
+			r := b.get(b.oidcStart("/dashboard?tab=2"))
+			if r.status != http.StatusSeeOther || r.location != "/dashboard?tab=2" {
+				t.Fatalf("callback: %d location %q, want back to the page", r.status, r.location)
+			}
+			r = b.get(gateURL + r.location)
+			if r.status != want {
+				t.Fatalf("after sign-in: %d, want %d\n%s", r.status, want, r.body)
+			}
+			if want == http.StatusForbidden {
+				wantForbiddenPage(t, r, "jane")
+				if e := authLog(t, "user=jane"); len(e) != 1 || e[0].Reason != "not_authorized" || e[0].Factor != "oidc" {
+					t.Errorf("auth log of jane: %+v, want one not_authorized entry", e)
+				}
+			}
+		})
+	}
+}
