@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"maps"
+	"reflect"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -73,15 +74,19 @@ func (h *Handler) unmarshalAccess(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// registerAccess records the handler's access rules with its
-// application, for the what-if API and the rollout-impact report.
-func (r *siteRegistry) registerAccess(application string, access *policy.Access) {
+// registerAccess records the handler's access rules (as configured, and
+// made into sets) with its application, for the what-if API and the
+// rollout-impact report. It reports whether it replaced different rules.
+func (r *siteRegistry) registerAccess(application string, rules *policy.AccessRules, access *policy.Access) (replaced bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.access == nil {
 		r.access = make(map[string]*policy.Access)
+		r.rules = make(map[string]*policy.AccessRules)
 	}
-	r.access[application] = access
+	old, ok := r.rules[application]
+	r.access[application], r.rules[application] = access, rules
+	return ok && !reflect.DeepEqual(old, rules)
 }
 
 // accessRules returns the access rules of application: nil when it has
