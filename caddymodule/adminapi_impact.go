@@ -23,7 +23,8 @@ type rolloutImpactAnswer struct {
 // handleRolloutImpact serves GET /trusted-endpoints/rollout-impact: from the
 // logins that mode check marked would_block, how many logins and users
 // mode block would have refused, by reason, group, platform and
-// application.
+// application. The logins of people whom their application's access rules
+// now refuse are counted apart, as not_authorized.
 func (a *AdminAPI) handleRolloutImpact(w http.ResponseWriter, r *http.Request) error {
 	if err := allowMethod(w, r, http.MethodGet); err != nil {
 		return err
@@ -52,6 +53,7 @@ func (a *AdminAPI) handleRolloutImpact(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	q.Authorized = app.sites.authorized()
 	impact, err := app.Store().RolloutImpact(r.Context(), q)
 	if err != nil {
 		return unavailable("summing rollout impact", err)

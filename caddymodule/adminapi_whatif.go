@@ -23,6 +23,9 @@ type whatIfRequest struct {
 	// Groups are the person's groups. Default: the groups of their latest
 	// auth-log entry, the gateway's last word on them.
 	Groups *[]string `json:"groups,omitempty"`
+	// Email is the person's email address, for the application's access
+	// rules. Default: the email of their latest auth-log entry.
+	Email *string `json:"email,omitempty"`
 	// Application names the protected application, as its site's
 	// application setting does. Required.
 	Application string `json:"application"`
@@ -45,6 +48,10 @@ type whatIfAnswer struct {
 	// came from: request, auth_log (the user's latest entry) or none.
 	Groups       []string `json:"groups"`
 	GroupsSource string   `json:"groups_source"`
+	// Email is the email address the answer assumed, and EmailSource
+	// where it came from, as for the groups.
+	Email       string `json:"email"`
+	EmailSource string `json:"email_source"`
 	// DeviceID is the device the answer is about, when there is one.
 	DeviceID string `json:"device_id,omitempty"`
 	prompt.WhatIfAnswer
@@ -97,23 +104,40 @@ func (a *AdminAPI) handleWhatIf(w http.ResponseWriter, r *http.Request) error {
 			req.Application, strings.Join(app.sites.applications(), ", "))
 	}
 	ctx := r.Context()
-	answer := whatIfAnswer{User: req.User, Application: req.Application, GroupsSource: "request"}
+	answer := whatIfAnswer{User: req.User, Application: req.Application, GroupsSource: "request", EmailSource: "request"}
 	if req.Groups != nil {
 		answer.Groups = *req.Groups
-	} else {
+	}
+	if req.Email != nil {
+		answer.Email = *req.Email
+	}
+	if req.Groups == nil || req.Email == nil {
 		latest, err := app.Store().QueryAuthLog(ctx, store.AuthLogQuery{User: req.User, Limit: 1})
 		if err != nil {
 			return unavailable("reading the user's groups from the auth log", err)
 		}
-		answer.GroupsSource = "none"
+		source := "none"
 		if len(latest) > 0 {
-			answer.Groups, answer.GroupsSource = latest[0].Groups, "auth_log"
+			source = "auth_log"
+		}
+		if req.Groups == nil {
+			answer.GroupsSource = source
+			if len(latest) > 0 {
+				answer.Groups = latest[0].Groups
+			}
+		}
+		if req.Email == nil {
+			answer.EmailSource = source
+			if len(latest) > 0 {
+				answer.Email = latest[0].Email
+			}
 		}
 	}
 	if answer.Groups == nil {
 		answer.Groups = []string{}
 	}
-	q.Groups = answer.Groups
+	q.User, q.Email, q.Groups = req.User, answer.Email, answer.Groups
+	q.Access = app.sites.accessRules(req.Application)
 
 	switch {
 	case req.DeviceID != "":

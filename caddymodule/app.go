@@ -469,6 +469,10 @@ func decodeKey(s string) ([]byte, error) {
 type siteRegistry struct {
 	mu    sync.Mutex
 	sites map[string]policy.Policy
+	// access and rules are the access rules of each application
+	// (caddymodule/access.go).
+	access map[string]*policy.Access
+	rules  map[string]*policy.AccessRules
 }
 
 // register records the policy of application, replacing an earlier one of

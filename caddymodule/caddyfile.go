@@ -28,6 +28,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 //	trusted_endpoints [<matcher>] {
 //		application <name>
+//		allow users  <name...>
+//		allow groups <group...>
+//		allow emails <address or *@domain...>
+//		access_contact <text or email address>
 //		login users_file <path>
 //		login oidc {
 //			issuer        <url>
@@ -91,6 +95,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			body_timeout <duration>
 //		}
 //	}
+//
+// allow lines add up: a person who matches any one user, group or email
+// gets in, everyone else gets a 403 (before any device check). Without
+// allow everyone the login source signs in gets in. Users and groups match
+// exactly; emails without regard to case, and *@domain matches that domain
+// only (not its subdomains).
 //
 // A missing or "-" upstream header name keeps the default or turns the
 // header off, respectively.
@@ -211,6 +221,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			h.UpstreamHeaders = u
+		case "allow", "access_contact":
+			if err := h.unmarshalAccess(d); err != nil {
+				return err
+			}
 		case "upstream_assertion":
 			if err := h.unmarshalUpstreamAssertion(d); err != nil {
 				return err

@@ -42,6 +42,13 @@ var caddyfileSeeds = []string{
 	}
 }`,
 	`trusted_endpoints {
+	login users_file u
+	allow users alice bob
+	allow groups pilot
+	allow emails carol@example.com *@example.org
+	access_contact it-help@example.com
+}`,
+	`trusted_endpoints {
 	storage postgres {env.TG_DSN}
 	cookie_key aGFzaA== YmxvY2s=
 	trust_cache_size 1000

@@ -770,6 +770,7 @@ func (v *dashboardRequest) impact() {
 		v.render(http.StatusBadRequest, "impact", dashboardPage{Title: "Rollout impact", Nav: "impact", Error: err.Error(), View: view})
 		return
 	}
+	rq.Authorized = v.d.app.sites.authorized()
 	impact, err := v.store().RolloutImpact(v.r.Context(), rq)
 	if err != nil {
 		v.storeFailed("summing rollout impact", err)

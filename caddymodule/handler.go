@@ -46,6 +46,19 @@ type Handler struct {
 	// Login selects the primary login. Exactly one kind must be set.
 	Login LoginConfig `json:"login"`
 
+	// Allow says who may enter the application at all: a person who
+	// matches any one of its users, groups or emails (an address, or
+	// *@domain for exactly that domain) gets in; everyone else gets a 403
+	// and never reaches the device check. It is checked on every request
+	// from the session. Default: none, which lets in everyone the login
+	// source signs in.
+	Allow *policy.AccessRules `json:"allow,omitempty"`
+
+	// AccessContact tells a person refused by Allow whom to ask for
+	// access: free text, or an email address (shown as a link).
+	// Default: "the administrator of <application>".
+	AccessContact string `json:"access_contact,omitempty"`
+
 	// SessionLifetime is how long a person stays signed in. Default: 8h.
 	SessionLifetime caddy.Duration `json:"session_lifetime,omitempty"`
 
@@ -286,6 +299,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Retired: ctx.Done(),
 		Exiting: caddy.Exiting,
 	}
+	if err := h.accessConfig(&cfg); err != nil {
+		return err
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
@@ -343,6 +359,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.logger.Warn("two sites name the same application with different device policies; what-if answers use the last one",
 			zap.String("application", cfg.Application))
 	}
+	if cfg.Application != "" && app.sites.registerAccess(cfg.Application, h.Allow, cfg.Access) {
+		h.logger.Warn("two sites name the same application with different allow lines; what-if and rollout impact use the last one",
+			zap.String("application", cfg.Application))
+	}
 	return nil
 }
 
@@ -356,6 +376,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.LockoutWindow < 0 {
 		return errors.New("lockout_window must not be negative")
+	}
+	if err := h.Allow.Validate(); err != nil {
+		return err
 	}
 	if err := h.validateDevice(); err != nil {
 		return err

@@ -23,8 +23,24 @@ const benchRealm = "users_file:/bench/users.json"
 // BenchmarkHotPath measures the handler for a signed-in request from a
 // trusted device, from ServeHTTP to the next handler: the session cookie,
 // the device trust, the identity headers and the placeholders. It needs no
-// Caddy server, so it binds no port.
+// Caddy server, so it binds no port. allow_rules adds access rules that let
+// the person in only by the last one checked (their email's domain).
 func BenchmarkHotPath(b *testing.B) {
+	b.Run("no_rules", func(b *testing.B) { benchmarkHotPath(b, nil) })
+	b.Run("allow_rules", func(b *testing.B) {
+		benchmarkHotPath(b, &policy.AccessRules{
+			Users:  []string{"carol", "dave"},
+			Groups: []string{"ops", "admins"},
+			Emails: []string{"erin@example.org", "*@example.com"},
+		})
+	})
+}
+
+func benchmarkHotPath(b *testing.B, rules *policy.AccessRules) {
+	access, err := policy.NewAccess(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
 	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "tg.db"))
 	if err != nil {
 		b.Fatal(err)
@@ -47,6 +63,7 @@ func BenchmarkHotPath(b *testing.B) {
 	gate, err := prompt.NewGate(prompt.Config{
 		Users: users, Store: st, Cookies: codec, Headers: prompt.DefaultIdentityHeaders(), Realm: benchRealm,
 		Device: &prompt.DeviceTrust{Policy: pol, Cache: cache},
+		Access: access,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -2,7 +2,9 @@
 // I/O, knows nothing of HTTP or Caddy, and never reads the clock: time comes
 // in as an argument.
 //
-// The flow it serves: after primary login, Integration.Applies says whether
+// The flow it serves: after primary login, Access.Allows says whether the
+// person may enter the application at all (AccessRules: users, groups,
+// email addresses and *@domain); then Integration.Applies says whether
 // the mobile device check applies to the user (by group) on the access
 // device's platform. If it does, the device reports its Facts and Evaluate
 // holds them to the Requirements, giving a Verdict: trusted or not, with the

@@ -72,6 +72,14 @@ type Config struct {
 	Headers IdentityHeaders
 	// Device configures the device check. Nil turns it off (mode off).
 	Device *DeviceTrust
+	// Access are the application's access rules (policy.NewAccess),
+	// checked on every request from the session alone, after sign-in and
+	// before the device check: a person they refuse gets a 403 and is never
+	// sent to the device check. Nil lets in everyone the login source
+	// signs in. AccessContact says whom a refused person should ask (free
+	// text or an email address). Default: the application's administrator.
+	Access        *policy.Access
+	AccessContact string
 	// Assertion, when set, hands the upstream a signed JWT of the identity
 	// and device trust, and serves its keys at JWKSPath. Default: none.
 	Assertion *Assertion
@@ -141,6 +149,9 @@ type Gate struct {
 	// attempts lets one password attempt per user and address run at a
 	// time on this instance (lockout.go).
 	attempts attemptLocks
+	// refusals are the sessions whose refusal by the access rules this
+	// gate has logged; nil without rules.
+	refusals *refusalLog
 }
 
 // Cookie base names; see cookieName for the __Host- prefix.
@@ -216,6 +227,9 @@ func NewGate(cfg Config) (*Gate, error) {
 	if g.wake == nil {
 		g.wake = NewWaker()
 	}
+	if g.refusals, err = newRefusalLog(cfg.Access); err != nil {
+		return nil, err
+	}
 	if d := cfg.Device; d != nil {
 		g.policyHash = d.Policy.Hash()
 		if err := ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
@@ -278,6 +292,10 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 		if session = g.revalidate(w, r, session); session == nil {
 			return nil, true
 		}
+	}
+	if !g.cfg.Access.Allows(session.User, session.Email, session.Groups) {
+		g.refuseAccess(w, r, session)
+		return nil, true
 	}
 	if g.checking() && !g.trustHolds(r.Context(), session) {
 		g.requireCheck(w, r, session)

@@ -10,9 +10,33 @@ import (
 
 // BenchmarkHotPath measures the signed-in, trusted request: a valid session
 // cookie whose device trust is in the trust cache, through Authenticate to
-// the point where the request would go on to the upstream.
+// the point where the request would go on to the upstream; without access
+// rules, and with rules that let the person in only by the last one
+// checked (their email's domain).
 func BenchmarkHotPath(b *testing.B) {
+	b.Run("no_rules", func(b *testing.B) { benchmarkHotPath(b, nil) })
+	b.Run("allow_rules", func(b *testing.B) { benchmarkHotPath(b, benchAccessRules) })
+}
+
+// benchAccessRules let alice (groups staff and pilot, alice@example.com) in
+// by her email's domain only.
+var benchAccessRules = &policy.AccessRules{
+	Users:  []string{"carol", "dave"},
+	Groups: []string{"ops", "admins"},
+	Emails: []string{"erin@example.org", "*@example.com"},
+}
+
+func benchmarkHotPath(b *testing.B, rules *policy.AccessRules) {
 	ag := newAssertionGate(b, policy.ModeBlock, nil, nil)
+	access, err := policy.NewAccess(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if ag.cfg.Access = access; access != nil {
+		if ag.refusals, err = newRefusalLog(access); err != nil {
+			b.Fatal(err)
+		}
+	}
 	s := ag.session("s1", "trusted", "dev1")
 	value, err := ag.codec.Encode(sessionCookie, s)
 	if err != nil {

@@ -36,6 +36,7 @@ const (
 	reasonInvalidState     = "invalid_state"
 	reasonProviderError    = "provider_error"
 	reasonStoreError       = "store_unavailable"
+	reasonNotAuthorized    = string(policy.ReasonNotAuthorized)
 )
 
 // serveLogin starts a login: the users-file form, or a redirect to the OIDC
@@ -164,6 +165,10 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 // and sends the browser back where it was going. The auth-log entry is
 // durable before the session cookie is issued.
 func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id Identity, factor string) {
+	if !g.cfg.Access.Allows(id.User, id.Email, id.Groups) {
+		g.completeRefusedLogin(w, r, f, id, factor)
+		return
+	}
 	if g.cfg.Device != nil && g.cfg.Device.Policy.Mode != policy.ModeOff {
 		g.afterPrimary(w, r, f.Return, id, factor)
 		return

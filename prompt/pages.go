@@ -21,7 +21,7 @@ var staticFiles embed.FS
 
 // pages holds the parsed page templates.
 type pages struct {
-	login, message, logout, prompt, denied, notice, applink *template.Template
+	login, message, logout, prompt, denied, notice, applink, forbidden *template.Template
 	// signedIn answers a return link opened again after it signed the
 	// browser in.
 	signedIn *template.Template
@@ -61,6 +61,9 @@ func loadPages() (*pages, error) {
 	if p.signedIn, err = parse("signedin.html"); err != nil {
 		return nil, err
 	}
+	if p.forbidden, err = parse("forbidden.html"); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -82,6 +85,10 @@ type pageData struct {
 	// Denial and notice pages
 	Failed   []findingView
 	Warnings []findingView
+	// Forbidden page: whom to ask for access, as text or as an email
+	// address.
+	Contact      string
+	ContactEmail string
 }
 
 // promptData is what the prompt page shows.
@@ -128,7 +135,9 @@ func findingViews(fs []policy.Finding) []findingView {
 }
 
 func (g *Gate) render(w http.ResponseWriter, t *template.Template, status int, data pageData) {
-	data.Application = g.cfg.Application
+	if data.Application == "" {
+		data.Application = g.cfg.Application
+	}
 	var buf bytes.Buffer
 	securityHeaders(w)
 	if err := t.Execute(&buf, data); err != nil {

@@ -14,8 +14,14 @@ import (
 // device: the what-if question of the admin API. WhatIf answers it from
 // values only, so that the caller can take them from the live inventory.
 type WhatIfQuery struct {
-	// Groups are the person's groups, as primary login would give them.
+	// User, Email and Groups are the person, as primary login would give
+	// them; the access rules look at all three, the device check at the
+	// groups.
+	User   string
+	Email  string
 	Groups []string
+	// Access are the application's access rules; nil lets everyone in.
+	Access *policy.Access
 	// AccessPlatform is the platform of the device the browser runs on:
 	// "ios" or "android", or anything else (a desktop, an unknown
 	// browser), which the mobile app cannot check. Empty means the
@@ -62,13 +68,23 @@ type WhatIfAnswer struct {
 }
 
 // WhatIf answers q under the policy p at instant now, with the decisions
-// the live flow makes: the integration's scope and platforms as in
+// the live flow makes: the access rules first, as in Authenticate (a
+// person they refuse is denied with reason not_authorized, whatever the
+// device), then the integration's scope and platforms as in
 // afterPrimary, the requirements as for a health report (policy.Evaluate),
 // and the mode as in finish (policy.Decide). It assumes the person passes
 // primary login and approves the login request; a device that reports
 // facts other than its last ones may be decided otherwise.
 func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
 	a := WhatIfAnswer{Mode: p.Mode, Failed: []policy.Finding{}, Warnings: []policy.Finding{}, Reasons: []string{}}
+	if !q.Access.Allows(q.User, q.Email, q.Groups) {
+		a.Outcome, a.Reason = WhatIfDeny, policy.ReasonNotAuthorized
+		a.Failed = []policy.Finding{{Requirement: "access", Reason: policy.ReasonNotAuthorized,
+			Hint: "This account may not use this application. Ask its administrator for access."}}
+		a.Reasons = []string{string(policy.ReasonNotAuthorized)}
+		a.Explanation = "The application's access rules (allow) match neither this user name, nor any of these groups, nor this email address: the person gets a 403 after signing in and is never sent to the device check."
+		return a
+	}
 	if p.Mode == policy.ModeOff {
 		a.Outcome = WhatIfAllow
 		a.Explanation = "Mode off: no device check; the person gets in after primary login."

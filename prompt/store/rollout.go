@@ -14,6 +14,12 @@ type RolloutQuery struct {
 	Until time.Time
 	// Application keeps the entries of one application.
 	Application string
+	// Authorized, when set, says whether the application's access rules
+	// (as they are now) let the entry's person in. An entry of a person
+	// they refuse is counted under RolloutImpact.NotAuthorized, not as
+	// what the device policy would block: such a person never reaches the
+	// device check. Nil counts every entry as authorized.
+	Authorized func(AuthLogEntry) bool
 }
 
 // RolloutImpact is what block mode would have refused: the logins marked
@@ -37,6 +43,17 @@ type RolloutImpact struct {
 	ByPlatform []ImpactCount `json:"by_platform"`
 	// ByApplication counts by application.
 	ByApplication []ImpactCount `json:"by_application"`
+	// NotAuthorized counts the would-block logins (and their users) of
+	// people whom the access rules now refuse (RolloutQuery.Authorized):
+	// block mode would turn them away before any device check, so they
+	// are left out of every count above.
+	NotAuthorized ImpactTotal `json:"not_authorized"`
+}
+
+// ImpactTotal is a count of logins and of the distinct users behind them.
+type ImpactTotal struct {
+	Logins int `json:"logins"`
+	Users  int `json:"users"`
 }
 
 // ImpactCount is one line of a RolloutImpact breakdown.
@@ -53,9 +70,15 @@ type ImpactCount struct {
 // that stream them rather than aggregate in SQL. Its memory grows with the
 // distinct (key, user) pairs, not with the number of entries.
 type RolloutTally struct {
+	// Authorized is RolloutQuery.Authorized: entries it refuses count
+	// under NotAuthorized only.
+	Authorized func(AuthLogEntry) bool
+
 	logins int
 	users  map[string]bool
 	by     [4]map[string]*tallyLine
+	// refused counts the entries Authorized refuses.
+	refused tallyLine
 }
 
 type tallyLine struct {
@@ -78,6 +101,12 @@ func (t *RolloutTally) Add(e AuthLogEntry) {
 		for i := range t.by {
 			t.by[i] = make(map[string]*tallyLine)
 		}
+		t.refused.users = make(map[string]bool)
+	}
+	if t.Authorized != nil && !t.Authorized(e) {
+		t.refused.logins++
+		t.refused.users[e.User] = true
+		return
 	}
 	t.logins++
 	t.users[e.User] = true
@@ -112,7 +141,8 @@ func (t *RolloutTally) count(breakdown int, key, user string) {
 // Impact returns the sums, each breakdown by logins, most first, then by
 // key.
 func (t *RolloutTally) Impact() RolloutImpact {
-	out := RolloutImpact{Logins: t.logins, Users: len(t.users)}
+	out := RolloutImpact{Logins: t.logins, Users: len(t.users),
+		NotAuthorized: ImpactTotal{Logins: t.refused.logins, Users: len(t.refused.users)}}
 	lists := [4]*[]ImpactCount{&out.ByReason, &out.ByGroup, &out.ByPlatform, &out.ByApplication}
 	for i, dst := range lists {
 		list := make([]ImpactCount, 0, len(t.by[i]))

@@ -32,16 +32,16 @@ func (s *Store) RolloutImpact(ctx context.Context, q store.RolloutQuery) (store.
 		filter("application", "=", q.Application)
 	}
 	rows, err := s.q(ctx).Query(ctx, `
-		SELECT username, application, group_names, reason, failed_requirements, access_os
+		SELECT username, email, application, group_names, reason, failed_requirements, access_os
 		FROM auth_log WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return store.RolloutImpact{}, fmt.Errorf("summing rollout impact: %w", err)
 	}
 	defer rows.Close()
-	var tally store.RolloutTally
+	tally := store.RolloutTally{Authorized: q.Authorized}
 	for rows.Next() {
 		var e store.AuthLogEntry
-		if err := rows.Scan(&e.User, &e.Application, &e.Groups, &e.Reason, &e.FailedRequirements, &e.AccessDevice.OS); err != nil {
+		if err := rows.Scan(&e.User, &e.Email, &e.Application, &e.Groups, &e.Reason, &e.FailedRequirements, &e.AccessDevice.OS); err != nil {
 			return store.RolloutImpact{}, fmt.Errorf("summing rollout impact: %w", err)
 		}
 		tally.Add(e)

@@ -31,18 +31,18 @@ func (s *Store) RolloutImpact(ctx context.Context, q store.RolloutQuery) (store.
 		args = append(args, q.Application)
 	}
 	rows, err := s.read(ctx).QueryContext(ctx, `
-		SELECT username, application, group_names, reason, failed_requirements, access_os
+		SELECT username, email, application, group_names, reason, failed_requirements, access_os
 		FROM auth_log WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return store.RolloutImpact{}, fmt.Errorf("summing rollout impact: %w", err)
 	}
 	defer rows.Close()
-	var tally store.RolloutTally
+	tally := store.RolloutTally{Authorized: q.Authorized}
 	for rows.Next() {
 		var e store.AuthLogEntry
 		var groupsJSON string
 		var failed sql.NullString
-		if err := rows.Scan(&e.User, &e.Application, &groupsJSON, &e.Reason, &failed, &e.AccessDevice.OS); err != nil {
+		if err := rows.Scan(&e.User, &e.Email, &e.Application, &groupsJSON, &e.Reason, &failed, &e.AccessDevice.OS); err != nil {
 			return store.RolloutImpact{}, fmt.Errorf("summing rollout impact: %w", err)
 		}
 		if err := json.Unmarshal([]byte(groupsJSON), &e.Groups); err != nil {

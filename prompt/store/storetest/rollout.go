@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,5 +96,50 @@ func (s suite) rolloutImpactOfEmptyLogIsZero(t *testing.T) {
 	}
 	if got.Logins != 0 || got.Users != 0 || got.ByReason == nil || len(got.ByReason) != 0 {
 		t.Errorf("RolloutImpact of an empty log = %+v, want zero counts and empty (not nil) breakdowns", got)
+	}
+}
+
+func (s suite) rolloutImpactCountsPeopleTheAccessRulesRefuseApart(t *testing.T) {
+	st := s.newStore(t)
+	entries := []store.AuthLogEntry{
+		wouldBlock(base, "alice", "wiki", "Android", []string{"pilot"}, "no_screen_lock"),
+		wouldBlock(base.Add(time.Minute), "bob", "wiki", "Windows", []string{"staff"}, "unsupported_platform"),
+		wouldBlock(base.Add(2*time.Minute), "bob", "wiki", "Windows", []string{"staff"}, "unsupported_platform"),
+		wouldBlock(base.Add(3*time.Minute), "carol", "wiki", "iOS", nil, "no_screen_lock"),
+	}
+	entries[3].Email = "Carol@Example.org"
+	for _, e := range entries {
+		if _, err := st.AppendAuthLog(t.Context(), e); err != nil {
+			t.Fatalf("AppendAuthLog: %v", err)
+		}
+	}
+	// The rules let pilots in, and carol by her email (which the store
+	// must hand over as it was logged).
+	var seen []string
+	authorized := func(e store.AuthLogEntry) bool {
+		seen = append(seen, e.User+"|"+e.Email+"|"+e.Application)
+		return slices.Contains(e.Groups, "pilot") || e.Email == "Carol@Example.org"
+	}
+	got, err := st.RolloutImpact(t.Context(), store.RolloutQuery{Authorized: authorized})
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	if got.Logins != 2 || got.Users != 2 || got.NotAuthorized != (store.ImpactTotal{Logins: 2, Users: 1}) {
+		t.Errorf("RolloutImpact = %d logins of %d users, not authorized %+v; want 2 of 2, and bob's 2 logins apart", got.Logins, got.Users, got.NotAuthorized)
+	}
+	for _, line := range got.ByPlatform {
+		if line.Key == "Windows" {
+			t.Errorf("a refused person's login is counted by platform: %+v", got.ByPlatform)
+		}
+	}
+	if !slices.Contains(seen, "carol|Carol@Example.org|wiki") || len(seen) != 4 {
+		t.Errorf("Authorized saw %q, want every entry with its user, email and application", seen)
+	}
+	got, err = st.RolloutImpact(t.Context(), store.RolloutQuery{})
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	if got.Logins != 4 || got.NotAuthorized != (store.ImpactTotal{}) {
+		t.Errorf("RolloutImpact without rules = %d logins, not authorized %+v; want 4 and none", got.Logins, got.NotAuthorized)
 	}
 }

@@ -128,6 +128,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeInactiveDevicesDeletesTheirHealthHistory", s.purgeInactiveDevicesDeletesTheirHealthHistory},
 		{"RolloutImpactCountsWouldBlockLogins", s.rolloutImpactCountsWouldBlockLogins},
 		{"RolloutImpactOfEmptyLogIsZero", s.rolloutImpactOfEmptyLogIsZero},
+		{"RolloutImpactCountsPeopleTheAccessRulesRefuseApart", s.rolloutImpactCountsPeopleTheAccessRulesRefuseApart},
 
 		{"ConsumeActivationSucceedsOnce", s.consumeActivationSucceedsOnce},
 		{"ConsumeActivationExpiresAtExpires", s.consumeActivationExpiresAtExpires},
