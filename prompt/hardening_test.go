@@ -95,7 +95,7 @@ func hardeningSite(t *testing.T) *Gate {
 		Device: &DeviceTrust{
 			Policy:      policy.Policy{Mode: policy.ModeCheck, Integration: policy.Integration{State: policy.All}},
 			Cache:       cache,
-			Enrollment:  true,
+			Enrollment:  EnrollSelf,
 			AppleAppIDs: []string{"ABCDE12345.com.example.trustgate"},
 			AndroidApps: []AndroidApp{{Package: "com.example.trustgate", Fingerprints: []string{strings.Repeat("AB:", 31) + "AB"}}},
 		},

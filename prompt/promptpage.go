@@ -88,9 +88,10 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		}
 		data.DeviceNames = append(data.DeviceNames, name)
 	}
-	if len(devices) == 0 && g.cfg.Device.Enrollment {
-		if p.Activation == "" {
-			code, err := IssueActivation(ctx, g.cfg.Store, p.User, g.cfg.Device.ActivationTTL, now)
+	if g.promptOffersEnrollment(len(devices)) {
+		data.AddDevice = len(devices) > 0
+		if p.Activation == "" || codeSource(p.Activation) != g.cfg.Device.Enrollment {
+			code, err := g.issuePromptActivation(ctx, p.User, now)
 			if err != nil {
 				g.storeUnavailable(w, r, "issuing activation code", err)
 				return
