@@ -246,7 +246,7 @@ type Error struct {
 	Error string `json:"error"`
 	// Code is a machine-readable code: bad_request, invalid_proof,
 	// replayed_proof, unknown_device, revoked_device, not_found, conflict,
-	// expired, wrong_user, wrong_challenge, wrong_number, too_many_requests,
-	// locked_out, unavailable.
+	// expired, wrong_user, wrong_challenge, wrong_number, enrollment_refused,
+	// too_many_requests, locked_out, unavailable.
 	Code string `json:"code"`
 }
