@@ -3,6 +3,7 @@ package prompt
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"strings"
 	"time"
 
@@ -108,4 +109,10 @@ func (d DeviceTrust) checkEnrollment() error {
 		return err
 	}
 	return nil
+}
+
+// ActivationQR draws link (an activation link) as a QR code, as a data:
+// URI for an img element.
+func ActivationQR(link string) (template.URL, error) {
+	return qrCodeDataURI(link)
 }
