@@ -17,28 +17,74 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
+	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
-// enrollGateway starts a gateway like deviceGateway, on the store at
-// dbPath and the users file users, so that a test can change the site's
-// settings and keep its codes and devices.
-func enrollGateway(t *testing.T, up *upstream, dbPath, users, mode, settings string) {
+// adminHost serves, beside gateURL, a second site on the same store.
+const adminHost = "127.0.0.1"
+
+// twoSiteGateway starts two sites on one store and users file, both in
+// mode check: gateURL with selfSettings, and http://adminHost with the
+// default enrollment. It returns the second site's URL.
+func twoSiteGateway(t *testing.T, up *upstream, selfSettings string) string {
 	t.Helper()
-	startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
-http://localhost:%d {
+	startGateway(t, globalOptions(storePath(t), "")+fmt.Sprintf(`
+http://localhost:%[1]d {
 	trusted_endpoints {
 		application legacy
-		login users_file %s
-		mode %s
-		%s
+		login users_file %[2]s
+		mode check
+		%[3]s
+		%[4]s
 	}
-	reverse_proxy %s
+	reverse_proxy %[5]s
 }
-`, httpPort, users, mode, settings, up.hostPort()))
-	// The reload closes the old server's connections; a pooled one would
-	// fail the next request with EOF.
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+
+http://%[6]s:%[1]d {
+	trusted_endpoints {
+		application other
+		login users_file %[2]s
+		mode check
+		%[3]s
+	}
+	reverse_proxy %[5]s
+}
+`, httpPort, writeUsersFile(t), pilotMobile, selfSettings, up.hostPort(), adminHost))
+	return fmt.Sprintf("http://%s:%d", adminHost, httpPort)
+}
+
+// openPromptAt signs b in as user on the site at base and returns the
+// prompt page.
+func openPromptAt(t *testing.T, b *browser, base, user string) string {
+	t.Helper()
+	r := b.get(base + "/")
+	if r.status != http.StatusFound {
+		t.Fatalf("GET / before login: %d", r.status)
+	}
+	r = b.get(base + r.location)
+	r = b.postForm(base+"/.trustgate/login", url.Values{"csrf": {formCSRF(t, r.body)}, "username": {user}, "password": {testUsers[user].password}})
+	if r.status != http.StatusSeeOther || r.location != "/.trustgate/verify" {
+		t.Fatalf("login at %s: %d %q", base, r.status, r.location)
+	}
+	r = b.get(base + r.location)
+	if r.status != http.StatusOK {
+		t.Fatalf("prompt at %s: %d", base, r.status)
+	}
+	return r.body
+}
+
+// atOrigin returns the activation link with its origin replaced.
+func atOrigin(t *testing.T, link, origin string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(protocol.ParamOrigin, origin)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // promptActivationLink returns the activation app link a prompt page
@@ -80,33 +126,37 @@ func stripCodePrefix(t *testing.T, link string) string {
 
 func TestEnrollmentDefaultsToAdminOnly(t *testing.T) {
 	up := newUpstream(t)
-	dbPath, users := storePath(t), writeUsersFile(t)
+	adminSite := twoSiteGateway(t, up, "enrollment self")
 
-	// A code the prompt handed out while the site had enrollment self...
-	enrollGateway(t, up, dbPath, users, "check", pilotMobile+"\n\t\tenrollment self")
-	old := promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
-	if old == "" {
-		t.Fatal("enrollment self offers no activation link")
-	}
-
-	// ... is refused once the site has the default, admin.
-	enrollGateway(t, up, dbPath, users, "check", pilotMobile)
-	page := openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/")
+	// The site without an enrollment line offers none...
+	page := openPromptAt(t, newPhoneBrowser(t, androidUA), adminSite, "alice")
 	if strings.Contains(page, `id="enroll"`) || promptActivationLink(page) != "" || strings.Contains(page, "data:image/png") {
 		t.Fatalf("the prompt offers enrollment by default:\n%s", page)
 	}
-	if _, _, err := activate(t, old, android14); agent.ErrorCode(err) != "enrollment_refused" {
+	if !strings.Contains(page, "Use the trustgate app") && !strings.Contains(page, `id="skip"`) {
+		t.Fatalf("not the prompt:\n%s", page)
+	}
+	// ... and its device API refuses a code another site's prompt handed
+	// out (the codes live in the shared store).
+	selfCode := promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
+	if selfCode == "" {
+		t.Fatal("enrollment self offers no activation link")
+	}
+	if _, _, err := activate(t, atOrigin(t, selfCode, adminSite), android14); agent.ErrorCode(err) != "enrollment_refused" {
 		t.Fatalf("activation with a prompt's code under enrollment admin: %v, want enrollment_refused", err)
 	}
 	// Cutting the source off a prompt's code does not make it an admin's.
-	enrollGateway(t, up, dbPath, users, "check", pilotMobile+"\n\t\tenrollment self")
-	fresh := promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
-	enrollGateway(t, up, dbPath, users, "check", pilotMobile+"\n\t\tenrollment off")
-	if _, _, err := activate(t, stripCodePrefix(t, fresh), android14); agent.ErrorCode(err) != "not_found" {
+	selfCode = promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
+	if _, _, err := activate(t, atOrigin(t, stripCodePrefix(t, selfCode), adminSite), android14); agent.ErrorCode(err) != "not_found" {
 		t.Fatalf("activation with a prompt's code stripped of its source: %v, want not_found", err)
 	}
-	// An admin's code works.
-	dev := newDevice(t, "alice", android14)
+	// An admin's code works there.
+	code, _ := issueActivation(t, "alice")
+	_, link := prompt.ActivationLinks(adminSite, code)
+	dev, resp, err := activate(t, link, android14)
+	if err != nil || resp.User != "alice" || resp.Approval != nil {
+		t.Fatalf("activation with an admin's code: %+v, %v", resp, err)
+	}
 	if _, err := dev.Device(context.Background()); err != nil {
 		t.Fatalf("device activated by an admin's code: %v", err)
 	}
@@ -241,16 +291,34 @@ func enrollmentPush(t *testing.T, approver *agent.Agent) protocol.Push {
 	return p
 }
 
-// pendingEnrollment opens a prompt for alice and activates a new device
-// with its link, which must then wait for approval.
-func pendingEnrollment(t *testing.T) (*agent.Agent, protocol.ActivateResponse) {
+// newDeviceCode asks the prompt page of b (signed in as alice, who has a
+// device) for a code to add a new device, and returns its activation link.
+func newDeviceCode(t *testing.T, b *browser, page string) string {
 	t.Helper()
-	page := openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/")
-	link := promptActivationLink(page)
-	if link == "" || !strings.Contains(page, "Add a new device") {
+	if !strings.Contains(page, "Add a new device") {
 		t.Fatalf("enrollment approve offers no new device to a person with one:\n%s", page)
 	}
-	dev, resp, err := activate(t, link, pixel9)
+	r := b.postForm(gateURL+"/.trustgate/verify/enroll", url.Values{"csrf": {formCSRF(t, page)}})
+	if r.status != http.StatusSeeOther || r.location != "/.trustgate/verify" {
+		t.Fatalf("asking for a new device's code: %d %q", r.status, r.location)
+	}
+	link := promptActivationLink(b.get(gateURL + r.location).body)
+	if link == "" {
+		t.Fatal("no activation link after asking for one")
+	}
+	return link
+}
+
+// pendingEnrollment opens a prompt for alice, asks for a new device's code
+// and activates a new device with it, which must then wait for approval.
+func pendingEnrollment(t *testing.T) (*agent.Agent, protocol.ActivateResponse) {
+	t.Helper()
+	b := newPhoneBrowser(t, androidUA)
+	page := openPrompt(t, b, "alice", "/")
+	if promptActivationLink(page) != "" {
+		t.Fatalf("enrollment approve issues a code before it is asked for:\n%s", page)
+	}
+	dev, resp, err := activate(t, newDeviceCode(t, b, page), pixel9)
 	if err != nil {
 		t.Fatalf("activating the new device: %v", err)
 	}
@@ -267,7 +335,8 @@ func TestNewDeviceNeedsApprovalFromAnActiveDevice(t *testing.T) {
 
 	// Without a device nobody could approve: the prompt offers nothing,
 	// as under enrollment admin.
-	if page := openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"); promptActivationLink(page) != "" {
+	b := newPhoneBrowser(t, androidUA)
+	if page := openPrompt(t, b, "alice", "/"); promptActivationLink(page) != "" || strings.Contains(page, `id="enroll"`) {
 		t.Fatalf("enrollment approve offers a code to a person without a device:\n%s", page)
 	}
 	first := newDevice(t, "alice", agent.DeviceInfo{Platform: "ios", Model: "iPhone 15", OSVersion: "17.4", AppVersion: "1.0.0"})
@@ -345,11 +414,17 @@ func TestNewDeviceNeedsApprovalFromAnActiveDevice(t *testing.T) {
 		decodeUpstream(t, b.get(gateURL+"/v"))
 
 		// A code is refused once no active device is left to approve it.
-		link = promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
+		b = newPhoneBrowser(t, androidUA)
+		page = openPrompt(t, b, "alice", "/")
+		link = newDeviceCode(t, b, page)
 		for _, a := range []*agent.Agent{first, dev} {
 			if status, out := adminPost(t, "/trusted-endpoints/devices/"+url.PathEscape(a.DeviceID())+"/revoke", ""); status != http.StatusOK {
 				t.Fatalf("revoking: %d %s", status, out)
 			}
+		}
+		// Nor does the prompt hand out another.
+		if r := b.postForm(gateURL+"/.trustgate/verify/enroll", url.Values{"csrf": {formCSRF(t, page)}}); r.status != http.StatusForbidden {
+			t.Fatalf("asking for a code with no device left: %d %q", r.status, r.location)
 		}
 		if _, _, err := activate(t, link, pixel9); agent.ErrorCode(err) != "enrollment_refused" {
 			t.Fatalf("enrollment approve code with no active device left: %v, want enrollment_refused", err)

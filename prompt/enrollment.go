@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"net/http"
 	"strings"
 	"time"
 
@@ -115,4 +116,40 @@ func (d DeviceTrust) checkEnrollment() error {
 // URI for an img element.
 func ActivationQR(link string) (template.URL, error) {
 	return qrCodeDataURI(link)
+}
+
+// submitEnroll issues a fresh activation code from the prompt, where the
+// site's enrollment choice offers one to this person, and shows the prompt
+// with it: under enrollment approve the prompt offers the code only on
+// request ("Add a new device"), and a code used up by a refused device
+// is replaced this way.
+func (g *Gate) submitEnroll(w http.ResponseWriter, r *http.Request) {
+	f, ok := g.postedPendingForm(w, r)
+	if !ok {
+		return
+	}
+	p := f.Pending
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	devices, err := g.activeDevices(ctx, p.User)
+	if err != nil {
+		g.storeUnavailable(w, r, "reading devices", err)
+		return
+	}
+	if !g.promptOffersEnrollment(len(devices)) {
+		g.showPrompt(w, r, f, http.StatusForbidden, "Ask an administrator to activate a device for you.")
+		return
+	}
+	code, err := g.issuePromptActivation(ctx, p.User, g.cfg.Now())
+	if err != nil {
+		g.storeUnavailable(w, r, "issuing activation code", err)
+		return
+	}
+	p.Activation = code
+	if err := g.setFlow(w, r, f); err != nil {
+		g.internalError(w, r, "encoding login flow", err)
+		return
+	}
+	noStore(w)
+	http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 }

@@ -89,8 +89,13 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		data.DeviceNames = append(data.DeviceNames, name)
 	}
 	if g.promptOffersEnrollment(len(devices)) {
+		// Under approve a person with a device asks for a code (Add a new
+		// device, submitEnroll); under self the code is what they need.
 		data.AddDevice = len(devices) > 0
-		if p.Activation == "" || codeSource(p.Activation) != g.cfg.Device.Enrollment {
+		if codeSource(p.Activation) != g.cfg.Device.Enrollment {
+			p.Activation = ""
+		}
+		if p.Activation == "" && !data.AddDevice {
 			code, err := g.issuePromptActivation(ctx, p.User, now)
 			if err != nil {
 				g.storeUnavailable(w, r, "issuing activation code", err)
@@ -98,6 +103,8 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 			}
 			p.Activation = code
 		}
+	}
+	if g.promptOffersEnrollment(len(devices)) && p.Activation != "" {
 		actApp, actHTTPS := ActivationLinks(origin, p.Activation)
 		data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
 		qr, err := qrCodeDataURI(actApp)
