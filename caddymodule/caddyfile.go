@@ -78,7 +78,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		}
 //		trust_for    <duration>
 //		push_timeout <duration>
-//		enrollment [on|off]
+//		enrollment admin | self [block_mode] | approve
 //		unbound    [on|off]
 //		app_links {
 //			apple   <TEAMID.bundle.id...>
@@ -122,7 +122,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // warning counts as required: a bare date means 00:00 UTC of that day (so
 // "until 2027-01-15" warns up to the first instant of January 15th and
 // requires from then on). enable defaults to disabled and platforms to both.
-// A bare enrollment or unbound means on.
+// A bare unbound means on. enrollment defaults to admin; the older bare
+// enrollment and enrollment on mean self, enrollment off admin. enrollment
+// self in mode block is refused without block_mode.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -246,6 +248,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("unknown trusted_endpoints option %q", d.Val())
 			}
 		}
+	}
+	if err := h.checkEnrollmentLine(); err != nil {
+		return err
 	}
 	if h.Login.UsersFile == "" && h.Login.OIDC == nil {
 		return d.Err("trusted_endpoints needs a login (login users_file <path> or login oidc { ... })")

@@ -56,11 +56,7 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 		}
 		h.PushTimeout = dur
 	case "enrollment":
-		on, err := parseOnOff(d)
-		if err != nil {
-			return true, err
-		}
-		h.Enrollment = on
+		return true, h.unmarshalEnrollment(d)
 	case "unbound":
 		on, err := parseOnOff(d)
 		if err != nil {

@@ -42,6 +42,8 @@ func init() {
 //	GET  /auth-log                  the auth log: filters, pages
 //	GET  /auth-log.csv              the same entries as CSV
 //	GET  /impact                    what mode block would have refused
+//	GET  /activate                  form to issue an activation code
+//	POST /activate                  issue one (with the session's CSRF token)
 //	GET  /static/{file}             the dashboard's stylesheet
 //
 // Requests outside PathPrefix go on to the next handler.
@@ -157,6 +159,8 @@ func (d Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 		default:
 			v.notFound()
 		}
+	case rest == "/activate":
+		v.activation()
 	case rest == "/auth-log" && isRead(r):
 		v.authLog()
 	case rest == "/auth-log.csv" && isRead(r):

@@ -34,7 +34,7 @@ type dashboardPages struct {
 
 // dashboardViews are the templates under dashboard/templates besides the
 // layout.
-var dashboardViews = []string{"overview", "endpoints", "device", "confirm", "authlog", "impact", "error"}
+var dashboardViews = []string{"overview", "endpoints", "device", "confirm", "authlog", "impact", "error", "activate"}
 
 func loadDashboardPages() (*dashboardPages, error) {
 	funcs := template.FuncMap{

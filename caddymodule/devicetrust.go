@@ -61,17 +61,18 @@ func (h *Handler) deviceTrust(cache *prompt.TrustCache) (*prompt.DeviceTrust, er
 		return nil, nil
 	}
 	d := &prompt.DeviceTrust{
-		Policy:             h.devicePolicy(),
-		TrustFor:           time.Duration(h.TrustFor),
-		PushTimeout:        time.Duration(h.PushTimeout),
-		Enrollment:         h.Enrollment,
-		Unbound:            h.Unbound,
-		ActivationAttempts: h.ActivationAttempts,
-		PasscodeAttempts:   h.PasscodeAttempts,
-		PushLimit:          h.PushLimit,
-		PushWindow:         time.Duration(h.PushWindow),
-		Origins:            h.Origins,
-		Cache:              cache,
+		Policy:                h.devicePolicy(),
+		TrustFor:              time.Duration(h.TrustFor),
+		PushTimeout:           time.Duration(h.PushTimeout),
+		Enrollment:            h.enrollment(),
+		EnrollmentInBlockMode: h.EnrollmentBlockMode,
+		Unbound:               h.Unbound,
+		ActivationAttempts:    h.ActivationAttempts,
+		PasscodeAttempts:      h.PasscodeAttempts,
+		PushLimit:             h.PushLimit,
+		PushWindow:            time.Duration(h.PushWindow),
+		Origins:               h.Origins,
+		Cache:                 cache,
 	}
 	if l := h.AppLinks; l != nil {
 		d.AppleAppIDs = l.AppleAppIDs
@@ -92,6 +93,9 @@ func (h *Handler) validateDevice() error {
 		}
 	}
 	if err := h.devicePolicy().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := h.validateEnrollment(); err != nil {
 		errs = append(errs, err)
 	}
 	for _, c := range []struct {

@@ -44,7 +44,7 @@ const fullDeviceDirective = `trusted_endpoints {
 	}
 	trust_for    8h
 	push_timeout 45s
-	enrollment
+	enrollment self block_mode
 	unbound off
 	app_links {
 		apple ABCDE12345.com.example.trustgate
@@ -92,10 +92,11 @@ func TestDirectiveParsesEveryDeviceOption(t *testing.T) {
 				},
 			},
 		},
-		TrustFor:    caddy.Duration(8 * time.Hour),
-		PushTimeout: caddy.Duration(45 * time.Second),
-		Enrollment:  true,
-		Unbound:     false,
+		TrustFor:            caddy.Duration(8 * time.Hour),
+		PushTimeout:         caddy.Duration(45 * time.Second),
+		Enrollment:          "self",
+		EnrollmentBlockMode: true,
+		Unbound:             false,
 		AppLinks: &AppLinks{
 			AppleAppIDs: []string{"ABCDE12345.com.example.trustgate"},
 			Android: []AndroidAppLink{{
@@ -408,7 +409,7 @@ func TestDeviceSettingsSurviveCaddyfileAdaptation(t *testing.T) {
 		exp, _ := json.MarshalIndent(direct, "", "  ")
 		t.Fatalf("adapted handler\n%s\nwant\n%s", got, exp)
 	}
-	for _, field := range []string{`"mode":"block"`, `"trust_for":`, `"push_timeout":`, `"enrollment":true`,
+	for _, field := range []string{`"mode":"block"`, `"trust_for":`, `"push_timeout":`, `"enrollment":"self"`, `"enrollment_block_mode":true`,
 		`"app_links":`, `"apple_app_ids":`, `"sha256_cert_fingerprints":`, `"origins":`, `"passcode_attempts":4`,
 		`"activation_attempts":20`, `"push_limit":3`, `"push_window":`, `"until":"2027-01-15T00:00:00Z"`,
 		`"state":"groups"`, `"device_id":"-"`} {
@@ -510,7 +511,8 @@ func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 		},
 		"trust_for": "6h",
 		"push_timeout": "30s",
-		"enrollment": true,
+		"enrollment": "self",
+		"enrollment_block_mode": true,
 		"unbound": true,
 		"app_links": {
 			"apple_app_ids": ["ABCDE12345.com.example.trustgate"],
@@ -541,7 +543,7 @@ func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 	if d.Cache == nil || d.Cache != app.TrustCache() {
 		t.Fatal("the gate does not use the app's shared trust cache")
 	}
-	if d.TrustFor != 6*time.Hour || d.PushTimeout != 30*time.Second || !d.Enrollment || !d.Unbound ||
+	if d.TrustFor != 6*time.Hour || d.PushTimeout != 30*time.Second || d.Enrollment != prompt.EnrollSelf || !d.EnrollmentInBlockMode || !d.Unbound ||
 		d.PasscodeAttempts != 3 || d.ActivationAttempts != 7 || d.PushLimit != 2 || d.PushWindow != 15*time.Minute {
 		t.Fatalf("device settings %+v", d)
 	}

@@ -460,7 +460,7 @@ func TestDeviceWithoutActivatedApp(t *testing.T) {
 
 	t.Run("block offers no way around; enrollment activates the app", func(t *testing.T) {
 		up := newUpstream(t)
-		deviceGateway(t, up, "block", pilotMobile+"\n\t\tenrollment")
+		deviceGateway(t, up, "block", pilotMobile+"\n\t\tenrollment self block_mode")
 		b := newPhoneBrowser(t, androidUA)
 		page := openPrompt(t, b, "alice", "/")
 		if strings.Contains(page, `id="skip"`) {

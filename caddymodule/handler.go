@@ -130,10 +130,22 @@ type Handler struct {
 	// answer in the app. Default: 60s.
 	PushTimeout caddy.Duration `json:"push_timeout,omitempty"`
 
-	// Enrollment lets a signed-in person without an activated app activate
-	// one from the prompt (QR code and link). Without it, admins issue
-	// activation codes through the admin API. Default: false.
-	Enrollment bool `json:"enrollment,omitempty"`
+	// Enrollment is who may start a device's activation: "admin" (codes
+	// only from the admin API), "self" (the prompt offers a code to a
+	// person with no active device) or "approve" (the prompt offers a code
+	// to a person with an active device, which must approve the new one
+	// by push with number matching). true, from older configs, means
+	// "self" and false "admin". Default: admin.
+	Enrollment Enrollment `json:"enrollment,omitempty"`
+
+	// EnrollmentBlockMode allows enrollment self in mode block, where a
+	// password alone then enrolls a trusted device. Without it that
+	// combination is refused. Default: false.
+	EnrollmentBlockMode bool `json:"enrollment_block_mode,omitempty"`
+
+	// enrollmentSelfLine is the error naming a Caddyfile's enrollment
+	// self line, returned when the block turns out to be in mode block.
+	enrollmentSelfLine error
 
 	// Unbound lets the waiting page complete a check once the app approved,
 	// without the phone's browser coming back through the app's return

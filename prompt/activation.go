@@ -15,7 +15,9 @@ import (
 
 // IssueActivation stores a new single-use activation code for user, valid
 // for ttl from now, and returns the code. Only a hash of it is stored. It
-// is how the prompt offers enrollment and how an admin issues a code.
+// is how an admin issues a code (the admin API, the dashboard), which
+// activates a device under every enrollment choice; the prompt's codes
+// carry their source (issuePromptActivation).
 func IssueActivation(ctx context.Context, st store.Store, user string, ttl time.Duration, now time.Time) (string, error) {
 	if user == "" {
 		return "", errors.New("activation: no user")

@@ -294,6 +294,10 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		g.apiUnavailable(w, "using activation code", err)
 		return
 	}
+	pending, ok := g.admitActivation(w, r, req.Code, act.User)
+	if !ok {
+		return
+	}
 	secret, uri, err := NewPasscodeSecret("trustgate", act.User)
 	if err != nil {
 		g.apiUnavailable(w, "making passcode secret", err)
@@ -305,11 +309,16 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := g.cfg.Now()
-	err = g.cfg.Store.CreateDevice(ctx, store.Device{
+	device := store.Device{
 		ID: vp.DeviceID, User: act.User, PublicKey: jwk,
 		Platform: string(platform), Model: req.Model, OSVersion: req.OSVersion, AppVersion: req.AppVersion,
 		PasscodeSecret: secret, Created: now, LastSeen: now,
-	})
+	}
+	if pending {
+		g.startEnrollment(w, r, device, g.activateResponse(r, device, uri))
+		return
+	}
+	err = g.cfg.Store.CreateDevice(ctx, device)
 	if errors.Is(err, store.ErrConflict) {
 		deviceError(w, http.StatusConflict, "conflict", "this device key is already activated")
 		return
@@ -319,19 +328,25 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.cfg.Logger.Info("device activated", zap.String("user", act.User), zap.String("device_id", vp.DeviceID), zap.String("platform", string(platform)))
+	writeJSON(w, http.StatusCreated, g.activateResponse(r, device, uri))
+}
+
+// activateResponse tells a device activated through r who it belongs to;
+// uri is its passcode secret's otpauth URI.
+func (g *Gate) activateResponse(r *http.Request, d store.Device, uri string) protocol.ActivateResponse {
 	origins := g.cfg.Device.Origins
 	if len(origins) == 0 {
 		origins = []string{requestOrigin(r)}
 	}
-	writeJSON(w, http.StatusCreated, protocol.ActivateResponse{
-		DeviceID: vp.DeviceID,
-		User:     act.User,
+	return protocol.ActivateResponse{
+		DeviceID: d.ID,
+		User:     d.User,
 		Origins:  origins,
 		Passcode: protocol.PasscodeSetup{
-			Secret: secret, URI: uri,
+			Secret: d.PasscodeSecret, URI: uri,
 			Digits: int(passcodeDigits), Period: int(passcodePeriod / time.Second), Algorithm: "SHA1",
 		},
-	})
+	}
 }
 
 // apiDevice returns the calling device's record.
@@ -732,6 +747,10 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	tx, err := g.loadTransaction(ctx, push.TransactionID)
 	if err != nil {
 		g.apiUnavailable(w, "loading transaction", err)
+		return
+	}
+	if tx.rec.Kind == txEnroll {
+		g.answerEnrollment(w, r, device, push, tx, state, reason, req.Number)
 		return
 	}
 	if state == store.PushApproved && tx.rec.NumberHash != "" && !equalTokens(hashSecret(req.Number), tx.rec.NumberHash) {

@@ -20,10 +20,15 @@ type DeviceTrust struct {
 	// PushTimeout is how long a login request waits for the person's
 	// answer in the app. Default: 60s.
 	PushTimeout time.Duration
-	// Enrollment lets a signed-in person without an activated app activate
-	// one from the prompt (QR code and link). Default: false; admins then
-	// issue activation codes.
-	Enrollment bool
+	// Enrollment says who may start a device's activation: EnrollAdmin
+	// (only admins issue codes), EnrollSelf (the prompt, for a person with
+	// no active device) or EnrollApprove (the prompt, for a person with an
+	// active device, which must approve the new one). Default: EnrollAdmin.
+	Enrollment Enrollment
+	// EnrollmentInBlockMode allows EnrollSelf in mode block, where it
+	// trusts a password alone to enroll a trusted device. Without it that
+	// combination is refused.
+	EnrollmentInBlockMode bool
 	// Unbound lets the waiting page complete a check by itself once the
 	// app approved, without the phone's browser coming back through the
 	// app's return link. Only for browsers the app cannot return to
@@ -106,6 +111,12 @@ func (d DeviceTrust) withDefaults() (DeviceTrust, error) {
 	}
 	if d.PushWindow <= 0 {
 		d.PushWindow = defaultPushWindow
+	}
+	if d.Enrollment == "" {
+		d.Enrollment = EnrollAdmin
+	}
+	if err := d.checkEnrollment(); err != nil {
+		return d, err
 	}
 	for _, a := range d.AndroidApps {
 		if a.Package == "" {

@@ -86,6 +86,8 @@ func TestOpenAPIDocSchemasMatchProtocolTypes(t *testing.T) {
 	types := map[string]any{
 		"ActivateRequest":  protocol.ActivateRequest{},
 		"ActivateResponse": protocol.ActivateResponse{},
+		"Approval":         protocol.Approval{},
+		"NewDevice":        protocol.NewDevice{},
 		"PasscodeSetup":    protocol.PasscodeSetup{},
 		"ReportRequest":    protocol.ReportRequest{},
 		"Facts":            policy.Facts{},

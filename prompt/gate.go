@@ -386,6 +386,8 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 		g.submitPush(w, r)
 	case path == "verify/skip":
 		g.submitSkip(w, r)
+	case path == "verify/enroll":
+		g.submitEnroll(w, r)
 	case ReservedPrefix+path == JWKSPath:
 		g.serveJWKS(w, r)
 	case ReservedPrefix+path == protocol.ReturnPath:

@@ -95,7 +95,7 @@ func hardeningSite(t *testing.T) *Gate {
 		Device: &DeviceTrust{
 			Policy:      policy.Policy{Mode: policy.ModeCheck, Integration: policy.Integration{State: policy.All}},
 			Cache:       cache,
-			Enrollment:  true,
+			Enrollment:  EnrollSelf,
 			AppleAppIDs: []string{"ABCDE12345.com.example.trustgate"},
 			AndroidApps: []AndroidApp{{Package: "com.example.trustgate", Fingerprints: []string{strings.Repeat("AB:", 31) + "AB"}}},
 		},
@@ -143,6 +143,7 @@ var siteRoutes = []routeStep{
 	{name: "passcode, oversized form", method: "POST", path: "/.trustgate/verify/passcode", body: []byte("passcode=" + strings.Repeat("1", 32<<10)), kind: page, status: http.StatusRequestEntityTooLarge},
 	{name: "passcode, wrong", method: "POST", path: "/.trustgate/verify/passcode", form: url.Values{"passcode": {"000000"}}, kind: page, status: http.StatusUnauthorized},
 	{name: "push, no device", method: "POST", path: "/.trustgate/verify/push", form: url.Values{}, kind: page, status: http.StatusBadRequest},
+	{name: "new activation code", method: "POST", path: "/.trustgate/verify/enroll", form: url.Values{}, kind: plain, status: http.StatusSeeOther},
 	{name: "return link, other browser", method: "GET", path: protocol.ReturnPath + "?tx=x&code=y", kind: page, status: http.StatusForbidden},
 	{name: "skip the check", method: "POST", path: "/.trustgate/verify/skip", form: url.Values{}, kind: plain, status: http.StatusSeeOther},
 	{name: "login while signed in", method: "GET", path: "/.trustgate/login?return=/app", kind: plain, status: http.StatusSeeOther},

@@ -110,6 +110,9 @@ type promptData struct {
 	ActivationApp   template.URL
 	ActivationHTTPS string
 	ActivationQR    template.URL
+	// AddDevice says the activation is for another device of a person
+	// who has one, to be approved there (enrollment approve).
+	AddDevice bool
 	// CanSkip offers to continue without a checked device (mode check,
 	// no activated app).
 	CanSkip bool

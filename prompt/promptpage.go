@@ -88,15 +88,23 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		}
 		data.DeviceNames = append(data.DeviceNames, name)
 	}
-	if len(devices) == 0 && g.cfg.Device.Enrollment {
-		if p.Activation == "" {
-			code, err := IssueActivation(ctx, g.cfg.Store, p.User, g.cfg.Device.ActivationTTL, now)
+	if g.promptOffersEnrollment(len(devices)) {
+		// Under approve a person with a device asks for a code (Add a new
+		// device, submitEnroll); under self the code is what they need.
+		data.AddDevice = len(devices) > 0
+		if codeSource(p.Activation) != g.cfg.Device.Enrollment {
+			p.Activation = ""
+		}
+		if p.Activation == "" && !data.AddDevice {
+			code, err := g.issuePromptActivation(ctx, p.User, now)
 			if err != nil {
 				g.storeUnavailable(w, r, "issuing activation code", err)
 				return
 			}
 			p.Activation = code
 		}
+	}
+	if g.promptOffersEnrollment(len(devices)) && p.Activation != "" {
 		actApp, actHTTPS := ActivationLinks(origin, p.Activation)
 		data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
 		qr, err := qrCodeDataURI(actApp)

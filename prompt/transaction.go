@@ -19,6 +19,10 @@ const (
 	// txPush asks another activated device to approve, with number
 	// matching; it proves the person, not the access device.
 	txPush = "push"
+	// txEnroll asks the person's active devices to approve a new device
+	// (enrollment approve), with number matching; the new device is
+	// created only on approval.
+	txEnroll = "enroll"
 )
 
 // txRecord is the flow's record of a verification transaction, kept as the
@@ -58,6 +62,8 @@ type txRecord struct {
 	// cookie keys, so that the device approving again gets the same link
 	// (repeatApproval), not a second one.
 	ReturnSealed string `json:"rs,omitempty"`
+	// Enroll is the device waiting for approval, for txEnroll.
+	Enroll *pendingDevice `json:"enroll,omitempty"`
 }
 
 // transaction is a stored transaction with its decoded record.

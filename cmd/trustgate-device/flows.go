@@ -195,6 +195,10 @@ func (c *cli) activate(args []string) error {
 		return fmt.Errorf("activated, but saving the activation failed: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "activated for user %s\ndevice ID: %s\norigins: %s\n", resp.User, resp.DeviceID, strings.Join(act.Origins, " "))
+	if ap := resp.Approval; ap != nil {
+		fmt.Fprintf(c.stdout, "pending: approve this device on one of your active devices and type %s there (before %s)\n",
+			safe(ap.Number), ap.Expires.Local().Format(time.TimeOnly))
+	}
 	if act.PasscodeSecret != "" {
 		fmt.Fprintln(c.stdout, "passcodes: run \"trustgate-device passcode\"")
 	}
@@ -217,12 +221,16 @@ func (c *cli) decider(f answerFlags) func(protocol.Push) (req protocol.AnswerReq
 			return denyRequest(f.fraud), true
 		case protocol.AnswerApprove:
 			if p.NumberMatching && f.number == "" {
-				fmt.Fprintln(c.stdout, "  this request needs the number shown in the browser: left unanswered (use --number or --ask)")
+				fmt.Fprintf(c.stdout, "  this request needs the number shown %s: left unanswered (use --number or --ask)\n", numberShown(p))
 				return protocol.AnswerRequest{}, false
 			}
 			return protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: f.number}, true
 		case "ask":
-			line, ok := c.prompt("Approve this login? [y/N/fraud] ")
+			question := "Approve this login? [y/N/fraud] "
+			if p.Kind == protocol.PushKindEnrollment {
+				question = "Approve this new device? [y/N/fraud] "
+			}
+			line, ok := c.prompt(question)
 			if !ok {
 				fmt.Fprintln(c.stdout, "  no answer: left unanswered")
 				return protocol.AnswerRequest{}, false
@@ -236,7 +244,7 @@ func (c *cli) decider(f answerFlags) func(protocol.Push) (req protocol.AnswerReq
 			}
 			number := f.number
 			if p.NumberMatching && number == "" {
-				if number, ok = c.prompt("Type the number shown in the browser: "); !ok || number == "" {
+				if number, ok = c.prompt("Type the number shown " + numberShown(p) + ": "); !ok || number == "" {
 					return denyRequest(false), true
 				}
 			}
@@ -270,8 +278,23 @@ func (c *cli) prompt(question string) (string, bool) {
 	return strings.TrimSpace(line), true
 }
 
-// printPush describes a login request.
+// numberShown says where the number of a number-matching push is shown.
+func numberShown(p protocol.Push) string {
+	if p.Kind == protocol.PushKindEnrollment {
+		return "on the new device"
+	}
+	return "in the browser"
+}
+
+// printPush describes a login request, or a request to approve a new
+// device.
 func (c *cli) printPush(p protocol.Push) {
+	if p.Kind == protocol.PushKindEnrollment && p.NewDevice != nil {
+		fmt.Fprintf(c.stdout, "new device request %s: add %s (%s %s) to %s\n", p.ID, safe(p.NewDevice.Model), safe(p.NewDevice.Platform), safe(p.NewDevice.OSVersion), safe(p.User))
+		fmt.Fprintf(c.stdout, "  from %s; expires %s\n", safe(p.IP), p.Expires.Local().Format(time.TimeOnly))
+		fmt.Fprintln(c.stdout, "  number matching: type the number the new device shows")
+		return
+	}
 	fmt.Fprintf(c.stdout, "login request %s: %s signing in to %s\n", p.ID, safe(p.User), safe(p.Application))
 	fmt.Fprintf(c.stdout, "  from %s at %s, %s; expires %s\n", safe(p.AccessDevice), safe(p.IP), p.Time.Local().Format(time.DateTime), p.Expires.Local().Format(time.TimeOnly))
 	if p.NumberMatching {

@@ -78,6 +78,38 @@ type ActivateResponse struct {
 	Origins []string `json:"origins"`
 	// Passcode provisions the TOTP generator for offline passcodes.
 	Passcode PasscodeSetup `json:"passcode"`
+	// Approval, when set, says the device is pending: it is activated only
+	// once one of the person's active devices approves it (a push of kind
+	// "enrollment"). Until then, and for good if that is denied or does
+	// not come in time, the gateway does not know the device.
+	Approval *Approval `json:"approval,omitempty"`
+}
+
+// Approval is what a pending device shows while it waits to be approved.
+type Approval struct {
+	// Number is the number the person types on the approving device
+	// (number matching): two digits, 10 to 99.
+	Number string `json:"number"`
+	// Expires is when the approval lapses.
+	Expires time.Time `json:"expires"`
+}
+
+// Push kinds.
+const (
+	// PushKindLogin, the default (an empty kind), asks to approve a
+	// sign-in.
+	PushKindLogin = "login"
+	// PushKindEnrollment asks to approve a new device of the person.
+	PushKindEnrollment = "enrollment"
+)
+
+// NewDevice describes the device an enrollment push asks to approve, as
+// the new device stated it at activation (free text, to be shown escaped).
+type NewDevice struct {
+	Platform   string `json:"platform"`
+	Model      string `json:"model,omitempty"`
+	OSVersion  string `json:"os_version,omitempty"`
+	AppVersion string `json:"app_version,omitempty"`
 }
 
 // PasscodeSetup is an RFC 6238 TOTP secret and its parameters.
@@ -150,6 +182,12 @@ type Push struct {
 	NumberMatching bool `json:"number_matching,omitempty"`
 	// Inline says the request belongs to a check of this very phone.
 	Inline bool `json:"inline,omitempty"`
+	// Kind is PushKindEnrollment for a request to approve a new device
+	// (NewDevice), with number matching against the number the new device
+	// shows; empty (PushKindLogin) for a login request.
+	Kind string `json:"kind,omitempty"`
+	// NewDevice is the device to approve, for an enrollment push.
+	NewDevice *NewDevice `json:"new_device,omitempty"`
 }
 
 // PushesResponse lists the device's pending login requests.
@@ -209,7 +247,7 @@ type Error struct {
 	Error string `json:"error"`
 	// Code is a machine-readable code: bad_request, invalid_proof,
 	// replayed_proof, unknown_device, revoked_device, not_found, conflict,
-	// already_answered, expired, wrong_user, wrong_challenge, wrong_number, too_many_requests,
-	// locked_out, unavailable.
+	// already_answered, expired, wrong_user, wrong_challenge, wrong_number,
+	// enrollment_refused, too_many_requests, locked_out, unavailable.
 	Code string `json:"code"`
 }

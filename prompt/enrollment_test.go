@@ -1,0 +1,105 @@
+package prompt
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// enrollCall sends a device API request signed with key (embedding it when
+// embed) and returns the gate's answer.
+func (d *deviceGate) enrollCall(t *testing.T, key *ecdsa.PrivateKey, embed bool, method, path string, in any) *httptest.ResponseRecorder {
+	t.Helper()
+	var body []byte
+	if in != nil {
+		body, _ = json.Marshal(in)
+	}
+	u, _ := url.Parse("http://gw.test" + path)
+	proof, err := protocol.SignProof(key, embed, method, u, body, d.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(method, u.String(), bytes.NewReader(body))
+	r.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
+	w := httptest.NewRecorder()
+	if _, handled := d.gate.Authenticate(w, r); !handled {
+		t.Fatal("device API request was not handled")
+	}
+	return w
+}
+
+func TestNewDeviceApprovalLapses(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	d.gate.cfg.Device.Enrollment = EnrollApprove
+	ctx := t.Context()
+	code, err := d.gate.issuePromptActivation(ctx, "alice", d.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	newID, _ := protocol.DeviceID(&newKey.PublicKey)
+	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
+	var act protocol.ActivateResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
+		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
+	}
+	if want := d.clock.Now().Add(defaultActivationTTL); !act.Approval.Expires.Equal(want) {
+		t.Errorf("approval expires %v, want %v", act.Approval.Expires, want)
+	}
+	approverID, _ := protocol.DeviceID(&d.key.PublicKey)
+	pushes, err := d.store.PendingPushes(ctx, approverID, d.clock.Now())
+	if err != nil || len(pushes) != 1 {
+		t.Fatalf("approval requests: %+v, %v", pushes, err)
+	}
+	if _, err := d.store.Device(ctx, newID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("pending device is in the store: %v", err)
+	}
+
+	d.clock.Add(defaultActivationTTL + time.Second)
+	w = d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+pushes[0].ID,
+		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number})
+	if w.Code != http.StatusGone {
+		t.Fatalf("approval after the request lapsed: %d %s", w.Code, w.Body)
+	}
+	if _, err := d.store.Device(ctx, newID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a lapsed approval activated the device: %v", err)
+	}
+	if w := d.enrollCall(t, newKey, false, http.MethodGet, protocol.PathDevice, nil); w.Code != http.StatusUnauthorized {
+		t.Fatalf("device whose approval lapsed: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
+	cache, _ := NewTrustCache(10, nil)
+	base := DeviceTrust{Policy: policy.Policy{Mode: policy.ModeBlock, Integration: policy.Integration{State: policy.All}}, Cache: cache}
+	for _, tc := range []struct {
+		enrollment Enrollment
+		blockMode  bool
+		ok         bool
+	}{
+		{"", false, true}, {EnrollAdmin, false, true}, {EnrollApprove, false, true},
+		{EnrollSelf, false, false}, {EnrollSelf, true, true}, {"maybe", false, false},
+	} {
+		dt := base
+		dt.Enrollment, dt.EnrollmentInBlockMode = tc.enrollment, tc.blockMode
+		got, err := dt.withDefaults()
+		if (err == nil) != tc.ok {
+			t.Errorf("enrollment %q block_mode %v: %v", tc.enrollment, tc.blockMode, err)
+		}
+		if tc.enrollment == "" && got.Enrollment != EnrollAdmin {
+			t.Errorf("default enrollment = %q, want admin", got.Enrollment)
+		}
+	}
+}
