@@ -131,7 +131,7 @@ http://localhost:%d {
 	}
 
 	got := authLogReasons(t)
-	want := map[string]int{"success/user_approved": correct, "denied/invalid_password": wrong + 1, "denied/locked_out": 2}
+	want := map[string]int{"success/valid_password": correct, "denied/invalid_password": wrong + 1, "denied/locked_out": 2}
 	for k, n := range want {
 		if got[k] != n {
 			t.Errorf("auth log has %d %s rows, want %d (all: %v)", got[k], k, n, got)
@@ -208,8 +208,8 @@ func TestLockoutUsesTrustedProxyClientAddress(t *testing.T) {
 	for _, e := range authLog(t, "") {
 		ips[e.Result+"/"+e.Reason] = e.IP
 	}
-	if ips["denied/locked_out"] != "198.51.100.7" || ips["success/user_approved"] != "203.0.113.9" {
-		t.Errorf("auth log addresses = %v, want client A's on locked_out and client B's on user_approved", ips)
+	if ips["denied/locked_out"] != "198.51.100.7" || ips["success/valid_password"] != "203.0.113.9" {
+		t.Errorf("auth log addresses = %v, want client A's on locked_out and client B's on valid_password", ips)
 	}
 }
 

@@ -329,7 +329,7 @@ func TestBlockModeEnrollmentRefusesSessionFromAnotherRealm(t *testing.T) {
 		login users_file %[4]s
 		mode block
 		%[6]s
-		enrollment
+		enrollment self block_mode
 	}
 	reverse_proxy %[7]s
 }
@@ -340,7 +340,7 @@ func TestBlockModeEnrollmentRefusesSessionFromAnotherRealm(t *testing.T) {
 		login users_file %[5]s
 		mode block
 		%[6]s
-		enrollment
+		enrollment self block_mode
 	}
 	reverse_proxy %[8]s
 }
