@@ -487,8 +487,10 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		g.apiUnavailable(w, "sending login request", pushErr)
 		return
 	}
-	// No long-poll is woken: an inline request is not listed (listedPushes),
-	// it is in this answer.
+	// The inline request is in this answer and also listed by GET pushes,
+	// so an app that lost the answer (it was closed, or restarted) still
+	// finds it; its long-polls are woken for that.
+	g.announcePush(ctx, device.ID)
 	resp.State = store.TransactionReported
 	resp.Push = &push
 	writeJSON(w, http.StatusOK, resp)
@@ -641,15 +643,14 @@ func waitRanOut(woken <-chan struct{}, deadline time.Time) bool {
 	}
 }
 
-// listedPushes returns the login requests GET pushes lists of pending: all
-// but the inline ones. An inline request belongs to a check of the phone
-// itself and reaches the app in the answer to its report, the only place
-// the app expects it; listing it too would show it twice.
+// listedPushes returns the login requests GET pushes lists of pending:
+// every one, inline ones (marked inline) included, since an app that lost
+// the answer to its report finds its inline request only here.
 func listedPushes(pending []store.Push) []protocol.Push {
 	var out []protocol.Push
 	for _, p := range pending {
 		var pp protocol.Push
-		if err := json.Unmarshal(p.Details, &pp); err != nil || pp.Inline {
+		if err := json.Unmarshal(p.Details, &pp); err != nil {
 			continue
 		}
 		pp.ID = p.ID

@@ -503,9 +503,9 @@ func (g *Gateway) pendingLocked(deviceID string) []protocol.Push {
 	now := time.Now()
 	for _, id := range g.order {
 		p := g.pushes[id]
-		// An inline push is in the answer to its report only; it is not
-		// listed.
-		if p.DeviceID == deviceID && p.Answer == nil && !p.Push.Inline && now.Before(p.Push.Expires) {
+		// An inline push is listed too (it is also in the answer to its
+		// report).
+		if p.DeviceID == deviceID && p.Answer == nil && now.Before(p.Push.Expires) {
 			pending = append(pending, p.Push)
 		}
 	}
