@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,56 @@ func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
 		if tc.enrollment == "" && got.Enrollment != EnrollAdmin {
 			t.Errorf("default enrollment = %q, want admin", got.Enrollment)
 		}
+	}
+}
+
+// TestNewDeviceApprovalWithdrawsTheOtherCopies: the person has two active
+// devices; the first to answer an enrollment approval settles it, and the
+// copy on the other device is withdrawn (not listed, 409 already_answered),
+// as for a login request.
+func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	d.gate.cfg.Device.Enrollment = EnrollApprove
+	tablet := d.addDevice(t)
+	ctx := t.Context()
+	code, err := d.gate.issuePromptActivation(ctx, "alice", d.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	newID, _ := protocol.DeviceID(&newKey.PublicKey)
+	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
+	var act protocol.ActivateResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
+		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
+	}
+	phoneID, _ := protocol.DeviceID(&d.key.PublicKey)
+	tabletID, _ := protocol.DeviceID(&tablet.PublicKey)
+	phonePushes, err := d.store.PendingPushes(ctx, phoneID, d.clock.Now())
+	if err != nil || len(phonePushes) != 1 {
+		t.Fatalf("phone's approval requests: %+v, %v", phonePushes, err)
+	}
+	tabletPushes, err := d.store.PendingPushes(ctx, tabletID, d.clock.Now())
+	if err != nil || len(tabletPushes) != 1 {
+		t.Fatalf("tablet's approval requests: %+v, %v", tabletPushes, err)
+	}
+	w = d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+phonePushes[0].ID,
+		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number})
+	if w.Code != http.StatusOK {
+		t.Fatalf("approval on the phone: %d %s", w.Code, w.Body)
+	}
+	if _, err := d.store.Device(ctx, newID); err != nil {
+		t.Fatalf("the approved device is not active: %v", err)
+	}
+	if left, err := d.store.PendingPushes(ctx, tabletID, d.clock.Now()); err != nil || len(left) != 0 {
+		t.Fatalf("the tablet still has %+v (%v) after the phone answered", left, err)
+	}
+	w = d.enrollCall(t, tablet, false, http.MethodPost, protocol.PathPushes+"/"+tabletPushes[0].ID,
+		protocol.AnswerRequest{Answer: protocol.AnswerDeny})
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "already_answered") {
+		t.Fatalf("answering the withdrawn copy: %d %s", w.Code, w.Body)
+	}
+	if _, err := d.store.Device(ctx, newID); err != nil {
+		t.Fatalf("a late denial on the tablet undid the approval: %v", err)
 	}
 }

@@ -202,10 +202,12 @@ func primaryReason(factor string) string {
 // unavailable tells the person that the gateway cannot sign anyone in right
 // now (storage unreachable), and logs the cause.
 func (g *Gate) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
-	g.cfg.Logger.Error(what, zap.Error(err))
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return // the client went away
+		// The client went away: nothing failed on the gateway's side.
+		g.cfg.Logger.Debug(what+": the client went away", zap.Error(err))
+		return
 	}
+	g.cfg.Logger.Error(what, zap.Error(err))
 	g.renderMessage(w, r, http.StatusServiceUnavailable, "Temporarily unavailable",
 		"Sign-in is temporarily unavailable. Please try again in a minute.", "")
 }
