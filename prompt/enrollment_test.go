@@ -1,7 +1,6 @@
 package prompt
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,26 +17,15 @@ import (
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-// enrollCall sends a device API request signed with key (embedding it when
-// embed) and returns the gate's answer.
+// enrollCall sends in, as JSON, in a device API request signed with key
+// (embedding it when embed) and returns the gate's answer.
 func (d *deviceGate) enrollCall(t *testing.T, key *ecdsa.PrivateKey, embed bool, method, path string, in any) *httptest.ResponseRecorder {
 	t.Helper()
 	var body []byte
 	if in != nil {
 		body, _ = json.Marshal(in)
 	}
-	u, _ := url.Parse("http://gw.test" + path)
-	proof, err := protocol.SignProof(key, embed, method, u, body, d.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest(method, u.String(), bytes.NewReader(body))
-	r.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
-	w := httptest.NewRecorder()
-	if _, handled := d.gate.Authenticate(w, r); !handled {
-		t.Fatal("device API request was not handled")
-	}
-	return w
+	return d.signedCall(t, key, embed, method, path, body)
 }
 
 func TestNewDeviceApprovalLapses(t *testing.T) {

@@ -34,8 +34,16 @@ import (
 // deviceCall sends a request signed by key to the device API of d's gate.
 func (d *deviceGate) deviceCall(t *testing.T, key *ecdsa.PrivateKey, method, path string, body []byte) *httptest.ResponseRecorder {
 	t.Helper()
+	return d.signedCall(t, key, false, method, path, body)
+}
+
+// signedCall sends a device API request signed with key (embedding its
+// public key in the proof when embed, as an activation does) and returns
+// the gate's answer.
+func (d *deviceGate) signedCall(t *testing.T, key *ecdsa.PrivateKey, embed bool, method, path string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
 	u, _ := url.Parse("http://gw.test" + path)
-	proof, err := protocol.SignProof(key, false, method, u, body, d.clock.Now())
+	proof, err := protocol.SignProof(key, embed, method, u, body, d.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
