@@ -18,6 +18,12 @@ type Device struct {
 	ID string `json:"id"`
 	// User is the user the device was activated for.
 	User string `json:"user"`
+	// Realm is the realm the device was activated in (a realm ID as
+	// prompt.RealmID gives): a site counts the device only when it is of
+	// the site's realm. Empty means not bound (a device activated before
+	// devices had realms, or from an admin code issued without one): every
+	// site counts it for its user.
+	Realm string `json:"realm"`
 	// PublicKey is the device's public key as a JWK (ECDSA P-256).
 	PublicKey json.RawMessage `json:"public_key"`
 	// Platform, Model, OSVersion and AppVersion are what the app said at
@@ -53,6 +59,9 @@ type Activation struct {
 	CodeHash string
 	// User is who the device will be bound to.
 	User string
+	// Realm is the realm the device will be bound to (see Device.Realm);
+	// empty for none.
+	Realm string
 	// Created and Expires bound the code's life.
 	Created time.Time
 	Expires time.Time

@@ -16,10 +16,10 @@ import (
 // store.ErrConflict.
 func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error {
 	tag, err := s.q(ctx).Exec(ctx, `
-		INSERT INTO activations (code_hash, username, created, expires)
-		VALUES ($1, $2, $3, $4)
+		INSERT INTO activations (code_hash, username, created, expires, realm)
+		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (code_hash) DO NOTHING`,
-		a.CodeHash, a.User, a.Created, a.Expires)
+		a.CodeHash, a.User, a.Created, a.Expires, a.Realm)
 	if err != nil {
 		return fmt.Errorf("creating activation: %w", err)
 	}
@@ -39,8 +39,8 @@ func (s *Store) ConsumeActivation(ctx context.Context, codeHash string, now time
 	var created, expires pgtype.Timestamptz
 	err := s.q(ctx).QueryRow(ctx, `
 		DELETE FROM activations WHERE code_hash = $1 AND expires > $2
-		RETURNING username, created, expires`,
-		codeHash, now).Scan(&a.User, &created, &expires)
+		RETURNING username, created, expires, realm`,
+		codeHash, now).Scan(&a.User, &created, &expires, &a.Realm)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Activation{}, fmt.Errorf("consuming activation: %w", store.ErrNotFound)
 	}

@@ -15,7 +15,7 @@ import (
 
 // deviceColumns are the columns scanDevice reads, in its order.
 const deviceColumns = `id, username, public_key, platform, model, os_version, app_version,
-	passcode_secret, created, last_seen, revoked, health, verdict, verified_at`
+	passcode_secret, created, last_seen, revoked, health, verdict, verified_at, realm`
 
 // CreateDevice stores d. ON CONFLICT DO NOTHING makes a duplicate ID a
 // zero-row insert rather than a constraint error, so that it can be told
@@ -23,11 +23,11 @@ const deviceColumns = `id, username, public_key, platform, model, os_version, ap
 func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 	tag, err := s.q(ctx).Exec(ctx, `
 		INSERT INTO devices (`+deviceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.User, jsonText(d.PublicKey), d.Platform, d.Model, d.OSVersion, d.AppVersion,
 		d.PasscodeSecret, d.Created, nullTime(d.LastSeen), nullTime(d.Revoked),
-		jsonText(d.Health), d.Verdict, nullTime(d.VerifiedAt))
+		jsonText(d.Health), d.Verdict, nullTime(d.VerifiedAt), d.Realm)
 	if err != nil {
 		return fmt.Errorf("creating device %s: %w", d.ID, err)
 	}
@@ -146,7 +146,7 @@ func scanDevice(row rowScanner) (store.Device, error) {
 	var created, lastSeen, revoked, verifiedAt pgtype.Timestamptz
 	if err := row.Scan(&d.ID, &d.User, &publicKey, &d.Platform, &d.Model, &d.OSVersion,
 		&d.AppVersion, &d.PasscodeSecret, &created, &lastSeen, &revoked, &health,
-		&d.Verdict, &verifiedAt); err != nil {
+		&d.Verdict, &verifiedAt, &d.Realm); err != nil {
 		return store.Device{}, err
 	}
 	d.PublicKey = fromJSONText(publicKey)

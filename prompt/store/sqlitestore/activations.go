@@ -15,10 +15,10 @@ import (
 func (s *Store) CreateActivation(ctx context.Context, a store.Activation) error {
 	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO activations (code_hash, username, created, expires)
-			VALUES (?, ?, ?, ?)
+			INSERT INTO activations (code_hash, username, created, expires, realm)
+			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (code_hash) DO NOTHING`,
-			a.CodeHash, a.User, micros(a.Created), micros(a.Expires))
+			a.CodeHash, a.User, micros(a.Created), micros(a.Expires), a.Realm)
 		if err != nil {
 			return err
 		}
@@ -41,8 +41,8 @@ func (s *Store) ConsumeActivation(ctx context.Context, codeHash string, now time
 	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			DELETE FROM activations WHERE code_hash = ? AND expires > ?
-			RETURNING username, created, expires`,
-			codeHash, micros(now)).Scan(&a.User, &created, &expires)
+			RETURNING username, created, expires, realm`,
+			codeHash, micros(now)).Scan(&a.User, &created, &expires, &a.Realm)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Activation{}, fmt.Errorf("consuming activation: %w", store.ErrNotFound)

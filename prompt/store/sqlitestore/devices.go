@@ -13,7 +13,7 @@ import (
 
 // deviceColumns are the columns scanDevice reads, in its order.
 const deviceColumns = `id, username, public_key, platform, model, os_version, app_version,
-	passcode_secret, created, last_seen, revoked, health, verdict, verified_at`
+	passcode_secret, created, last_seen, revoked, health, verdict, verified_at, realm`
 
 // CreateDevice stores d. ON CONFLICT DO NOTHING makes a duplicate ID a
 // zero-row insert rather than a constraint error, so that it can be told
@@ -22,11 +22,11 @@ func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO devices (`+deviceColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			d.ID, d.User, jsonText(d.PublicKey), d.Platform, d.Model, d.OSVersion, d.AppVersion,
 			d.PasscodeSecret, micros(d.Created), nullMicros(d.LastSeen), nullMicros(d.Revoked),
-			jsonText(d.Health), d.Verdict, nullMicros(d.VerifiedAt))
+			jsonText(d.Health), d.Verdict, nullMicros(d.VerifiedAt), d.Realm)
 		if err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func scanDevice(row rowScanner) (store.Device, error) {
 	var lastSeen, revoked, verifiedAt sql.NullInt64
 	if err := row.Scan(&d.ID, &d.User, &publicKey, &d.Platform, &d.Model, &d.OSVersion,
 		&d.AppVersion, &d.PasscodeSecret, &created, &lastSeen, &revoked, &health,
-		&d.Verdict, &verifiedAt); err != nil {
+		&d.Verdict, &verifiedAt, &d.Realm); err != nil {
 		return store.Device{}, err
 	}
 	d.PublicKey = fromJSONText(publicKey)

@@ -16,6 +16,7 @@ func testActivation(n int, user string) store.Activation {
 	return store.Activation{
 		CodeHash: fmt.Sprintf("sha256:code-%d", n),
 		User:     user,
+		Realm:    "users:/etc/trustgate/users.yaml",
 		Created:  base,
 		Expires:  base.Add(10 * time.Minute),
 	}
@@ -26,7 +27,7 @@ func checkActivation(t *testing.T, got, want store.Activation) {
 	t.Helper()
 	checkTime(t, "activation Created", got.Created, want.Created)
 	checkTime(t, "activation Expires", got.Expires, want.Expires)
-	if got.CodeHash != want.CodeHash || got.User != want.User {
+	if got.CodeHash != want.CodeHash || got.User != want.User || got.Realm != want.Realm {
 		t.Errorf("activation = %+v, want %+v", got, want)
 	}
 }

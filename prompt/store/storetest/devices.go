@@ -22,6 +22,7 @@ func fullDevice(n int, user string, created time.Time) store.Device {
 	return store.Device{
 		ID:             fmt.Sprintf("thumbprint-%d", n),
 		User:           user,
+		Realm:          "site:app.example.com",
 		PublicKey:      json.RawMessage(testJWK),
 		Platform:       "android",
 		Model:          "Pixel 9 <b>Pro</b> \"ünïcode\" 📱",

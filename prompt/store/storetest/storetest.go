@@ -135,6 +135,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConsumeActivationOfUnknownCodeIsNotFound", s.consumeActivationOfUnknownCodeIsNotFound},
 		{"CreateActivationRejectsDuplicateCode", s.createActivationRejectsDuplicateCode},
 		{"ConsumeActivationIsSingleUseUnderConcurrency", s.consumeActivationIsSingleUseUnderConcurrency},
+		{"DevicesAndActivationsKeepTheirRealm", s.devicesAndActivationsKeepTheirRealm},
 
 		{"CreateTransactionRoundTripsEveryField", s.createTransactionRoundTripsEveryField},
 		{"CreateTransactionRejectsDuplicateID", s.createTransactionRejectsDuplicateID},
