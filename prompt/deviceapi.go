@@ -294,7 +294,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		g.apiUnavailable(w, "using activation code", err)
 		return
 	}
-	pending, ok := g.admitActivation(w, r, req.Code, act.User)
+	pending, ok := g.admitActivation(w, r, req.Code, act)
 	if !ok {
 		return
 	}
@@ -310,7 +310,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	now := g.cfg.Now()
 	device := store.Device{
-		ID: vp.DeviceID, User: act.User, PublicKey: jwk,
+		ID: vp.DeviceID, User: act.User, Realm: act.Realm, PublicKey: jwk,
 		Platform: string(platform), Model: req.Model, OSVersion: req.OSVersion, AppVersion: req.AppVersion,
 		PasscodeSecret: secret, Created: now, LastSeen: now,
 	}
@@ -327,7 +327,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		g.apiUnavailable(w, "storing device", err)
 		return
 	}
-	g.cfg.Logger.Info("device activated", zap.String("user", act.User), zap.String("device_id", vp.DeviceID), zap.String("platform", string(platform)))
+	g.cfg.Logger.Info("device activated", zap.String("user", act.User), zap.String("device_id", vp.DeviceID), zap.String("platform", string(platform)), zap.String("realm", g.realmName(act.Realm)))
 	writeJSON(w, http.StatusCreated, g.activateResponse(r, device, uri))
 }
 
@@ -404,6 +404,14 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	case tx.User != device.User:
 		g.cfg.Logger.Warn("device reported for another user's transaction",
 			zap.String("device_id", device.ID), zap.String("device_user", device.User), zap.String("transaction_user", tx.User))
+		deviceError(w, http.StatusForbidden, "wrong_user", "this transaction belongs to another user")
+		return
+	case !deviceInRealm(device, g.txRealm(tx)):
+		// Another site's person of the same name: refused like another
+		// user's device.
+		g.cfg.Logger.Warn("device of another realm reported for a transaction",
+			zap.String("device_id", device.ID), zap.String("user", device.User),
+			zap.String("device_realm", g.realmName(device.Realm)), zap.String("transaction_realm", g.realmName(g.txRealm(tx))))
 		deviceError(w, http.StatusForbidden, "wrong_user", "this transaction belongs to another user")
 		return
 	case tx.rec.Kind != txInline:
@@ -748,6 +756,15 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	tx, err := g.loadTransaction(ctx, push.TransactionID)
 	if err != nil {
 		g.apiUnavailable(w, "loading transaction", err)
+		return
+	}
+	if tx.User != device.User || !deviceInRealm(device, g.txRealm(tx)) {
+		// Requests go only to the devices of the transaction's person and
+		// realm; one of another reached this device only by a fault.
+		g.cfg.Logger.Warn("device of another person or realm answered a login request",
+			zap.String("device_id", device.ID), zap.String("user", device.User),
+			zap.String("device_realm", g.realmName(device.Realm)), zap.String("transaction_realm", g.realmName(g.txRealm(tx))))
+		deviceError(w, http.StatusNotFound, "not_found", "no such login request for this device")
 		return
 	}
 	if tx.rec.Kind == txEnroll {

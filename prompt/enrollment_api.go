@@ -32,7 +32,8 @@ type pendingDevice struct {
 // moved to admin refuses the codes its prompt handed out before. pending
 // says the device waits for approval. It writes the refusal and reports
 // ok false.
-func (g *Gate) admitActivation(w http.ResponseWriter, r *http.Request, code, user string) (pending, ok bool) {
+func (g *Gate) admitActivation(w http.ResponseWriter, r *http.Request, code string, act store.Activation) (pending, ok bool) {
+	user := act.User
 	source := codeSource(code)
 	if source == EnrollAdmin {
 		return false, true
@@ -43,7 +44,9 @@ func (g *Gate) admitActivation(w http.ResponseWriter, r *http.Request, code, use
 		deviceError(w, http.StatusForbidden, "enrollment_refused", "this site does not take activation codes from the sign-in page; ask an administrator for one")
 		return false, false
 	}
-	devices, err := g.activeDevices(r.Context(), user)
+	// The person's devices are counted in the realm the code was issued
+	// in: a device of another site's alice is not this alice's.
+	devices, err := g.activeDevicesIn(r.Context(), user, act.Realm)
 	if err != nil {
 		g.apiUnavailable(w, "reading devices", err)
 		return false, false
@@ -74,7 +77,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 		g.apiUnavailable(w, "reading device", err)
 		return
 	}
-	devices, err := g.activeDevices(ctx, device.User)
+	devices, err := g.activeDevicesIn(ctx, device.User, device.Realm)
 	if err != nil {
 		g.apiUnavailable(w, "reading devices", err)
 		return
@@ -99,6 +102,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 		IP:          g.cfg.ClientIP(r),
 		UserAgent:   truncate(r.UserAgent(), maxUserAgent),
 		PushExpires: now.Add(d.ActivationTTL),
+		Realm:       device.Realm,
 		Enroll: &pendingDevice{
 			ID: device.ID, PublicKey: device.PublicKey, Platform: device.Platform, Model: device.Model,
 			OSVersion: device.OSVersion, AppVersion: device.AppVersion, PasscodeSecret: device.PasscodeSecret,
@@ -174,7 +178,7 @@ func (g *Gate) answerEnrollment(w http.ResponseWriter, r *http.Request, approver
 	now := g.cfg.Now()
 	p := tx.rec.Enroll
 	device := store.Device{
-		ID: p.ID, User: tx.User, PublicKey: p.PublicKey, Platform: p.Platform, Model: p.Model,
+		ID: p.ID, User: tx.User, Realm: tx.rec.Realm, PublicKey: p.PublicKey, Platform: p.Platform, Model: p.Model,
 		OSVersion: p.OSVersion, AppVersion: p.AppVersion, PasscodeSecret: p.PasscodeSecret,
 		Created: now, LastSeen: now,
 	}

@@ -133,12 +133,20 @@ func (g *Gate) promptUnavailable(w http.ResponseWriter, r *http.Request, f *flow
 	g.unavailable(w, r, what, err)
 }
 
+// activeDevices returns the person's active devices that count on this
+// site: those of its realm and the unbound ones.
 func (g *Gate) activeDevices(ctx context.Context, user string) ([]store.Device, error) {
+	return g.activeDevicesIn(ctx, user, g.realm.id)
+}
+
+// activeDevicesIn returns user's active devices that count in the realm
+// whose ID is realm (deviceInRealm).
+func (g *Gate) activeDevicesIn(ctx context.Context, user, realm string) ([]store.Device, error) {
 	all, err := g.cfg.Store.UserDevices(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(d store.Device) bool { return !d.Active() }), nil
+	return slices.DeleteFunc(all, func(d store.Device) bool { return !d.Active() || !deviceInRealm(&d, realm) }), nil
 }
 
 func (g *Gate) androidPackage() string {

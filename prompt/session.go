@@ -203,7 +203,7 @@ func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
 	if s.DeviceID == "" {
 		return true
 	}
-	if _, ok := d.Cache.Get(s.User, s.DeviceID, g.policyHash); ok {
+	if _, ok := d.Cache.Get(s.User, s.DeviceID, g.trustScope()); ok {
 		return true
 	}
 	dev, err := g.cfg.Store.Device(ctx, s.DeviceID)
@@ -221,10 +221,10 @@ func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
 		g.cfg.Logger.Warn("storage unreachable: keeping the session's device trust", zap.String("device_id", s.DeviceID), zap.Error(err))
 		return true
 	}
-	if !dev.Active() || dev.User != s.User {
+	if !dev.Active() || dev.User != s.User || !g.ownsDevice(&dev) {
 		return false
 	}
-	d.Cache.Put(s.User, s.DeviceID, g.policyHash, TrustDecision{
+	d.Cache.Put(s.User, s.DeviceID, g.trustScope(), TrustDecision{
 		Status: s.Trust, Failed: s.Failed, Warnings: s.Warnings, Expires: time.Unix(s.TrustExpiresAt, 0),
 	})
 	return true

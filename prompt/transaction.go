@@ -64,6 +64,10 @@ type txRecord struct {
 	ReturnSealed string `json:"rs,omitempty"`
 	// Enroll is the device waiting for approval, for txEnroll.
 	Enroll *pendingDevice `json:"enroll,omitempty"`
+	// Realm is the ID of the realm the transaction was started in: only
+	// devices of that realm, or unbound ones, may report for it or answer
+	// its requests. Empty in transactions made before devices had realms.
+	Realm string `json:"rl,omitempty"`
 }
 
 // transaction is a stored transaction with its decoded record.
@@ -105,6 +109,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 	now := g.cfg.Now()
 	access := ClassifyAccessDevice(r)
 	rec.Kind = kind
+	rec.Realm = g.realm.id
 	rec.BrowserHash = hashSecret(p.Secret)
 	rec.Identity = p.Identity
 	rec.Primary = p.Factor

@@ -1,0 +1,59 @@
+package prompt
+
+import (
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// A device is bound to the realm it was activated in (store.Device.Realm):
+// the realm of the site whose prompt issued its activation code, or the one
+// an administrator named. A site counts, for a person, only the devices of
+// its own realm and the unbound ones (activated before devices had realms,
+// or from an admin code issued without one), so that two sites whose login
+// sources both know an "alice" do not share her devices: a phone enrolled
+// for one does not vouch for the other's alice, nor get her login requests.
+
+// deviceInRealm reports whether d counts in the realm whose ID is realm. An
+// empty realm (a transaction or code made before devices had realms) counts
+// every device, as an unbound device counts in every realm.
+func deviceInRealm(d *store.Device, realm string) bool {
+	return realm == "" || d.Realm == "" || d.Realm == realm
+}
+
+// ownsDevice reports whether d counts on this gate's site.
+func (g *Gate) ownsDevice(d *store.Device) bool {
+	return deviceInRealm(d, g.realm.id)
+}
+
+// txRealm returns the ID of the realm tx was started in: recorded since
+// devices have realms, this gate's for a transaction made before.
+func (g *Gate) txRealm(tx *transaction) string {
+	if tx.rec.Realm != "" {
+		return tx.rec.Realm
+	}
+	return g.realm.id
+}
+
+// trustScope keys this gate's decisions in the trust cache, which every
+// site of a configuration shares: the device policy and the realm, so that
+// a decision one realm cached never holds on a site of another.
+func (g *Gate) trustScope() string {
+	return g.policyHash + " " + g.realm.id
+}
+
+// realmName names the realm whose ID is id, for logs: this gate's name,
+// the name the configuration knows, or the ID; "none" for an unbound
+// device.
+func (g *Gate) realmName(id string) string {
+	rg := g.realm
+	switch {
+	case id == "":
+		return "none"
+	case id == rg.id:
+		return rg.name
+	case rg.nameOf != nil:
+		if name := rg.nameOf(id); name != "" {
+			return name
+		}
+	}
+	return id
+}
