@@ -116,6 +116,9 @@ type activationRequest struct {
 	User   string `json:"user"`
 	TTL    string `json:"ttl,omitempty"`
 	Origin string `json:"origin,omitempty"`
+	// Application binds the device to the realm of that application's
+	// sites; without it, to the realm every site shares, if they do.
+	Application string `json:"application,omitempty"`
 }
 
 func (a *AdminAPI) handleIssueActivation(w http.ResponseWriter, r *http.Request) error {
@@ -149,16 +152,25 @@ func (a *AdminAPI) handleIssueActivation(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
+	realm, realmID, err := app.activationRealm(req.Application)
+	if err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+	}
 	now := time.Now()
-	code, err := prompt.IssueActivation(r.Context(), app.Store(), req.User, ttl, now)
+	code, err := prompt.IssueActivation(r.Context(), app.Store(), req.User, realmID, ttl, now)
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err}
 	}
-	a.logger.Info("activation code issued", zap.String("user", req.User), zap.Duration("ttl", ttl))
+	a.logger.Info("activation code issued", zap.String("user", req.User), zap.Duration("ttl", ttl),
+		zap.String("application", req.Application), zap.String("realm", realm))
 	resp := map[string]any{
 		"user":    req.User,
 		"code":    code,
 		"expires": now.Add(ttl).UTC().Format(time.RFC3339),
+		// realm is the realm the device will be bound to; "" for none
+		// (every site counts it). realm_id is what devices list.
+		"realm":    realm,
+		"realm_id": realmID,
 	}
 	if origin != "" {
 		appLink, httpsLink := prompt.ActivationLinks(origin, code)

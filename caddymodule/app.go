@@ -473,6 +473,9 @@ type siteRegistry struct {
 	// (caddymodule/access.go).
 	access map[string]*policy.Access
 	rules  map[string]*policy.AccessRules
+	// realms are the realms of each application's sites
+	// (caddymodule/devicerealm.go).
+	realms applicationRealms
 }
 
 // register records the policy of application, replacing an earlier one of

@@ -17,18 +17,23 @@ import (
 type activationView struct {
 	Action, CSRF      string
 	User, Origin, TTL string
-	Code              string
-	Expires           time.Time
-	AppLink           template.URL
-	HTTPSLink         string
-	QR                template.URL
+	// Application is the one chosen, Applications those to choose from;
+	// Realm is the realm the code binds its device to ("" for none).
+	Application  string
+	Applications []string
+	Realm        string
+	Code         string
+	Expires      time.Time
+	AppLink      template.URL
+	HTTPSLink    string
+	QR           template.URL
 }
 
 // activation serves the dashboard's activation page: GET shows the form,
 // POST issues a code as POST /trusted-endpoints/activations does, which is
 // how devices are activated under enrollment admin (the default).
 func (v *dashboardRequest) activation() {
-	view := activationView{Action: v.d.link("/activate"), CSRF: v.session.CSRF}
+	view := activationView{Action: v.d.link("/activate"), CSRF: v.session.CSRF, Applications: v.d.app.sites.applications()}
 	page := dashboardPage{Title: "Activate a device", Nav: "endpoints", View: &view}
 	switch {
 	case isRead(v.r):
@@ -48,6 +53,7 @@ func (v *dashboardRequest) activation() {
 	view.User = strings.TrimSpace(v.r.PostFormValue("user"))
 	view.Origin = strings.TrimSuffix(strings.TrimSpace(v.r.PostFormValue("origin")), "/")
 	view.TTL = strings.TrimSpace(v.r.PostFormValue("ttl"))
+	view.Application = strings.TrimSpace(v.r.PostFormValue("application"))
 	ttl := adminActivationTTL
 	if view.TTL != "" {
 		d, err := caddy.ParseDuration(view.TTL)
@@ -70,13 +76,21 @@ func (v *dashboardRequest) activation() {
 			return
 		}
 	}
+	realm, realmID, err := v.d.app.activationRealm(view.Application)
+	if err != nil {
+		page.Error = "Application: " + err.Error()
+		v.render(http.StatusBadRequest, "activate", page)
+		return
+	}
 	now := time.Now()
-	code, err := prompt.IssueActivation(v.r.Context(), v.store(), view.User, ttl, now)
+	code, err := prompt.IssueActivation(v.r.Context(), v.store(), view.User, realmID, ttl, now)
 	if err != nil {
 		v.storeFailed("issuing activation code", err)
 		return
 	}
-	v.d.logger.Info("activation code issued", zap.String("admin", v.session.User), zap.String("user", view.User), zap.Duration("ttl", ttl))
+	v.d.logger.Info("activation code issued", zap.String("admin", v.session.User), zap.String("user", view.User), zap.Duration("ttl", ttl),
+		zap.String("application", view.Application), zap.String("realm", realm))
+	view.Realm = realm
 	view.Code, view.Expires = code, now.Add(ttl)
 	if view.Origin != "" {
 		appLink, httpsLink := prompt.ActivationLinks(view.Origin, code)

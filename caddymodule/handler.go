@@ -371,6 +371,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.logger.Warn("two sites name the same application with different device policies; what-if answers use the last one",
 			zap.String("application", cfg.Application))
 	}
+	if cfg.Application != "" {
+		app.sites.registerRealm(cfg.Application, cfg.Realm)
+	}
 	if cfg.Application != "" && app.sites.registerAccess(cfg.Application, h.Allow, cfg.Access) {
 		h.logger.Warn("two sites name the same application with different allow lines; what-if and rollout impact use the last one",
 			zap.String("application", cfg.Application))

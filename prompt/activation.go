@@ -17,8 +17,10 @@ import (
 // for ttl from now, and returns the code. Only a hash of it is stored. It
 // is how an admin issues a code (the admin API, the dashboard), which
 // activates a device under every enrollment choice; the prompt's codes
-// carry their source (issuePromptActivation).
-func IssueActivation(ctx context.Context, st store.Store, user string, ttl time.Duration, now time.Time) (string, error) {
+// carry their source (issuePromptActivation). The device it activates is
+// bound to the realm whose ID (RealmID) is realm; empty binds it to none,
+// and every site then counts it for user.
+func IssueActivation(ctx context.Context, st store.Store, user, realm string, ttl time.Duration, now time.Time) (string, error) {
 	if user == "" {
 		return "", errors.New("activation: no user")
 	}
@@ -29,6 +31,7 @@ func IssueActivation(ctx context.Context, st store.Store, user string, ttl time.
 	err := st.CreateActivation(ctx, store.Activation{
 		CodeHash: hashSecret(code),
 		User:     user,
+		Realm:    realm,
 		Created:  now,
 		Expires:  now.Add(ttl),
 	})
