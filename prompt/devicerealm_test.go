@@ -1,0 +1,133 @@
+package prompt
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// otherRealm is the ID of a realm no test gate is in.
+var otherRealm = RealmID("users_file:/srv/other-site/users.yaml")
+
+// addDeviceIn stores a new device of alice bound to realm and returns its key.
+func (d *deviceGate) addDeviceIn(t *testing.T, realm string) *ecdsa.PrivateKey {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	id, _ := protocol.DeviceID(&key.PublicKey)
+	jwk, _ := protocol.PublicJWK(&key.PublicKey)
+	if err := d.store.CreateDevice(t.Context(), store.Device{ID: id, User: "alice", Realm: realm, PublicKey: jwk,
+		Platform: "android", Created: d.clock.Now(), LastSeen: d.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// TestTrustHoldsOnlyForDevicesOfItsRealm: a session's trust holds while its
+// device is of the gate's realm or of none; a device of another realm's
+// alice does not hold it, even when a site of that realm cached a decision
+// for it in the trust cache all sites share.
+func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
+	a := newAssertionGate(t, policy.ModeBlock, nil, nil)
+	b := newAssertionGate(t, policy.ModeBlock, nil, nil)
+	b.cfg.Device.Cache = a.cache // one configuration's sites share one cache
+	if a.realm.id == b.realm.id || a.policyHash != b.policyHash {
+		t.Fatal("the two gates should have one policy and two realms")
+	}
+	for _, tc := range []struct {
+		name  string
+		realm string
+		holds bool
+	}{
+		{"this realm", a.realm.id, true},
+		{"no realm", "", true},
+		{"another realm", b.realm.id, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := "device-" + tc.name
+			if err := a.cfg.Store.CreateDevice(t.Context(), store.Device{ID: id, User: "alice", Realm: tc.realm,
+				PublicKey: json.RawMessage(`{}`), Platform: "android", Created: a.now, LastSeen: a.now}); err != nil {
+				t.Fatal(err)
+			}
+			s := a.session("s-"+tc.name, "trusted", id)
+			a.cache.Purge()
+			// Site B vouched for its alice with this device.
+			b.cache.Put("alice", id, b.trustScope(), TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
+			if got := a.trustHolds(t.Context(), s); got != tc.holds {
+				t.Errorf("trust of a session vouched for by a device of %s holds = %v, want %v", tc.name, got, tc.holds)
+			}
+		})
+	}
+}
+
+// TestPushAnswerFromDeviceOfAnotherRealmIsRefused: a login request that
+// reached a device of another realm's alice (it never should) cannot be
+// approved with it.
+func TestPushAnswerFromDeviceOfAnotherRealmIsRefused(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{})
+	foreign := d.addDeviceIn(t, otherRealm)
+	tx, number, ids := d.startPushLogin(t, foreign)
+	w := d.enrollCall(t, foreign, false, http.MethodPost, protocol.PathPushes+"/"+ids[0],
+		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: number})
+	if w.Code != http.StatusNotFound {
+		t.Fatalf("approval by a device of another realm: %d %s, want 404", w.Code, w.Body)
+	}
+	if got, err := d.store.Transaction(t.Context(), tx.ID); err != nil || got.State != store.TransactionReported {
+		t.Fatalf("transaction after the refused approval: %+v, %v", got, err)
+	}
+	// The same request on a device of the gate's realm is answered.
+	own := d.addDeviceIn(t, d.gate.realm.id)
+	_, number, ids = d.startPushLogin(t, own)
+	if w := d.enrollCall(t, own, false, http.MethodPost, protocol.PathPushes+"/"+ids[0],
+		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: number}); w.Code != http.StatusOK {
+		t.Fatalf("approval by a device of the gate's realm: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestPromptCodesBindDevicesToTheirRealm: a code from the prompt carries
+// the site's realm; under enrollment approve only the devices of that realm
+// (and unbound ones) are asked, and the approved device is bound to it.
+func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
+	d := newDeviceGate(t, policy.Requirements{}) // alice's unbound phone
+	d.gate.cfg.Device.Enrollment = EnrollApprove
+	foreign := d.addDeviceIn(t, otherRealm)
+	ctx := t.Context()
+	code, err := d.gate.issuePromptActivation(ctx, "alice", d.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	newID, _ := protocol.DeviceID(&newKey.PublicKey)
+	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
+	var act protocol.ActivateResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
+		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
+	}
+	foreignID, _ := protocol.DeviceID(&foreign.PublicKey)
+	if pushes, err := d.store.PendingPushes(ctx, foreignID, d.clock.Now()); err != nil || len(pushes) != 0 {
+		t.Fatalf("the device of another realm was asked to approve: %+v, %v", pushes, err)
+	}
+	phoneID, _ := protocol.DeviceID(&d.key.PublicKey)
+	pushes, err := d.store.PendingPushes(ctx, phoneID, d.clock.Now())
+	if err != nil || len(pushes) != 1 {
+		t.Fatalf("the unbound phone's approval requests: %+v, %v", pushes, err)
+	}
+	if w := d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+pushes[0].ID,
+		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number}); w.Code != http.StatusOK {
+		t.Fatalf("approval: %d %s", w.Code, w.Body)
+	}
+	dev, err := d.store.Device(ctx, newID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.Realm != d.gate.realm.id {
+		t.Errorf("approved device's realm = %q, want the gate's %q", dev.Realm, d.gate.realm.id)
+	}
+}
