@@ -37,7 +37,6 @@ func (d *deviceGate) addDeviceIn(t *testing.T, realm string) *ecdsa.PrivateKey {
 func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 	a := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	b := newAssertionGate(t, policy.ModeBlock, nil, nil)
-	b.cfg.Device.Cache = a.cache // one configuration's sites share one cache
 	if a.realm.id == b.realm.id || a.policyHash != b.policyHash {
 		t.Fatal("the two gates should have one policy and two realms")
 	}
@@ -58,8 +57,9 @@ func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 			}
 			s := a.session("s-"+tc.name, "trusted", id)
 			a.cache.Purge()
-			// Site B vouched for its alice with this device.
-			b.cache.Put("alice", id, b.trustScope(), TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
+			// Site B vouched for its alice with this device, in the
+			// cache all sites of one configuration share.
+			a.cache.Put("alice", id, b.trustScope(), TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
 			if got := a.trustHolds(t.Context(), s); got != tc.holds {
 				t.Errorf("trust of a session vouched for by a device of %s holds = %v, want %v", tc.name, got, tc.holds)
 			}
