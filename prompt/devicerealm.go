@@ -19,6 +19,18 @@ func deviceInRealm(d *store.Device, realm string) bool {
 	return realm == "" || d.Realm == "" || d.Realm == realm
 }
 
+// deviceRealmOf returns the ID of the realm a gate configured with cfg, in
+// the realm whose ID is realm, binds the devices its prompt enrolls to: its
+// realm, or none when the gate made up a realm of its own (a users file
+// and no Config.Realm), which a restart replaces: devices bound to it
+// would count nowhere after.
+func deviceRealmOf(cfg Config, realm string) string {
+	if cfg.Realm == "" && cfg.OIDC == nil {
+		return ""
+	}
+	return realm
+}
+
 // ownsDevice reports whether d counts on this gate's site.
 func (g *Gate) ownsDevice(d *store.Device) bool {
 	return deviceInRealm(d, g.realm.id)
@@ -31,6 +43,16 @@ func (g *Gate) txRealm(tx *transaction) string {
 		return tx.rec.Realm
 	}
 	return g.realm.id
+}
+
+// codeRealm returns the ID of the realm whose devices count for a prompt's
+// code bound to realm: that one, or, for a code bound to none (issued
+// before codes had realms, or by a gate that binds to none), this gate's.
+func (g *Gate) codeRealm(realm string) string {
+	if realm == "" {
+		return g.realm.id
+	}
+	return realm
 }
 
 // trustScope keys this gate's decisions in the trust cache, which every

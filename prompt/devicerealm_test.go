@@ -30,6 +30,19 @@ func (d *deviceGate) addDeviceIn(t *testing.T, realm string) *ecdsa.PrivateKey {
 	return key
 }
 
+// inRealm makes d's gate anew in the realm called realm, as caddymodule
+// configures every gate.
+func (d *deviceGate) inRealm(t *testing.T, realm string) {
+	t.Helper()
+	cfg := d.gate.cfg
+	cfg.Realm = realm
+	g, err := NewGate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.gate = g
+}
+
 // TestTrustHoldsOnlyForDevicesOfItsRealm: a session's trust holds while its
 // device is of the gate's realm or of none; a device of another realm's
 // alice does not hold it, even when a site of that realm cached a decision
@@ -93,9 +106,30 @@ func TestPushAnswerFromDeviceOfAnotherRealmIsRefused(t *testing.T) {
 
 // TestPromptCodesBindDevicesToTheirRealm: a code from the prompt carries
 // the site's realm; under enrollment approve only the devices of that realm
-// (and unbound ones) are asked, and the approved device is bound to it.
+// (and unbound ones) are asked, and the approved device is bound to it. A
+// gate given no realm, whose made-up realm a restart replaces, binds to
+// none.
 func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
-	d := newDeviceGate(t, policy.Requirements{}) // alice's unbound phone
+	t.Run("configured realm", func(t *testing.T) {
+		d := newDeviceGate(t, policy.Requirements{}) // alice's unbound phone
+		d.inRealm(t, "users_file:/srv/this-site/users.yaml")
+		if got := approvedDeviceRealm(t, d); got != d.gate.realm.id {
+			t.Errorf("approved device's realm = %q, want the gate's %q", got, d.gate.realm.id)
+		}
+	})
+	t.Run("no realm configured", func(t *testing.T) {
+		d := newDeviceGate(t, policy.Requirements{})
+		if got := approvedDeviceRealm(t, d); got != "" {
+			t.Errorf("approved device's realm = %q, want none", got)
+		}
+	})
+}
+
+// approvedDeviceRealm enrolls a new device for alice from d's prompt under
+// enrollment approve, checking that alice's device of another realm is not
+// asked, approves it with her first phone and returns its realm.
+func approvedDeviceRealm(t *testing.T, d *deviceGate) string {
+	t.Helper()
 	d.gate.cfg.Device.Enrollment = EnrollApprove
 	foreign := d.addDeviceIn(t, otherRealm)
 	ctx := t.Context()
@@ -127,7 +161,5 @@ func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dev.Realm != d.gate.realm.id {
-		t.Errorf("approved device's realm = %q, want the gate's %q", dev.Realm, d.gate.realm.id)
-	}
+	return dev.Realm
 }

@@ -74,7 +74,7 @@ func (g *Gate) issuePromptActivation(ctx context.Context, user string, now time.
 	err := g.cfg.Store.CreateActivation(ctx, store.Activation{
 		CodeHash: hashSecret(code),
 		User:     user,
-		Realm:    g.realm.id,
+		Realm:    g.deviceRealm,
 		Created:  now,
 		Expires:  now.Add(g.cfg.Device.ActivationTTL),
 	})

@@ -46,7 +46,7 @@ func (g *Gate) admitActivation(w http.ResponseWriter, r *http.Request, code stri
 	}
 	// The person's devices are counted in the realm the code was issued
 	// in: a device of another site's alice is not this alice's.
-	devices, err := g.activeDevicesIn(r.Context(), user, act.Realm)
+	devices, err := g.activeDevicesIn(r.Context(), user, g.codeRealm(act.Realm))
 	if err != nil {
 		g.apiUnavailable(w, "reading devices", err)
 		return false, false
@@ -77,7 +77,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 		g.apiUnavailable(w, "reading device", err)
 		return
 	}
-	devices, err := g.activeDevicesIn(ctx, device.User, device.Realm)
+	devices, err := g.activeDevicesIn(ctx, device.User, g.codeRealm(device.Realm))
 	if err != nil {
 		g.apiUnavailable(w, "reading devices", err)
 		return

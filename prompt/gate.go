@@ -131,6 +131,9 @@ type Gate struct {
 	sessions *sessionCache
 	// realm is the realm whose sessions the gate accepts.
 	realm *realmGuard
+	// deviceRealm is the ID of the realm the devices this gate's prompt
+	// enrolls are bound to (deviceRealmOf).
+	deviceRealm string
 	// reservedHeaders are the identity header names stripped from every
 	// request, worked out once rather than per request.
 	reservedHeaders []string
@@ -220,6 +223,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	if g.realm, err = newRealmGuard(g.cfg.Realm, cfg.RealmName); err != nil {
 		return nil, err
 	}
+	g.deviceRealm = deviceRealmOf(cfg, g.realm.id)
 	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {
 		return nil, err
 	}
