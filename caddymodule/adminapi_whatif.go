@@ -138,6 +138,9 @@ func (a *AdminAPI) handleWhatIf(w http.ResponseWriter, r *http.Request) error {
 	}
 	q.User, q.Email, q.Groups = req.User, answer.Email, answer.Groups
 	q.Access = app.sites.accessRules(req.Application)
+	// The application's sites count only devices of their realm (or of
+	// none); "" where they are in several.
+	realm := app.sites.applicationRealmID(req.Application)
 
 	switch {
 	case req.DeviceID != "":
@@ -149,6 +152,8 @@ func (a *AdminAPI) handleWhatIf(w http.ResponseWriter, r *http.Request) error {
 			return unavailable("loading device", err)
 		case device.User != req.User:
 			return badRequest("device_id", "device %q belongs to another user", req.DeviceID)
+		case !prompt.DeviceInRealm(&device, realm):
+			return badRequest("device_id", "device %q is bound to another realm than the sites of %q: it counts for another login source's %s", req.DeviceID, req.Application, req.User)
 		}
 		q.Device = &device
 	case q.Facts == nil:
@@ -160,7 +165,7 @@ func (a *AdminAPI) handleWhatIf(w http.ResponseWriter, r *http.Request) error {
 		}
 		for i := range devices {
 			d := &devices[i]
-			if d.Active() && (q.Device == nil || d.LastSeen.After(q.Device.LastSeen)) {
+			if d.Active() && prompt.DeviceInRealm(d, realm) && (q.Device == nil || d.LastSeen.After(q.Device.LastSeen)) {
 				q.Device = d
 			}
 		}

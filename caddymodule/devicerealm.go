@@ -52,6 +52,16 @@ func (r *siteRegistry) applicationRealm(application string) (string, error) {
 		application, strings.Join(realms, ", "))
 }
 
+// applicationRealmID returns the ID of the realm of application's sites, or
+// "" when no site names it or its sites are in different realms.
+func (r *siteRegistry) applicationRealmID(application string) string {
+	realm, err := r.applicationRealm(application)
+	if err != nil {
+		return ""
+	}
+	return prompt.RealmID(realm)
+}
+
 // only returns the realm of every site of this configuration when they all
 // have one and the same, and "" otherwise.
 func (r *realmRegistry) only() string {

@@ -250,6 +250,14 @@ func TestDeviceAdminCodeBindsToTheApplicationsRealm(t *testing.T) {
 		t.Fatalf("site-b's phone reporting on A: %v, want wrong_user", err)
 	}
 
+	// What-if for A's alice with it: not her device.
+	if status, _, raw := whatIf(t, fmt.Sprintf(`{"user": "alice", "application": "site-a", "device_id": %q}`, phoneB.DeviceID())); status != http.StatusBadRequest || !strings.Contains(raw, "another realm") {
+		t.Errorf("what-if on site-a with site-b's phone: %d %s, want 400", status, raw)
+	}
+	if status, ans, raw := whatIf(t, `{"user": "alice", "application": "site-a"}`); status != http.StatusOK || ans.DeviceID != "" {
+		t.Errorf("what-if on site-a picks site-b's phone: %d %s", status, raw)
+	}
+
 	if ans := issueActivationFor(t, "alice", "no-such-app", http.StatusBadRequest); !strings.Contains(ans["body"], "no-such-app") ||
 		!strings.Contains(ans["body"], "site-a, site-b") {
 		t.Errorf("unknown application: %s", ans["body"])

@@ -406,7 +406,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 			zap.String("device_id", device.ID), zap.String("device_user", device.User), zap.String("transaction_user", tx.User))
 		deviceError(w, http.StatusForbidden, "wrong_user", "this transaction belongs to another user")
 		return
-	case !deviceInRealm(device, g.txRealm(tx)):
+	case !DeviceInRealm(device, g.txRealm(tx)):
 		// Another site's person of the same name: refused like another
 		// user's device.
 		g.cfg.Logger.Warn("device of another realm reported for a transaction",
@@ -758,7 +758,7 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		g.apiUnavailable(w, "loading transaction", err)
 		return
 	}
-	if tx.User != device.User || !deviceInRealm(device, g.txRealm(tx)) {
+	if tx.User != device.User || !DeviceInRealm(device, g.txRealm(tx)) {
 		// Requests go only to the devices of the transaction's person and
 		// realm; one of another reached this device only by a fault.
 		g.cfg.Logger.Warn("device of another person or realm answered a login request",

@@ -12,10 +12,10 @@ import (
 // sources both know an "alice" do not share her devices: a phone enrolled
 // for one does not vouch for the other's alice, nor get her login requests.
 
-// deviceInRealm reports whether d counts in the realm whose ID is realm. An
-// empty realm (a transaction or code made before devices had realms) counts
+// DeviceInRealm reports whether d counts in the realm whose ID is realm:
+// it is bound to that realm or to none. An empty realm (none known) counts
 // every device, as an unbound device counts in every realm.
-func deviceInRealm(d *store.Device, realm string) bool {
+func DeviceInRealm(d *store.Device, realm string) bool {
 	return realm == "" || d.Realm == "" || d.Realm == realm
 }
 
@@ -33,7 +33,7 @@ func deviceRealmOf(cfg Config, realm string) string {
 
 // ownsDevice reports whether d counts on this gate's site.
 func (g *Gate) ownsDevice(d *store.Device) bool {
-	return deviceInRealm(d, g.realm.id)
+	return DeviceInRealm(d, g.realm.id)
 }
 
 // txRealm returns the ID of the realm tx was started in: recorded since

@@ -140,13 +140,13 @@ func (g *Gate) activeDevices(ctx context.Context, user string) ([]store.Device, 
 }
 
 // activeDevicesIn returns user's active devices that count in the realm
-// whose ID is realm (deviceInRealm).
+// whose ID is realm (DeviceInRealm).
 func (g *Gate) activeDevicesIn(ctx context.Context, user, realm string) ([]store.Device, error) {
 	all, err := g.cfg.Store.UserDevices(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(d store.Device) bool { return !d.Active() || !deviceInRealm(&d, realm) }), nil
+	return slices.DeleteFunc(all, func(d store.Device) bool { return !d.Active() || !DeviceInRealm(&d, realm) }), nil
 }
 
 func (g *Gate) androidPackage() string {
