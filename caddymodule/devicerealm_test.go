@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -273,4 +275,40 @@ func TestDeviceAdminCodeBindsToTheApplicationsRealm(t *testing.T) {
 		t.Fatal(err)
 	}
 	trustedOnA(t, unbound)
+}
+
+var activationRealmRE = regexp.MustCompile(`id="activation-realm">The device will count on the sites of realm <code>([^<]+)</code>`)
+
+// TestDashboardActivationBindsToTheApplicationsRealm: the dashboard's
+// activation page offers the applications, binds the code's device to the
+// chosen one's realm, says which, and refuses an unknown application.
+func TestDashboardActivationBindsToTheApplicationsRealm(t *testing.T) {
+	dashboardGateway(t)
+	alice := dashLogin(t, "alice")
+	r := alice.get(dashURL + "/admin/activate")
+	if !strings.Contains(r.body, `<option value="legacy">legacy</option>`) {
+		t.Fatalf("the activation page offers no application:\n%s", r.body)
+	}
+	csrf := formCSRF(t, r.body)
+	r = alice.postForm(dashURL+"/admin/activate", url.Values{"csrf": {csrf}, "user": {"alice"}, "origin": {gateURL}, "application": {"no-such-app"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "no-such-app") {
+		t.Errorf("unknown application: %d\n%s", r.status, r.body)
+	}
+	r = alice.postForm(dashURL+"/admin/activate", url.Values{"csrf": {csrf}, "user": {"alice"}, "origin": {gateURL}, "application": {"legacy"}})
+	realm, link := activationRealmRE.FindStringSubmatch(r.body), activationHTTPSRE.FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || realm == nil || link == nil || !strings.HasPrefix(html.UnescapeString(realm[1]), "users_file:") {
+		t.Fatalf("code for legacy: %d\n%s", r.status, r.body)
+	}
+	dev := newAgent(t)
+	if _, err := dev.Activate(context.Background(), html.UnescapeString(link[1]), android14); err != nil {
+		t.Fatal(err)
+	}
+	status, body := adminGet(t, "/trusted-endpoints/devices?user=alice")
+	var list struct{ Devices []store.Device }
+	if err := json.Unmarshal(body, &list); status != http.StatusOK || err != nil || len(list.Devices) != 1 {
+		t.Fatalf("devices: %d %s", status, body)
+	}
+	if want := prompt.RealmID(html.UnescapeString(realm[1])); list.Devices[0].Realm != want {
+		t.Errorf("device realm = %q, want %q (%s)", list.Devices[0].Realm, want, realm[1])
+	}
 }
