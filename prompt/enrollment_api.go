@@ -24,6 +24,8 @@ type pendingDevice struct {
 	OSVersion      string          `json:"os,omitempty"`
 	AppVersion     string          `json:"app,omitempty"`
 	PasscodeSecret string          `json:"passcode"`
+	// Realm is the realm the device will be bound to: its code's.
+	Realm string `json:"realm,omitempty"`
 }
 
 // admitActivation decides whether a consumed activation code may activate
@@ -102,10 +104,12 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 		IP:          g.cfg.ClientIP(r),
 		UserAgent:   truncate(r.UserAgent(), maxUserAgent),
 		PushExpires: now.Add(d.ActivationTTL),
-		Realm:       device.Realm,
+		// Only devices of this realm were asked, and only they may answer.
+		Realm: g.codeRealm(device.Realm),
 		Enroll: &pendingDevice{
 			ID: device.ID, PublicKey: device.PublicKey, Platform: device.Platform, Model: device.Model,
 			OSVersion: device.OSVersion, AppVersion: device.AppVersion, PasscodeSecret: device.PasscodeSecret,
+			Realm: device.Realm,
 		},
 	}
 	pushes := make([]protocol.Push, len(devices))
@@ -178,7 +182,7 @@ func (g *Gate) answerEnrollment(w http.ResponseWriter, r *http.Request, approver
 	now := g.cfg.Now()
 	p := tx.rec.Enroll
 	device := store.Device{
-		ID: p.ID, User: tx.User, Realm: tx.rec.Realm, PublicKey: p.PublicKey, Platform: p.Platform, Model: p.Model,
+		ID: p.ID, User: tx.User, Realm: p.Realm, PublicKey: p.PublicKey, Platform: p.Platform, Model: p.Model,
 		OSVersion: p.OSVersion, AppVersion: p.AppVersion, PasscodeSecret: p.PasscodeSecret,
 		Created: now, LastSeen: now,
 	}
