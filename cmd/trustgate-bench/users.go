@@ -16,8 +16,9 @@ func userName(i int) string { return fmt.Sprintf("user%05d", i) }
 
 // writeUsersFile writes n users in the pilot group, all with benchPassword
 // hashed with bcrypt at its minimum cost: the runs measure the gateway, not
-// the password hash an operator picks (the README's argon2id default costs
-// tens of milliseconds per sign-in on its own).
+// the password hash an operator picks (an argon2id hash as in the users
+// file of docs/caddyfile.md costs tens of milliseconds per sign-in on its
+// own).
 func writeUsersFile(path string, n int) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(benchPassword), bcrypt.MinCost)
 	if err != nil {
