@@ -14,7 +14,8 @@ import (
 
 // AppLinks names the mobile apps allowed to open the gateway's HTTPS links.
 type AppLinks struct {
-	// AppleAppIDs are iOS app IDs, "TEAMID.bundle.id".
+	// AppleAppIDs are iOS app IDs, "TEAMID.bundle.id": a 10-character
+	// team ID of upper-case letters and digits, a dot, a bundle ID.
 	AppleAppIDs []string `json:"apple_app_ids,omitempty"`
 	// Android are the Android apps; the first one's package also names the
 	// app in intent: links.
@@ -26,7 +27,9 @@ type AndroidAppLink struct {
 	// Package is the application ID, e.g. "com.example.trustgate".
 	Package string `json:"package"`
 	// SHA256CertFingerprints are the SHA-256 fingerprints of the app's
-	// signing certificates, "AA:BB:..." (32 bytes in hex, colon-separated).
+	// signing certificates, "AA:BB:..." (32 bytes in upper-case hex,
+	// colon-separated, as assetlinks.json wants them; lower case is
+	// refused, not converted).
 	SHA256CertFingerprints []string `json:"sha256_cert_fingerprints,omitempty"`
 }
 
