@@ -487,26 +487,20 @@ func parseAppLinks(d *caddyfile.Dispenser) (*AppLinks, error) {
 			if len(ids) == 0 {
 				return nil, d.ArgErr()
 			}
-			for _, id := range ids {
-				if err := checkAppleAppID(id); err != nil {
-					return nil, d.Errf("app_links: %v", err)
-				}
+			if err := (&AppLinks{AppleAppIDs: ids}).validate(); err != nil {
+				return nil, d.WrapErr(err)
 			}
 			links.AppleAppIDs = append(links.AppleAppIDs, ids...)
 		case "android":
 			args := d.RemainingArgs()
-			if len(args) < 2 {
-				return nil, d.Errf("app_links android: want a package and at least one certificate fingerprint")
+			if len(args) == 0 {
+				return nil, d.ArgErr()
 			}
-			if err := checkAndroidPackage(args[0]); err != nil {
-				return nil, d.Errf("app_links: %v", err)
+			app := AndroidAppLink{Package: args[0], SHA256CertFingerprints: args[1:]}
+			if err := (&AppLinks{Android: []AndroidAppLink{app}}).validate(); err != nil {
+				return nil, d.WrapErr(err)
 			}
-			for _, fp := range args[1:] {
-				if err := checkCertFingerprint(fp); err != nil {
-					return nil, d.Errf("app_links android %s: %v", args[0], err)
-				}
-			}
-			links.Android = append(links.Android, AndroidAppLink{Package: args[0], SHA256CertFingerprints: args[1:]})
+			links.Android = append(links.Android, app)
 		default:
 			return nil, d.Errf("unknown app_links option %q (want apple or android)", option)
 		}

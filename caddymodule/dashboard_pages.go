@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"path"
 	"time"
 
 	"go.uber.org/zap"
@@ -125,18 +124,10 @@ func dashboardHeaders(w http.ResponseWriter) {
 // serveDashboardStatic serves the dashboard's embedded stylesheet.
 func serveDashboardStatic(w http.ResponseWriter, r *http.Request, name string) {
 	sub, _ := fs.Sub(dashboardStatic, "dashboard/static")
-	if name == "" || path.Clean(name) != name {
-		http.NotFound(w, r)
-		return
-	}
-	data, err := fs.ReadFile(sub, name)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	dashboardHeaders(w)
-	// Behind the sign-in like every dashboard answer, so private caching
-	// only.
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+	prompt.ServeEmbedded(w, r, sub, name, func(w http.ResponseWriter) {
+		dashboardHeaders(w)
+		// Behind the sign-in like every dashboard answer, so private
+		// caching only.
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,7 +14,8 @@ import (
 
 // AppLinks names the mobile apps allowed to open the gateway's HTTPS links.
 type AppLinks struct {
-	// AppleAppIDs are iOS app IDs, "TEAMID.bundle.id".
+	// AppleAppIDs are iOS app IDs, "TEAMID.bundle.id": a 10-character
+	// team ID of upper-case letters and digits, a dot, a bundle ID.
 	AppleAppIDs []string `json:"apple_app_ids,omitempty"`
 	// Android are the Android apps; the first one's package also names the
 	// app in intent: links.
@@ -27,8 +27,29 @@ type AndroidAppLink struct {
 	// Package is the application ID, e.g. "com.example.trustgate".
 	Package string `json:"package"`
 	// SHA256CertFingerprints are the SHA-256 fingerprints of the app's
-	// signing certificates, "AA:BB:..." (32 bytes in hex, colon-separated).
+	// signing certificates, "AA:BB:..." (32 bytes in upper-case hex,
+	// colon-separated, as assetlinks.json wants them; lower case is
+	// refused, not converted).
 	SHA256CertFingerprints []string `json:"sha256_cert_fingerprints,omitempty"`
+}
+
+// forGate returns the app links as prompt.DeviceTrust takes them.
+func (l *AppLinks) forGate() (apple []string, android []prompt.AndroidApp) {
+	for _, a := range l.Android {
+		android = append(android, prompt.AndroidApp{Package: a.Package, Fingerprints: a.SHA256CertFingerprints})
+	}
+	return l.AppleAppIDs, android
+}
+
+// validate reports every bad app ID, package and fingerprint with
+// prompt.ValidateAppLinks, the check the gate makes at provision, so the
+// Caddyfile (line by line) and JSON refuse the same values in the same
+// words.
+func (l *AppLinks) validate() error {
+	if err := prompt.ValidateAppLinks(l.forGate()); err != nil {
+		return fmt.Errorf("app_links: %w", err)
+	}
+	return nil
 }
 
 // deviceMode returns the configured mode, off when unset.
@@ -74,11 +95,8 @@ func (h *Handler) deviceTrust(cache *prompt.TrustCache) (*prompt.DeviceTrust, er
 		Origins:               h.Origins,
 		Cache:                 cache,
 	}
-	if l := h.AppLinks; l != nil {
-		d.AppleAppIDs = l.AppleAppIDs
-		for _, a := range l.Android {
-			d.AndroidApps = append(d.AndroidApps, prompt.AndroidApp{Package: a.Package, Fingerprints: a.SHA256CertFingerprints})
-		}
+	if h.AppLinks != nil {
+		d.AppleAppIDs, d.AndroidApps = h.AppLinks.forGate()
 	}
 	return d, nil
 }
@@ -127,24 +145,9 @@ func (h *Handler) validateDevice() error {
 			errs = append(errs, fmt.Errorf("origins: %w", err))
 		}
 	}
-	if l := h.AppLinks; l != nil {
-		for _, id := range l.AppleAppIDs {
-			if err := checkAppleAppID(id); err != nil {
-				errs = append(errs, fmt.Errorf("app_links: %w", err))
-			}
-		}
-		for _, a := range l.Android {
-			if err := checkAndroidPackage(a.Package); err != nil {
-				errs = append(errs, fmt.Errorf("app_links: %w", err))
-			}
-			if len(a.SHA256CertFingerprints) == 0 {
-				errs = append(errs, fmt.Errorf("app_links: android app %q has no certificate fingerprint", a.Package))
-			}
-			for _, fp := range a.SHA256CertFingerprints {
-				if err := checkCertFingerprint(fp); err != nil {
-					errs = append(errs, fmt.Errorf("app_links: android app %q: %w", a.Package, err))
-				}
-			}
+	if h.AppLinks != nil {
+		if err := h.AppLinks.validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -174,63 +177,3 @@ func checkOrigin(s string) error {
 	}
 	return nil
 }
-
-// checkAppleAppID accepts "TEAMID.bundle.id": a 10-character team ID of
-// letters and digits, a dot and a bundle ID.
-func checkAppleAppID(s string) error {
-	team, bundle, ok := strings.Cut(s, ".")
-	if !ok || len(team) != 10 || !onlyBytes(team, asciiLetters+asciiDigits) ||
-		bundle == "" || !onlyBytes(bundle, asciiLetters+asciiDigits+".-") {
-		return fmt.Errorf("apple app ID %q is not TEAMID.bundle.id (10-character team ID)", s)
-	}
-	return nil
-}
-
-// checkAndroidPackage accepts a Java-style application ID, e.g.
-// com.example.app.
-func checkAndroidPackage(s string) error {
-	parts := strings.Split(s, ".")
-	ok := len(parts) >= 2
-	for _, p := range parts {
-		if p == "" || !onlyBytes(p[:1], asciiLetters) || !onlyBytes(p, asciiLetters+asciiDigits+"_") {
-			ok = false
-			break
-		}
-	}
-	if !ok {
-		return fmt.Errorf("android package %q is not an application ID like com.example.app", s)
-	}
-	return nil
-}
-
-// checkCertFingerprint accepts 32 hex bytes separated by colons.
-func checkCertFingerprint(s string) error {
-	parts := strings.Split(s, ":")
-	ok := len(parts) == 32
-	for _, p := range parts {
-		if len(p) != 2 || !onlyBytes(p, hexDigits) {
-			ok = false
-			break
-		}
-	}
-	if !ok {
-		return fmt.Errorf("certificate fingerprint %q is not a SHA-256 fingerprint like AB:CD:... (32 bytes)", s)
-	}
-	return nil
-}
-
-// onlyBytes reports whether every byte of s is in allowed.
-func onlyBytes(s, allowed string) bool {
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(allowed, s[i]) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-const (
-	asciiLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	asciiDigits  = "0123456789"
-	hexDigits    = asciiDigits + "abcdefABCDEF"
-)

@@ -436,7 +436,7 @@ func TestValidateReportsBadDeviceSettings(t *testing.T) {
 		{"negative passcode_attempts", `{"passcode_attempts":-2}`, "passcode_attempts must not be negative"},
 		{"bad origin", `{"origins":["gw.example.com"]}`, `"gw.example.com"`},
 		{"bad apple id", `{"app_links":{"apple_app_ids":["trustgate"]}}`, `"trustgate"`},
-		{"android without fingerprint", `{"app_links":{"android":[{"package":"com.example.app"}]}}`, "no certificate fingerprint"},
+		{"android without fingerprint", `{"app_links":{"android":[{"package":"com.example.app"}]}}`, "no signing certificate fingerprint"},
 		{"android bad fingerprint", `{"app_links":{"android":[{"package":"com.example.app","sha256_cert_fingerprints":["00"]}]}}`, `"00"`},
 	}
 	for _, tc := range cases {

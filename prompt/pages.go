@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"path"
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
@@ -203,15 +202,5 @@ const staticMaxAge = time.Hour
 // serveStatic serves the gateway's embedded stylesheet, script and images.
 func serveStatic(w http.ResponseWriter, r *http.Request, name string) {
 	sub, _ := fs.Sub(staticFiles, "static")
-	if name == "" || path.Clean(name) != name {
-		http.NotFound(w, r)
-		return
-	}
-	data, err := fs.ReadFile(sub, name)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	staticHeaders(w, staticMaxAge)
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+	ServeEmbedded(w, r, sub, name, func(w http.ResponseWriter) { staticHeaders(w, staticMaxAge) })
 }

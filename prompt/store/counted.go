@@ -171,12 +171,6 @@ func (c *counted) PendingPushes(ctx context.Context, a1 string, a2 time.Time) ([
 	return c.s.PendingPushes(ctx, a1, a2)
 }
 
-// Ping forwards to the wrapped store.
-func (c *counted) Ping(ctx context.Context) error {
-	c.count()
-	return c.s.Ping(ctx)
-}
-
 // Purge forwards to the wrapped store.
 func (c *counted) Purge(ctx context.Context, a1 time.Time) error {
 	c.count()
@@ -259,12 +253,6 @@ func (c *counted) SessionRevocations(ctx context.Context, a1 time.Time) (Revocat
 func (c *counted) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	c.count()
 	return c.s.SigningKeys(ctx)
-}
-
-// TouchDevice forwards to the wrapped store.
-func (c *counted) TouchDevice(ctx context.Context, a1 string, a2 time.Time) error {
-	c.count()
-	return c.s.TouchDevice(ctx, a1, a2)
 }
 
 // Transaction forwards to the wrapped store.

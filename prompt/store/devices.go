@@ -157,8 +157,6 @@ type DeviceStore interface {
 	// adds it to the device's health history, and counts as the device
 	// being seen at at.
 	RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error
-	// TouchDevice records that the device made a signed request at at.
-	TouchDevice(ctx context.Context, id string, at time.Time) error
 	// RevokeDevice marks a device revoked at at. Revoking a revoked device
 	// keeps the first time; an unknown device gives ErrNotFound.
 	RevokeDevice(ctx context.Context, id string, at time.Time) error

@@ -87,9 +87,6 @@ type Store interface {
 	// auth-log entries naming it have their own retention; both are kept.
 	PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error)
 
-	// Ping reports whether the store is reachable.
-	Ping(ctx context.Context) error
-
 	// Close releases the store's resources.
 	Close() error
 }

@@ -111,20 +111,6 @@ func (s *Store) RecordHealth(ctx context.Context, id string, health json.RawMess
 	return nil
 }
 
-// TouchDevice moves the device's LastSeen to at, unless it was already seen
-// later.
-func (s *Store) TouchDevice(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.q(ctx).Exec(ctx,
-		`UPDATE devices SET last_seen = greatest(last_seen, $1) WHERE id = $2`, at, id)
-	if err != nil {
-		return fmt.Errorf("touching device %s: %w", id, err)
-	}
-	if err := updatedOne(tag); err != nil {
-		return fmt.Errorf("touching device %s: %w", id, err)
-	}
-	return nil
-}
-
 // RevokeDevice marks the device revoked at at, keeping an earlier
 // revocation's time.
 func (s *Store) RevokeDevice(ctx context.Context, id string, at time.Time) error {

@@ -121,14 +121,6 @@ func redact(err error, password string) error {
 	return &redactedError{msg: strings.ReplaceAll(err.Error(), password, "xxxxx"), err: err}
 }
 
-// Ping reports whether the database can be reached.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("pinging postgres store %s: %w", s.where, err)
-	}
-	return nil
-}
-
 // Close closes every connection, waiting for those in use to be released.
 // Pending writes have already been committed.
 func (s *Store) Close() error {

@@ -117,24 +117,6 @@ func recordHealth(ctx context.Context, tx *writeTx, id string, health json.RawMe
 	return nil
 }
 
-// TouchDevice moves the device's LastSeen to at, unless it was already seen
-// later.
-func (s *Store) TouchDevice(ctx context.Context, id string, at time.Time) error {
-	err := s.writes.do(ctx, func(ctx context.Context, tx *writeTx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE devices SET last_seen = max(coalesce(last_seen, ?1), ?1) WHERE id = ?2`,
-			micros(at), id)
-		if err != nil {
-			return err
-		}
-		return updatedOne(res)
-	})
-	if err != nil {
-		return fmt.Errorf("touching device %s: %w", id, err)
-	}
-	return nil
-}
-
 // RevokeDevice marks the device revoked at at, keeping an earlier
 // revocation's time.
 func (s *Store) RevokeDevice(ctx context.Context, id string, at time.Time) error {

@@ -176,14 +176,6 @@ func explain(err error) error {
 	return err
 }
 
-// Ping reports whether the database can be reached.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("pinging sqlite store: %w", err)
-	}
-	return nil
-}
-
 // Close closes the database. Writes already acknowledged have been
 // committed; a write still queued fails.
 func (s *Store) Close() error {

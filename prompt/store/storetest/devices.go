@@ -275,48 +275,36 @@ func (s suite) recordHealthUpdatesOnlyHealthVerdictAndLastSeen(t *testing.T) {
 	}
 }
 
-func (s suite) touchDeviceUpdatesOnlyLastSeen(t *testing.T) {
+func (s suite) recordHealthDoesNotMoveLastSeenBack(t *testing.T) {
 	st := s.newStore(t)
 	ctx := t.Context()
-	d, other := fullDevice(1, "alice", base), fullDevice(2, "alice", base)
-	createDevices(t, st, d, other)
+	d := newDevice(1, "alice", base)
+	createDevices(t, st, d)
 
 	at := base.Add(time.Hour)
-	if err := st.TouchDevice(ctx, d.ID, at); err != nil {
-		t.Fatalf("TouchDevice: %v", err)
+	if err := st.RecordHealth(ctx, d.ID, d.Health, d.Verdict, at); err != nil {
+		t.Fatalf("RecordHealth: %v", err)
 	}
-	want := d
-	want.LastSeen = at
-	checkDevice(t, storedDevice(t, st, d.ID), want)
-	checkDevice(t, storedDevice(t, st, other.ID), other)
-
-	// Requests finish out of order: an earlier time does not move LastSeen
-	// back, neither through TouchDevice nor through RecordHealth.
-	if err := st.TouchDevice(ctx, d.ID, base.Add(30*time.Minute)); err != nil {
-		t.Fatalf("TouchDevice with an earlier time: %v", err)
-	}
-	checkDevice(t, storedDevice(t, st, d.ID), want)
+	// Reports finish out of order: an earlier one replaces the health and
+	// its time but does not move LastSeen back.
 	if err := st.RecordHealth(ctx, d.ID, d.Health, d.Verdict, base.Add(20*time.Minute)); err != nil {
 		t.Fatalf("RecordHealth with an earlier time: %v", err)
 	}
-	want.VerifiedAt = base.Add(20 * time.Minute)
+	want := d
+	want.VerifiedAt, want.LastSeen = base.Add(20*time.Minute), at
 	checkDevice(t, storedDevice(t, st, d.ID), want)
-
-	if err := st.TouchDevice(ctx, "thumbprint-9", at); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("TouchDevice of an unknown device = %v, want ErrNotFound", err)
-	}
 }
 
-func (s suite) touchDeviceSetsLastSeenOfDeviceNeverSeen(t *testing.T) {
+func (s suite) recordHealthSetsLastSeenOfDeviceNeverSeen(t *testing.T) {
 	st := s.newStore(t)
 	d := newDevice(1, "alice", base)
 	d.LastSeen = time.Time{}
 	createDevices(t, st, d)
-	if err := st.TouchDevice(t.Context(), d.ID, base.Add(time.Second)); err != nil {
-		t.Fatalf("TouchDevice: %v", err)
+	if err := st.RecordHealth(t.Context(), d.ID, d.Health, d.Verdict, base.Add(time.Second)); err != nil {
+		t.Fatalf("RecordHealth: %v", err)
 	}
 	want := d
-	want.LastSeen = base.Add(time.Second)
+	want.VerifiedAt, want.LastSeen = base.Add(time.Second), base.Add(time.Second)
 	checkDevice(t, storedDevice(t, st, d.ID), want)
 }
 

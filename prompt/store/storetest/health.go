@@ -70,14 +70,11 @@ func (s suite) purgeInactiveDevicesDeletesTheirHealthHistory(t *testing.T) {
 	st := s.newStore(t)
 	ctx := t.Context()
 	createDevices(t, st, newDevice(1, "alice", base), newDevice(2, "alice", base))
-	for _, id := range []string{"thumbprint-1", "thumbprint-2"} {
-		if err := st.RecordHealth(ctx, id, json.RawMessage(`{}`), "trusted", base); err != nil {
+	// Device 2 reports later, so is seen later; device 1 goes.
+	for id, at := range map[string]time.Time{"thumbprint-1": base, "thumbprint-2": base.Add(48 * time.Hour)} {
+		if err := st.RecordHealth(ctx, id, json.RawMessage(`{}`), "trusted", at); err != nil {
 			t.Fatalf("RecordHealth: %v", err)
 		}
-	}
-	// Device 2 is seen later; device 1 goes.
-	if err := st.TouchDevice(ctx, "thumbprint-2", base.Add(48*time.Hour)); err != nil {
-		t.Fatalf("TouchDevice: %v", err)
 	}
 	purgeInactiveDevices(t, st, base.Add(24*time.Hour), 10, 1)
 	if got := healthHistory(t, st, "thumbprint-1", 0); len(got) != 0 {

@@ -10,20 +10,10 @@ import (
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-func (s suite) pingSucceedsOnOpenStore(t *testing.T) {
-	st := s.newStore(t)
-	if err := st.Ping(t.Context()); err != nil {
-		t.Errorf("Ping: %v", err)
-	}
-}
-
 func (s suite) closeMakesStoreUnusable(t *testing.T) {
 	st := s.open(t)
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
-	}
-	if err := st.Ping(t.Context()); err == nil {
-		t.Error("Ping after Close succeeded, want an error")
 	}
 	if _, err := st.AppendAuthLog(t.Context(), fullEntry()); err == nil {
 		t.Error("AppendAuthLog after Close succeeded, want an error")
@@ -91,9 +81,6 @@ func (s suite) canceledContextReturnsErrorAndChangesNothing(t *testing.T) {
 		{"Purge", func(ctx context.Context) error {
 			return st.Purge(ctx, base)
 		}},
-		{"Ping", func(ctx context.Context) error {
-			return st.Ping(ctx)
-		}},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,9 +144,6 @@ func (s suite) canceledContextLeavesDeviceRecordsUnchanged(t *testing.T) {
 		}},
 		{"RecordHealth", func(ctx context.Context) error {
 			return st.RecordHealth(ctx, d.ID, json.RawMessage(`{"screen_lock":true}`), "trusted", now)
-		}},
-		{"TouchDevice", func(ctx context.Context) error {
-			return st.TouchDevice(ctx, d.ID, now)
 		}},
 		{"RevokeDevice", func(ctx context.Context) error {
 			return st.RevokeDevice(ctx, d.ID, now)

@@ -170,8 +170,8 @@ func (s sharedSuite) transitionTransactionToRivalStatesHasOneWinnerAcrossInstanc
 }
 
 // lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances has many callers on
-// two instances record the same device as seen at different times at once,
-// half by TouchDevice and half by RecordHealth, the latest times first:
+// two instances record the same device's health at different times at once,
+// the latest times first:
 // LastSeen must end at the latest of them whatever order the writes land
 // in, which a read-then-write backend gets wrong when writes interleave.
 func (s sharedSuite) lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances(t *testing.T) {
@@ -185,13 +185,7 @@ func (s sharedSuite) lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances(t *te
 		parallel(raceCallers, func(i int) {
 			at := latest.Add(-time.Duration(i) * time.Second)
 			h := handles[i%2]
-			var err error
-			if i/2%2 == 0 {
-				err = h.TouchDevice(t.Context(), d.ID, at)
-			} else {
-				err = h.RecordHealth(t.Context(), d.ID, []byte(`{"screen_lock":true}`), "trusted", at)
-			}
-			if err != nil {
+			if err := h.RecordHealth(t.Context(), d.ID, []byte(`{"screen_lock":true}`), "trusted", at); err != nil {
 				t.Errorf("recording device %s seen at %v on handle %d: %v", d.ID, at, i%2, err)
 			}
 		})
