@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,7 +15,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
@@ -227,7 +230,18 @@ func (b *browser) do(req *http.Request) response {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	}
-	resp, err := b.client.Do(req)
+	// The client adds the jar's cookies to the request it is given, so
+	// each try sends a copy.
+	resp, err := b.client.Do(req.Clone(req.Context()))
+	// Caddy's switch to a reloaded configuration can close a connection
+	// the old listener had just accepted (EOF or a reset before any
+	// answer). A browser's GET, which changes nothing, is sent again then,
+	// up to three times; anything else still fails the test at once.
+	for try := 1; err != nil && try <= 3 && req.Method == http.MethodGet && req.Body == nil && droppedConnection(err); try++ {
+		b.t.Logf("%s %s: %v (the connection was dropped before any answer; sending it again)", req.Method, req.URL, err)
+		time.Sleep(100 * time.Millisecond)
+		resp, err = b.client.Do(req.Clone(req.Context()))
+	}
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -237,6 +251,12 @@ func (b *browser) do(req *http.Request) response {
 		b.t.Fatal(err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body), location: resp.Header.Get("Location")}
+}
+
+// droppedConnection reports whether err is a connection closed or reset
+// before any answer came.
+func droppedConnection(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func (b *browser) get(rawURL string) response {
