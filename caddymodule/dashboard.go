@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/secret"
 )
 
 func init() {
@@ -230,8 +230,7 @@ func validCSRF(r *http.Request, s *prompt.Session) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return false
 	}
-	token := r.PostFormValue("csrf")
-	return token != "" && s.CSRF != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1
+	return secret.Equal(r.PostFormValue("csrf"), s.CSRF)
 }
 
 // Interface guards

@@ -2,14 +2,13 @@ package prompt
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -27,9 +26,9 @@ func IssueActivation(ctx context.Context, st store.Store, user, realm string, tt
 	if ttl <= 0 {
 		ttl = defaultActivationTTL
 	}
-	code := RandomToken()
+	code := secret.Token()
 	err := st.CreateActivation(ctx, store.Activation{
-		CodeHash: hashSecret(code),
+		CodeHash: secret.Hash(code),
 		User:     user,
 		Realm:    realm,
 		Created:  now,
@@ -48,11 +47,4 @@ func ActivationLinks(origin, code string) (app, https string) {
 	app = protocol.Scheme + "://activate?" + q.Encode()
 	https = origin + protocol.ActivateLinkPath + "?" + url.Values{protocol.ParamCode: {code}}.Encode()
 	return app, https
-}
-
-// hashSecret returns the hash under which a one-time secret (activation
-// code, return code) is stored, so the store never holds a usable one.
-func hashSecret(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -414,7 +415,7 @@ func (a *assertionSigner) claims(r *http.Request, s *Session, mode policy.Mode, 
 			Expiry:    jwt.NewNumericDate(expires),
 			NotBefore: jwt.NewNumericDate(issued),
 			IssuedAt:  jwt.NewNumericDate(issued),
-			ID:        RandomToken(),
+			ID:        secret.Token(),
 		},
 		Email:    s.Email,
 		Groups:   s.Groups,

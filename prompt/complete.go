@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -49,7 +50,7 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	txID, code := q.Get(protocol.ParamTransaction), q.Get(protocol.ParamCode)
 	f := g.readFlow(r)
-	if f == nil || f.Pending == nil || g.cfg.Device == nil || f.Pending.Tx == "" || !equalTokens(f.Pending.Tx, txID) {
+	if f == nil || f.Pending == nil || g.cfg.Device == nil || f.Pending.Tx == "" || !secret.Equal(f.Pending.Tx, txID) {
 		if s := g.readSession(r); s != nil && g.cfg.Device != nil {
 			// Opened again after it signed this browser in (the app, or
 			// the person, followed it twice).
@@ -74,7 +75,7 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 		g.completeTransaction(w, r, f, tx, false)
 		return
 	}
-	if err != nil || tx.State != store.TransactionApproved || !equalTokens(hashSecret(code), tx.rec.ReturnHash) {
+	if err != nil || tx.State != store.TransactionApproved || !secret.Equal(secret.Hash(code), tx.rec.ReturnHash) {
 		if err == nil && tx.State == store.TransactionDenied {
 			g.showDenial(w, r, tx)
 			return
@@ -93,7 +94,7 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 func (g *Gate) reopenedAfterCompleting(tx *transaction, code string) bool {
 	return tx.State == store.TransactionCompleted && tx.rec.Kind == txInline &&
 		g.cfg.Now().Before(tx.Expires) && tx.rec.ReturnHash != "" &&
-		equalTokens(hashSecret(code), tx.rec.ReturnHash)
+		secret.Equal(secret.Hash(code), tx.rec.ReturnHash)
 }
 
 // renderSignedIn tells a signed-in person that the return link they opened

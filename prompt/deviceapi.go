@@ -19,6 +19,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -281,7 +282,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		deviceError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed activations from this address; try again later")
 		return
 	}
-	act, err := g.cfg.Store.ConsumeActivation(ctx, hashSecret(req.Code), g.cfg.Now())
+	act, err := g.cfg.Store.ConsumeActivation(ctx, secret.Hash(req.Code), g.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		if err := g.cfg.Store.AddFailure(ctx, lockKey, g.cfg.Now()); err != nil {
 			g.apiUnavailable(w, "counting activation attempts", err)
@@ -298,7 +299,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	secret, uri, err := NewPasscodeSecret("trustgate", act.User)
+	passcodeSecret, uri, err := NewPasscodeSecret("trustgate", act.User)
 	if err != nil {
 		g.apiUnavailable(w, "making passcode secret", err)
 		return
@@ -312,7 +313,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 	device := store.Device{
 		ID: vp.DeviceID, User: act.User, Realm: act.Realm, PublicKey: jwk,
 		Platform: string(platform), Model: req.Model, OSVersion: req.OSVersion, AppVersion: req.AppVersion,
-		PasscodeSecret: secret, Created: now, LastSeen: now,
+		PasscodeSecret: passcodeSecret, Created: now, LastSeen: now,
 	}
 	if pending {
 		g.startEnrollment(w, r, device, g.activateResponse(r, device, uri))
@@ -420,7 +421,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	case !now.Before(tx.Expires):
 		deviceError(w, http.StatusGone, "expired", "the transaction has expired; start again in the browser")
 		return
-	case !equalTokens(hashSecret(req.Challenge), tx.rec.ChallengeHash):
+	case !secret.Equal(secret.Hash(req.Challenge), tx.rec.ChallengeHash):
 		deviceError(w, http.StatusForbidden, "wrong_challenge", "the challenge does not match the transaction")
 		return
 	case tx.State != store.TransactionPending:
@@ -460,7 +461,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	}
 
 	push := protocol.Push{
-		ID:           RandomToken(),
+		ID:           secret.Token(),
 		Application:  g.application(r),
 		User:         tx.User,
 		AccessDevice: accessDescription(tx.rec.Access),
@@ -771,15 +772,15 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 		g.answerEnrollment(w, r, device, push, tx, state, reason, req.Number)
 		return
 	}
-	if state == store.PushApproved && tx.rec.NumberHash != "" && !equalTokens(hashSecret(req.Number), tx.rec.NumberHash) {
+	if state == store.PushApproved && tx.rec.NumberHash != "" && !secret.Equal(secret.Hash(req.Number), tx.rec.NumberHash) {
 		state, reason = store.PushDenied, reasonWrongNumber
 	}
 	// from is the state the transaction leaves on approval.
 	from := store.TransactionReported
 	var returnCode string
 	if state == store.PushApproved && tx.rec.Kind == txInline {
-		returnCode = RandomToken()
-		tx.rec.ReturnHash = hashSecret(returnCode)
+		returnCode = secret.Token()
+		tx.rec.ReturnHash = secret.Hash(returnCode)
 		tx.rec.ReturnSealed = g.sealReturnCode(returnCode)
 	}
 	// An approval and the transaction's move share one commit where the
@@ -916,7 +917,7 @@ func (g *Gate) repeatApproval(ctx context.Context, w http.ResponseWriter, r *htt
 	if tx.rec.Kind == txInline {
 		var code string
 		if tx.rec.ReturnSealed == "" || g.cfg.Cookies.Decode(returnCodeSeal, tx.rec.ReturnSealed, &code) != nil ||
-			!equalTokens(hashSecret(code), tx.rec.ReturnHash) {
+			!secret.Equal(secret.Hash(code), tx.rec.ReturnHash) {
 			deviceError(w, http.StatusConflict, "already_answered", "the login request was already approved")
 			return
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -91,9 +92,9 @@ func (d *deviceGate) startInline(t *testing.T) (*transaction, string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	r.Header.Set("User-Agent", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
-	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: RandomToken()}
-	challenge := RandomToken()
-	tx, err := d.gate.newTransaction(t.Context(), r, p, "/", txInline, store.TransactionPending, txRecord{ChallengeHash: hashSecret(challenge)})
+	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
+	challenge := secret.Token()
+	tx, err := d.gate.newTransaction(t.Context(), r, p, "/", txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
 	if err != nil {
 		t.Fatal(err)
 	}

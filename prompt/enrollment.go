@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -70,9 +71,9 @@ func (g *Gate) issuePromptActivation(ctx context.Context, user string, now time.
 	if g.cfg.Device.Enrollment == EnrollApprove {
 		prefix = approveCodePrefix
 	}
-	code := prefix + RandomToken()
+	code := prefix + secret.Token()
 	err := g.cfg.Store.CreateActivation(ctx, store.Activation{
-		CodeHash: hashSecret(code),
+		CodeHash: secret.Hash(code),
 		User:     user,
 		Realm:    g.deviceRealm,
 		Created:  now,

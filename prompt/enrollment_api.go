@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -100,7 +101,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 	number := matchNumber()
 	rec := txRecord{
 		Kind:        txEnroll,
-		NumberHash:  hashSecret(number),
+		NumberHash:  secret.Hash(number),
 		IP:          g.cfg.ClientIP(r),
 		UserAgent:   truncate(r.UserAgent(), maxUserAgent),
 		PushExpires: now.Add(d.ActivationTTL),
@@ -115,7 +116,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 	pushes := make([]protocol.Push, len(devices))
 	for i := range devices {
 		pushes[i] = protocol.Push{
-			ID: RandomToken(), Application: g.application(r), User: device.User,
+			ID: secret.Token(), Application: g.application(r), User: device.User,
 			AccessDevice: newDeviceDescription(device), IP: rec.IP,
 			Time: now.UTC(), Expires: rec.PushExpires.UTC(), NumberMatching: true,
 			Kind: protocol.PushKindEnrollment,
@@ -131,7 +132,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 		return
 	}
 	tx := store.Transaction{
-		ID: RandomToken(), User: device.User, State: store.TransactionReported, Data: data,
+		ID: secret.Token(), User: device.User, State: store.TransactionReported, Data: data,
 		Created: now, Expires: rec.PushExpires, Updated: now,
 	}
 	if err := g.cfg.Store.CreateTransaction(ctx, tx); err != nil {
@@ -172,7 +173,7 @@ func (g *Gate) answerEnrollment(w http.ResponseWriter, r *http.Request, approver
 		g.apiUnavailable(w, "loading enrollment", errors.New("enrollment transaction without a device"))
 		return
 	}
-	if state == store.PushApproved && !equalTokens(hashSecret(number), tx.rec.NumberHash) {
+	if state == store.PushApproved && !secret.Equal(secret.Hash(number), tx.rec.NumberHash) {
 		state, reason = store.PushDenied, reasonWrongNumber
 	}
 	to := store.TransactionApproved

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -109,10 +110,10 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 	// them all, so that the first answer withdraws the others.
 	pushIDs := make([]string, len(devices))
 	for i := range devices {
-		pushIDs[i] = RandomToken()
+		pushIDs[i] = secret.Token()
 	}
 	tx, err := g.newTransaction(ctx, r, p, f.Return, txPush, store.TransactionReported, txRecord{
-		NumberHash: hashSecret(number), PushExpires: now.Add(d.PushTimeout), PushIDs: pushIDs,
+		NumberHash: secret.Hash(number), PushExpires: now.Add(d.PushTimeout), PushIDs: pushIDs,
 	})
 	if err != nil {
 		g.storeUnavailable(w, r, "starting login request", err)
@@ -180,7 +181,7 @@ func (g *Gate) postedPendingForm(w http.ResponseWriter, r *http.Request) (*flow,
 	if !ok {
 		return nil, false
 	}
-	if !equalTokens(r.PostForm.Get("csrf"), f.CSRF) {
+	if !secret.Equal(r.PostForm.Get("csrf"), f.CSRF) {
 		g.showPrompt(w, r, f, http.StatusForbidden, "Your form expired. Please try again.")
 		return nil, false
 	}

@@ -1,7 +1,6 @@
 package prompt
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"time"
 )
@@ -65,10 +64,4 @@ func (g *Gate) readFlow(r *http.Request) *flow {
 
 func (g *Gate) clearFlow(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, newCookie(r, flowCookie, "", -1))
-}
-
-// equalTokens compares two secret tokens in constant time; empty never
-// matches.
-func equalTokens(a, b string) bool {
-	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -54,7 +55,7 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f := g.newFlow(returnTo)
-		f.CSRF = RandomToken()
+		f.CSRF = secret.Token()
 		if err := g.setFlow(w, r, f); err != nil {
 			g.internalError(w, r, "encoding login flow", err)
 			return
@@ -85,7 +86,7 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := g.readFlow(r)
-	if f == nil || !equalTokens(r.PostForm.Get("csrf"), f.CSRF) {
+	if f == nil || !secret.Equal(r.PostForm.Get("csrf"), f.CSRF) {
 		// Expired, missing or cross-site: start a fresh form and keep the
 		// person's place, but never act on the post.
 		returnTo := "/"
@@ -93,7 +94,7 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 			returnTo = f.Return
 		}
 		nf := g.newFlow(returnTo)
-		nf.CSRF = RandomToken()
+		nf.CSRF = secret.Token()
 		if err := g.setFlow(w, r, nf); err != nil {
 			g.internalError(w, r, "encoding login flow", err)
 			return

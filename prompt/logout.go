@@ -3,6 +3,7 @@ package prompt
 import (
 	"net/http"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"go.uber.org/zap"
 )
 
@@ -37,7 +38,7 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 			http.Redirect(w, r, ReservedPrefix+"logout", http.StatusSeeOther)
 			return
 		}
-		if !equalTokens(r.PostForm.Get("csrf"), session.CSRF) {
+		if !secret.Equal(r.PostForm.Get("csrf"), session.CSRF) {
 			g.renderMessage(w, r, http.StatusForbidden, "Sign-out failed", "The sign-out request did not come from this gateway's page. Use the button on the sign-out page.", ReservedPrefix+"logout")
 			return
 		}

@@ -2,8 +2,6 @@ package prompt
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
@@ -270,7 +269,7 @@ func (o *OIDCLogin) ExchangeTokens(ctx context.Context, redirectURI, code, codeV
 	if err != nil {
 		return Identity{}, OIDCTokens{}, err
 	}
-	if !equalTokens(idToken.Nonce, nonce) {
+	if !secret.Equal(idToken.Nonce, nonce) {
 		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
 	}
 	var claims map[string]any
@@ -502,12 +501,3 @@ func isFalse(v any) bool {
 // NewPKCEVerifier returns a fresh PKCE code verifier (RFC 7636, 32 random
 // octets).
 func NewPKCEVerifier() string { return oauth2.GenerateVerifier() }
-
-// RandomToken returns 32 random bytes, base64url-encoded without padding,
-// for values that must be unguessable and used once: state, nonce, CSRF
-// tokens, session IDs.
-func RandomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b) // never fails since Go 1.24
-	return base64.RawURLEncoding.EncodeToString(b)
-}

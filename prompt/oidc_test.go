@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -114,7 +115,7 @@ func (p *testProvider) signIn(t *testing.T, o *OIDCLogin, user mockoidc.User) si
 	if user != nil {
 		p.QueueUser(user)
 	}
-	s := signIn{state: RandomToken(), nonce: RandomToken(), verifier: NewPKCEVerifier()}
+	s := signIn{state: secret.Token(), nonce: secret.Token(), verifier: NewPKCEVerifier()}
 	raw, err := o.AuthCodeURL(context.Background(), testRedirectURI, s.state, s.nonce, s.verifier)
 	if err != nil {
 		t.Fatalf("AuthCodeURL: %v", err)
@@ -310,7 +311,7 @@ func TestOIDCLoginRefusesTokenWithAnotherNonce(t *testing.T) {
 	p := startProvider(t, "")
 	o := p.login(t, OIDCConfig{})
 	s := p.signIn(t, o, nil)
-	_, err := o.Exchange(context.Background(), testRedirectURI, s.code, s.verifier, RandomToken())
+	_, err := o.Exchange(context.Background(), testRedirectURI, s.code, s.verifier, secret.Token())
 	wantReason(t, err, reasonInvalidNonce, s.code)
 }
 
@@ -494,9 +495,9 @@ func TestOIDCLoginRetriesDiscoveryAfterProviderWasDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = o.AuthCodeURL(context.Background(), testRedirectURI, RandomToken(), RandomToken(), NewPKCEVerifier())
+		_, err = o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
 		wantReason(t, err, reasonProviderUnavailable)
-		_, err = o.Exchange(context.Background(), testRedirectURI, "code", NewPKCEVerifier(), RandomToken())
+		_, err = o.Exchange(context.Background(), testRedirectURI, "code", NewPKCEVerifier(), secret.Token())
 		wantReason(t, err, reasonProviderUnavailable)
 
 		p := startProvider(t, addr)
@@ -509,7 +510,7 @@ func TestOIDCLoginRetriesDiscoveryAfterProviderWasDown(t *testing.T) {
 		down.Store(true)
 		p := startProvider(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
 		o := p.login(t, OIDCConfig{})
-		_, err := o.AuthCodeURL(context.Background(), testRedirectURI, RandomToken(), RandomToken(), NewPKCEVerifier())
+		_, err := o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
 		wantReason(t, err, reasonProviderUnavailable)
 
 		down.Store(false)
@@ -536,7 +537,7 @@ func TestOIDCLoginDiscoversOnceForConcurrentLogins(t *testing.T) {
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			_, err := o.AuthCodeURL(context.Background(), testRedirectURI, RandomToken(), RandomToken(), NewPKCEVerifier())
+			_, err := o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
 			errs <- err
 		})
 	}
@@ -556,11 +557,11 @@ func TestOIDCLoginRefusesIncompleteRequests(t *testing.T) {
 	p := startProvider(t, "")
 	o := p.login(t, OIDCConfig{})
 	ctx := context.Background()
-	_, err := o.AuthCodeURL(ctx, testRedirectURI, "", RandomToken(), NewPKCEVerifier())
+	_, err := o.AuthCodeURL(ctx, testRedirectURI, "", secret.Token(), NewPKCEVerifier())
 	wantReason(t, err, reasonInvalidRequest)
-	_, err = o.AuthCodeURL(ctx, testRedirectURI, RandomToken(), "", NewPKCEVerifier())
+	_, err = o.AuthCodeURL(ctx, testRedirectURI, secret.Token(), "", NewPKCEVerifier())
 	wantReason(t, err, reasonInvalidRequest)
-	_, err = o.Exchange(ctx, testRedirectURI, "", NewPKCEVerifier(), RandomToken())
+	_, err = o.Exchange(ctx, testRedirectURI, "", NewPKCEVerifier(), secret.Token())
 	wantReason(t, err, reasonExchangeFailed)
 	_, err = o.Exchange(ctx, testRedirectURI, "code", NewPKCEVerifier(), "")
 	wantReason(t, err, reasonInvalidNonce)
@@ -595,7 +596,7 @@ func TestNewOIDCLoginRejectsInvalidConfig(t *testing.T) {
 func TestOIDCRandomValuesAreFreshAndURLSafe(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		for _, v := range []string{RandomToken(), NewPKCEVerifier()} {
+		for _, v := range []string{secret.Token(), NewPKCEVerifier()} {
 			if len(v) != 43 || strings.ContainsAny(v, "+/=") {
 				t.Fatalf("random value %q is not 32 bytes of unpadded base64url", v)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -92,10 +93,10 @@ func TestOIDCDiscoveryGivesUpOnHangingOrClosedProvider(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			_, err = o.AuthCodeURL(context.Background(), testRedirectURI, RandomToken(), RandomToken(), NewPKCEVerifier())
+			_, err = o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
 			wantUnavailableInTime(t, err, start)
 			start = time.Now()
-			_, err = o.Exchange(context.Background(), testRedirectURI, "code", NewPKCEVerifier(), RandomToken())
+			_, err = o.Exchange(context.Background(), testRedirectURI, "code", NewPKCEVerifier(), secret.Token())
 			wantUnavailableInTime(t, err, start)
 		})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // PKCE verifier, remembered in the flow cookie.
 func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string) {
 	f := g.newFlow(returnTo)
-	f.State, f.Nonce, f.Verifier = RandomToken(), RandomToken(), NewPKCEVerifier()
+	f.State, f.Nonce, f.Verifier = secret.Token(), secret.Token(), NewPKCEVerifier()
 	authURL, err := g.cfg.OIDC.AuthCodeURL(r.Context(), g.redirectURL(r), f.State, f.Nonce, f.Verifier)
 	if err != nil {
 		g.oidcFailed(w, r, err, returnTo)
@@ -41,7 +42,7 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := g.readFlow(r)
-	if f == nil || f.State == "" || !equalTokens(q.Get("state"), f.State) {
+	if f == nil || f.State == "" || !secret.Equal(q.Get("state"), f.State) {
 		returnTo := "/"
 		if f != nil {
 			// This browser's own flow: its page is still the one wanted.

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -53,7 +54,7 @@ func (g *Gate) keepProviderTokens(ctx context.Context, t OIDCTokens) string {
 			return ""
 		}
 	}
-	ref := RandomToken()
+	ref := secret.Token()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	err = g.cfg.Store.PutProviderSession(ctx, store.ProviderSession{

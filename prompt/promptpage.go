@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -51,8 +52,8 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		fallthrough
 	case err == nil && (!now.Before(tx.Expires) || tx.State != store.TransactionPending && tx.State != store.TransactionReported && tx.State != store.TransactionApproved),
 		errors.Is(err, store.ErrNotFound):
-		challenge := RandomToken()
-		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: hashSecret(challenge)})
+		challenge := secret.Token()
+		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
 		if err != nil {
 			g.promptUnavailable(w, r, f, "starting device check", err)
 			return

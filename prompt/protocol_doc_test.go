@@ -23,6 +23,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -94,14 +95,14 @@ func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*t
 	ctx := t.Context()
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
-	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: RandomToken()}
+	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
 	number := matchNumber()
 	ids := make([]string, len(keys))
 	for i := range ids {
-		ids[i] = RandomToken()
+		ids[i] = secret.Token()
 	}
 	expires := d.clock.Now().Add(time.Minute)
-	tx, err := d.gate.newTransaction(ctx, r, p, "/", txPush, store.TransactionReported, txRecord{NumberHash: hashSecret(number), PushExpires: expires, PushIDs: ids})
+	tx, err := d.gate.newTransaction(ctx, r, p, "/", txPush, store.TransactionReported, txRecord{NumberHash: secret.Hash(number), PushExpires: expires, PushIDs: ids})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +382,7 @@ func TestDeviceAPIApprovingTwiceGivesTheSameAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.State != store.TransactionApproved || after.rec.ReturnHash != hashSecret(u.Query().Get(protocol.ParamCode)) {
+	if after.State != store.TransactionApproved || after.rec.ReturnHash != secret.Hash(u.Query().Get(protocol.ParamCode)) {
 		t.Errorf("after approving again, the first return link no longer matches (state %s)", after.State)
 	}
 	// Once the browser used the link, the request stays answered.
@@ -602,7 +603,7 @@ func TestDeviceAPIErrorsInPlainWords(t *testing.T) {
 		return s
 	}
 	claims := func(iat string) string {
-		return fmt.Sprintf(`{"htm":"GET","htu":%q,"iat":%s,"jti":%q,"bh":%q}`, protocol.ProofURL(u), iat, RandomToken(), protocol.BodyHash(nil))
+		return fmt.Sprintf(`{"htm":"GET","htu":%q,"iat":%s,"jti":%q,"bh":%q}`, protocol.ProofURL(u), iat, secret.Token(), protocol.BodyHash(nil))
 	}
 	proofs := []struct {
 		name, proof, want string

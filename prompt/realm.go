@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"go.uber.org/zap"
 )
 
@@ -96,5 +97,5 @@ func defaultRealm(cfg Config) string {
 	if cfg.OIDC != nil {
 		return OIDCRealm(cfg.OIDC.cfg.Issuer, cfg.OIDC.cfg.ClientID)
 	}
-	return "users_file:unnamed-" + RandomToken()
+	return "users_file:unnamed-" + secret.Token()
 }

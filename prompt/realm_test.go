@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 )
 
 // inRealm puts ag's gate in realm, naming the realms of names in its log,
@@ -88,7 +89,7 @@ func TestLoginFlowFromAnotherRealmIsIgnored(t *testing.T) {
 	verify := func(realm string) int {
 		f := &flow{
 			Return: "/", CSRF: "csrf", ExpiresAt: ag.now.Add(time.Minute).Unix(), Realm: RealmID(realm),
-			Pending: &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: RandomToken()},
+			Pending: &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()},
 		}
 		value, err := ag.codec.Encode(flowCookie, f)
 		if err != nil {

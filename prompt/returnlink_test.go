@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -15,7 +16,7 @@ func TestReturnLinkReopenIsLimitedToItsLifetime(t *testing.T) {
 	completed := func(mod func(*transaction)) *transaction {
 		tx := &transaction{
 			Transaction: store.Transaction{ID: "tx", User: "alice", State: store.TransactionCompleted, Expires: now.Add(time.Minute)},
-			rec:         txRecord{Kind: txInline, ReturnHash: hashSecret("the-code")},
+			rec:         txRecord{Kind: txInline, ReturnHash: secret.Hash("the-code")},
 		}
 		if mod != nil {
 			mod(tx)

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -197,7 +198,7 @@ func BenchmarkRevocationCheck(b *testing.B) {
 	for i := range 10000 {
 		r.addUser(fmt.Sprintf("user-%d", i), time.Now(), expires)
 	}
-	s := &Session{Identity: Identity{User: "alice"}, ID: RandomToken(), IssuedAtMilli: time.Now().UnixMilli()}
+	s := &Session{Identity: Identity{User: "alice"}, ID: secret.Token(), IssuedAtMilli: time.Now().UnixMilli()}
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -169,11 +170,11 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity,
 	now := g.cfg.Now()
 	s := &Session{
 		Identity:      id,
-		ID:            RandomToken(),
+		ID:            secret.Token(),
 		Factor:        factor,
 		IssuedAt:      now.Unix(),
 		ExpiresAt:     now.Add(g.cfg.SessionLifetime).Unix(),
-		CSRF:          RandomToken(),
+		CSRF:          secret.Token(),
 		IssuedAtMilli: now.UnixMilli(),
 		Realm:         g.realm.id,
 	}

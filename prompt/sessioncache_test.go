@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -270,7 +271,7 @@ func BenchmarkSessionCacheMemory(b *testing.B) {
 	const n = 20_000
 	values := make([]string, n)
 	for i := range values {
-		values[i] = ag.encodeSession(b, ag.session(RandomToken(), "trusted", "dev1"))
+		values[i] = ag.encodeSession(b, ag.session(secret.Token(), "trusted", "dev1"))
 	}
 	for b.Loop() {
 		cache, err := newSessionCache(n, ag.codec)

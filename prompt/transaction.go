@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -110,7 +111,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 	access := ClassifyAccessDevice(r)
 	rec.Kind = kind
 	rec.Realm = g.realm.id
-	rec.BrowserHash = hashSecret(p.Secret)
+	rec.BrowserHash = secret.Hash(p.Secret)
 	rec.Identity = p.Identity
 	rec.Primary = p.Factor
 	rec.Return = returnTo
@@ -122,7 +123,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 		return nil, err
 	}
 	t := store.Transaction{
-		ID:      RandomToken(),
+		ID:      secret.Token(),
 		User:    p.User,
 		State:   state,
 		Data:    data,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -99,8 +100,8 @@ func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo str
 	platform := policy.Platform(access.Platform)
 	if d.inScope(id.Groups) && d.Policy.Integration.Applies(id.Groups, platform) {
 		f := g.newFlow(returnTo)
-		f.CSRF = RandomToken()
-		f.Pending = &pendingLogin{Identity: id, Factor: factor, Secret: RandomToken()}
+		f.CSRF = secret.Token()
+		f.Pending = &pendingLogin{Identity: id, Factor: factor, Secret: secret.Token()}
 		if err := g.setFlow(w, r, f); err != nil {
 			g.internalError(w, r, "encoding login flow", err)
 			return
@@ -234,7 +235,7 @@ func (g *Gate) ownTransaction(ctx context.Context, p *pendingLogin, id string) (
 	if err != nil {
 		return nil, err
 	}
-	if tx.User != p.User || !equalTokens(hashSecret(p.Secret), tx.rec.BrowserHash) {
+	if tx.User != p.User || !secret.Equal(secret.Hash(p.Secret), tx.rec.BrowserHash) {
 		return nil, store.ErrNotFound
 	}
 	return tx, nil
