@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -276,19 +275,7 @@ func TestAllowDirectiveErrorsNameFileAndLine(t *testing.T) {
 		"access_contact no text":  "trusted_endpoints {\n login users_file u\n access_contact\n}",
 		"access_contact twice":    "trusted_endpoints {\n login users_file u\n access_contact a\n access_contact b\n}",
 	}
-	fileLine := regexp.MustCompile(`Testfile:\d+`)
-	for name, input := range cases {
-		t.Run(name, func(t *testing.T) {
-			var h Handler
-			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", input)
-			}
-			if !fileLine.MatchString(err.Error()) {
-				t.Fatalf("error %q does not name the file and line", err)
-			}
-		})
-	}
+	refusedWithFileLine(t, cases)
 
 	var h Handler
 	input := "trusted_endpoints {\n login users_file u\n allow users alice\n allow groups pilot ops\n allow emails Carol@Example.com *@example.org\n allow users dave\n access_contact IT help desk\n}"

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"regexp"
 	"testing"
 	"time"
 
@@ -43,17 +42,5 @@ func TestOIDCSessionOptionErrorsNameFileAndLine(t *testing.T) {
 		"revalidate negative":      oidc("revalidate -5m"),
 		"revalidate words":         oidc("revalidate often"),
 	}
-	fileLine := regexp.MustCompile(`Testfile:\d+`)
-	for name, input := range cases {
-		t.Run(name, func(t *testing.T) {
-			var h Handler
-			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", input)
-			}
-			if !fileLine.MatchString(err.Error()) {
-				t.Fatalf("error %q does not name the file and line", err)
-			}
-		})
-	}
+	refusedWithFileLine(t, cases)
 }

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -30,17 +29,5 @@ func TestSessionRealmDirectiveErrorsNameFileAndLine(t *testing.T) {
 		"long":        "trusted_endpoints {\n login users_file u\n session_realm " + strings.Repeat("r", 101) + "\n}",
 		"block given": "trusted_endpoints {\n login users_file u\n session_realm {\n }\n}",
 	}
-	fileLine := regexp.MustCompile(`Testfile:\d+`)
-	for name, input := range cases {
-		t.Run(name, func(t *testing.T) {
-			var h Handler
-			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", input)
-			}
-			if !fileLine.MatchString(err.Error()) {
-				t.Fatalf("error %q does not name the file and line", err)
-			}
-		})
-	}
+	refusedWithFileLine(t, cases)
 }

@@ -109,19 +109,7 @@ func TestDirectiveErrorsNameFileAndLine(t *testing.T) {
 		"header missing name":    "trusted_endpoints {\n login users_file u\n upstream_headers {\n user\n }\n}",
 		"header inline argument": "trusted_endpoints {\n login users_file u\n upstream_headers X {\n }\n}",
 	}
-	fileLine := regexp.MustCompile(`Testfile:\d+`)
-	for name, input := range cases {
-		t.Run(name, func(t *testing.T) {
-			var h Handler
-			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", input)
-			}
-			if !fileLine.MatchString(err.Error()) {
-				t.Fatalf("error %q does not name the file and line", err)
-			}
-		})
-	}
+	refusedWithFileLine(t, cases)
 }
 
 func TestGlobalOptionParsesEveryOption(t *testing.T) {
@@ -295,6 +283,25 @@ func TestGlobalOptionParsesRetention(t *testing.T) {
 			}
 			if !fileLine.MatchString(err.Error()) {
 				t.Errorf("error %q does not name the file and line", err)
+			}
+		})
+	}
+}
+
+// refusedWithFileLine checks that the directive refuses each case's input
+// with an error that names the file and line.
+func refusedWithFileLine(t *testing.T, cases map[string]string) {
+	t.Helper()
+	fileLine := regexp.MustCompile(`Testfile:\d+`)
+	for name, input := range cases {
+		t.Run(name, func(t *testing.T) {
+			var h Handler
+			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", input)
+			}
+			if !fileLine.MatchString(err.Error()) {
+				t.Fatalf("error %q does not name the file and line", err)
 			}
 		})
 	}
