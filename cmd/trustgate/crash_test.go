@@ -129,36 +129,8 @@ func TestKillDuringVerificationsLosesNoAcknowledgedLogin(t *testing.T) {
 
 func killDuringVerifications(t *testing.T, backend storageBackend) {
 	const people = 24
-	dir := t.TempDir()
-	storage, backendEnv := backend.option(t, dir)
-	usersPath := writePilotUsers(t, dir, people)
-	port, adminPort := freePort(t), freePort(t)
-	cfgPath := filepath.Join(dir, "Caddyfile")
-	cfg := fmt.Sprintf(`{
-	admin localhost:%d
-	trusted_endpoints {
-		%s
-	}
-}
-
-http://:%d {
-	trusted_endpoints {
-		login users_file %s
-		mode block
-		mobile {
-			enable groups pilot
-			require screen_lock
-		}
-	}
-	respond "upstream: {http.request.header.X-Trustgate-User}"
-}
-`, adminPort, storage, port, usersPath)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(isolatedEnv(t), backendEnv...)
-	gw := launch(t, env, dir, cfgPath, port)
-	admin := fmt.Sprintf("http://localhost:%d", adminPort)
+	bg, gw := newBlockGateway(t, backend, people)
+	admin := bg.admin
 
 	type person struct {
 		name   string
@@ -221,7 +193,7 @@ http://:%d {
 	wg.Wait()
 	kill()
 
-	gw = launch(t, env, dir, cfgPath, port)
+	gw = bg.launch(t)
 	defer gw.stop()
 	n := 0
 	acknowledged.Range(func(k, _ any) bool {
@@ -380,4 +352,54 @@ func (c *client) status(base string) string {
 	var s struct{ State string }
 	_ = json.NewDecoder(resp.Body).Decode(&s)
 	return s.State
+}
+
+// blockGateway is a gateway in mode block for the pilot group, with users
+// user00… on backend, that a test can kill and launch again.
+type blockGateway struct {
+	dir, cfgPath, admin string
+	env                 []string
+	port                int
+}
+
+// newBlockGateway writes the config and users of a blockGateway with
+// people users, and launches it.
+func newBlockGateway(t *testing.T, backend storageBackend, people int) (*blockGateway, *gateway) {
+	dir := t.TempDir()
+	storage, backendEnv := backend.option(t, dir)
+	usersPath := writePilotUsers(t, dir, people)
+	port, adminPort := freePort(t), freePort(t)
+	g := &blockGateway{
+		dir: dir, cfgPath: filepath.Join(dir, "Caddyfile"), port: port,
+		admin: fmt.Sprintf("http://localhost:%d", adminPort),
+		env:   append(isolatedEnv(t), backendEnv...),
+	}
+	cfg := fmt.Sprintf(`{
+	admin localhost:%d
+	trusted_endpoints {
+		%s
+	}
+}
+
+http://:%d {
+	trusted_endpoints {
+		login users_file %s
+		mode block
+		mobile {
+			enable groups pilot
+			require screen_lock
+		}
+	}
+	respond "upstream: {http.request.header.X-Trustgate-User}"
+}
+`, adminPort, storage, port, usersPath)
+	if err := os.WriteFile(g.cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return g, g.launch(t)
+}
+
+// launch starts the gateway (again).
+func (g *blockGateway) launch(t *testing.T) *gateway {
+	return launch(t, g.env, g.dir, g.cfgPath, g.port)
 }

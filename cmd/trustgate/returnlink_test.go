@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"html"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,36 +26,8 @@ func TestReturnLinkReopenedAfterCrashGivesTheSession(t *testing.T) {
 }
 
 func returnLinkAfterCrash(t *testing.T, backend storageBackend) {
-	dir := t.TempDir()
-	storage, backendEnv := backend.option(t, dir)
-	usersPath := writePilotUsers(t, dir, 1)
-	port, adminPort := freePort(t), freePort(t)
-	cfgPath := filepath.Join(dir, "Caddyfile")
-	cfg := fmt.Sprintf(`{
-	admin localhost:%d
-	trusted_endpoints {
-		%s
-	}
-}
-
-http://:%d {
-	trusted_endpoints {
-		login users_file %s
-		mode block
-		mobile {
-			enable groups pilot
-			require screen_lock
-		}
-	}
-	respond "upstream: {http.request.header.X-Trustgate-User}"
-}
-`, adminPort, storage, port, usersPath)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(isolatedEnv(t), backendEnv...)
-	gw := launch(t, env, dir, cfgPath, port)
-	admin := fmt.Sprintf("http://localhost:%d", adminPort)
+	bg, gw := newBlockGateway(t, backend, 1)
+	admin := bg.admin
 
 	dev := activatedAgent(t, admin, gw.url, "user00")
 	c := newClient(t)
@@ -88,7 +57,7 @@ http://:%d {
 	waitForSuccessRow(t, admin, "user00")
 	gw.kill()
 
-	gw = launch(t, env, dir, cfgPath, port)
+	gw = bg.launch(t)
 	defer gw.stop()
 	if status, page := c.get(ans.ReturnURL); status != http.StatusSeeOther {
 		t.Fatalf("return link opened again after the restart: %d\n%s", status, page)
