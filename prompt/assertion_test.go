@@ -96,7 +96,7 @@ func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *
 	if trust != "" {
 		s.PolicyHash, s.TrustExpiresAt = ag.policyHash, ag.now.Add(12*time.Hour).Unix()
 		if deviceID != "" {
-			ag.cache.Put(s.User, deviceID, ag.trustScope(), TrustDecision{Status: trust, Failed: failed, Expires: time.Unix(s.TrustExpiresAt, 0)})
+			ag.cache.Put(s.User, deviceID, ag.trustScope, TrustDecision{Status: trust, Failed: failed, Expires: time.Unix(s.TrustExpiresAt, 0)})
 		}
 	}
 	return s

@@ -208,7 +208,7 @@ func TestTrustedSessionNeedsNoStorage(t *testing.T) {
 	if _, err := d.gate.startSession(w, login, Identity{User: "alice"}, factorMobileInline, &trust); err != nil {
 		t.Fatal(err)
 	}
-	d.gate.cfg.Device.Cache.Put("alice", deviceID, d.gate.trustScope(), TrustDecision{Status: "trusted", Expires: trust.Expires})
+	d.gate.cfg.Device.Cache.Put("alice", deviceID, d.gate.trustScope, TrustDecision{Status: "trusted", Expires: trust.Expires})
 	cookie := w.Result().Cookies()[0]
 	request := func() (*Session, bool) {
 		r := httptest.NewRequest(http.MethodGet, "http://gw.test/app", nil)
@@ -227,7 +227,7 @@ func TestTrustedSessionNeedsNoStorage(t *testing.T) {
 	// The decision is evicted (a restart, a full cache) while storage is
 	// down: the session's own trust still counts.
 	d.gate.cfg.Device.Cache.Resize(1)
-	d.gate.cfg.Device.Cache.Put("bob", "other-device", d.gate.trustScope(), TrustDecision{Status: "trusted", Expires: trust.Expires})
+	d.gate.cfg.Device.Cache.Put("bob", "other-device", d.gate.trustScope, TrustDecision{Status: "trusted", Expires: trust.Expires})
 	if s, handled := request(); handled || s.Trust != "trusted" {
 		t.Errorf("evicted decision with storage down: handled=%v", handled)
 	}

@@ -55,11 +55,11 @@ func (g *Gate) codeRealm(realm string) string {
 	return realm
 }
 
-// trustScope keys this gate's decisions in the trust cache, which every
+// scopeOf is the key of a gate's decisions in the trust cache, which every
 // site of a configuration shares: the device policy and the realm, so that
 // a decision one realm cached never holds on a site of another.
-func (g *Gate) trustScope() string {
-	return g.policyHash + " " + g.realm.id
+func scopeOf(policyHash, realmID string) string {
+	return policyHash + " " + realmID
 }
 
 // realmName names the realm whose ID is id, for logs: this gate's name,

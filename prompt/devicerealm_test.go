@@ -72,7 +72,7 @@ func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 			a.cache.Purge()
 			// Site B vouched for its alice with this device, in the
 			// cache all sites of one configuration share.
-			a.cache.Put("alice", id, b.trustScope(), TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
+			a.cache.Put("alice", id, b.trustScope, TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
 			if got := a.trustHolds(t.Context(), s); got != tc.holds {
 				t.Errorf("trust of a session vouched for by a device of %s holds = %v, want %v", tc.name, got, tc.holds)
 			}

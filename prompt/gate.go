@@ -142,6 +142,9 @@ type Gate struct {
 	// policyHash identifies the device policy in sessions and the trust
 	// cache; empty without a device check.
 	policyHash string
+	// trustScope keys this gate's decisions in the trust cache (see
+	// scopeOf), worked out once rather than per request.
+	trustScope string
 	// assertion signs the upstream assertion; nil when there is none.
 	assertion *assertionSigner
 	// wake wakes device long-polls.
@@ -236,6 +239,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	}
 	if d := cfg.Device; d != nil {
 		g.policyHash = d.Policy.Hash()
+		g.trustScope = scopeOf(g.policyHash, g.realm.id)
 		if err := ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
 			return nil, err
 		}

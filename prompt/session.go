@@ -204,7 +204,7 @@ func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
 	if s.DeviceID == "" {
 		return true
 	}
-	if _, ok := d.Cache.Get(s.User, s.DeviceID, g.trustScope()); ok {
+	if _, ok := d.Cache.Get(s.User, s.DeviceID, g.trustScope); ok {
 		return true
 	}
 	dev, err := g.cfg.Store.Device(ctx, s.DeviceID)
@@ -225,7 +225,7 @@ func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
 	if !dev.Active() || dev.User != s.User || !g.ownsDevice(&dev) {
 		return false
 	}
-	d.Cache.Put(s.User, s.DeviceID, g.trustScope(), TrustDecision{
+	d.Cache.Put(s.User, s.DeviceID, g.trustScope, TrustDecision{
 		Status: s.Trust, Failed: s.Failed, Warnings: s.Warnings, Expires: time.Unix(s.TrustExpiresAt, 0),
 	})
 	return true

@@ -182,7 +182,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		return
 	}
 	if v.DeviceID != "" {
-		d.Cache.Put(v.User, v.DeviceID, g.trustScope(), TrustDecision{
+		d.Cache.Put(v.User, v.DeviceID, g.trustScope, TrustDecision{
 			Status: trust.Status, Failed: trust.Failed, Warnings: trust.Warnings, Expires: trust.Expires,
 		})
 	}
