@@ -133,17 +133,7 @@ func approvedDeviceRealm(t *testing.T, d *deviceGate) string {
 	d.gate.cfg.Device.Enrollment = EnrollApprove
 	foreign := d.addDeviceIn(t, otherRealm)
 	ctx := t.Context()
-	code, err := d.gate.issuePromptActivation(ctx, "alice", d.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	newID, _ := protocol.DeviceID(&newKey.PublicKey)
-	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
-	var act protocol.ActivateResponse
-	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
-		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
-	}
+	_, newID, act := d.activatePending(t)
 	foreignID, _ := protocol.DeviceID(&foreign.PublicKey)
 	if pushes, err := d.store.PendingPushes(ctx, foreignID, d.clock.Now()); err != nil || len(pushes) != 0 {
 		t.Fatalf("the device of another realm was asked to approve: %+v, %v", pushes, err)

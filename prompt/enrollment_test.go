@@ -32,17 +32,7 @@ func TestNewDeviceApprovalLapses(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = EnrollApprove
 	ctx := t.Context()
-	code, err := d.gate.issuePromptActivation(ctx, "alice", d.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	newID, _ := protocol.DeviceID(&newKey.PublicKey)
-	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
-	var act protocol.ActivateResponse
-	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
-		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
-	}
+	newKey, newID, act := d.activatePending(t)
 	if want := d.clock.Now().Add(defaultActivationTTL); !act.Approval.Expires.Equal(want) {
 		t.Errorf("approval expires %v, want %v", act.Approval.Expires, want)
 	}
@@ -56,7 +46,7 @@ func TestNewDeviceApprovalLapses(t *testing.T) {
 	}
 
 	d.clock.Add(defaultActivationTTL + time.Second)
-	w = d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+pushes[0].ID,
+	w := d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+pushes[0].ID,
 		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number})
 	if w.Code != http.StatusGone {
 		t.Fatalf("approval after the request lapsed: %d %s", w.Code, w.Body)
@@ -101,17 +91,7 @@ func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
 	d.gate.cfg.Device.Enrollment = EnrollApprove
 	tablet := d.addDevice(t)
 	ctx := t.Context()
-	code, err := d.gate.issuePromptActivation(ctx, "alice", d.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	newID, _ := protocol.DeviceID(&newKey.PublicKey)
-	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
-	var act protocol.ActivateResponse
-	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
-		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
-	}
+	_, newID, act := d.activatePending(t)
 	phoneID, _ := protocol.DeviceID(&d.key.PublicKey)
 	tabletID, _ := protocol.DeviceID(&tablet.PublicKey)
 	phonePushes, err := d.store.PendingPushes(ctx, phoneID, d.clock.Now())
@@ -122,7 +102,7 @@ func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
 	if err != nil || len(tabletPushes) != 1 {
 		t.Fatalf("tablet's approval requests: %+v, %v", tabletPushes, err)
 	}
-	w = d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+phonePushes[0].ID,
+	w := d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+phonePushes[0].ID,
 		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number})
 	if w.Code != http.StatusOK {
 		t.Fatalf("approval on the phone: %d %s", w.Code, w.Body)
@@ -141,4 +121,23 @@ func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
 	if _, err := d.store.Device(ctx, newID); err != nil {
 		t.Fatalf("a late denial on the tablet undid the approval: %v", err)
 	}
+}
+
+// activatePending activates a new device for alice with a code from d's
+// prompt under enrollment approve, and returns its key, its ID and the
+// answer, which must say it waits for approval.
+func (d *deviceGate) activatePending(t *testing.T) (*ecdsa.PrivateKey, string, protocol.ActivateResponse) {
+	t.Helper()
+	code, err := d.gate.issuePromptActivation(t.Context(), "alice", d.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	newID, _ := protocol.DeviceID(&newKey.PublicKey)
+	w := d.enrollCall(t, newKey, true, http.MethodPost, protocol.PathActivate, protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel 9"})
+	var act protocol.ActivateResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &act); w.Code != http.StatusAccepted || err != nil || act.Approval == nil {
+		t.Fatalf("activation under enrollment approve: %d %s", w.Code, w.Body)
+	}
+	return newKey, newID, act
 }
