@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 //go:embed dashboard/templates/*.html
@@ -124,7 +125,7 @@ func dashboardHeaders(w http.ResponseWriter) {
 // serveDashboardStatic serves the dashboard's embedded stylesheet.
 func serveDashboardStatic(w http.ResponseWriter, r *http.Request, name string) {
 	sub, _ := fs.Sub(dashboardStatic, "dashboard/static")
-	prompt.ServeEmbedded(w, r, sub, name, func(w http.ResponseWriter) {
+	web.ServeEmbedded(w, r, sub, name, func(w http.ResponseWriter) {
 		dashboardHeaders(w)
 		// Behind the sign-in like every dashboard answer, so private
 		// caching only.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // refusalLogSize is how many sessions a gate remembers having logged as
@@ -53,8 +54,8 @@ func (g *Gate) refuseAccess(w http.ResponseWriter, r *http.Request, s *Session) 
 		g.recordRefusal(r, s.Identity, s.Factor)
 	}
 	application := g.application(r)
-	if !wantsHTML(r) {
-		writeJSON(w, http.StatusForbidden, map[string]string{
+	if !web.WantsPage(r) {
+		web.WriteJSON(w, http.StatusForbidden, map[string]string{
 			"error":       "not authorized",
 			"application": application,
 		})
@@ -93,6 +94,6 @@ func (g *Gate) completeRefusedLogin(w http.ResponseWriter, r *http.Request, f *f
 	g.refusals.first(s.ID)
 	g.recordRefusal(r, id, factor)
 	g.clearFlow(w, r)
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, f.Return, http.StatusSeeOther)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // The signed upstream assertion is a short-lived JWT (ES256) that the gate
@@ -444,11 +445,11 @@ func (g *Gate) setAssertion(w http.ResponseWriter, r *http.Request, s *Session) 
 	token, err := g.assertion.token(r, s, g.policyHash, g.mode(), g.cfg.Now())
 	if err != nil {
 		g.cfg.Logger.Error("signing the upstream assertion", zap.String("user", s.User), zap.Error(err))
-		if !wantsHTML(r) {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the gateway could not sign the request"})
+		if !web.WantsPage(r) {
+			web.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "the gateway could not sign the request"})
 			return false
 		}
-		securityHeaders(w)
+		web.SecurityHeaders(w)
 		g.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong", "The gateway could not pass your request on. Please try again later.", "")
 		return false
 	}
@@ -466,13 +467,13 @@ func (g *Gate) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+		web.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
 		return
 	}
 	body, err := g.assertion.cfg.Keys.JWKS(g.cfg.Now())
 	if err != nil {
 		g.cfg.Logger.Error("encoding the signing keys", zap.Error(err))
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		web.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 		return
 	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")

@@ -12,6 +12,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // serveComplete finishes a check that may complete without the return
@@ -108,7 +109,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session
 			next = SafeReturn(tx.rec.Return)
 		}
 	}
-	noStore(w)
+	web.NoStore(w)
 	g.render(w, g.pages.signedIn, http.StatusOK, pageData{Title: "You are signed in", User: s.User, Link: next})
 }
 

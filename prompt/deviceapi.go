@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // Limits of the device API.
@@ -99,7 +100,7 @@ func allowMethod(w http.ResponseWriter, r *http.Request, method string) bool {
 }
 
 func deviceError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, protocol.Error{Error: msg, Code: code})
+	web.WriteJSON(w, status, protocol.Error{Error: msg, Code: code})
 }
 
 // readDeviceBody reads a device request's body, refusing an oversized one
@@ -329,7 +330,7 @@ func (g *Gate) apiActivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.cfg.Logger.Info("device activated", zap.String("user", act.User), zap.String("device_id", vp.DeviceID), zap.String("platform", string(platform)), zap.String("realm", g.realmName(act.Realm)))
-	writeJSON(w, http.StatusCreated, g.activateResponse(r, device, uri))
+	web.WriteJSON(w, http.StatusCreated, g.activateResponse(r, device, uri))
 }
 
 // activateResponse tells a device activated through r who it belongs to;
@@ -356,7 +357,7 @@ func (g *Gate) apiDevice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, protocol.DeviceResponse{
+	web.WriteJSON(w, http.StatusOK, protocol.DeviceResponse{
 		DeviceID: d.ID, User: d.User, Platform: d.Platform, Model: d.Model,
 		OSVersion: d.OSVersion, AppVersion: d.AppVersion, Verdict: d.Verdict,
 	})
@@ -456,7 +457,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 		}
 		g.recordTx(r, tx, device, store.ResultDenied, string(outcome.Reason), "mobile_inline", false)
 		resp.State = store.TransactionDenied
-		writeJSON(w, http.StatusOK, resp)
+		web.WriteJSON(w, http.StatusOK, resp)
 		return
 	}
 
@@ -502,7 +503,7 @@ func (g *Gate) apiReport(w http.ResponseWriter, r *http.Request, txID string) {
 	g.announcePush(ctx, device.ID)
 	resp.State = store.TransactionReported
 	resp.Push = &push
-	writeJSON(w, http.StatusOK, resp)
+	web.WriteJSON(w, http.StatusOK, resp)
 }
 
 // sendPush stores a login request for deviceID and wakes its long-polls.
@@ -674,7 +675,7 @@ func writePushes(w http.ResponseWriter, pushes []protocol.Push) {
 	if pushes == nil {
 		pushes = []protocol.Push{}
 	}
-	writeJSON(w, http.StatusOK, protocol.PushesResponse{Pushes: pushes})
+	web.WriteJSON(w, http.StatusOK, protocol.PushesResponse{Pushes: pushes})
 }
 
 // holdLongPoll waits until a held long-poll should look at the store again:
@@ -852,7 +853,7 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 			deviceError(w, http.StatusForbidden, "wrong_number", "the number does not match the one in the browser; the login was denied")
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		web.WriteJSON(w, http.StatusOK, resp)
 		return
 	}
 	if !moved {
@@ -865,7 +866,7 @@ func (g *Gate) apiAnswer(w http.ResponseWriter, r *http.Request, pushID string) 
 	if returnCode != "" {
 		resp.ReturnURL = returnURL(r, tx.ID, returnCode)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	web.WriteJSON(w, http.StatusOK, resp)
 }
 
 // returnURL is the return link of the inline transaction txID on the origin
@@ -923,7 +924,7 @@ func (g *Gate) repeatApproval(ctx context.Context, w http.ResponseWriter, r *htt
 		}
 		resp.ReturnURL = returnURL(r, tx.ID, code)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	web.WriteJSON(w, http.StatusOK, resp)
 }
 
 // approvedBefore reports whether the push pushID was approved by

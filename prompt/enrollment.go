@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // Enrollment is how a person gets a device activated (DeviceTrust.Enrollment).
@@ -152,6 +153,6 @@ func (g *Gate) submitEnroll(w http.ResponseWriter, r *http.Request) {
 		g.internalError(w, r, "encoding login flow", err)
 		return
 	}
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // pendingDevice is a device activated under enrollment approve, kept in its
@@ -148,7 +149,7 @@ func (g *Gate) startEnrollment(w http.ResponseWriter, r *http.Request, device st
 	g.cfg.Logger.Info("new device waits for approval", zap.String("user", device.User),
 		zap.String("device_id", device.ID), zap.String("platform", device.Platform), zap.Int("approvers", len(devices)))
 	resp.Approval = &protocol.Approval{Number: number, Expires: rec.PushExpires.UTC()}
-	writeJSON(w, http.StatusAccepted, resp)
+	web.WriteJSON(w, http.StatusAccepted, resp)
 }
 
 // newDeviceDescription describes a new device for the approval request,
@@ -236,9 +237,9 @@ func (g *Gate) answerEnrollment(w http.ResponseWriter, r *http.Request, approver
 			deviceError(w, http.StatusForbidden, "wrong_number", "the number does not match the one the new device shows; the new device was refused")
 			return
 		}
-		writeJSON(w, http.StatusOK, protocol.AnswerResponse{State: state})
+		web.WriteJSON(w, http.StatusOK, protocol.AnswerResponse{State: state})
 		return
 	}
 	log.Info("device activated", zap.String("platform", device.Platform), zap.String("enrollment", string(EnrollApprove)))
-	writeJSON(w, http.StatusOK, protocol.AnswerResponse{State: state})
+	web.WriteJSON(w, http.StatusOK, protocol.AnswerResponse{State: state})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // submitPasscode checks a passcode from the app, typed in the browser.
@@ -135,7 +136,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		g.internalError(w, r, "encoding login flow", err)
 		return
 	}
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // ReservedPrefix is the path prefix under which the gateway serves its own
@@ -320,15 +322,15 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 // requireLogin sends a browser to the login page and tells any other client
 // that it must authenticate.
 func (g *Gate) requireLogin(w http.ResponseWriter, r *http.Request) {
-	loginURL := ReservedPrefix + "login?return=" + urlQueryEscape(SafeReturn(r.URL.RequestURI()))
-	if !wantsHTML(r) {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{
+	loginURL := ReservedPrefix + "login?return=" + url.QueryEscape(SafeReturn(r.URL.RequestURI()))
+	if !web.WantsPage(r) {
+		web.WriteJSON(w, http.StatusUnauthorized, map[string]string{
 			"error":     "authentication required",
 			"login_url": loginURL,
 		})
 		return
 	}
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, loginURL, http.StatusFound)
 }
 
@@ -336,14 +338,14 @@ func (g *Gate) requireLogin(w http.ResponseWriter, r *http.Request) {
 // was decided under another policy, or whose device was revoked) through the
 // device check again, without a new primary login.
 func (g *Gate) requireCheck(w http.ResponseWriter, r *http.Request, s *Session) {
-	if !wantsHTML(r) {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{
+	if !web.WantsPage(r) {
+		web.WriteJSON(w, http.StatusUnauthorized, map[string]string{
 			"error":     "device check required",
-			"login_url": ReservedPrefix + "login?return=" + urlQueryEscape(SafeReturn(r.URL.RequestURI())),
+			"login_url": ReservedPrefix + "login?return=" + url.QueryEscape(SafeReturn(r.URL.RequestURI())),
 		})
 		return
 	}
-	securityHeaders(w)
+	web.SecurityHeaders(w)
 	g.afterPrimary(w, r, SafeReturn(r.URL.RequestURI()), s.Identity, s.Factor)
 }
 
@@ -360,7 +362,7 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
-	staticHeaders(w, staticMaxAge)
+	web.StaticHeaders(w, staticMaxAge)
 	_, _ = w.Write(body)
 	return true
 }
@@ -370,7 +372,7 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 		g.serveDeviceAPI(w, r)
 		return
 	}
-	securityHeaders(w)
+	web.SecurityHeaders(w)
 	switch path := strings.TrimPrefix(r.URL.Path, ReservedPrefix); {
 	case path == "login":
 		g.serveLogin(w, r)
@@ -407,20 +409,6 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 	default:
 		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
 	}
-}
-
-// wantsHTML reports whether r comes from a browser navigation that can
-// follow a redirect to a login page, rather than from a script or API client
-// that needs a 401 it can act on.
-func wantsHTML(r *http.Request) bool {
-	if r.Header.Get("X-Requested-With") != "" {
-		return false
-	}
-	switch r.Header.Get("Sec-Fetch-Mode") {
-	case "cors", "no-cors", "same-origin", "websocket":
-		return false
-	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 func remoteIP(r *http.Request) string {

@@ -23,6 +23,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // answerKind says which hardening headers an answer of the gateway must
@@ -255,8 +256,8 @@ func checkHardening(t *testing.T, s routeStep, resp *http.Response) {
 	if strings.Contains(csp, "unsafe-") || strings.Contains(csp, "*") {
 		fail("Content-Security-Policy %q allows unsafe sources", csp)
 	}
-	if s.kind == page && csp != pageCSP {
-		fail("page has Content-Security-Policy %q, want the page policy %q", csp, pageCSP)
+	if s.kind == page && csp != web.PageCSP {
+		fail("page has Content-Security-Policy %q, want the page policy %q", csp, web.PageCSP)
 	}
 	for name, want := range map[string]string{
 		"X-Frame-Options":        "DENY",

@@ -12,6 +12,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // Limits on the login form, so an oversized post is refused before any
@@ -187,7 +188,7 @@ func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id
 		return
 	}
 	g.clearFlow(w, r)
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, f.Return, http.StatusSeeOther)
 }
 

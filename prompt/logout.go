@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/web"
 	"go.uber.org/zap"
 )
 
@@ -44,7 +45,7 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 		}
 		g.revokeSession(r, session, everywhere)
 		g.endSession(w, r)
-		noStore(w)
+		web.NoStore(w)
 		// The provider's session ends too, or the next person at this
 		// browser would be signed in again as this one without a word.
 		if dest := g.providerLogoutURL(r, session); dest != "" {

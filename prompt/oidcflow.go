@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // startOIDC sends the browser to the provider with a fresh state, nonce and
@@ -28,7 +30,7 @@ func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string
 		g.internalError(w, r, "encoding login flow", err)
 		return
 	}
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
@@ -115,10 +117,10 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, ret
 	}
 	result, title := store.ResultDenied, "Sign-in failed"
 	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
-	link := ReservedPrefix + "login?return=" + urlQueryEscape(SafeReturn(returnTo))
+	link := ReservedPrefix + "login?return=" + url.QueryEscape(SafeReturn(returnTo))
 	if IsConfigurationError(err) {
 		// Trying again does not help: say so, and tell the operator why.
-		g.cfg.Logger.Error("OIDC sign-in is misconfigured", zap.String("reason", reason), zapError(err))
+		g.cfg.Logger.Error("OIDC sign-in is misconfigured", zap.String("reason", reason), zap.Error(err))
 		_ = g.record(r, store.AuthLogEntry{Result: store.ResultError, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
 		g.renderMessage(w, r, http.StatusInternalServerError, "Sign-in misconfigured",
 			"This sign-in is misconfigured, so nobody can sign in here until it is fixed. Please tell the administrator of this site.", "")
@@ -137,7 +139,7 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, ret
 	case reasonProviderError:
 		msg = "The identity provider did not sign you in. Please start again."
 	}
-	g.cfg.Logger.Warn("OIDC sign-in refused", zapError(err))
+	g.cfg.Logger.Warn("OIDC sign-in refused", zap.Error(err))
 	_ = g.record(r, store.AuthLogEntry{Result: result, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
 	g.renderMessage(w, r, status, title, msg, link)
 }

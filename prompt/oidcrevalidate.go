@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // recheckRetry is how soon a session whose check could not be made (the
@@ -122,7 +123,7 @@ func (g *Gate) recheck(ctx context.Context, r *http.Request, s *Session) recheck
 		return out
 	}
 	if errors.As(err, &le) && le.Reason == reasonProviderRefused {
-		g.cfg.Logger.Info("OIDC provider refused a signed-in person: signing them out everywhere", append(fields, zapError(err))...)
+		g.cfg.Logger.Info("OIDC provider refused a signed-in person: signing them out everywhere", append(fields, zap.Error(err))...)
 		if rerr := g.cfg.Revocations.RevokeUserSessions(ctx, g.cfg.Store, s.User, g.cfg.Now()); rerr != nil {
 			if !IsStoredButNotAnnounced(rerr) {
 				g.storeFailed("revoking user sessions", rerr)
@@ -139,7 +140,7 @@ func (g *Gate) recheck(ctx context.Context, r *http.Request, s *Session) recheck
 	if IsConfigurationError(err) {
 		level = zap.ErrorLevel
 	}
-	g.cfg.Logger.Log(level, "OIDC revalidation could not ask the provider", append(fields, zap.String("fail_mode", string(g.cfg.FailMode)), zapError(err))...)
+	g.cfg.Logger.Log(level, "OIDC revalidation could not ask the provider", append(fields, zap.String("fail_mode", string(g.cfg.FailMode)), zap.Error(err))...)
 	out.err = err
 	return out
 }
@@ -170,12 +171,12 @@ func (g *Gate) forgetProviderTokens(ctx context.Context, ref string) {
 // checked with the provider, under fail mode secure.
 func (g *Gate) providerUnreachable(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "60")
-	if !wantsHTML(r) {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "identity provider unreachable"})
+	if !web.WantsPage(r) {
+		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "identity provider unreachable"})
 		return
 	}
-	securityHeaders(w)
-	noStore(w)
+	web.SecurityHeaders(w)
+	web.NoStore(w)
 	g.renderMessage(w, r, http.StatusServiceUnavailable, "Sign-in provider unreachable",
 		"Your sign-in must be checked with the identity provider, which cannot be reached right now. Please try again in a minute.", "")
 }

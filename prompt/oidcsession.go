@@ -50,7 +50,7 @@ func (g *Gate) keepProviderTokens(ctx context.Context, t OIDCTokens) string {
 		// securecookie refuses values over 4 KB: keep what matters most.
 		t.IDToken = ""
 		if enc, err = g.cfg.Cookies.Encode(providerTokensName, t); err != nil || t.RefreshToken == "" {
-			g.cfg.Logger.Warn("OIDC tokens too large to keep; sign-out sends no id_token_hint and revalidate signs the person in again", zapError(err))
+			g.cfg.Logger.Warn("OIDC tokens too large to keep; sign-out sends no id_token_hint and revalidate signs the person in again", zap.Error(err))
 			return ""
 		}
 	}
@@ -111,7 +111,7 @@ func (g *Gate) providerLogoutURL(r *http.Request, s *Session) string {
 	}
 	dest, err := g.cfg.OIDC.EndSessionURL(ctx, hint, g.postLogoutURL(r))
 	if err != nil {
-		g.cfg.Logger.Warn("provider unreachable at sign-out: signed out of the gateway only", zapError(err))
+		g.cfg.Logger.Warn("provider unreachable at sign-out: signed out of the gateway only", zap.Error(err))
 		return ""
 	}
 	return dest

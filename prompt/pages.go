@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/web"
+	"go.uber.org/zap"
 )
 
 //go:embed templates/*.html
@@ -141,9 +143,9 @@ func (g *Gate) render(w http.ResponseWriter, t *template.Template, status int, d
 		data.Application = g.cfg.Application
 	}
 	var buf bytes.Buffer
-	securityHeaders(w)
+	web.SecurityHeaders(w)
 	if err := t.Execute(&buf, data); err != nil {
-		g.cfg.Logger.Error("rendering page", zapError(err))
+		g.cfg.Logger.Error("rendering page", zap.Error(err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -202,5 +204,5 @@ const staticMaxAge = time.Hour
 // serveStatic serves the gateway's embedded stylesheet, script and images.
 func serveStatic(w http.ResponseWriter, r *http.Request, name string) {
 	sub, _ := fs.Sub(staticFiles, "static")
-	ServeEmbedded(w, r, sub, name, func(w http.ResponseWriter) { staticHeaders(w, staticMaxAge) })
+	web.ServeEmbedded(w, r, sub, name, func(w http.ResponseWriter) { web.StaticHeaders(w, staticMaxAge) })
 }

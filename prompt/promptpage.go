@@ -13,6 +13,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // serveVerify shows the prompt page: the deep links into the app for an
@@ -254,7 +255,7 @@ func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
 func (g *Gate) answerStatus(w http.ResponseWriter, r *http.Request) {
 	f := g.readFlow(r)
 	if f == nil || f.Pending == nil || g.cfg.Device == nil {
-		writeJSON(w, http.StatusOK, status{State: "expired", Message: "Your sign-in expired.", Next: ReservedPrefix + "login"})
+		web.WriteJSON(w, http.StatusOK, status{State: "expired", Message: "Your sign-in expired.", Next: ReservedPrefix + "login"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -270,10 +271,10 @@ func (g *Gate) answerStatus(w http.ResponseWriter, r *http.Request) {
 			g.cfg.Logger.Warn("reading check status", zap.Error(err))
 		}
 		w.Header().Set("Retry-After", statusRetryAfter)
-		writeJSON(w, http.StatusServiceUnavailable, status{State: stateUnavailable, Message: "Still waiting (the gateway is busy)…"})
+		web.WriteJSON(w, http.StatusServiceUnavailable, status{State: stateUnavailable, Message: "Still waiting (the gateway is busy)…"})
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	web.WriteJSON(w, http.StatusOK, st)
 }
 
 // serveNext is the no-script "Continue" button: it goes where the waiting
@@ -292,6 +293,6 @@ func (g *Gate) serveNext(w http.ResponseWriter, r *http.Request) {
 	if next == "" {
 		next = pathVerify
 	}
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // Factors and reasons of the device check, in the auth log's vocabulary.
@@ -106,7 +107,7 @@ func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo str
 			g.internalError(w, r, "encoding login flow", err)
 			return
 		}
-		noStore(w)
+		web.NoStore(w)
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 		return
 	}
@@ -190,7 +191,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		g.renderNotice(w, r, v.Warnings, v.Return)
 		return
 	}
-	noStore(w)
+	web.NoStore(w)
 	http.Redirect(w, r, v.Return, http.StatusSeeOther)
 }
 

@@ -1,13 +1,10 @@
-package prompt
+package web
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // Content security policies. Pages load only the gateway's own script,
@@ -15,32 +12,32 @@ import (
 // the gateway, and may not be framed; every other answer (JSON, redirects,
 // static files) loads nothing at all.
 const (
-	pageCSP  = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	plainCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+	PageCSP  = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	PlainCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 
-// securityHeaders sets the headers every gateway page carries: nothing is
+// SecurityHeaders sets the headers every gateway page carries: nothing is
 // cached, nothing is framed, no referrer leaks a path (which may hold a
 // transaction ID) to another site, and only the gateway's own script,
 // stylesheet and images may load.
-func securityHeaders(w http.ResponseWriter) {
-	w.Header().Set("Content-Security-Policy", pageCSP)
-	noStore(w)
+func SecurityHeaders(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", PageCSP)
+	NoStore(w)
 }
 
-// noStore sets the headers of an answer that must not be kept: no caching,
+// NoStore sets the headers of an answer that must not be kept: no caching,
 // no referrer, no sniffing, no framing. It is the least every answer of
 // the gateway carries (before a redirect, a JSON answer); an answer
 // without a policy yet gets the strictest one.
-func noStore(w http.ResponseWriter) {
+func NoStore(w http.ResponseWriter) {
 	baseHeaders(w)
 	w.Header().Set("Cache-Control", "no-store")
 }
 
-// staticHeaders are the headers of the gateway's fixed files (stylesheet,
-// script, app-link association files): like noStore, but they may be
+// StaticHeaders are the headers of the gateway's fixed files (stylesheet,
+// script, app-link association files): like NoStore, but they may be
 // cached for maxAge.
-func staticHeaders(w http.ResponseWriter, maxAge time.Duration) {
+func StaticHeaders(w http.ResponseWriter, maxAge time.Duration) {
 	baseHeaders(w)
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
 }
@@ -50,23 +47,19 @@ func staticHeaders(w http.ResponseWriter, maxAge time.Duration) {
 func baseHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	if h.Get("Content-Security-Policy") == "" {
-		h.Set("Content-Security-Policy", plainCSP)
+		h.Set("Content-Security-Policy", PlainCSP)
 	}
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
-// writeJSON answers v as JSON; nothing in it is a page, so it carries the
+// WriteJSON answers v as JSON; nothing in it is a page, so it carries the
 // strictest policy.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Security-Policy", plainCSP)
-	noStore(w)
+	w.Header().Set("Content-Security-Policy", PlainCSP)
+	NoStore(w)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-func zapError(err error) zap.Field { return zap.Error(err) }
