@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -154,9 +155,9 @@ type Gate struct {
 	// appSiteAssociation and assetLinks are the well-known files for the
 	// app's HTTPS links; nil when no app IDs are configured.
 	appSiteAssociation, assetLinks []byte
-	// attempts lets one password attempt per user and address run at a
-	// time on this instance (lockout.go).
-	attempts attemptLocks
+	// passwords checks users-file sign-ins under the lockout rules; nil
+	// with OIDC.
+	passwords *signin.Passwords
 	// refusals are the sessions whose refusal by the access rules this
 	// gate has logged; nil without rules.
 	refusals *refusalLog
@@ -229,6 +230,7 @@ func NewGate(cfg Config) (*Gate, error) {
 		return nil, err
 	}
 	g.deviceRealm = deviceRealmOf(cfg, g.realm.id)
+	g.passwords = newPasswords(g.cfg)
 	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {
 		return nil, err
 	}

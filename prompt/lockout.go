@@ -7,34 +7,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// Password lockouts count only what went wrong. A password attempt is
-// checked against the failures already counted before its password is
-// checked, and counted only when the password was wrong (or the attempt
-// was refused during a lockout): correct sign-ins, however many run at
-// once, never count, and an attempt cut off by a crash leaves nothing
-// behind. Attempts for one key run one at a time on an instance
-// (attemptLocks), so guesses sent in parallel cannot all pass the check
-// before the first is counted; over several instances sharing a store,
-// at most one guess per instance is in flight past the limit.
-
-// passwordAttemptAllowed reports whether fewer than LockoutAttempts
-// failures are counted under key (a user's password from one address)
-// within LockoutWindow. The caller holds g.attempts' lock for key.
-func (g *Gate) passwordAttemptAllowed(ctx context.Context, key string) (bool, error) {
-	n, err := g.cfg.Store.CountFailures(ctx, key, g.cfg.Now().Add(-g.cfg.LockoutWindow))
-	if err != nil {
-		return false, err
-	}
-	return n < g.cfg.LockoutAttempts, nil
-}
-
-// attemptFailed counts one failure under key. The guess was wrong, so a
-// failure to count it only weakens the lockout: it is logged, not shown.
-func (g *Gate) attemptFailed(ctx context.Context, key string) {
-	if err := g.cfg.Store.AddFailure(ctx, key, g.cfg.Now()); err != nil {
-		g.cfg.Logger.Warn("counting a failed attempt", zap.Error(err))
-	}
-}
+// Password lockouts are signin.Passwords'. This file holds the counts that
+// passcodes and rate limits share.
 
 // beginAttemptLimit counts one guess at what key names (a passcode) and
 // reports whether it may go ahead, allowing limit guesses over

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -32,14 +32,28 @@ const (
 	// token the OIDC provider issued and the gateway verified.
 	reasonValidPassword    = "valid_password"
 	reasonProviderApproved = "provider_approved"
-	reasonInvalidPassword  = "invalid_password"
-	reasonUnknownUser      = "unknown_user"
-	reasonLockedOut        = "locked_out"
-	reasonInvalidState     = "invalid_state"
-	reasonProviderError    = "provider_error"
+	reasonLockedOut        = signin.ReasonLockedOut
 	reasonStoreError       = "store_unavailable"
 	reasonNotAuthorized    = string(policy.ReasonNotAuthorized)
 )
+
+// newPasswords is the users-file sign-in of a gate configured with cfg,
+// or nil with OIDC.
+func newPasswords(cfg Config) *signin.Passwords {
+	if cfg.Users == nil {
+		return nil
+	}
+	return &signin.Passwords{
+		Users: cfg.Users, Failures: cfg.Store,
+		Attempts: cfg.LockoutAttempts, Window: cfg.LockoutWindow,
+		Now: cfg.Now, Logger: cfg.Logger,
+	}
+}
+
+// sessionIdentity is the identity a session starts with after sign-in.
+func sessionIdentity(id signin.Identity) Identity {
+	return Identity{User: id.User, Email: id.Email, Groups: id.Groups}
+}
 
 // serveLogin starts a login: the users-file form, or a redirect to the OIDC
 // provider.
@@ -47,26 +61,19 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		returnTo := SafeReturn(r.URL.Query().Get("return"))
-		if g.readSession(r) != nil {
+		switch {
+		case g.readSession(r) != nil:
 			http.Redirect(w, r, returnTo, http.StatusSeeOther)
-			return
-		}
-		if g.cfg.OIDC != nil {
+		case g.cfg.OIDC != nil:
 			g.startOIDC(w, r, returnTo)
-			return
+		default:
+			if g.checking() {
+				// Ask Chromium browsers for the hints that tell a phone
+				// from a desktop by the time the form is posted.
+				w.Header().Set("Accept-CH", AcceptClientHints)
+			}
+			g.showPasswordForm(w, r, http.StatusOK, returnTo, "")
 		}
-		f := g.newFlow(returnTo)
-		f.CSRF = secret.Token()
-		if err := g.setFlow(w, r, f); err != nil {
-			g.internalError(w, r, "encoding login flow", err)
-			return
-		}
-		if g.checking() {
-			// Ask Chromium browsers for the hints that tell a phone from a
-			// desktop by the time the form is posted.
-			w.Header().Set("Accept-CH", AcceptClientHints)
-		}
-		g.renderLogin(w, r, http.StatusOK, f, "", "")
 	case http.MethodPost:
 		if g.cfg.Users == nil {
 			g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "This gateway signs people in through their identity provider.", ReservedPrefix+"login")
@@ -77,6 +84,18 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD, POST")
 		g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.", "")
 	}
+}
+
+// showPasswordForm starts a fresh users-file form, with a new CSRF token
+// in its flow cookie, that leads to returnTo.
+func (g *Gate) showPasswordForm(w http.ResponseWriter, r *http.Request, status int, returnTo, msg string) {
+	f := g.newFlow(returnTo)
+	f.CSRF = secret.Token()
+	if err := g.setFlow(w, r, f); err != nil {
+		g.internalError(w, r, "encoding login flow", err)
+		return
+	}
+	g.renderLogin(w, r, status, f, "", msg)
 }
 
 // submitPassword checks a posted users-file login form.
@@ -94,13 +113,7 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 		if f != nil {
 			returnTo = f.Return
 		}
-		nf := g.newFlow(returnTo)
-		nf.CSRF = secret.Token()
-		if err := g.setFlow(w, r, nf); err != nil {
-			g.internalError(w, r, "encoding login flow", err)
-			return
-		}
-		g.renderLogin(w, r, http.StatusForbidden, nf, "", "Your sign-in form expired. Please sign in again.")
+		g.showPasswordForm(w, r, http.StatusForbidden, returnTo, "Your sign-in form expired. Please sign in again.")
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
@@ -109,58 +122,33 @@ func (g *Gate) submitPassword(w http.ResponseWriter, r *http.Request) {
 		g.renderLogin(w, r, http.StatusBadRequest, f, username, "Enter your user name and password.")
 		return
 	}
-
-	lockKey := "login:" + strings.ToLower(username) + "|" + g.cfg.ClientIP(r)
-	// One attempt per user and address at a time on this instance, from
-	// the lockout check until a wrong password is counted (lockout.go).
-	// The wait has no deadline of its own: password hashing is bound by
-	// the CPU, so attempts in parallel would take as long in all.
-	release, err := g.attempts.acquire(r.Context(), lockKey)
+	attempt := signin.PasswordAttempt{Username: username, Password: password, ClientIP: g.cfg.ClientIP(r)}
+	id, err := g.passwords.SignIn(r.Context(), attempt, func(step string, err error) bool {
+		return g.degrade(r, step, err)
+	})
 	if err != nil {
-		g.unavailable(w, r, "waiting for earlier sign-in attempts", err)
+		g.passwordRefused(w, r, f, username, err)
 		return
 	}
-	defer release()
-	// Detached from the request: a client that hangs up (or half-closes
-	// its connection and still reads the answer) must not stop its wrong
-	// guess from being counted.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-	defer cancel()
-	allowed, err := g.passwordAttemptAllowed(ctx, lockKey)
-	if err != nil {
-		if !g.degrade(r, "counting login attempts", err) {
-			g.unavailable(w, r, "counting login attempts", err)
-			return
-		}
-		allowed = true
+	g.completeLogin(w, r, f, sessionIdentity(id), "password")
+}
+
+// passwordRefused answers a password sign-in that failed with err: a
+// refusal (*signin.LoginError) is recorded and the form shown again; any
+// other error means the attempt could not be judged.
+func (g *Gate) passwordRefused(w http.ResponseWriter, r *http.Request, f *flow, username string, err error) {
+	var le *signin.LoginError
+	if !errors.As(err, &le) {
+		g.unavailable(w, r, "signing in with a password", err)
+		return
 	}
-	if !allowed {
-		// Guessing on during a lockout keeps it in force.
-		g.attemptFailed(ctx, lockKey)
-		release()
-		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reasonLockedOut, Factor: "password"})
+	_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: le.Reason, Factor: "password"})
+	if le.Reason == signin.ReasonLockedOut {
 		g.renderLogin(w, r, http.StatusTooManyRequests, f, username, "Too many failed sign-in attempts. Please wait a while and try again.")
 		return
 	}
-
-	id, known, ok := g.cfg.Users.Authenticate(username, password)
-	if !ok {
-		g.attemptFailed(ctx, lockKey)
-		release()
-		reason := reasonInvalidPassword
-		if !known {
-			reason = reasonUnknownUser
-		}
-		_ = g.record(r, store.AuthLogEntry{User: username, Result: store.ResultDenied, Reason: reason, Factor: "password"})
-		// One message for every wrong credential: never say which part.
-		g.renderLogin(w, r, http.StatusUnauthorized, f, username, "Wrong user name or password.")
-		return
-	}
-	// A correct password neither counts nor clears the failures: many
-	// sign-ins at once never lock a person out, and a success does not
-	// wipe the count of someone guessing from the same address.
-	release()
-	g.completeLogin(w, r, f, id, "password")
+	// One message for every wrong credential: never say which part.
+	g.renderLogin(w, r, http.StatusUnauthorized, f, username, "Wrong user name or password.")
 }
 
 // completeLogin records a successful primary login, then starts the session

@@ -3,15 +3,14 @@ package prompt
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -20,7 +19,7 @@ import (
 // PKCE verifier, remembered in the flow cookie.
 func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string) {
 	f := g.newFlow(returnTo)
-	f.State, f.Nonce, f.Verifier = secret.Token(), secret.Token(), NewPKCEVerifier()
+	f.State, f.Nonce, f.Verifier = secret.Token(), secret.Token(), signin.NewPKCEVerifier()
 	authURL, err := g.cfg.OIDC.AuthCodeURL(r.Context(), g.redirectURL(r), f.State, f.Nonce, f.Verifier)
 	if err != nil {
 		g.oidcFailed(w, r, err, returnTo)
@@ -50,7 +49,7 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 			// This browser's own flow: its page is still the one wanted.
 			returnTo = f.Return
 		}
-		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("state does not match this browser's sign-in")}, returnTo)
+		g.oidcFailed(w, r, &signin.LoginError{Reason: signin.ReasonInvalidState, Err: errors.New("state does not match this browser's sign-in")}, returnTo)
 		return
 	}
 	// The state is single-use across every instance: a replayed callback
@@ -69,20 +68,21 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	g.clearFlow(w, r)
 	if !fresh {
-		g.oidcFailed(w, r, &LoginError{Reason: reasonInvalidState, Err: errors.New("sign-in response already used")}, f.Return)
+		g.oidcFailed(w, r, &signin.LoginError{Reason: signin.ReasonInvalidState, Err: errors.New("sign-in response already used")}, f.Return)
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		g.oidcFailed(w, r, callbackError(e, q.Get("error_description")), f.Return)
+		g.oidcFailed(w, r, signin.CallbackError(e, q.Get("error_description")), f.Return)
 		return
 	}
-	id, tokens, err := g.cfg.OIDC.ExchangeTokens(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
+	proved, tokens, err := g.cfg.OIDC.ExchangeTokens(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
 	if err != nil {
 		g.oidcFailed(w, r, err, f.Return)
 		return
 	}
-	if g.keepsProviderTokens(r.Context()) {
-		id.ProviderRef = g.keepProviderTokens(r.Context(), tokens)
+	id := sessionIdentity(proved)
+	if sessions := g.oidcSessions(); sessions.KeepsTokens(r.Context()) {
+		id.ProviderRef = sessions.Keep(r.Context(), tokens, g.cfg.Now().Add(g.cfg.SessionLifetime+flowLifetime))
 	}
 	if g.cfg.OIDCRevalidate > 0 {
 		id.RecheckAt = g.cfg.Now().Add(g.cfg.OIDCRevalidate).Unix()
@@ -90,35 +90,15 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	g.completeLogin(w, r, f, id, "oidc")
 }
 
-// callbackError classifies an error the provider sent back to the
-// callback. The ones that say the gateway is set up wrong are told apart
-// from a person who cancelled or was refused.
-func callbackError(code, description string) *LoginError {
-	err := fmt.Errorf("provider returned error %q: %q", truncate(code, 64), truncate(description, 200))
-	switch {
-	case code == "invalid_client" || code == "unauthorized_client":
-		return &LoginError{Reason: reasonUnknownClient, Err: err}
-	case code == "invalid_scope":
-		return &LoginError{Reason: reasonInvalidScope, Err: fmt.Errorf("%w: check scopes", err)}
-	case code == "invalid_request" && strings.Contains(strings.ToLower(description), "redirect"):
-		return &LoginError{Reason: reasonInvalidRedirectURI, Err: fmt.Errorf("%w: register the gateway's redirect URI at the provider, or set redirect_url", err)}
-	}
-	return &LoginError{Reason: reasonProviderError, Err: err}
-}
-
 // oidcFailed records a refused OIDC login and shows a page that says what
 // the person can do. "Start again" leads back to returnTo, the page the
 // person wanted.
 func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, returnTo string) {
-	reason := "error"
-	var le *LoginError
-	if errors.As(err, &le) {
-		reason = le.Reason
-	}
+	reason := signin.ReasonOf(err, "error")
 	result, title := store.ResultDenied, "Sign-in failed"
 	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
 	link := ReservedPrefix + "login?return=" + url.QueryEscape(SafeReturn(returnTo))
-	if IsConfigurationError(err) {
+	if signin.IsConfigurationError(err) {
 		// Trying again does not help: say so, and tell the operator why.
 		g.cfg.Logger.Error("OIDC sign-in is misconfigured", zap.String("reason", reason), zap.Error(err))
 		_ = g.record(r, store.AuthLogEntry{Result: store.ResultError, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
@@ -127,16 +107,16 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, ret
 		return
 	}
 	switch reason {
-	case reasonProviderUnavailable:
+	case signin.ReasonProviderUnavailable:
 		// Down, slow or answering errors: each call gave up within the
 		// provider timeout, and the person is told to come back.
 		result = store.ResultError
 		title = "Sign-in provider unreachable"
 		status, msg = http.StatusServiceUnavailable, "The identity provider cannot be reached right now. Please try again in a minute."
 		w.Header().Set("Retry-After", "60")
-	case reasonInvalidState:
+	case signin.ReasonInvalidState:
 		msg = "Your sign-in took too long, was already used, or was started in another browser. Please start again."
-	case reasonProviderError:
+	case signin.ReasonProviderError:
 		msg = "The identity provider did not sign you in. Please start again."
 	}
 	g.cfg.Logger.Warn("OIDC sign-in refused", zap.Error(err))

@@ -2,12 +2,12 @@ package prompt
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -18,48 +18,33 @@ import (
 // request.
 const recheckRetry = time.Minute
 
-// recheckOutcome is the result of one check of a session with the
-// provider, shared by the requests that waited for it.
-type recheckOutcome struct {
-	id Identity // the identity to carry on with (fresh claims when sent)
-	// refused: the provider refused the person (or the session cannot be
-	// checked at all): sign them out.
-	refused bool
-	// everywhere: the provider refused the person, so every session of
-	// theirs ends.
-	everywhere bool
-	err        error // the check could not be made
-}
-
 // revalidate asks the provider whether the person of s may still sign in,
 // once per session at a time, and returns the session to carry on with
 // (its cookie re-issued with the next check time), or nil when the
 // request has been answered: the person was signed out, or the check
 // could not be made and fail mode secure refuses.
 func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *Session) *Session {
-	v, _, _ := g.cfg.OIDC.rechecks.Do(s.ID, func() (any, error) {
-		// One check for every request of this session that arrives while
-		// it runs; none of them may cancel it for the others.
-		return g.recheck(context.WithoutCancel(r.Context()), r, s), nil
-	})
-	out := v.(recheckOutcome)
+	out := g.oidcSessions().Recheck(r.Context(), signin.SessionToCheck{
+		ID: s.ID, ProviderRef: s.ProviderRef, Expires: s.Expires(),
+		Identity: signin.Identity{User: s.User, Email: s.Email, Groups: s.Groups},
+	}, revalidationHost{g: g, r: r, sessionID: s.ID})
 	now := g.cfg.Now()
 	switch {
-	case out.refused:
+	case out.Refused:
 		g.endSession(w, r)
 		g.requireLogin(w, r)
 		return nil
-	case out.err != nil && g.cfg.FailMode == FailSecure:
+	case out.Err != nil && g.cfg.FailMode == FailSecure:
 		g.providerUnreachable(w, r)
 		return nil
-	case out.err != nil:
-		// Fail mode safe or check: keep the session, ask again soon.
-		out.id.RecheckAt = now.Add(min(recheckRetry, g.cfg.OIDCRevalidate)).Unix()
-	default:
-		out.id.RecheckAt = now.Add(g.cfg.OIDCRevalidate).Unix()
 	}
 	next := *s
-	next.Identity = out.id
+	next.Email, next.Groups = out.Identity.Email, out.Identity.Groups
+	next.RecheckAt = now.Add(g.cfg.OIDCRevalidate).Unix()
+	if out.Err != nil {
+		// Fail mode safe or check: keep the session, ask again soon.
+		next.RecheckAt = now.Add(min(recheckRetry, g.cfg.OIDCRevalidate)).Unix()
+	}
 	next.joinedGroups = ""
 	name := cookieName(r, sessionCookie)
 	value, err := g.cfg.Cookies.Encode(name, &next)
@@ -71,100 +56,41 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *Session) *S
 	return &next
 }
 
-// recheck makes one check of s with the provider and acts on a refusal.
-func (g *Gate) recheck(ctx context.Context, r *http.Request, s *Session) recheckOutcome {
-	fields := []zap.Field{zap.String("user", s.User), zap.String("session_id", s.ID)}
-	out := recheckOutcome{id: s.Identity}
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	tokens, err := g.providerTokens(sctx, s.ProviderRef)
-	cancel()
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && tokens.RefreshToken == ""):
-		// Nothing to ask the provider with: the person signs in again
-		// (without a word, while the provider's own session lasts).
-		g.cfg.Logger.Info("OIDC session due for revalidation has no refresh token: signing in again", fields...)
-		g.endOneSession(ctx, s)
-		out.refused = true
-		return out
-	case err != nil:
-		g.storeFailed("reading provider tokens", err)
-		g.cfg.Logger.Warn("OIDC revalidation: reading the session's tokens failed", append(fields, zap.String("fail_mode", string(g.cfg.FailMode)), zap.Error(err))...)
-		out.err = err
-		return out
-	}
-	id, fresh, next, err := g.cfg.OIDC.Refresh(ctx, tokens)
-	var le *LoginError
-	if errors.As(err, &le) && le.Reason != reasonProviderRefused && !IsConfigurationError(err) && le.Reason != reasonProviderUnavailable {
-		// A token that does not verify is no answer: treat as refused.
-		le = &LoginError{Reason: reasonProviderRefused, Err: err}
-		err = le
-	}
-	switch {
-	case err == nil && fresh && id.User != s.User:
-		err = &LoginError{Reason: reasonProviderRefused, Err: errors.New("the provider now names the person " + truncate(id.User, 64))}
-	case err == nil:
-		if fresh {
-			out.id.Email, out.id.Groups = id.Email, id.Groups
-		}
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		enc, encErr := g.cfg.Cookies.Encode(providerTokensName, next)
-		if encErr == nil {
-			encErr = g.cfg.Store.PutProviderSession(sctx, store.ProviderSession{
-				SessionID: s.ProviderRef, Tokens: enc, Expires: s.Expires().Add(providerRecordSlack),
-			})
-		}
-		cancel()
-		if encErr != nil {
-			// The provider may have rotated the refresh token: without
-			// the new one the next check fails, and asks again.
-			g.cfg.Logger.Warn("OIDC revalidation: keeping the new tokens failed", append(fields, zap.Error(encErr))...)
-		}
-		g.cfg.Logger.Debug("OIDC session revalidated", fields...)
-		return out
-	}
-	if errors.As(err, &le) && le.Reason == reasonProviderRefused {
-		g.cfg.Logger.Info("OIDC provider refused a signed-in person: signing them out everywhere", append(fields, zap.Error(err))...)
-		if rerr := g.cfg.Revocations.RevokeUserSessions(ctx, g.cfg.Store, s.User, g.cfg.Now()); rerr != nil {
-			if !IsStoredButNotAnnounced(rerr) {
-				g.storeFailed("revoking user sessions", rerr)
-			}
-			logRevocationError(g.cfg.Logger, "signing out a person the provider refused", rerr, fields...)
-		}
-		g.forgetProviderTokens(ctx, s.ProviderRef)
-		_ = g.record(r, store.AuthLogEntry{User: s.User, Email: s.Email, Groups: s.Groups,
-			Result: store.ResultDenied, Reason: reasonProviderRefused, Factor: "oidc", Detail: truncate(err.Error(), 256)})
-		out.refused, out.everywhere = true, true
-		return out
-	}
-	level := zap.WarnLevel
-	if IsConfigurationError(err) {
-		level = zap.ErrorLevel
-	}
-	g.cfg.Logger.Log(level, "OIDC revalidation could not ask the provider", append(fields, zap.String("fail_mode", string(g.cfg.FailMode)), zap.Error(err))...)
-	out.err = err
-	return out
+// revalidationHost acts for revalidation on the gate, for request r of
+// session sessionID.
+type revalidationHost struct {
+	g         *Gate
+	r         *http.Request
+	sessionID string
 }
 
-// endOneSession revokes s alone, on every instance.
-func (g *Gate) endOneSession(ctx context.Context, s *Session) {
-	if err := g.cfg.Revocations.RevokeSession(ctx, g.cfg.Store, s.ID, s.Expires()); err != nil {
+// EndSession revokes one session that cannot be revalidated.
+func (h revalidationHost) EndSession(ctx context.Context, id string, expires time.Time) {
+	g := h.g
+	if err := g.cfg.Revocations.RevokeSession(ctx, g.cfg.Store, id, expires); err != nil {
 		if !IsStoredButNotAnnounced(err) {
 			g.storeFailed("revoking session", err)
 		}
-		logRevocationError(g.cfg.Logger, "ending a session that cannot be revalidated", err, zap.String("session_id", s.ID))
+		logRevocationError(g.cfg.Logger, "ending a session that cannot be revalidated", err, zap.String("session_id", id))
 	}
-	g.forgetProviderTokens(ctx, s.ProviderRef)
 }
 
-func (g *Gate) forgetProviderTokens(ctx context.Context, ref string) {
-	if ref == "" {
-		return
+// EndUserSessions signs a person the provider refused out everywhere.
+func (h revalidationHost) EndUserSessions(ctx context.Context, user string) {
+	g := h.g
+	if err := g.cfg.Revocations.RevokeUserSessions(ctx, g.cfg.Store, user, g.cfg.Now()); err != nil {
+		if !IsStoredButNotAnnounced(err) {
+			g.storeFailed("revoking user sessions", err)
+		}
+		logRevocationError(g.cfg.Logger, "signing out a person the provider refused", err,
+			zap.String("user", user), zap.String("session_id", h.sessionID))
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := g.cfg.Store.DeleteProviderSession(ctx, ref); err != nil {
-		g.cfg.Logger.Warn("forgetting OIDC tokens; they are purged when their session would have expired", zap.Error(err))
-	}
+}
+
+// RecordRefusal writes the auth-log entry of a person the provider refused.
+func (h revalidationHost) RecordRefusal(id signin.Identity, why error) {
+	_ = h.g.record(h.r, store.AuthLogEntry{User: id.User, Email: id.Email, Groups: id.Groups,
+		Result: store.ResultDenied, Reason: signin.ReasonProviderRefused, Factor: "oidc", Detail: truncate(why.Error(), 256)})
 }
 
 // providerUnreachable answers a request whose session could not be

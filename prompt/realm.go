@@ -95,7 +95,7 @@ func (g *Gate) logForeignSession(r *http.Request, s *Session) {
 // provider, or a realm of its own for a users file.
 func defaultRealm(cfg Config) string {
 	if cfg.OIDC != nil {
-		return OIDCRealm(cfg.OIDC.cfg.Issuer, cfg.OIDC.cfg.ClientID)
+		return OIDCRealm(cfg.OIDC.Issuer(), cfg.OIDC.ClientID())
 	}
 	return "users_file:unnamed-" + secret.Token()
 }

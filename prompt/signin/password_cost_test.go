@@ -1,4 +1,4 @@
-package prompt
+package signin
 
 import (
 	"path/filepath"
@@ -21,7 +21,7 @@ func verifications(u *UsersFile, user, password string) []string {
 // computations of a wrong password for each demo user and for unknown
 // names: the same number, with the same parameters.
 func TestUnknownUserCostsTheSameHashWorkAsKnownUser(t *testing.T) {
-	u, err := LoadUsersFile(filepath.Join("..", "docs", "demo", "users.yaml"))
+	u, err := LoadUsersFile(filepath.Join("..", "..", "docs", "demo", "users.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

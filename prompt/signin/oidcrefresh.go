@@ -1,4 +1,4 @@
-package prompt
+package signin
 
 import (
 	"context"
@@ -10,11 +10,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// reasonProviderRefused: asked again with the session's refresh token, the
-// provider refused the person (invalid_grant: disabled, deleted, signed
-// out at the provider, or the grant revoked).
-const reasonProviderRefused = "provider_refused"
-
 // Refresh asks the provider, with a refresh token kept from sign-in,
 // whether the person may still sign in. It returns the identity the new ID
 // token describes (ok false when the provider sent no ID token, which
@@ -24,7 +19,7 @@ const reasonProviderRefused = "provider_refused"
 // configuration error (IsConfigurationError) that it refused this client.
 func (o *OIDCLogin) Refresh(ctx context.Context, old OIDCTokens) (id Identity, ok bool, tokens OIDCTokens, err error) {
 	if old.RefreshToken == "" {
-		return Identity{}, false, old, &LoginError{Reason: reasonProviderRefused, Err: errors.New("no refresh token was kept for this session")}
+		return Identity{}, false, old, &LoginError{Reason: ReasonProviderRefused, Err: errors.New("no refresh token was kept for this session")}
 	}
 	p, err := o.discover(ctx)
 	if err != nil {
@@ -36,12 +31,12 @@ func (o *OIDCLogin) Refresh(ctx context.Context, old OIDCTokens) (id Identity, o
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			return Identity{}, false, old, &LoginError{Reason: reasonProviderRefused, Err: errors.New("token endpoint answered invalid_grant to the refresh token")}
+			return Identity{}, false, old, &LoginError{Reason: ReasonProviderRefused, Err: errors.New("token endpoint answered invalid_grant to the refresh token")}
 		}
 		le := exchangeError(err)
-		if le.Reason == reasonExchangeFailed {
+		if le.Reason == ReasonExchangeFailed {
 			// Any other refusal of the grant itself.
-			le.Reason = reasonProviderRefused
+			le.Reason = ReasonProviderRefused
 		}
 		return Identity{}, false, old, le
 	}
@@ -59,7 +54,7 @@ func (o *OIDCLogin) Refresh(ctx context.Context, old OIDCTokens) (id Identity, o
 	}
 	var claims map[string]any
 	if err := idToken.Claims(&claims); err != nil {
-		return Identity{}, false, old, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
+		return Identity{}, false, old, &LoginError{Reason: ReasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
 	}
 	if id, err = o.identity(claims); err != nil {
 		return Identity{}, false, old, err
@@ -83,7 +78,7 @@ func (o *OIDCLogin) EndSessionURL(ctx context.Context, idTokenHint, postLogoutRe
 	}
 	u, err := url.Parse(p.endSession)
 	if err != nil {
-		return "", &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("end_session_endpoint: %w", err)}
+		return "", &LoginError{Reason: ReasonProviderUnavailable, Err: fmt.Errorf("end_session_endpoint: %w", err)}
 	}
 	q := u.Query()
 	if idTokenHint != "" {

@@ -1,4 +1,4 @@
-package prompt
+package signin
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,23 +17,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 )
-
-// Reasons an OIDC login is refused, as recorded in the auth log.
-const (
-	reasonProviderUnavailable = "provider_unavailable"
-	reasonExchangeFailed      = "exchange_failed"
-	reasonInvalidToken        = "invalid_token"
-	reasonInvalidAudience     = "invalid_audience"
-	reasonTokenExpired        = "token_expired"
-	reasonInvalidNonce        = "invalid_nonce"
-	reasonMissingClaim        = "missing_claim"
-	// reasonInvalidRequest means the caller passed an empty state, nonce,
-	// verifier or redirect URI: a bug on our side, not the person's.
-	reasonInvalidRequest = "invalid_request"
-)
-
-// defaultUserClaims are tried in order when no user claim is configured.
-var defaultUserClaims = []string{"preferred_username", "email", "sub"}
 
 // OIDCConfig configures primary login through an OpenID Connect provider.
 type OIDCConfig struct {
@@ -199,7 +181,7 @@ func isLoopbackHost(host string) bool {
 // state, nonce and the PKCE S256 challenge derived from codeVerifier.
 func (o *OIDCLogin) AuthCodeURL(ctx context.Context, redirectURI, state, nonce, codeVerifier string) (string, error) {
 	if redirectURI == "" || state == "" || nonce == "" || codeVerifier == "" {
-		return "", &LoginError{Reason: reasonInvalidRequest, Err: errors.New("redirect URI, state, nonce and PKCE verifier are all required")}
+		return "", &LoginError{Reason: ReasonInvalidRequest, Err: errors.New("redirect URI, state, nonce and PKCE verifier are all required")}
 	}
 	p, err := o.discover(ctx)
 	if err != nil {
@@ -238,13 +220,13 @@ type OIDCTokens struct {
 func (o *OIDCLogin) ExchangeTokens(ctx context.Context, redirectURI, code, codeVerifier, nonce string) (Identity, OIDCTokens, error) {
 	switch {
 	case code == "":
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no authorization code in the callback")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonExchangeFailed, Err: errors.New("no authorization code in the callback")}
 	case codeVerifier == "":
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonExchangeFailed, Err: errors.New("no PKCE verifier for this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonExchangeFailed, Err: errors.New("no PKCE verifier for this sign-in")}
 	case nonce == "":
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("no nonce for this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonInvalidNonce, Err: errors.New("no nonce for this sign-in")}
 	case redirectURI == "":
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidRequest, Err: errors.New("redirect URI is required")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonInvalidRequest, Err: errors.New("redirect URI is required")}
 	}
 	p, err := o.discover(ctx)
 	if err != nil {
@@ -262,7 +244,7 @@ func (o *OIDCLogin) ExchangeTokens(ctx context.Context, redirectURI, code, codeV
 	}
 	rawIDToken, _ := token.Extra("id_token").(string)
 	if rawIDToken == "" {
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidToken, Err: errors.New("token response has no id_token")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonInvalidToken, Err: errors.New("token response has no id_token")}
 	}
 
 	idToken, err := o.verify(ctx, p, rawIDToken)
@@ -270,11 +252,11 @@ func (o *OIDCLogin) ExchangeTokens(ctx context.Context, redirectURI, code, codeV
 		return Identity{}, OIDCTokens{}, err
 	}
 	if !secret.Equal(idToken.Nonce, nonce) {
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonInvalidNonce, Err: errors.New("id token nonce does not match this sign-in")}
 	}
 	var claims map[string]any
 	if err := idToken.Claims(&claims); err != nil {
-		return Identity{}, OIDCTokens{}, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
+		return Identity{}, OIDCTokens{}, &LoginError{Reason: ReasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
 	}
 	id, err := o.identity(claims)
 	if err != nil {
@@ -294,7 +276,7 @@ func (o *OIDCLogin) discover(ctx context.Context) (*oidcProvider, error) {
 	select {
 	case o.discovering <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("waiting for provider discovery: %w", ctx.Err())}
+		return nil, &LoginError{Reason: ReasonProviderUnavailable, Err: fmt.Errorf("waiting for provider discovery: %w", ctx.Err())}
 	}
 	defer func() { <-o.discovering }()
 
@@ -314,188 +296,6 @@ func (o *OIDCLogin) discover(ctx context.Context) (*oidcProvider, error) {
 	}
 	o.provider.Store(p)
 	return p, nil
-}
-
-var asymmetricAlgs = []string{
-	oidc.RS256, oidc.RS384, oidc.RS512,
-	oidc.ES256, oidc.ES384, oidc.ES512,
-	oidc.PS256, oidc.PS384, oidc.PS512,
-	oidc.EdDSA,
-}
-
-// exchangeError classifies a failed token request. The provider's
-// error_description is left out on purpose: some providers echo the code.
-func exchangeError(err error) *LoginError {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		cause := fmt.Errorf("token endpoint answered status %d, error %q", status, truncate(re.ErrorCode, 64))
-		if status >= 500 {
-			return &LoginError{Reason: reasonProviderUnavailable, Err: cause}
-		}
-		if re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" {
-			return &LoginError{Reason: reasonUnknownClient, Err: fmt.Errorf("%w: the provider does not accept this client_id and client_secret", cause)}
-		}
-		return &LoginError{Reason: reasonExchangeFailed, Err: cause}
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {
-		return &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("calling token endpoint: %w", err)}
-	}
-	// A 2xx answer that is not a usable token response.
-	return &LoginError{Reason: reasonExchangeFailed, Err: fmt.Errorf("reading token response: %w", err)}
-}
-
-// verify checks the ID token with go-oidc. go-oidc reports a wrong audience
-// as an untyped error, so when the full check fails for another reason
-// than expiry, a second pass without the audience and expiry checks tells
-// a token for another client apart from a forged or malformed one.
-func (o *OIDCLogin) verify(ctx context.Context, p *oidcProvider, rawIDToken string) (*oidc.IDToken, error) {
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, o.cfg.HTTPClient), o.cfg.Timeout)
-	defer cancel()
-
-	keys := &keySetProbe{keys: p.keys}
-	token, err := oidc.NewVerifier(o.cfg.Issuer, keys, &oidc.Config{
-		ClientID:             o.cfg.ClientID,
-		SupportedSigningAlgs: p.algs,
-		Now:                  o.cfg.Now,
-	}).Verify(ctx, rawIDToken)
-	if err == nil {
-		// OIDC Core 3.1.3.7: if azp is present it must be this client.
-		var azp struct {
-			AuthorizedParty string `json:"azp"`
-		}
-		if err := token.Claims(&azp); err != nil {
-			return nil, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("decoding id token claims: %w", err)}
-		}
-		if azp.AuthorizedParty != "" && azp.AuthorizedParty != o.cfg.ClientID {
-			return nil, &LoginError{Reason: reasonInvalidAudience, Err: fmt.Errorf("id token authorized party is %q, not this client", azp.AuthorizedParty)}
-		}
-		return token, nil
-	}
-	if keys.fetchErr != nil {
-		return nil, &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("fetching provider keys: %w", keys.fetchErr)}
-	}
-	var expired *oidc.TokenExpiredError
-	if errors.As(err, &expired) {
-		return nil, &LoginError{Reason: reasonTokenExpired, Err: fmt.Errorf("id token expired at %s", expired.Expiry.UTC().Format(time.RFC3339))}
-	}
-	unchecked, uerr := oidc.NewVerifier(o.cfg.Issuer, keys, &oidc.Config{
-		SupportedSigningAlgs: p.algs,
-		SkipClientIDCheck:    true,
-		SkipExpiryCheck:      true,
-	}).Verify(ctx, rawIDToken)
-	if uerr == nil && !slices.Contains(unchecked.Audience, o.cfg.ClientID) {
-		return nil, &LoginError{Reason: reasonInvalidAudience, Err: fmt.Errorf("id token audience %q does not include this client", unchecked.Audience)}
-	}
-	return nil, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("verifying id token: %w", err)}
-}
-
-// keySetProbe remembers whether the provider's key set could not be
-// fetched, which go-oidc otherwise reports like a bad signature. go-oidc's
-// RemoteKeySet wraps transport failures (%w) and returns a bare error for
-// a signature that no key verifies.
-type keySetProbe struct {
-	keys     oidc.KeySet
-	fetchErr error
-}
-
-func (k *keySetProbe) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := k.keys.VerifySignature(ctx, jwt)
-	if err != nil && errors.Unwrap(err) != nil {
-		k.fetchErr = err
-	}
-	return payload, err
-}
-
-// identity maps verified claims to an Identity.
-func (o *OIDCLogin) identity(claims map[string]any) (Identity, error) {
-	email, _ := claims["email"].(string)
-	if isFalse(claims["email_verified"]) {
-		// An address the provider has not verified may belong to
-		// someone else; never use it to name or describe the user.
-		email = ""
-	}
-	claimValue := func(name string) string {
-		if name == "email" {
-			return email
-		}
-		s, _ := claims[name].(string)
-		return s
-	}
-
-	var user string
-	if o.cfg.UserClaim != "" {
-		// A configured claim is not silently replaced by another one,
-		// which could make two people look alike to the upstream app.
-		user = claimValue(o.cfg.UserClaim)
-		if user == "" {
-			return Identity{}, &LoginError{Reason: reasonMissingClaim, Err: fmt.Errorf("id token has no %q claim", o.cfg.UserClaim)}
-		}
-	} else {
-		var from string
-		for _, from = range defaultUserClaims {
-			if user = claimValue(from); user != "" {
-				break
-			}
-		}
-		if user == "" {
-			return Identity{}, &LoginError{Reason: reasonMissingClaim, Err: fmt.Errorf("id token has none of the claims %q", defaultUserClaims)}
-		}
-		if from == "sub" && !o.warnedSub.Swap(true) {
-			o.cfg.Logger.Warn("OIDC user name fell back to the provider's opaque sub claim: the ID token has no preferred_username and no verified email; set user_claim, or have the provider send one of them",
-				zap.String("issuer", o.cfg.Issuer), zap.String("user", user))
-		}
-	}
-
-	groups, err := groupsClaim(claims[o.cfg.GroupsClaim])
-	if err != nil {
-		return Identity{}, &LoginError{Reason: reasonInvalidToken, Err: fmt.Errorf("claim %q: %w", o.cfg.GroupsClaim, err)}
-	}
-	return Identity{User: user, Email: email, Groups: groups}, nil
-}
-
-// groupsClaim accepts an array of strings or a single string; a missing
-// claim means no groups.
-func groupsClaim(v any) ([]string, error) {
-	switch v := v.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		if v == "" {
-			return nil, nil
-		}
-		return []string{v}, nil
-	case []any:
-		groups := make([]string, 0, len(v))
-		for _, g := range v {
-			s, ok := g.(string)
-			if !ok {
-				return nil, fmt.Errorf("groups must be strings, got %T", g)
-			}
-			if s != "" {
-				groups = append(groups, s)
-			}
-		}
-		return groups, nil
-	default:
-		return nil, fmt.Errorf("groups must be a string or an array of strings, got %T", v)
-	}
-}
-
-// isFalse reports an explicit false, as a JSON boolean or, as some
-// providers send it, a string.
-func isFalse(v any) bool {
-	switch v := v.(type) {
-	case bool:
-		return !v
-	case string:
-		return strings.EqualFold(v, "false")
-	}
-	return false
 }
 
 // NewPKCEVerifier returns a fresh PKCE code verifier (RFC 7636, 32 random

@@ -1,9 +1,8 @@
-package prompt
+package signin
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,37 +12,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
-
-// Reasons for a sign-in that fails because the gateway or the provider is
-// set up wrong, not because the provider is down: trying again does not
-// help, an administrator must fix the configuration.
-const (
-	// reasonIssuerMismatch: the provider's metadata names another issuer
-	// (often a trailing slash), or there is no provider at the issuer URL.
-	reasonIssuerMismatch = "issuer_mismatch"
-	// reasonUnknownClient: the provider does not know the client ID or
-	// secret, or does not let this client use the code flow.
-	reasonUnknownClient = "unknown_client"
-	// reasonInvalidRedirectURI: the provider refused the redirect URI.
-	reasonInvalidRedirectURI = "invalid_redirect_uri"
-	// reasonInvalidScope: the provider refused a requested scope.
-	reasonInvalidScope = "invalid_scope"
-)
-
-// IsConfigurationError reports whether err is a sign-in failure that only
-// an administrator can fix (a wrong issuer, client or redirect URI), as
-// opposed to a provider that is down or a sign-in that went wrong.
-func IsConfigurationError(err error) bool {
-	var le *LoginError
-	if !errors.As(err, &le) {
-		return false
-	}
-	switch le.Reason {
-	case reasonIssuerMismatch, reasonUnknownClient, reasonInvalidRedirectURI, reasonInvalidScope:
-		return true
-	}
-	return false
-}
 
 // providerMetadata is the part of the discovery document the gateway uses.
 type providerMetadata struct {
@@ -68,33 +36,33 @@ func (o *OIDCLogin) fetchMetadata(ctx context.Context) (*providerMetadata, error
 	wellKnown := strings.TrimSuffix(o.cfg.Issuer, "/") + "/.well-known/openid-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wellKnown, nil)
 	if err != nil {
-		return nil, &LoginError{Reason: reasonIssuerMismatch, Err: fmt.Errorf("discovery URL %s: %w", wellKnown, err)}
+		return nil, &LoginError{Reason: ReasonIssuerMismatch, Err: fmt.Errorf("discovery URL %s: %w", wellKnown, err)}
 	}
 	resp, err := o.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("discovering provider %s: %w", o.cfg.Issuer, err)}
+		return nil, &LoginError{Reason: ReasonProviderUnavailable, Err: fmt.Errorf("discovering provider %s: %w", o.cfg.Issuer, err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes))
 	if err != nil {
-		return nil, &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("reading discovery document %s: %w", wellKnown, err)}
+		return nil, &LoginError{Reason: ReasonProviderUnavailable, Err: fmt.Errorf("reading discovery document %s: %w", wellKnown, err)}
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, &LoginError{Reason: reasonIssuerMismatch, Err: fmt.Errorf("no OpenID provider at issuer %q: %s answered %s; check issuer", o.cfg.Issuer, wellKnown, resp.Status)}
+		return nil, &LoginError{Reason: ReasonIssuerMismatch, Err: fmt.Errorf("no OpenID provider at issuer %q: %s answered %s; check issuer", o.cfg.Issuer, wellKnown, resp.Status)}
 	case resp.StatusCode != http.StatusOK:
-		return nil, &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("discovering provider %s: %s answered %s", o.cfg.Issuer, wellKnown, resp.Status)}
+		return nil, &LoginError{Reason: ReasonProviderUnavailable, Err: fmt.Errorf("discovering provider %s: %s answered %s", o.cfg.Issuer, wellKnown, resp.Status)}
 	}
 	var m providerMetadata
 	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, &LoginError{Reason: reasonIssuerMismatch, Err: fmt.Errorf("no OpenID provider at issuer %q: %s is not a discovery document (%v); check issuer", o.cfg.Issuer, wellKnown, err)}
+		return nil, &LoginError{Reason: ReasonIssuerMismatch, Err: fmt.Errorf("no OpenID provider at issuer %q: %s is not a discovery document (%v); check issuer", o.cfg.Issuer, wellKnown, err)}
 	}
 	if m.Issuer != o.cfg.Issuer {
 		// go-oidc would refuse every token anyway: their iss is m.Issuer.
-		return nil, &LoginError{Reason: reasonIssuerMismatch, Err: fmt.Errorf("issuer mismatch: configured issuer %q, but the provider names itself %q; set issuer to exactly %q", o.cfg.Issuer, m.Issuer, m.Issuer)}
+		return nil, &LoginError{Reason: ReasonIssuerMismatch, Err: fmt.Errorf("issuer mismatch: configured issuer %q, but the provider names itself %q; set issuer to exactly %q", o.cfg.Issuer, m.Issuer, m.Issuer)}
 	}
 	if m.AuthURL == "" || m.TokenURL == "" || m.JWKSURI == "" {
-		return nil, &LoginError{Reason: reasonProviderUnavailable, Err: fmt.Errorf("provider %s publishes no authorization_endpoint, token_endpoint or jwks_uri", o.cfg.Issuer)}
+		return nil, &LoginError{Reason: ReasonProviderUnavailable, Err: fmt.Errorf("provider %s publishes no authorization_endpoint, token_endpoint or jwks_uri", o.cfg.Issuer)}
 	}
 	return &m, nil
 }
@@ -150,3 +118,6 @@ func (o *OIDCLogin) CheckProvider(ctx context.Context) (warnings []string, err e
 
 // Issuer returns the configured issuer.
 func (o *OIDCLogin) Issuer() string { return o.cfg.Issuer }
+
+// ClientID returns the configured client ID.
+func (o *OIDCLogin) ClientID() string { return o.cfg.ClientID }

@@ -1,4 +1,4 @@
-package prompt
+package signin_test
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"testing"
 
 	"github.com/oauth2-proxy/mockoidc"
+	"github.com/trustgate/trustgate/prompt/signin"
+	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 )
 
 func TestOIDCDiscoveryTellsMisconfigurationFromOutage(t *testing.T) {
 	var down atomic.Bool
-	p := startProvider(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
+	p := oidctest.Start(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
 	check := func(issuer string) error {
-		o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: testClientID})
+		o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: issuer, ClientID: oidctest.ClientID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,30 +30,30 @@ func TestOIDCDiscoveryTellsMisconfigurationFromOutage(t *testing.T) {
 	}
 	for _, issuer := range []string{p.Issuer() + "/", p.Addr() + "/elsewhere"} {
 		err := check(issuer)
-		wantReason(t, err, reasonIssuerMismatch)
-		if !IsConfigurationError(err) {
+		wantReason(t, err, signin.ReasonIssuerMismatch)
+		if !signin.IsConfigurationError(err) {
 			t.Errorf("issuer %s: %v is not a configuration error", issuer, err)
 		}
 	}
 	down.Store(true)
 	err := check(p.Issuer())
-	wantReason(t, err, reasonProviderUnavailable)
-	if IsConfigurationError(err) {
+	wantReason(t, err, signin.ReasonProviderUnavailable)
+	if signin.IsConfigurationError(err) {
 		t.Error("an outage counts as a configuration error")
 	}
 }
 
 func TestOIDCCallbackErrorsTellMisconfigurationFromRefusal(t *testing.T) {
 	for _, tt := range []struct{ code, description, want string }{
-		{"access_denied", "", reasonProviderError},
-		{"login_required", "", reasonProviderError},
-		{"invalid_request", "Invalid parameter: redirect_uri", reasonInvalidRedirectURI},
-		{"invalid_request", "missing nonce", reasonProviderError},
-		{"unauthorized_client", "", reasonUnknownClient},
-		{"invalid_client", "", reasonUnknownClient},
-		{"invalid_scope", "groups", reasonInvalidScope},
+		{"access_denied", "", signin.ReasonProviderError},
+		{"login_required", "", signin.ReasonProviderError},
+		{"invalid_request", "Invalid parameter: redirect_uri", signin.ReasonInvalidRedirectURI},
+		{"invalid_request", "missing nonce", signin.ReasonProviderError},
+		{"unauthorized_client", "", signin.ReasonUnknownClient},
+		{"invalid_client", "", signin.ReasonUnknownClient},
+		{"invalid_scope", "groups", signin.ReasonInvalidScope},
 	} {
-		if got := callbackError(tt.code, tt.description); got.Reason != tt.want {
+		if got := signin.CallbackError(tt.code, tt.description); got.Reason != tt.want {
 			t.Errorf("%s (%s): reason %s, want %s", tt.code, tt.description, got.Reason, tt.want)
 		}
 	}
@@ -59,7 +61,7 @@ func TestOIDCCallbackErrorsTellMisconfigurationFromRefusal(t *testing.T) {
 
 func TestOIDCCheckProviderWarnsWhenUserNamesWouldBeSub(t *testing.T) {
 	claims := []string{"sub", "email", "preferred_username", "groups"}
-	p := startProvider(t, "", func(next http.Handler) http.Handler {
+	p := oidctest.Start(t, "", func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != mockoidc.DiscoveryEndpoint {
 				next.ServeHTTP(w, r)
@@ -74,7 +76,7 @@ func TestOIDCCheckProviderWarnsWhenUserNamesWouldBeSub(t *testing.T) {
 		})
 	})
 	check := func(userClaim string) []string {
-		o, err := NewOIDCLogin(OIDCConfig{Issuer: p.Issuer(), ClientID: testClientID, UserClaim: userClaim})
+		o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: p.Issuer(), ClientID: oidctest.ClientID, UserClaim: userClaim})
 		if err != nil {
 			t.Fatal(err)
 		}
