@@ -1,7 +1,6 @@
 package prompt
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,7 +8,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -18,13 +16,13 @@ import (
 // startOIDC sends the browser to the provider with a fresh state, nonce and
 // PKCE verifier, remembered in the flow cookie.
 func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string) {
-	f := g.newFlow(returnTo)
-	f.State, f.Nonce, f.Verifier = secret.Token(), secret.Token(), signin.NewPKCEVerifier()
-	authURL, err := g.cfg.OIDC.AuthCodeURL(r.Context(), g.redirectURL(r), f.State, f.Nonce, f.Verifier)
+	started, authURL, err := g.cfg.OIDC.Start(r.Context(), g.redirectURL(r))
 	if err != nil {
 		g.oidcFailed(w, r, err, returnTo)
 		return
 	}
+	f := g.newFlow(returnTo)
+	f.State, f.Nonce, f.Verifier = started.State, started.Nonce, started.Verifier
 	if err := g.setFlow(w, r, f); err != nil {
 		g.internalError(w, r, "encoding login flow", err)
 		return
@@ -33,61 +31,44 @@ func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
-// serveOIDCCallback finishes an OIDC login: the state must match the flow
-// cookie of this browser and must not have been used before, and the code
-// must redeem for an ID token that go-oidc verifies and whose nonce matches.
+// serveOIDCCallback finishes an OIDC login (signin.OIDCSessions.Redeem)
+// with the provider's answer and this browser's flow cookie.
 func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	if g.cfg.OIDC == nil {
 		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
 		return
 	}
 	q := r.URL.Query()
+	cb := signin.Callback{
+		State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), ErrorDescription: q.Get("error_description"),
+		RedirectURI: g.redirectURL(r), SessionEnds: g.cfg.Now().Add(g.cfg.SessionLifetime + flowLifetime),
+	}
+	// Without a flow, "start again" leads home; with this browser's own
+	// flow, its page is still the one wanted.
+	returnTo := "/"
 	f := g.readFlow(r)
-	if f == nil || f.State == "" || !secret.Equal(q.Get("state"), f.State) {
-		returnTo := "/"
-		if f != nil {
-			// This browser's own flow: its page is still the one wanted.
-			returnTo = f.Return
-		}
-		g.oidcFailed(w, r, &signin.LoginError{Reason: signin.ReasonInvalidState, Err: errors.New("state does not match this browser's sign-in")}, returnTo)
-		return
+	if f != nil {
+		returnTo = f.Return
+		cb.Started = &signin.Started{State: f.State, Nonce: f.Nonce, Verifier: f.Verifier}
+		cb.Expires = time.Unix(f.ExpiresAt, 0)
 	}
-	// The state is single-use across every instance: a replayed callback
-	// (same browser, same cookie) is refused even if the provider would
-	// accept its code again.
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	fresh, err := g.cfg.Store.UseOnce(ctx, "oidc-state:"+f.State, time.Unix(f.ExpiresAt, 0))
-	cancel()
-	if err != nil {
-		if !g.degrade(r, "consuming OIDC state", err) {
-			g.unavailable(w, r, "consuming OIDC state", err)
-			return
-		}
-		// The state still had to match this browser's own flow cookie.
-		fresh = true
+	in, spent, err := g.oidcSessions().Redeem(r.Context(), cb, func(step string, err error) bool {
+		return g.degrade(r, step, err)
+	})
+	if spent {
+		g.clearFlow(w, r)
 	}
-	g.clearFlow(w, r)
-	if !fresh {
-		g.oidcFailed(w, r, &signin.LoginError{Reason: signin.ReasonInvalidState, Err: errors.New("sign-in response already used")}, f.Return)
-		return
+	var le *signin.LoginError
+	switch {
+	case errors.As(err, &le):
+		g.oidcFailed(w, r, err, returnTo)
+	case err != nil:
+		g.unavailable(w, r, "completing an OIDC sign-in", err)
+	default:
+		id := sessionIdentity(in.Identity)
+		id.ProviderRef, id.RecheckAt = in.ProviderRef, in.RecheckAt
+		g.completeLogin(w, r, f, id, "oidc") // f is set: its state matched
 	}
-	if e := q.Get("error"); e != "" {
-		g.oidcFailed(w, r, signin.CallbackError(e, q.Get("error_description")), f.Return)
-		return
-	}
-	proved, tokens, err := g.cfg.OIDC.ExchangeTokens(r.Context(), g.redirectURL(r), q.Get("code"), f.Verifier, f.Nonce)
-	if err != nil {
-		g.oidcFailed(w, r, err, f.Return)
-		return
-	}
-	id := sessionIdentity(proved)
-	if sessions := g.oidcSessions(); sessions.KeepsTokens(r.Context()) {
-		id.ProviderRef = sessions.Keep(r.Context(), tokens, g.cfg.Now().Add(g.cfg.SessionLifetime+flowLifetime))
-	}
-	if g.cfg.OIDCRevalidate > 0 {
-		id.RecheckAt = g.cfg.Now().Add(g.cfg.OIDCRevalidate).Unix()
-	}
-	g.completeLogin(w, r, f, id, "oidc")
 }
 
 // oidcFailed records a refused OIDC login and shows a page that says what

@@ -24,8 +24,10 @@ const RecordSlack = time.Hour
 // storeTimeout bounds each store call made for a session's tokens.
 const storeTimeout = 5 * time.Second
 
-// TokenStore is what keeping provider tokens needs of the store.
-type TokenStore interface {
+// OIDCStore is what OIDC sessions need of the store: the single-use
+// states of callbacks, and the provider tokens kept for sessions.
+type OIDCStore interface {
+	UseOnce(ctx context.Context, id string, expires time.Time) (bool, error)
 	PutProviderSession(ctx context.Context, ps store.ProviderSession) error
 	ProviderSession(ctx context.Context, id string) (store.ProviderSession, error)
 	DeleteProviderSession(ctx context.Context, id string) error
@@ -44,7 +46,7 @@ type Sealer interface {
 // session at sign-out. A value is cheap; the gate may make one per use.
 type OIDCSessions struct {
 	Login  *OIDCLogin
-	Store  TokenStore
+	Store  OIDCStore
 	Seal   Sealer
 	Now    func() time.Time
 	Logger *zap.Logger
