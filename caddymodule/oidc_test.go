@@ -2,15 +2,15 @@ package caddymodule
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/trustgate/trustgate/prompt/oidctest"
 )
 
 const (
@@ -18,55 +18,18 @@ const (
 	oidcClientSecret = "s3cret-for-tests"
 )
 
-// provider is a real OIDC provider (mockoidc) on loopback.
-type provider struct {
-	*mockoidc.MockOIDC
-	// mu serialises mockoidc, whose state is not safe for concurrent use.
-	mu sync.Mutex
-}
+// provider is the shared test provider (prompt/oidctest), knowing the
+// client oidcClientID.
+type provider struct{ *oidctest.Provider }
 
 func startProvider(t *testing.T, middleware ...func(http.Handler) http.Handler) *provider {
 	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.ClientID, m.ClientSecret = oidcClientID, oidcClientSecret
-	p := &provider{MockOIDC: m}
-	serialise := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			next.ServeHTTP(w, r)
-		})
-	}
-	for _, mw := range append([]func(http.Handler) http.Handler{serialise}, middleware...) {
-		if err := m.AddMiddleware(mw); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
-	return p
+	return &provider{oidctest.Start(t, oidcClientID, oidcClientSecret, "", middleware...)}
 }
 
-func (p *provider) queueUser(u *mockoidc.MockUser) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.QueueUser(u)
-}
+func (p *provider) queueUser(u *mockoidc.MockUser) { p.QueueUser(u) }
 
-func (p *provider) fastForward(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.FastForward(d)
-}
+func (p *provider) fastForward(d time.Duration) { p.FastForward(d) }
 
 // oidcGateway protects up with OIDC login at p, as client clientID.
 func oidcGateway(t *testing.T, p *provider, up *upstream, clientID string) {
