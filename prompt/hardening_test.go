@@ -21,7 +21,6 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
-	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -336,7 +335,7 @@ func TestOIDCRoutesCarryHardeningHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	site := func(issuer string) *Gate {
-		o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret, Timeout: 2 * time.Second})
+		o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: testClientID, ClientSecret: testClientSecret, Timeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +345,7 @@ func TestOIDCRoutesCarryHardeningHeaders(t *testing.T) {
 		}
 		return g
 	}
-	p := oidctest.Start(t, "")
+	p := startProvider(t, "")
 	walkRoutes(t, gateServer(t, site(p.Issuer()), true), []routeStep{
 		{name: "login, to the provider", method: "GET", path: "/.trustgate/login?return=/app", kind: plain, status: http.StatusFound},
 		{name: "callback, wrong state", method: "GET", path: "/.trustgate/oidc/callback?state=forged&code=x", kind: page, status: http.StatusForbidden},

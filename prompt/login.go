@@ -33,6 +33,7 @@ const (
 	reasonValidPassword    = "valid_password"
 	reasonProviderApproved = "provider_approved"
 	reasonLockedOut        = signin.ReasonLockedOut
+	reasonProviderRefused  = signin.ReasonProviderRefused
 	reasonStoreError       = "store_unavailable"
 	reasonNotAuthorized    = string(policy.ReasonNotAuthorized)
 )

@@ -90,7 +90,7 @@ func (h revalidationHost) EndUserSessions(ctx context.Context, user string) {
 // RecordRefusal writes the auth-log entry of a person the provider refused.
 func (h revalidationHost) RecordRefusal(id signin.Identity, why error) {
 	_ = h.g.record(h.r, store.AuthLogEntry{User: id.User, Email: id.Email, Groups: id.Groups,
-		Result: store.ResultDenied, Reason: signin.ReasonProviderRefused, Factor: "oidc", Detail: truncate(why.Error(), 256)})
+		Result: store.ResultDenied, Reason: reasonProviderRefused, Factor: "oidc", Detail: truncate(why.Error(), 256)})
 }
 
 // providerUnreachable answers a request whose session could not be

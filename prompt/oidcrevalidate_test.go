@@ -14,8 +14,6 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
-	"github.com/trustgate/trustgate/prompt/signin"
-	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -62,12 +60,12 @@ func (s *refreshSwitch) middleware(next http.Handler) http.Handler {
 // minutes, on a clock the test moves.
 type revalidateGate struct {
 	*Gate
-	p     *oidctest.Provider
+	p     *testProvider
 	now   atomic.Int64 // Unix nanoseconds
 	store store.Store
 }
 
-func newRevalidateGate(t *testing.T, p *oidctest.Provider, mode FailMode) *revalidateGate {
+func newRevalidateGate(t *testing.T, p *testProvider, mode FailMode) *revalidateGate {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tg.db"))
 	if err != nil {
@@ -82,10 +80,10 @@ func newRevalidateGate(t *testing.T, p *oidctest.Provider, mode FailMode) *reval
 	rg.now.Store(time.Now().UnixNano())
 	// The provider keeps real time for its tokens; only the gate's clock
 	// moves, so the provider's refresh tokens stay valid.
-	o := p.Login(t, OIDCConfig{})
+	o := p.login(t, OIDCConfig{})
 	rg.Gate, err = NewGate(Config{
 		Application: "legacy", OIDC: o, Store: st, Cookies: codec, FailMode: mode,
-		OIDCRevalidate: 10 * time.Minute, OIDCRedirectURL: oidctest.RedirectURI,
+		OIDCRevalidate: 10 * time.Minute, OIDCRedirectURL: testRedirectURI,
 		Now: func() time.Time { return time.Unix(0, rg.now.Load()) },
 	})
 	if err != nil {
@@ -136,7 +134,7 @@ func (b *gateBrowser) signIn(user mockoidc.User) {
 		b.t.Fatalf("login: %d %s", w.Code, w.Body)
 	}
 	b.g.p.QueueUser(user)
-	resp, err := oidctest.Browser().Get(w.Header().Get("Location"))
+	resp, err := browser.Get(w.Header().Get("Location"))
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -161,7 +159,7 @@ var revalidateUser = &mockoidc.MockUser{Subject: "u-42", Email: "dana@example.co
 
 func TestOIDCRevalidateAsksTheProviderOnlyWhenDue(t *testing.T) {
 	var sw refreshSwitch
-	p := oidctest.Start(t, "", sw.middleware)
+	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSecure)
 	b := g.browser(t)
 	b.signIn(revalidateUser)
@@ -224,7 +222,7 @@ func (rg *revalidateGate) readSessionValue(t *testing.T, value string) Session {
 
 func TestOIDCRevalidateSignsARefusedPersonOutEverywhere(t *testing.T) {
 	var sw refreshSwitch
-	p := oidctest.Start(t, "", sw.middleware)
+	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSafe)
 	laptop, phone := g.browser(t), g.browser(t)
 	laptop.signIn(revalidateUser)
@@ -248,7 +246,7 @@ func TestOIDCRevalidateSignsARefusedPersonOutEverywhere(t *testing.T) {
 	if sw.refreshes.Load() != before {
 		t.Fatal("the other session asked the provider again instead of being revoked")
 	}
-	entries, err := g.store.QueryAuthLog(t.Context(), store.AuthLogQuery{Reason: signin.ReasonProviderRefused})
+	entries, err := g.store.QueryAuthLog(t.Context(), store.AuthLogQuery{Reason: reasonProviderRefused})
 	if err != nil || len(entries) != 1 || entries[0].User != "dana" || entries[0].Result != store.ResultDenied {
 		t.Fatalf("auth log: %+v, %v; want one denied provider_refused row for dana", entries, err)
 	}
@@ -265,7 +263,7 @@ func TestOIDCRevalidateWhileProviderDownFollowsFailMode(t *testing.T) {
 	}{{FailSecure, false}, {FailSafe, true}, {FailCheck, true}} {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			var sw refreshSwitch
-			p := oidctest.Start(t, "", sw.middleware)
+			p := startProvider(t, "", sw.middleware)
 			g := newRevalidateGate(t, p, tt.mode)
 			b := g.browser(t)
 			b.signIn(revalidateUser)
@@ -290,7 +288,7 @@ func TestOIDCRevalidateWhileProviderDownFollowsFailMode(t *testing.T) {
 
 func TestOIDCRevalidateChecksOnceForConcurrentRequests(t *testing.T) {
 	sw := refreshSwitch{hold: make(chan struct{})}
-	p := oidctest.Start(t, "", sw.middleware)
+	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSecure)
 	b := g.browser(t)
 	b.signIn(revalidateUser)
@@ -328,7 +326,7 @@ func TestOIDCRevalidateChecksOnceForConcurrentRequests(t *testing.T) {
 
 func TestOIDCRevalidateChecksSessionsFromBeforeItWasTurnedOn(t *testing.T) {
 	var sw refreshSwitch
-	p := oidctest.Start(t, "", sw.middleware)
+	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSecure)
 	g.cfg.OIDCRevalidate = 0
 	b := g.browser(t)

@@ -1,4 +1,4 @@
-package signin_test
+package signin
 
 import (
 	"context"
@@ -6,14 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustgate/trustgate/prompt/signin"
-	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestOIDCScopesAddToTheDefaults(t *testing.T) {
-	p := oidctest.Start(t, "")
+	p := startProvider(t, "")
 	for _, tt := range []struct {
 		configured []string
 		want       string
@@ -22,8 +20,8 @@ func TestOIDCScopesAddToTheDefaults(t *testing.T) {
 		{[]string{"groups"}, "openid profile email groups"},
 		{[]string{"email", "groups", "openid", "groups", "offline_access"}, "openid profile email groups offline_access"},
 	} {
-		o := p.Login(t, signin.OIDCConfig{Scopes: tt.configured})
-		raw, err := o.AuthCodeURL(context.Background(), oidctest.RedirectURI, "state", "nonce", signin.NewPKCEVerifier())
+		o := p.login(t, OIDCConfig{Scopes: tt.configured})
+		raw, err := o.AuthCodeURL(context.Background(), testRedirectURI, "state", "nonce", NewPKCEVerifier())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,19 +33,19 @@ func TestOIDCScopesAddToTheDefaults(t *testing.T) {
 }
 
 func TestOIDCWarnsOnceWhenUserNameFallsBackToSub(t *testing.T) {
-	p := oidctest.Start(t, "")
+	p := startProvider(t, "")
 	core, logs := observer.New(zap.WarnLevel)
-	o := p.Login(t, signin.OIDCConfig{Logger: zap.New(core)})
+	o := p.login(t, OIDCConfig{Logger: zap.New(core)})
 
 	// A name from preferred_username is no cause for a warning.
-	if _, err := signInAt(t, p, o, claimsUser{"s1", map[string]any{"preferred_username": "bob"}}).exchange(o); err != nil {
+	if _, err := p.signIn(t, o, claimsUser{"s1", map[string]any{"preferred_username": "bob"}}).exchange(o); err != nil {
 		t.Fatal(err)
 	}
 	if n := logs.Len(); n != 0 {
 		t.Fatalf("%d warnings for a named user", n)
 	}
 	for range 2 {
-		id, err := signInAt(t, p, o, claimsUser{"opaque-248289761001", map[string]any{}}).exchange(o)
+		id, err := p.signIn(t, o, claimsUser{"opaque-248289761001", map[string]any{}}).exchange(o)
 		if err != nil || id.User != "opaque-248289761001" {
 			t.Fatalf("identity %+v, %v", id, err)
 		}

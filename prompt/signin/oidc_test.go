@@ -1,4 +1,4 @@
-package signin_test
+package signin
 
 import (
 	"bytes"
@@ -18,11 +18,44 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
+	"github.com/trustgate/trustgate/prompt/oidctest"
 	"github.com/trustgate/trustgate/prompt/secret"
-	"github.com/trustgate/trustgate/prompt/signin"
-	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 	"golang.org/x/oauth2"
 )
+
+const (
+	testClientID     = "trustgate-test"
+	testClientSecret = "s3cret-client-value"
+	testRedirectURI  = "https://gate.example.test/.trustgate/oidc/callback"
+)
+
+// testProvider is the shared test provider (prompt/oidctest), knowing the
+// client testClientID.
+type testProvider struct{ *oidctest.Provider }
+
+// startProvider starts a provider on addr ("" for any free loopback port);
+// middleware runs, in order, before mockoidc's handlers.
+func startProvider(t *testing.T, addr string, middleware ...func(http.Handler) http.Handler) *testProvider {
+	t.Helper()
+	return &testProvider{oidctest.Start(t, testClientID, testClientSecret, addr, middleware...)}
+}
+
+func (p *testProvider) fastForward(d time.Duration) { p.FastForward(d) }
+
+func (p *testProvider) login(t *testing.T, cfg OIDCConfig) *OIDCLogin {
+	t.Helper()
+	if cfg.Issuer == "" {
+		cfg.Issuer = p.Issuer()
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID, cfg.ClientSecret = testClientID, testClientSecret
+	}
+	o, err := NewOIDCLogin(cfg)
+	if err != nil {
+		t.Fatalf("NewOIDCLogin: %v", err)
+	}
+	return o
+}
 
 // signIn is one authorization request as the gate would remember it in
 // the flow cookie, plus the code the provider sent back.
@@ -32,22 +65,28 @@ type signIn struct {
 	code                   string
 }
 
-// signInAt drives the browser through the provider as user (nil: mockoidc's
+// browser never follows redirects, so the test can read the callback.
+var browser = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       10 * time.Second,
+}
+
+// signIn drives the browser through the provider as user (nil: mockoidc's
 // default user) and returns the code from the redirect back to the gate.
-func signInAt(t *testing.T, p *oidctest.Provider, o *signin.OIDCLogin, user mockoidc.User) signIn {
+func (p *testProvider) signIn(t *testing.T, o *OIDCLogin, user mockoidc.User) signIn {
 	t.Helper()
 	if user != nil {
 		p.QueueUser(user)
 	}
-	s := signIn{state: secret.Token(), nonce: secret.Token(), verifier: signin.NewPKCEVerifier()}
-	raw, err := o.AuthCodeURL(context.Background(), oidctest.RedirectURI, s.state, s.nonce, s.verifier)
+	s := signIn{state: secret.Token(), nonce: secret.Token(), verifier: NewPKCEVerifier()}
+	raw, err := o.AuthCodeURL(context.Background(), testRedirectURI, s.state, s.nonce, s.verifier)
 	if err != nil {
 		t.Fatalf("AuthCodeURL: %v", err)
 	}
 	if s.authURL, err = url.Parse(raw); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := oidctest.Browser().Get(raw)
+	resp, err := browser.Get(raw)
 	if err != nil {
 		t.Fatalf("GET authorization endpoint: %v", err)
 	}
@@ -59,8 +98,8 @@ func signInAt(t *testing.T, p *oidctest.Provider, o *signin.OIDCLogin, user mock
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := callback.Scheme + "://" + callback.Host + callback.Path; got != oidctest.RedirectURI {
-		t.Fatalf("provider redirected to %q, want %q", got, oidctest.RedirectURI)
+	if got := callback.Scheme + "://" + callback.Host + callback.Path; got != testRedirectURI {
+		t.Fatalf("provider redirected to %q, want %q", got, testRedirectURI)
 	}
 	if got := callback.Query().Get("state"); got != s.state {
 		t.Fatalf("callback state = %q, want the state sent", got)
@@ -71,22 +110,22 @@ func signInAt(t *testing.T, p *oidctest.Provider, o *signin.OIDCLogin, user mock
 	return s
 }
 
-func (s signIn) exchange(o *signin.OIDCLogin) (signin.Identity, error) {
-	return o.Exchange(context.Background(), oidctest.RedirectURI, s.code, s.verifier, s.nonce)
+func (s signIn) exchange(o *OIDCLogin) (Identity, error) {
+	return o.Exchange(context.Background(), testRedirectURI, s.code, s.verifier, s.nonce)
 }
 
-// wantReason checks that err is a *signin.LoginError with reason, and that its
+// wantReason checks that err is a *LoginError with reason, and that its
 // message leaks none of the secrets of the sign-in.
 func wantReason(t *testing.T, err error, reason string, secrets ...string) {
 	t.Helper()
-	var le *signin.LoginError
+	var le *LoginError
 	if !errors.As(err, &le) {
-		t.Fatalf("error = %v (%T), want *signin.LoginError with reason %s", err, err, reason)
+		t.Fatalf("error = %v (%T), want *LoginError with reason %s", err, err, reason)
 	}
 	if le.Reason != reason {
 		t.Fatalf("reason = %q (%v), want %q", le.Reason, err, reason)
 	}
-	for _, s := range append(secrets, oidctest.ClientSecret) {
+	for _, s := range append(secrets, testClientSecret) {
 		if s != "" && strings.Contains(err.Error(), s) {
 			t.Fatalf("error message %q contains a secret", err)
 		}
@@ -94,10 +133,10 @@ func wantReason(t *testing.T, err error, reason string, secrets ...string) {
 }
 
 func TestOIDCLoginWithPKCEReturnsUserEmailAndGroups(t *testing.T) {
-	p := oidctest.Start(t, "")
-	o := p.Login(t, signin.OIDCConfig{Scopes: []string{"openid", "profile", "email", "groups"}})
+	p := startProvider(t, "")
+	o := p.login(t, OIDCConfig{Scopes: []string{"openid", "profile", "email", "groups"}})
 
-	s := signInAt(t, p, o, &mockoidc.MockUser{
+	s := p.signIn(t, o, &mockoidc.MockUser{
 		Subject:           "u-1001",
 		Email:             "ada@example.com",
 		EmailVerified:     true,
@@ -109,10 +148,10 @@ func TestOIDCLoginWithPKCEReturnsUserEmailAndGroups(t *testing.T) {
 		t.Errorf("authorization request has challenge %q (%s), want the S256 challenge of the verifier",
 			q.Get("code_challenge"), q.Get("code_challenge_method"))
 	}
-	if q.Get("nonce") != s.nonce || q.Get("state") != s.state || q.Get("redirect_uri") != oidctest.RedirectURI {
+	if q.Get("nonce") != s.nonce || q.Get("state") != s.state || q.Get("redirect_uri") != testRedirectURI {
 		t.Errorf("authorization request = %v, want its nonce, state and redirect_uri", q)
 	}
-	if strings.Contains(s.authURL.String(), oidctest.ClientSecret) || q.Has("code_verifier") {
+	if strings.Contains(s.authURL.String(), testClientSecret) || q.Has("code_verifier") {
 		t.Error("authorization URL carries the client secret or the PKCE verifier")
 	}
 
@@ -120,7 +159,7 @@ func TestOIDCLoginWithPKCEReturnsUserEmailAndGroups(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
 	}
-	want := signin.Identity{User: "ada", Email: "ada@example.com", Groups: []string{"engineering", "pilot"}}
+	want := Identity{User: "ada", Email: "ada@example.com", Groups: []string{"engineering", "pilot"}}
 	if id.User != want.User || id.Email != want.Email || !slices.Equal(id.Groups, want.Groups) {
 		t.Errorf("identity = %+v, want %+v", id, want)
 	}
@@ -154,69 +193,69 @@ func (u claimsUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims
 }
 
 func TestOIDCLoginReadsConfiguredClaims(t *testing.T) {
-	p := oidctest.Start(t, "")
+	p := startProvider(t, "")
 	tests := []struct {
 		name        string
 		userClaim   string
 		groupsClaim string
 		user        claimsUser
-		want        signin.Identity
+		want        Identity
 		wantReason  string
 	}{
 		{
 			name:        "groups claim as array",
 			groupsClaim: "roles",
 			user:        claimsUser{"s1", map[string]any{"preferred_username": "bob", "roles": []string{"admins", "ops"}, "groups": []string{"ignored"}}},
-			want:        signin.Identity{User: "bob", Groups: []string{"admins", "ops"}},
+			want:        Identity{User: "bob", Groups: []string{"admins", "ops"}},
 		},
 		{
 			name:        "groups claim as one string",
 			groupsClaim: "role",
 			user:        claimsUser{"s2", map[string]any{"preferred_username": "bob", "role": "admins"}},
-			want:        signin.Identity{User: "bob", Groups: []string{"admins"}},
+			want:        Identity{User: "bob", Groups: []string{"admins"}},
 		},
 		{
 			name:      "configured user claim",
 			userClaim: "upn",
 			user:      claimsUser{"s3", map[string]any{"preferred_username": "bob", "upn": "bob@corp.example", "email": "robert@example.com"}},
-			want:      signin.Identity{User: "bob@corp.example", Email: "robert@example.com"},
+			want:      Identity{User: "bob@corp.example", Email: "robert@example.com"},
 		},
 		{
 			name: "default falls back to email",
 			user: claimsUser{"s4", map[string]any{"email": "carol@example.com", "email_verified": true}},
-			want: signin.Identity{User: "carol@example.com", Email: "carol@example.com"},
+			want: Identity{User: "carol@example.com", Email: "carol@example.com"},
 		},
 		{
 			name: "default falls back to sub",
 			user: claimsUser{"s5", map[string]any{}},
-			want: signin.Identity{User: "s5"},
+			want: Identity{User: "s5"},
 		},
 		{
 			name: "unverified email is neither user nor email",
 			user: claimsUser{"s6", map[string]any{"email": "mallory@example.com", "email_verified": false}},
-			want: signin.Identity{User: "s6"},
+			want: Identity{User: "s6"},
 		},
 		{
 			name:       "configured user claim missing",
 			userClaim:  "upn",
 			user:       claimsUser{"s7", map[string]any{"preferred_username": "bob", "email": "bob@example.com"}},
-			wantReason: signin.ReasonMissingClaim,
+			wantReason: ReasonMissingClaim,
 		},
 		{
 			name:       "no usable user claim at all",
 			user:       claimsUser{"", map[string]any{"preferred_username": ""}},
-			wantReason: signin.ReasonMissingClaim,
+			wantReason: ReasonMissingClaim,
 		},
 		{
 			name:       "groups claim of another type",
 			user:       claimsUser{"s8", map[string]any{"preferred_username": "bob", "groups": map[string]any{"a": 1}}},
-			wantReason: signin.ReasonInvalidToken,
+			wantReason: ReasonInvalidToken,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := p.Login(t, signin.OIDCConfig{UserClaim: tt.userClaim, GroupsClaim: tt.groupsClaim})
-			id, err := signInAt(t, p, o, tt.user).exchange(o)
+			o := p.login(t, OIDCConfig{UserClaim: tt.userClaim, GroupsClaim: tt.groupsClaim})
+			id, err := p.signIn(t, o, tt.user).exchange(o)
 			if tt.wantReason != "" {
 				wantReason(t, err, tt.wantReason)
 				return
@@ -232,86 +271,86 @@ func TestOIDCLoginReadsConfiguredClaims(t *testing.T) {
 }
 
 func TestOIDCLoginRefusesTokenWithAnotherNonce(t *testing.T) {
-	p := oidctest.Start(t, "")
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
-	_, err := o.Exchange(context.Background(), oidctest.RedirectURI, s.code, s.verifier, secret.Token())
-	wantReason(t, err, signin.ReasonInvalidNonce, s.code)
+	p := startProvider(t, "")
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
+	_, err := o.Exchange(context.Background(), testRedirectURI, s.code, s.verifier, secret.Token())
+	wantReason(t, err, ReasonInvalidNonce, s.code)
 }
 
 func TestOIDCLoginRefusesReplayedCode(t *testing.T) {
-	p := oidctest.Start(t, "")
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "")
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
 	if _, err := s.exchange(o); err != nil {
 		t.Fatalf("first Exchange: %v", err)
 	}
 	_, err := s.exchange(o)
 	// mockoidc echoes the code in error_description; it must not reach
 	// our message.
-	wantReason(t, err, signin.ReasonExchangeFailed, s.code)
+	wantReason(t, err, ReasonExchangeFailed, s.code)
 }
 
 func TestOIDCLoginRefusesWrongPKCEVerifier(t *testing.T) {
-	p := oidctest.Start(t, "")
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
-	wrong := signin.NewPKCEVerifier()
-	_, err := o.Exchange(context.Background(), oidctest.RedirectURI, s.code, wrong, s.nonce)
-	wantReason(t, err, signin.ReasonExchangeFailed, s.code, wrong, s.verifier)
+	p := startProvider(t, "")
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
+	wrong := NewPKCEVerifier()
+	_, err := o.Exchange(context.Background(), testRedirectURI, s.code, wrong, s.nonce)
+	wantReason(t, err, ReasonExchangeFailed, s.code, wrong, s.verifier)
 }
 
 func TestOIDCLoginRefusesExpiredToken(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(p *oidctest.Provider) signin.OIDCConfig
+		setup func(p *testProvider) OIDCConfig
 	}{
-		{"gateway clock past expiry", func(*oidctest.Provider) signin.OIDCConfig {
-			return signin.OIDCConfig{Now: func() time.Time { return time.Now().Add(time.Hour) }}
+		{"gateway clock past expiry", func(*testProvider) OIDCConfig {
+			return OIDCConfig{Now: func() time.Time { return time.Now().Add(time.Hour) }}
 		}},
-		{"provider issued it an hour ago", func(p *oidctest.Provider) signin.OIDCConfig {
-			p.FastForward(-time.Hour)
-			return signin.OIDCConfig{}
+		{"provider issued it an hour ago", func(p *testProvider) OIDCConfig {
+			p.fastForward(-time.Hour)
+			return OIDCConfig{}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := oidctest.Start(t, "")
-			o := p.Login(t, tt.setup(p))
-			s := signInAt(t, p, o, nil)
+			p := startProvider(t, "")
+			o := p.login(t, tt.setup(p))
+			s := p.signIn(t, o, nil)
 			_, err := s.exchange(o)
-			wantReason(t, err, signin.ReasonTokenExpired, s.code)
+			wantReason(t, err, ReasonTokenExpired, s.code)
 		})
 	}
 }
 
 // TestOIDCLoginRefusesTokenIssuedForAnotherClient has a second relying
 // party ("other-app") whose requests the provider answers as if they came
-// from oidctest.ClientID: it receives a genuine, correctly signed ID token whose
+// from testClientID: it receives a genuine, correctly signed ID token whose
 // audience is another client, as a token stolen from another app would be.
 func TestOIDCLoginRefusesTokenIssuedForAnotherClient(t *testing.T) {
 	const otherClient = "other-app"
 	actAsTestClient := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := r.ParseForm(); err == nil && r.Form.Get("client_id") == otherClient {
-				r.Form.Set("client_id", oidctest.ClientID)
+				r.Form.Set("client_id", testClientID)
 				if r.Form.Has("client_secret") {
-					r.Form.Set("client_secret", oidctest.ClientSecret)
+					r.Form.Set("client_secret", testClientSecret)
 				}
 				q := r.URL.Query()
 				if q.Has("client_id") {
-					q.Set("client_id", oidctest.ClientID)
+					q.Set("client_id", testClientID)
 					r.URL.RawQuery = q.Encode()
 				}
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
-	p := oidctest.Start(t, "", actAsTestClient)
-	o := p.Login(t, signin.OIDCConfig{ClientID: otherClient, ClientSecret: "other-secret"})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", actAsTestClient)
+	o := p.login(t, OIDCConfig{ClientID: otherClient, ClientSecret: "other-secret"})
+	s := p.signIn(t, o, nil)
 	_, err := s.exchange(o)
-	wantReason(t, err, signin.ReasonInvalidAudience, s.code, "other-secret")
+	wantReason(t, err, ReasonInvalidAudience, s.code, "other-secret")
 }
 
 func TestOIDCLoginRefusesTokenSignedByUnknownKey(t *testing.T) {
@@ -333,11 +372,11 @@ func TestOIDCLoginRefusesTokenSignedByUnknownKey(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	p := oidctest.Start(t, "", publishOtherKey)
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", publishOtherKey)
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
 	_, err = s.exchange(o)
-	wantReason(t, err, signin.ReasonInvalidToken, s.code)
+	wantReason(t, err, ReasonInvalidToken, s.code)
 }
 
 func TestOIDCLoginRefusesTokenResponseWithoutIDToken(t *testing.T) {
@@ -360,11 +399,11 @@ func TestOIDCLoginRefusesTokenResponseWithoutIDToken(t *testing.T) {
 			_, _ = w.Write(rec.Body.Bytes())
 		})
 	}
-	p := oidctest.Start(t, "", dropIDToken)
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", dropIDToken)
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
 	_, err := s.exchange(o)
-	wantReason(t, err, signin.ReasonInvalidToken, s.code)
+	wantReason(t, err, ReasonInvalidToken, s.code)
 }
 
 // failing answers 503 on path while down is set.
@@ -382,25 +421,25 @@ func failing(path string, down *atomic.Bool) func(http.Handler) http.Handler {
 
 func TestOIDCLoginReportsFailingTokenEndpointAsProviderUnavailable(t *testing.T) {
 	var down atomic.Bool
-	p := oidctest.Start(t, "", failing(mockoidc.TokenEndpoint, &down))
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", failing(mockoidc.TokenEndpoint, &down))
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
 	down.Store(true)
 	_, err := s.exchange(o)
-	wantReason(t, err, signin.ReasonProviderUnavailable, s.code)
+	wantReason(t, err, ReasonProviderUnavailable, s.code)
 }
 
 func TestOIDCLoginReportsUnreachableKeySetAsProviderUnavailable(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
-	p := oidctest.Start(t, "", failing(mockoidc.JWKSEndpoint, &down))
-	o := p.Login(t, signin.OIDCConfig{})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", failing(mockoidc.JWKSEndpoint, &down))
+	o := p.login(t, OIDCConfig{})
+	s := p.signIn(t, o, nil)
 	_, err := s.exchange(o)
-	wantReason(t, err, signin.ReasonProviderUnavailable, s.code)
+	wantReason(t, err, ReasonProviderUnavailable, s.code)
 
 	down.Store(false)
-	s = signInAt(t, p, o, nil)
+	s = p.signIn(t, o, nil)
 	if _, err := s.exchange(o); err != nil {
 		t.Fatalf("Exchange once the key set is back: %v", err)
 	}
@@ -415,30 +454,30 @@ func TestOIDCLoginRetriesDiscoveryAfterProviderWasDown(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 
-		o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: "http://" + addr + mockoidc.IssuerBase, ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret})
+		o, err := NewOIDCLogin(OIDCConfig{Issuer: "http://" + addr + mockoidc.IssuerBase, ClientID: testClientID, ClientSecret: testClientSecret})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = o.AuthCodeURL(context.Background(), oidctest.RedirectURI, secret.Token(), secret.Token(), signin.NewPKCEVerifier())
-		wantReason(t, err, signin.ReasonProviderUnavailable)
-		_, err = o.Exchange(context.Background(), oidctest.RedirectURI, "code", signin.NewPKCEVerifier(), secret.Token())
-		wantReason(t, err, signin.ReasonProviderUnavailable)
+		_, err = o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
+		wantReason(t, err, ReasonProviderUnavailable)
+		_, err = o.Exchange(context.Background(), testRedirectURI, "code", NewPKCEVerifier(), secret.Token())
+		wantReason(t, err, ReasonProviderUnavailable)
 
-		p := oidctest.Start(t, addr)
-		if _, err := signInAt(t, p, o, nil).exchange(o); err != nil {
+		p := startProvider(t, addr)
+		if _, err := p.signIn(t, o, nil).exchange(o); err != nil {
 			t.Fatalf("login once the provider is up: %v", err)
 		}
 	})
 	t.Run("discovery answers 503", func(t *testing.T) {
 		var down atomic.Bool
 		down.Store(true)
-		p := oidctest.Start(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
-		o := p.Login(t, signin.OIDCConfig{})
-		_, err := o.AuthCodeURL(context.Background(), oidctest.RedirectURI, secret.Token(), secret.Token(), signin.NewPKCEVerifier())
-		wantReason(t, err, signin.ReasonProviderUnavailable)
+		p := startProvider(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
+		o := p.login(t, OIDCConfig{})
+		_, err := o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
+		wantReason(t, err, ReasonProviderUnavailable)
 
 		down.Store(false)
-		if _, err := signInAt(t, p, o, nil).exchange(o); err != nil {
+		if _, err := p.signIn(t, o, nil).exchange(o); err != nil {
 			t.Fatalf("login once discovery works: %v", err)
 		}
 	})
@@ -454,14 +493,14 @@ func TestOIDCLoginDiscoversOnceForConcurrentLogins(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	p := oidctest.Start(t, "", countDiscovery)
-	o := p.Login(t, signin.OIDCConfig{})
+	p := startProvider(t, "", countDiscovery)
+	o := p.login(t, OIDCConfig{})
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			_, err := o.AuthCodeURL(context.Background(), oidctest.RedirectURI, secret.Token(), secret.Token(), signin.NewPKCEVerifier())
+			_, err := o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
 			errs <- err
 		})
 	}
@@ -478,41 +517,41 @@ func TestOIDCLoginDiscoversOnceForConcurrentLogins(t *testing.T) {
 }
 
 func TestOIDCLoginRefusesIncompleteRequests(t *testing.T) {
-	p := oidctest.Start(t, "")
-	o := p.Login(t, signin.OIDCConfig{})
+	p := startProvider(t, "")
+	o := p.login(t, OIDCConfig{})
 	ctx := context.Background()
-	_, err := o.AuthCodeURL(ctx, oidctest.RedirectURI, "", secret.Token(), signin.NewPKCEVerifier())
-	wantReason(t, err, signin.ReasonInvalidRequest)
-	_, err = o.AuthCodeURL(ctx, oidctest.RedirectURI, secret.Token(), "", signin.NewPKCEVerifier())
-	wantReason(t, err, signin.ReasonInvalidRequest)
-	_, err = o.Exchange(ctx, oidctest.RedirectURI, "", signin.NewPKCEVerifier(), secret.Token())
-	wantReason(t, err, signin.ReasonExchangeFailed)
-	_, err = o.Exchange(ctx, oidctest.RedirectURI, "code", signin.NewPKCEVerifier(), "")
-	wantReason(t, err, signin.ReasonInvalidNonce)
+	_, err := o.AuthCodeURL(ctx, testRedirectURI, "", secret.Token(), NewPKCEVerifier())
+	wantReason(t, err, ReasonInvalidRequest)
+	_, err = o.AuthCodeURL(ctx, testRedirectURI, secret.Token(), "", NewPKCEVerifier())
+	wantReason(t, err, ReasonInvalidRequest)
+	_, err = o.Exchange(ctx, testRedirectURI, "", NewPKCEVerifier(), secret.Token())
+	wantReason(t, err, ReasonExchangeFailed)
+	_, err = o.Exchange(ctx, testRedirectURI, "code", NewPKCEVerifier(), "")
+	wantReason(t, err, ReasonInvalidNonce)
 }
 
 func TestNewOIDCLoginRejectsInvalidConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  signin.OIDCConfig
+		cfg  OIDCConfig
 	}{
-		{"missing issuer", signin.OIDCConfig{ClientID: "app"}},
-		{"missing client id", signin.OIDCConfig{Issuer: "https://idp.example.com"}},
-		{"relative issuer", signin.OIDCConfig{Issuer: "idp.example.com", ClientID: "app"}},
-		{"plain http to a remote issuer", signin.OIDCConfig{Issuer: "http://idp.example.com", ClientID: "app"}},
-		{"issuer with query", signin.OIDCConfig{Issuer: "https://idp.example.com/?tenant=1", ClientID: "app"}},
-		{"negative timeout", signin.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "app", Timeout: -time.Second}},
+		{"missing issuer", OIDCConfig{ClientID: "app"}},
+		{"missing client id", OIDCConfig{Issuer: "https://idp.example.com"}},
+		{"relative issuer", OIDCConfig{Issuer: "idp.example.com", ClientID: "app"}},
+		{"plain http to a remote issuer", OIDCConfig{Issuer: "http://idp.example.com", ClientID: "app"}},
+		{"issuer with query", OIDCConfig{Issuer: "https://idp.example.com/?tenant=1", ClientID: "app"}},
+		{"negative timeout", OIDCConfig{Issuer: "https://idp.example.com", ClientID: "app", Timeout: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := signin.NewOIDCLogin(tt.cfg); err == nil {
-				t.Error("signin.NewOIDCLogin accepted an invalid config")
+			if _, err := NewOIDCLogin(tt.cfg); err == nil {
+				t.Error("NewOIDCLogin accepted an invalid config")
 			}
 		})
 	}
 	for _, issuer := range []string{"https://idp.example.com/realms/main", "http://127.0.0.1:5556/dex", "http://localhost:8080"} {
-		if _, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: issuer, ClientID: "app"}); err != nil {
-			t.Errorf("signin.NewOIDCLogin(%s): %v", issuer, err)
+		if _, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: "app"}); err != nil {
+			t.Errorf("NewOIDCLogin(%s): %v", issuer, err)
 		}
 	}
 }
@@ -520,7 +559,7 @@ func TestNewOIDCLoginRejectsInvalidConfig(t *testing.T) {
 func TestOIDCRandomValuesAreFreshAndURLSafe(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		for _, v := range []string{secret.Token(), signin.NewPKCEVerifier()} {
+		for _, v := range []string{secret.Token(), NewPKCEVerifier()} {
 			if len(v) != 43 || strings.ContainsAny(v, "+/=") {
 				t.Fatalf("random value %q is not 32 bytes of unpadded base64url", v)
 			}

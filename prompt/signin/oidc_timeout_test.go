@@ -1,4 +1,4 @@
-package signin_test
+package signin
 
 import (
 	"context"
@@ -11,10 +11,13 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/trustgate/trustgate/prompt/oidctest"
 	"github.com/trustgate/trustgate/prompt/secret"
-	"github.com/trustgate/trustgate/prompt/signin"
-	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 )
+
+// providerTimeout is the provider timeout of these tests: short, so that a
+// call that is not bounded by it shows as a test that takes far longer.
+const providerTimeout = 300 * time.Millisecond
 
 // hangUntilGone holds requests to path, the first n times (n < 0: always),
 // until the client gives up: a provider that accepts connections and
@@ -39,36 +42,36 @@ func hangUntilGone(path string, n int32) func(http.Handler) http.Handler {
 // and came within a few provider timeouts of start.
 func wantUnavailableInTime(t *testing.T, err error, start time.Time) {
 	t.Helper()
-	if took := time.Since(start); took > 5*oidctest.Timeout+time.Second {
-		t.Errorf("gave up after %s, with a provider timeout of %s", took, oidctest.Timeout)
+	if took := time.Since(start); took > 5*providerTimeout+time.Second {
+		t.Errorf("gave up after %s, with a provider timeout of %s", took, providerTimeout)
 	}
-	var le *signin.LoginError
-	if !errors.As(err, &le) || le.Reason != signin.ReasonProviderUnavailable {
-		t.Fatalf("error %v, want reason %s", err, signin.ReasonProviderUnavailable)
+	var le *LoginError
+	if !errors.As(err, &le) || le.Reason != ReasonProviderUnavailable {
+		t.Fatalf("error %v, want reason %s", err, ReasonProviderUnavailable)
 	}
 }
 
 func TestOIDCDiscoveryGivesUpOnHangingOrClosedProvider(t *testing.T) {
 	for name, issuer := range map[string]string{"hanging": oidctest.HangingIssuer(t), "closed": oidctest.ClosingIssuer(t)} {
 		t.Run(name, func(t *testing.T) {
-			o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: issuer, ClientID: oidctest.ClientID, Timeout: oidctest.Timeout})
+			o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: testClientID, Timeout: providerTimeout})
 			if err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			_, err = o.AuthCodeURL(context.Background(), oidctest.RedirectURI, secret.Token(), secret.Token(), signin.NewPKCEVerifier())
+			_, err = o.AuthCodeURL(context.Background(), testRedirectURI, secret.Token(), secret.Token(), NewPKCEVerifier())
 			wantUnavailableInTime(t, err, start)
 			start = time.Now()
-			_, err = o.Exchange(context.Background(), oidctest.RedirectURI, "code", signin.NewPKCEVerifier(), secret.Token())
+			_, err = o.Exchange(context.Background(), testRedirectURI, "code", NewPKCEVerifier(), secret.Token())
 			wantUnavailableInTime(t, err, start)
 		})
 	}
 }
 
 func TestOIDCTokenExchangeGivesUpOnHangingProvider(t *testing.T) {
-	p := oidctest.Start(t, "", hangUntilGone(mockoidc.TokenEndpoint, -1))
-	o := p.Login(t, signin.OIDCConfig{Timeout: oidctest.Timeout})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", hangUntilGone(mockoidc.TokenEndpoint, -1))
+	o := p.login(t, OIDCConfig{Timeout: providerTimeout})
+	s := p.signIn(t, o, nil)
 	start := time.Now()
 	_, err := s.exchange(o)
 	wantUnavailableInTime(t, err, start)
@@ -80,16 +83,16 @@ func TestOIDCTokenExchangeGivesUpOnHangingProvider(t *testing.T) {
 // fetch that hangs once would stay in flight for ever, and every later
 // login would fail although the provider is back.
 func TestOIDCKeySetFetchGivesUpOnHangingProvider(t *testing.T) {
-	p := oidctest.Start(t, "", hangUntilGone(mockoidc.JWKSEndpoint, 1))
-	o := p.Login(t, signin.OIDCConfig{Timeout: oidctest.Timeout, HTTPClient: &http.Client{}})
-	s := signInAt(t, p, o, nil)
+	p := startProvider(t, "", hangUntilGone(mockoidc.JWKSEndpoint, 1))
+	o := p.login(t, OIDCConfig{Timeout: providerTimeout, HTTPClient: &http.Client{}})
+	s := p.signIn(t, o, nil)
 	start := time.Now()
 	_, err := s.exchange(o)
 	wantUnavailableInTime(t, err, start)
 
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := signInAt(t, p, o, nil).exchange(o)
+		_, err := p.signIn(t, o, nil).exchange(o)
 		if err == nil {
 			break
 		}

@@ -1,4 +1,4 @@
-package signin_test
+package signin
 
 import (
 	"context"
@@ -10,15 +10,13 @@ import (
 	"testing"
 
 	"github.com/oauth2-proxy/mockoidc"
-	"github.com/trustgate/trustgate/prompt/signin"
-	"github.com/trustgate/trustgate/prompt/signin/oidctest"
 )
 
 func TestOIDCDiscoveryTellsMisconfigurationFromOutage(t *testing.T) {
 	var down atomic.Bool
-	p := oidctest.Start(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
+	p := startProvider(t, "", failing(mockoidc.DiscoveryEndpoint, &down))
 	check := func(issuer string) error {
-		o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: issuer, ClientID: oidctest.ClientID})
+		o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: testClientID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,30 +28,30 @@ func TestOIDCDiscoveryTellsMisconfigurationFromOutage(t *testing.T) {
 	}
 	for _, issuer := range []string{p.Issuer() + "/", p.Addr() + "/elsewhere"} {
 		err := check(issuer)
-		wantReason(t, err, signin.ReasonIssuerMismatch)
-		if !signin.IsConfigurationError(err) {
+		wantReason(t, err, ReasonIssuerMismatch)
+		if !IsConfigurationError(err) {
 			t.Errorf("issuer %s: %v is not a configuration error", issuer, err)
 		}
 	}
 	down.Store(true)
 	err := check(p.Issuer())
-	wantReason(t, err, signin.ReasonProviderUnavailable)
-	if signin.IsConfigurationError(err) {
+	wantReason(t, err, ReasonProviderUnavailable)
+	if IsConfigurationError(err) {
 		t.Error("an outage counts as a configuration error")
 	}
 }
 
 func TestOIDCCallbackErrorsTellMisconfigurationFromRefusal(t *testing.T) {
 	for _, tt := range []struct{ code, description, want string }{
-		{"access_denied", "", signin.ReasonProviderError},
-		{"login_required", "", signin.ReasonProviderError},
-		{"invalid_request", "Invalid parameter: redirect_uri", signin.ReasonInvalidRedirectURI},
-		{"invalid_request", "missing nonce", signin.ReasonProviderError},
-		{"unauthorized_client", "", signin.ReasonUnknownClient},
-		{"invalid_client", "", signin.ReasonUnknownClient},
-		{"invalid_scope", "groups", signin.ReasonInvalidScope},
+		{"access_denied", "", ReasonProviderError},
+		{"login_required", "", ReasonProviderError},
+		{"invalid_request", "Invalid parameter: redirect_uri", ReasonInvalidRedirectURI},
+		{"invalid_request", "missing nonce", ReasonProviderError},
+		{"unauthorized_client", "", ReasonUnknownClient},
+		{"invalid_client", "", ReasonUnknownClient},
+		{"invalid_scope", "groups", ReasonInvalidScope},
 	} {
-		if got := signin.CallbackError(tt.code, tt.description); got.Reason != tt.want {
+		if got := CallbackError(tt.code, tt.description); got.Reason != tt.want {
 			t.Errorf("%s (%s): reason %s, want %s", tt.code, tt.description, got.Reason, tt.want)
 		}
 	}
@@ -61,7 +59,7 @@ func TestOIDCCallbackErrorsTellMisconfigurationFromRefusal(t *testing.T) {
 
 func TestOIDCCheckProviderWarnsWhenUserNamesWouldBeSub(t *testing.T) {
 	claims := []string{"sub", "email", "preferred_username", "groups"}
-	p := oidctest.Start(t, "", func(next http.Handler) http.Handler {
+	p := startProvider(t, "", func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != mockoidc.DiscoveryEndpoint {
 				next.ServeHTTP(w, r)
@@ -76,7 +74,7 @@ func TestOIDCCheckProviderWarnsWhenUserNamesWouldBeSub(t *testing.T) {
 		})
 	})
 	check := func(userClaim string) []string {
-		o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: p.Issuer(), ClientID: oidctest.ClientID, UserClaim: userClaim})
+		o, err := NewOIDCLogin(OIDCConfig{Issuer: p.Issuer(), ClientID: testClientID, UserClaim: userClaim})
 		if err != nil {
 			t.Fatal(err)
 		}
