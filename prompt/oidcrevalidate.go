@@ -106,3 +106,6 @@ func (g *Gate) providerUnreachable(w http.ResponseWriter, r *http.Request) {
 	g.renderMessage(w, r, http.StatusServiceUnavailable, "Sign-in provider unreachable",
 		"Your sign-in must be checked with the identity provider, which cannot be reached right now. Please try again in a minute.", "")
 }
+
+// Interface guards.
+var _ signin.RevalidationHost = revalidationHost{}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/trustgate/trustgate/prompt/signin"
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // oidcSessions is what the gate keeps of OIDC sign-ins beyond the cookie
@@ -37,3 +38,10 @@ func (g *Gate) postLogoutURL(r *http.Request) string {
 	}
 	return u.Scheme + "://" + u.Host + ReservedPrefix + "logout"
 }
+
+// Interface guards: what signin needs of the store and the cookie codec.
+var (
+	_ signin.OIDCStore      = store.Store(nil)
+	_ signin.FailureCounter = store.Store(nil)
+	_ signin.Sealer         = (*CookieCodec)(nil)
+)

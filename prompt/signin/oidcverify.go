@@ -107,3 +107,6 @@ func (k *keySetProbe) VerifySignature(ctx context.Context, jwt string) ([]byte, 
 	}
 	return payload, err
 }
+
+// Interface guards.
+var _ oidc.KeySet = (*keySetProbe)(nil)
