@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"reflect"
@@ -24,7 +24,7 @@ func FuzzCookieDecode(f *testing.F) {
 	}
 	want := Session{ID: "s1", Factor: "password"}
 	want.User, want.Email, want.Groups = "alice", "alice@example.com", []string{"staff"}
-	good, err := codec.Encode(sessionCookie, want)
+	good, err := codec.Encode(CookieBase, want)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func FuzzCookieDecode(f *testing.F) {
 	f.Add("a|b|c")
 	f.Fuzz(func(t *testing.T, value string) {
 		var got Session
-		if err := codec.Decode(sessionCookie, value, &got); err != nil {
+		if err := codec.Decode(CookieBase, value, &got); err != nil {
 			return
 		}
 		if !reflect.DeepEqual(got, want) {

@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"crypto/sha256"
@@ -8,11 +8,10 @@ import (
 	"path/filepath"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/trustgate/trustgate/prompt/secret"
 	"go.uber.org/zap"
 )
 
-// A realm names where a session was issued. A gate accepts only sessions
+// A realm names where a session was issued. A Keeper accepts only sessions
 // (and login flows) of its own realm; any other counts as none, so a
 // cookie copied from a site with another login source signs nobody in.
 // By default a realm is the login source: UsersFileRealm or OIDCRealm.
@@ -46,11 +45,11 @@ func RealmID(realm string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// foreignLogSize bounds how many refused sessions a gate remembers having
+// foreignLogSize bounds how many refused sessions a Keeper remembers having
 // logged, so that a copied cookie sent over and over is logged once.
 const foreignLogSize = 1024
 
-// realmGuard is a gate's realm: its ID, compared on every request, and
+// realmGuard is a Keeper's realm: its ID, compared on every request, and
 // what it needs to log a refused session once.
 type realmGuard struct {
 	// name is the realm, for logs; id is RealmID(name).
@@ -72,8 +71,8 @@ func newRealmGuard(name string, nameOf func(string) string) (*realmGuard, error)
 
 // logForeignSession logs, once per session, that s came from another realm (or from
 // before realms, when it names none) and was refused.
-func (g *Gate) logForeignSession(r *http.Request, s *Session) {
-	rg := g.realm
+func (k *Keeper) logForeignSession(r *http.Request, s *Session) {
+	rg := k.realm
 	if found, _ := rg.logged.ContainsOrAdd(s.ID, struct{}{}); found {
 		return
 	}
@@ -86,16 +85,7 @@ func (g *Gate) logForeignSession(r *http.Request, s *Session) {
 			}
 		}
 	}
-	g.cfg.Logger.Info("session from another realm refused",
+	k.logger.Info("session from another realm refused",
 		zap.String("realm", rg.name), zap.String("session_realm", other),
-		zap.String("session_id", s.ID), zap.String("user", s.User), zap.String("ip", g.cfg.ClientIP(r)))
-}
-
-// defaultRealm is the realm of a gate configured without one: the OIDC
-// provider, or a realm of its own for a users file.
-func defaultRealm(cfg Config) string {
-	if cfg.OIDC != nil {
-		return OIDCRealm(cfg.OIDC.cfg.Issuer, cfg.OIDC.cfg.ClientID)
-	}
-	return "users_file:unnamed-" + secret.Token()
+		zap.String("session_id", s.ID), zap.String("user", s.User), zap.String("ip", k.clientIP(r)))
 }

@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"context"
@@ -11,6 +11,15 @@ import (
 
 	"github.com/trustgate/trustgate/prompt/store"
 )
+
+// Store is what revocations need from storage: the revocations
+// themselves. A store that also carries events (store.Notifier) tells the
+// other instances.
+type Store interface {
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	RevokeUserSessions(ctx context.Context, user string, before, expires time.Time) error
+	SessionRevocations(ctx context.Context, now time.Time) (store.Revocations, error)
+}
 
 // Revocations is an instance's in-memory copy of the sessions ended on the
 // server: sessions signed out (by ID) and users' session cutoffs ("sign out
@@ -25,8 +34,8 @@ import (
 // Revocations are never undone, so merging is always safe, and entries
 // leave only once the sessions they name have expired.
 //
-// Share one Revocations between every site of an instance (Config) and
-// keep it across reloads. It is safe for concurrent use.
+// Share one Revocations between every site of an instance (the
+// Config.Revocations of each Keeper) and keep it across reloads. It is safe for concurrent use.
 type Revocations struct {
 	mu sync.RWMutex
 	// sessions maps a revoked session's ID to when it expires.
@@ -140,7 +149,7 @@ func (r *Revocations) ApplyEvent(e store.Event) bool {
 // unreachable, merges every revocation the store holds, and forgets those
 // that expired before now. Call it at start, after lost events, and
 // periodically; never per request.
-func (r *Revocations) Refresh(ctx context.Context, st store.Store, now time.Time) error {
+func (r *Revocations) Refresh(ctx context.Context, st Store, now time.Time) error {
 	r.mu.Lock()
 	unstored := r.unstored
 	r.unstored = nil
@@ -207,17 +216,17 @@ func (r *Revocations) pruneLocked(now time.Time) {
 // instance: here at once, in the store, and on the others through the
 // store's events. If the store fails, the session stays revoked here, a
 // later Refresh stores it, and the error is returned.
-func (r *Revocations) RevokeSession(ctx context.Context, st store.Store, id string, expires time.Time) error {
+func (r *Revocations) RevokeSession(ctx context.Context, st Store, id string, expires time.Time) error {
 	return r.revoke(ctx, st, store.Event{Kind: store.EventSessionRevoked, ID: id, Time: expires})
 }
 
 // RevokeUserSessions ends every session of user issued before before, on
 // every instance, as RevokeSession does.
-func (r *Revocations) RevokeUserSessions(ctx context.Context, st store.Store, user string, before time.Time) error {
+func (r *Revocations) RevokeUserSessions(ctx context.Context, st Store, user string, before time.Time) error {
 	return r.revoke(ctx, st, store.Event{Kind: store.EventUserSessionsRevoked, ID: user, Time: before})
 }
 
-func (r *Revocations) revoke(ctx context.Context, st store.Store, e store.Event) error {
+func (r *Revocations) revoke(ctx context.Context, st Store, e store.Event) error {
 	r.ApplyEvent(e)
 	if err := r.storeRevocation(ctx, st, e); err != nil {
 		r.mu.Lock()
@@ -229,7 +238,7 @@ func (r *Revocations) revoke(ctx context.Context, st store.Store, e store.Event)
 }
 
 // storeRevocation records the revocation that e announces.
-func (r *Revocations) storeRevocation(ctx context.Context, st store.Store, e store.Event) error {
+func (r *Revocations) storeRevocation(ctx context.Context, st Store, e store.Event) error {
 	switch e.Kind {
 	case store.EventSessionRevoked:
 		return st.RevokeSession(ctx, e.ID, e.Time)
@@ -244,7 +253,7 @@ func (r *Revocations) storeRevocation(ctx context.Context, st store.Store, e sto
 
 // notify tells the other instances about e, when the store carries
 // events. A failure only delays them until their next Refresh.
-func notify(ctx context.Context, st store.Store, e store.Event) error {
+func notify(ctx context.Context, st Store, e store.Event) error {
 	n, ok := st.(store.Notifier)
 	if !ok {
 		return nil
@@ -270,8 +279,9 @@ func IsStoredButNotAnnounced(err error) bool {
 	return errors.As(err, &ne)
 }
 
-// logRevocationError logs the outcome of a revocation that failed.
-func logRevocationError(logger *zap.Logger, what string, err error, fields ...zap.Field) {
+// LogRevocationError logs, as what, the outcome of a revocation that
+// failed: stored but not announced, or held on this instance only.
+func LogRevocationError(logger *zap.Logger, what string, err error, fields ...zap.Field) {
 	fields = append(fields, zap.Error(err))
 	if IsStoredButNotAnnounced(err) {
 		logger.Warn(what+": stored, but other instances only learn of it on their next refresh", fields...)
@@ -279,3 +289,6 @@ func logRevocationError(logger *zap.Logger, what string, err error, fields ...za
 	}
 	logger.Warn(what+": storage unreachable; revoked on this instance, stored once storage is back", fields...)
 }
+
+// Interface guards
+var _ Store = store.Store(nil)

@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"net/http"
@@ -34,23 +34,23 @@ func requestCookie(r *http.Request, name string) (string, bool) {
 	return "", false
 }
 
-// stripGatewayCookies removes the gateway's cookies (the session and the
+// StripCookies removes the gateway's cookies (the session and the
 // login flow's, under either name) from the request, so the protected
 // application never sees (or leaks) the session. Every other part of the
 // header is kept as the browser sent it. When the gateway's cookies lead or
 // end the header, as browsers send them, the header that is kept is a part
 // of the one sent, and nothing is allocated.
-func stripGatewayCookies(r *http.Request) {
+func StripCookies(r *http.Request) {
 	lines := r.Header["Cookie"]
 	// kept is made at the first line that held a gateway cookie: a slice
 	// of its own, since the old one may be shared with the caller.
 	var kept []string
 	for i, line := range lines {
-		stripped, removed := withoutGatewayCookies(line)
+		stripped, removed := StripCookieLine(line)
 		if removed && kept == nil {
 			kept = make([]string, 0, len(lines))
 			for _, earlier := range lines[:i] {
-				if earlier, _ = withoutGatewayCookies(earlier); earlier != "" {
+				if earlier, _ = StripCookieLine(earlier); earlier != "" {
 					kept = append(kept, earlier)
 				}
 			}
@@ -69,10 +69,11 @@ func stripGatewayCookies(r *http.Request) {
 	}
 }
 
-// withoutGatewayCookies returns line without the gateway's cookies, the
-// other parts joined by "; ", and reports whether it held any. It returns a
+// StripCookieLine returns line, one Cookie header (or trailer) line,
+// without the gateway's cookies, the other parts joined by "; ", and
+// reports whether it held any. It returns a
 // substring of line when the parts kept are next to each other in it.
-func withoutGatewayCookies(line string) (kept string, removed bool) {
+func StripCookieLine(line string) (kept string, removed bool) {
 	// first and last delimit the run of kept parts seen so far, while
 	// they are contiguous; once a gateway cookie splits them, the rest is
 	// built in b.
@@ -129,7 +130,7 @@ func withoutGatewayCookies(line string) (kept string, removed bool) {
 // gateway's own, on HTTP or HTTPS.
 func isGatewayCookie(name string) bool {
 	name = strings.TrimPrefix(name, hostPrefix)
-	return name == sessionCookie || name == flowCookie
+	return name == CookieBase || name == FlowCookieBase
 }
 
 // splitCookiePair splits one part of a Cookie header into its name and raw

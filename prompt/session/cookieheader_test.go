@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"net/http"
@@ -27,11 +27,11 @@ func TestRequestCookieReadsAsNetHTTPDoes(t *testing.T) {
 	} {
 		r, _ := http.NewRequest(http.MethodGet, "http://app.example/", nil)
 		r.Header["Cookie"] = tc.header
-		got, found := requestCookie(r, sessionCookie)
+		got, found := requestCookie(r, CookieBase)
 		if got != tc.want || found != tc.found {
 			t.Errorf("%q: got %q, %v; want %q, %v", tc.header, got, found, tc.want, tc.found)
 		}
-		c, err := r.Cookie(sessionCookie)
+		c, err := r.Cookie(CookieBase)
 		if (err == nil) != found || (err == nil && c.Value != got) {
 			t.Errorf("%q: net/http reads %v, %v; requestCookie %q, %v", tc.header, c, err, got, found)
 		}
@@ -56,7 +56,7 @@ func TestStripGatewayCookiesKeepsEveryOtherCookie(t *testing.T) {
 		r, _ := http.NewRequest(http.MethodGet, "http://app.example/", nil)
 		r.Header["Cookie"] = slices.Clone(tc.header)
 		sent := r.Header["Cookie"]
-		stripGatewayCookies(r)
+		StripCookies(r)
 		got, ok := r.Header["Cookie"]
 		if !ok {
 			got = nil
@@ -75,10 +75,10 @@ func TestStripGatewayCookiesAllocatesNothingForABrowsersHeader(t *testing.T) {
 	header := []string{"tg_session=abcdefgh; theme=dark; lang=en"}
 	allocs := testing.AllocsPerRun(100, func() {
 		r.Header["Cookie"] = header
-		if _, ok := requestCookie(r, sessionCookie); !ok {
+		if _, ok := requestCookie(r, CookieBase); !ok {
 			t.Fatal("no session cookie found")
 		}
-		stripGatewayCookies(r)
+		StripCookies(r)
 	})
 	// One: the kept header's own one-line slice.
 	if allocs > 1 {
@@ -110,7 +110,7 @@ func FuzzCookieHeader(f *testing.F) {
 			return // net/http reads no cookie at all past its limit
 		}
 		r, _ := http.NewRequest(http.MethodGet, "http://app.example/", nil)
-		for _, name := range []string{sessionCookie, hostPrefix + sessionCookie, flowCookie} {
+		for _, name := range []string{CookieBase, hostPrefix + CookieBase, FlowCookieBase} {
 			r.Header["Cookie"] = header
 			got, found := requestCookie(r, name)
 			c, err := r.Cookie(name)
@@ -125,7 +125,7 @@ func FuzzCookieHeader(f *testing.F) {
 				want = append(want, c.Name+"="+c.Value)
 			}
 		}
-		stripGatewayCookies(r)
+		StripCookies(r)
 		var got []string
 		for _, c := range r.Cookies() {
 			got = append(got, c.Name+"="+c.Value)
@@ -134,7 +134,7 @@ func FuzzCookieHeader(f *testing.F) {
 			t.Fatalf("%q: after stripping net/http reads %q, want %q (header now %q)", header, got, want, r.Header["Cookie"])
 		}
 		for _, l := range r.Header["Cookie"] {
-			if _, left := withoutGatewayCookies(l); left {
+			if _, left := StripCookieLine(l); left {
 				t.Fatalf("%q: a gateway cookie is left in %q", header, l)
 			}
 		}

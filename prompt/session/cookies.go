@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"crypto/sha256"
@@ -29,7 +29,7 @@ type CookieCodec struct {
 	ids     []string
 	created []time.Time
 	// generation counts the key changes, so that what was decoded under
-	// keys since removed can be told apart (see sessionCache); keysHash
+	// keys since removed can be told apart (see cache); keysHash
 	// identifies the keys, so that setting the same keys again (the
 	// periodic refresh from the store) is not a change.
 	generation atomic.Uint64
@@ -158,6 +158,14 @@ func NewCookieKey(created time.Time) store.CookieKey {
 	}
 }
 
+// Cookie base names; see cookieName for the __Host- prefix.
+const (
+	// CookieBase is the session cookie's name over HTTP.
+	CookieBase = "tg_session"
+	// FlowCookieBase is the login-flow cookie's name over HTTP.
+	FlowCookieBase = "tg_flow"
+)
+
 // cookieName returns the name of a gateway cookie for r: on HTTPS it carries
 // the __Host- prefix, which browsers accept only with Secure, Path=/ and no
 // Domain, so no other host or path can plant or read it.
@@ -167,10 +175,10 @@ func cookieName(r *http.Request, base string) string {
 	}
 	// The gateway's own names without building them on every request.
 	switch base {
-	case sessionCookie:
-		return hostPrefix + sessionCookie
-	case flowCookie:
-		return hostPrefix + flowCookie
+	case CookieBase:
+		return hostPrefix + CookieBase
+	case FlowCookieBase:
+		return hostPrefix + FlowCookieBase
 	}
 	return hostPrefix + base
 }

@@ -1,4 +1,4 @@
-package prompt
+package session
 
 import (
 	"crypto/sha256"
@@ -8,11 +8,11 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// DefaultSessionCacheSize is how many decoded session cookies a gate keeps
-// when Config.SessionCacheSize is zero.
-const DefaultSessionCacheSize = 100_000
+// DefaultCacheSize is how many decoded session cookies a Keeper keeps
+// when Config.CacheSize is zero.
+const DefaultCacheSize = 100_000
 
-// sessionCache keeps the sessions decoded from session cookies, so that a
+// cache keeps the sessions decoded from session cookies, so that a
 // signed-in request skips verifying, decrypting and unmarshalling the same
 // cookie again (most of the gate's time per request). Only what the codec
 // accepted is stored, and only the decoding is saved: expiry, revocation and
@@ -35,7 +35,7 @@ const DefaultSessionCacheSize = 100_000
 // a vouching device (BenchmarkSessionCacheMemory), more with many groups;
 // a full cache of the default size takes about 68 MB. It is safe for
 // concurrent use.
-type sessionCache struct {
+type cache struct {
 	codec   *CookieCodec
 	entries *lru.Cache[[sha256.Size]byte, sessionEntry]
 	// generation is the key generation the entries were decoded under, as
@@ -50,16 +50,16 @@ type sessionEntry struct {
 	generation uint64
 }
 
-// newSessionCache returns a cache of at most size sessions decoded by
-// codec (zero: DefaultSessionCacheSize); a negative size turns caching off,
+// newCache returns a cache of at most size sessions decoded by
+// codec (zero: DefaultCacheSize); a negative size turns caching off,
 // so that every cookie is decoded.
-func newSessionCache(size int, codec *CookieCodec) (*sessionCache, error) {
-	c := &sessionCache{codec: codec}
+func newCache(size int, codec *CookieCodec) (*cache, error) {
+	c := &cache{codec: codec}
 	if size < 0 {
 		return c, nil
 	}
 	if size == 0 {
-		size = DefaultSessionCacheSize
+		size = DefaultCacheSize
 	}
 	var err error
 	if c.entries, err = lru.New[[sha256.Size]byte, sessionEntry](size); err != nil {
@@ -73,7 +73,7 @@ func newSessionCache(size int, codec *CookieCodec) (*sessionCache, error) {
 // cached one, or the codec's decoding, which is then cached. The caller
 // gets its own copy of the session's fields; the Groups, Failed and
 // Warnings slices are shared and must not be modified.
-func (c *sessionCache) decode(name, value string) (*Session, error) {
+func (c *cache) decode(name, value string) (*Session, error) {
 	if c.entries == nil {
 		s := new(Session)
 		if err := c.codec.Decode(name, value, s); err != nil {
@@ -121,7 +121,7 @@ func sessionKey(name, value string) [sha256.Size]byte {
 }
 
 // len returns how many sessions the cache holds.
-func (c *sessionCache) len() int {
+func (c *cache) len() int {
 	if c.entries == nil {
 		return 0
 	}
