@@ -1,17 +1,19 @@
-package caddymodule
+package adminapi
 
 import (
 	"net/http"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
-// defaultImpactWindow is how far back rollout-impact looks without since.
-const defaultImpactWindow = 7 * 24 * time.Hour
+// DefaultImpactWindow is how far back the rollout impact looks without
+// since.
+const DefaultImpactWindow = 7 * 24 * time.Hour
 
-// rolloutImpactAnswer is the answer of GET /trusted-endpoints/rollout-impact.
-type rolloutImpactAnswer struct {
+// RolloutImpactAnswer is the answer of GET /trusted-endpoints/rollout-impact.
+type RolloutImpactAnswer struct {
 	// Since and Until are the window the counts cover.
 	Since time.Time `json:"since"`
 	Until time.Time `json:"until"`
@@ -20,15 +22,12 @@ type rolloutImpactAnswer struct {
 	store.RolloutImpact
 }
 
-// handleRolloutImpact serves GET /trusted-endpoints/rollout-impact: from the
+// rolloutImpact serves GET /trusted-endpoints/rollout-impact: from the
 // logins that mode check marked would_block, how many logins and users
 // mode block would have refused, by reason, group, platform and
 // application. The logins of people whom their application's access rules
 // now refuse are counted apart, as not_authorized.
-func (a *AdminAPI) handleRolloutImpact(w http.ResponseWriter, r *http.Request) error {
-	if err := allowMethod(w, r, http.MethodGet); err != nil {
-		return err
-	}
+func (h *Handler) rolloutImpact(w http.ResponseWriter, r *http.Request) error {
 	v, err := readQuery(r, "since", "until", "application")
 	if err != nil {
 		return err
@@ -44,21 +43,22 @@ func (a *AdminAPI) handleRolloutImpact(w http.ResponseWriter, r *http.Request) e
 		q.Until = time.Now()
 	}
 	if q.Since.IsZero() {
-		q.Since = q.Until.Add(-defaultImpactWindow)
+		q.Since = q.Until.Add(-DefaultImpactWindow)
 	}
 	if !q.Since.Before(q.Until) {
 		return badRequest("since", "%s is not before until (%s)", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339))
 	}
-	app, err := a.app()
+	gw, err := h.gateway()
 	if err != nil {
 		return err
 	}
-	q.Authorized = app.sites.authorized()
-	impact, err := app.Store().RolloutImpact(r.Context(), q)
+	q.Authorized = gw.Authorized()
+	impact, err := gw.Store().RolloutImpact(r.Context(), q)
 	if err != nil {
 		return unavailable("summing rollout impact", err)
 	}
-	return writeJSON(w, http.StatusOK, rolloutImpactAnswer{
+	web.WriteJSON(w, http.StatusOK, RolloutImpactAnswer{
 		Since: q.Since.UTC(), Until: q.Until.UTC(), Application: q.Application, RolloutImpact: impact,
 	})
+	return nil
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package dashboard
 
 import (
 	"net/http"
@@ -12,13 +12,13 @@ import (
 func TestDashboardStaticHeaders(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		rec := httptest.NewRecorder()
-		serveDashboardStatic(rec, httptest.NewRequest(method, "/dashboard/static/dashboard.css", nil), "dashboard.css")
+		serveStatic(rec, httptest.NewRequest(method, "/dashboard/static/dashboard.css", nil), "dashboard.css")
 		if rec.Code != http.StatusOK {
 			t.Fatalf("%s dashboard.css: status %d", method, rec.Code)
 		}
 		for name, want := range map[string]string{
 			"Cache-Control":           "private, max-age=3600",
-			"Content-Security-Policy": dashboardCSP,
+			"Content-Security-Policy": CSP,
 			"Content-Type":            "text/css; charset=utf-8",
 			"X-Frame-Options":         "DENY",
 			"X-Content-Type-Options":  "nosniff",
@@ -37,7 +37,7 @@ func TestDashboardStaticHeaders(t *testing.T) {
 	}
 	for _, name := range []string{"missing.css", "", "../dashboard.css", "./dashboard.css"} {
 		rec := httptest.NewRecorder()
-		serveDashboardStatic(rec, httptest.NewRequest(http.MethodGet, "/dashboard/static/x", nil), name)
+		serveStatic(rec, httptest.NewRequest(http.MethodGet, "/dashboard/static/x", nil), name)
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("%q: status %d, want 404", name, rec.Code)
 		}
