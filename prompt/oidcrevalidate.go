@@ -38,22 +38,19 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *Session) *S
 		g.providerUnreachable(w, r)
 		return nil
 	}
-	next := *s
-	next.Email, next.Groups = out.Identity.Email, out.Identity.Groups
-	next.RecheckAt = now.Add(g.cfg.OIDCRevalidate).Unix()
+	id := s.Identity
+	id.Email, id.Groups = out.Identity.Email, out.Identity.Groups
+	id.RecheckAt = now.Add(g.cfg.OIDCRevalidate).Unix()
 	if out.Err != nil {
 		// Fail mode safe or check: keep the session, ask again soon.
-		next.RecheckAt = now.Add(min(recheckRetry, g.cfg.OIDCRevalidate)).Unix()
+		id.RecheckAt = now.Add(min(recheckRetry, g.cfg.OIDCRevalidate)).Unix()
 	}
-	next.joinedGroups = ""
-	name := cookieName(r, sessionCookie)
-	value, err := g.cfg.Cookies.Encode(name, &next)
+	next, err := g.sessions.Renew(w, r, s, id)
 	if err != nil {
 		g.internalError(w, r, "encoding session", err)
 		return nil
 	}
-	http.SetCookie(w, newCookie(r, sessionCookie, value, int(next.Expires().Sub(now)/time.Second)))
-	return &next
+	return next
 }
 
 // revalidationHost acts for revalidation on the gate, for request r of
