@@ -137,29 +137,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "login":
-			if h.Login.UsersFile != "" || h.Login.OIDC != nil {
+			if h.LoginRaw != nil {
 				return d.Err("login already specified")
 			}
-			if !d.NextArg() {
-				return d.ArgErr()
+			raw, err := unmarshalLogin(d)
+			if err != nil {
+				return err
 			}
-			switch kind := d.Val(); kind {
-			case "users_file":
-				if !d.AllArgs(&h.Login.UsersFile) {
-					return d.ArgErr()
-				}
-			case "oidc":
-				if d.NextArg() {
-					return d.ArgErr()
-				}
-				o, err := parseOIDC(d)
-				if err != nil {
-					return err
-				}
-				h.Login.OIDC = o
-			default:
-				return d.Errf("unknown login kind %q (want users_file or oidc)", kind)
-			}
+			h.LoginRaw = raw
 		case "session_lifetime":
 			dur, err := parseDurationArg(d)
 			if err != nil {
@@ -218,8 +203,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				if !d.AllArgs(target) {
 					return d.ArgErr()
 				}
-				if *target != "-" && !validHeaderName(*target) {
-					return d.Errf("invalid header name %q", *target)
+				if err := checkHeaderName(*target); err != nil {
+					return d.WrapErr(err)
 				}
 			}
 			h.UpstreamHeaders = u
@@ -252,67 +237,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := h.checkEnrollmentLine(); err != nil {
 		return err
 	}
-	if h.Login.UsersFile == "" && h.Login.OIDC == nil {
-		return d.Err("trusted_endpoints needs a login (login users_file <path> or login oidc { ... })")
-	}
-	return nil
-}
-
-func parseOIDC(d *caddyfile.Dispenser) (*OIDCConfig, error) {
-	o := new(OIDCConfig)
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		field := d.Val()
-		switch field {
-		case "issuer":
-			if !d.AllArgs(&o.Issuer) {
-				return nil, d.ArgErr()
-			}
-		case "client_id":
-			if !d.AllArgs(&o.ClientID) {
-				return nil, d.ArgErr()
-			}
-		case "client_secret":
-			if !d.AllArgs(&o.ClientSecret) {
-				return nil, d.ArgErr()
-			}
-		case "scopes":
-			o.Scopes = d.RemainingArgs()
-			if len(o.Scopes) == 0 {
-				return nil, d.ArgErr()
-			}
-		case "groups_claim":
-			if !d.AllArgs(&o.GroupsClaim) {
-				return nil, d.ArgErr()
-			}
-		case "user_claim":
-			if !d.AllArgs(&o.UserClaim) {
-				return nil, d.ArgErr()
-			}
-		case "redirect_url":
-			if !d.AllArgs(&o.RedirectURL) {
-				return nil, d.ArgErr()
-			}
-		case "timeout":
-			dur, err := parseDurationArg(d)
-			if err != nil {
-				return nil, err
-			}
-			o.Timeout = dur
-		case "logout_redirect", "prompt", "revalidate":
-			if err := parseOIDCSession(d, o, field); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, d.Errf("unknown oidc option %q", field)
-		}
-	}
-	if o.Issuer == "" {
-		return nil, d.Err("login oidc: issuer is required")
-	}
-	if o.ClientID == "" {
-		return nil, d.Err("login oidc: client_id is required")
-	}
-	return o, nil
+	return wrapAt(d, checkLoginSource(h.LoginRaw))
 }
 
 func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
@@ -328,21 +253,6 @@ func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 		return 0, d.Errf("duration must be positive, got %q", raw)
 	}
 	return caddy.Duration(dur), nil
-}
-
-// validHeaderName reports whether s is a valid HTTP header field name.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || c == ':' || c == '(' || c == ')' || c == '<' || c == '>' || c == '@' ||
-			c == ',' || c == ';' || c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' ||
-			c == '=' || c == '{' || c == '}' {
-			return false
-		}
-	}
-	return true
 }
 
 // parseGlobalOption sets up the trusted_endpoints app. Syntax:

@@ -218,15 +218,15 @@ func TestSelfEnrollmentInBlockModeNeedsBlockMode(t *testing.T) {
 	}
 	// The JSON true of older configurations means self: refused in mode
 	// block, unless enrollment_block_mode says so.
-	if err := provisionHandlerErr(t, `{"login":{"users_file":"USERS_FILE"},"mode":"block","mobile":{"state":"all"},"enrollment":true}`); err == nil ||
+	if err := provisionHandlerErr(t, `{"login":{"source":"users_file", "path":"USERS_FILE"},"mode":"block","mobile":{"state":"all"},"enrollment":true}`); err == nil ||
 		!strings.Contains(err.Error(), "block_mode") {
 		t.Errorf("JSON enrollment true in mode block: %v, want refused", err)
 	}
-	h, _ := provisionHandler(t, `{"login":{"users_file":"USERS_FILE"},"mode":"check","mobile":{"state":"all"},"enrollment":true}`)
+	h, _ := provisionHandler(t, `{"login":{"source":"users_file", "path":"USERS_FILE"},"mode":"check","mobile":{"state":"all"},"enrollment":true}`)
 	if h.device.Enrollment != "self" {
 		t.Errorf("JSON enrollment true = %q, want self", h.device.Enrollment)
 	}
-	h, _ = provisionHandler(t, `{"login":{"users_file":"USERS_FILE"},"mode":"block","mobile":{"state":"all"}}`)
+	h, _ = provisionHandler(t, `{"login":{"source":"users_file", "path":"USERS_FILE"},"mode":"block","mobile":{"state":"all"}}`)
 	if h.device.Enrollment != "admin" {
 		t.Errorf("enrollment unset = %q, want admin", h.device.Enrollment)
 	}
