@@ -28,7 +28,7 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 		}
 		mode, err := policy.ParseMode(raw)
 		if err != nil {
-			return true, d.Errf("mode: %v", err)
+			return true, d.WrapErr(err)
 		}
 		h.Mode = mode
 	case "mobile":
@@ -120,7 +120,7 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 			return true, d.ArgErr()
 		}
 		if _, err := prompt.ParseFailMode(raw); err != nil {
-			return true, d.Errf("%v", err)
+			return true, d.WrapErr(err)
 		}
 		h.FailMode = raw
 	default:

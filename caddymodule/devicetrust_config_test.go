@@ -67,7 +67,7 @@ func TestDirectiveParsesEveryDeviceOption(t *testing.T) {
 	}
 	want := Handler{
 		LoginRaw: usersFileLoginJSON("users.yaml"),
-		Mode:  policy.ModeBlock,
+		Mode:     policy.ModeBlock,
 		Mobile: &policy.Integration{
 			State:     policy.Groups,
 			Groups:    []string{"pilot", "staff"},
@@ -461,22 +461,8 @@ func TestValidateReportsBadDeviceSettings(t *testing.T) {
 // returns both.
 func provisionHandler(t *testing.T, handlerJSON string) (*Handler, *App) {
 	t.Helper()
-	appJSON, _ := json.Marshal(map[string]any{"storage": map[string]string{"path": storePath(t)}})
-	ctx, err := caddy.ProvisionContext(&caddy.Config{AppsRaw: caddy.ModuleMap{appName: appJSON}})
+	h, app, err := provisionedHandler(t, handlerJSON)
 	if err != nil {
-		t.Fatal(err)
-	}
-	appIface, err := ctx.App(appName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := appIface.(*App)
-	t.Cleanup(func() { _ = app.Cleanup() })
-	h := new(Handler)
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(handlerJSON, "USERS_FILE", writeUsersFile(t))), h); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Provision(ctx); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
 	if err := h.Validate(); err != nil {
@@ -571,7 +557,7 @@ func TestProvisionRefusesInvalidPolicy(t *testing.T) {
 	t.Cleanup(func() { _ = appIface.(*App).Cleanup() })
 	h := &Handler{
 		LoginRaw: usersFileLoginJSON(writeUsersFile(t)),
-		Mode:  policy.ModeBlock,
+		Mode:     policy.ModeBlock,
 		Mobile: &policy.Integration{
 			State: policy.Groups, // and no groups
 		},

@@ -146,9 +146,10 @@ type Handler struct {
 	// combination is refused. Default: false.
 	EnrollmentBlockMode bool `json:"enrollment_block_mode,omitempty"`
 
-	// enrollmentSelfLine is the error naming a Caddyfile's enrollment
-	// self line, returned when the block turns out to be in mode block.
-	enrollmentSelfLine error
+	// enrollmentSelfAt is where a Caddyfile's enrollment self line is
+	// (file:line), for its error when the block turns out to be in mode
+	// block.
+	enrollmentSelfAt string
 
 	// Unbound lets the waiting page complete a check once the app approved,
 	// without the phone's browser coming back through the app's return
