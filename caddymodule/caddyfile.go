@@ -46,6 +46,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			prompt        login|consent|select_account
 //			revalidate    <duration>
 //		}
+//		login <source> ...
 //		session_lifetime <duration>
 //		session_cache_size <n>|off
 //		session_realm <name>
@@ -96,6 +97,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		}
 //	}
 //
+// login takes exactly one source: users_file and oidc are built in, and
+// login <source> hands the rest of its line and block to the Caddyfile
+// unmarshaler of a third party's trusted_endpoints.login.<source> module.
+//
 // allow lines add up: a person who matches any one user, group or email
 // gets in, everyone else gets a 403 (before any device check). Without
 // allow everyone the login source signs in gets in. Users and groups match
@@ -145,67 +150,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.LoginRaw = raw
-		case "session_lifetime":
-			dur, err := parseDurationArg(d)
-			if err != nil {
+		case "session_lifetime", "session_cache_size", "lockout":
+			if err := h.unmarshalSessionOption(d); err != nil {
 				return err
 			}
-			h.SessionLifetime = dur
-		case "session_cache_size":
-			var raw string
-			if !d.AllArgs(&raw) {
-				return d.ArgErr()
-			}
-			if raw == "off" {
-				h.SessionCacheSize = -1
-				break
-			}
-			n, err := strconv.Atoi(raw)
-			if err != nil || n < 1 {
-				return d.Errf("session_cache_size must be a positive whole number or off, got %q", raw)
-			}
-			h.SessionCacheSize = n
-		case "lockout":
-			var attempts, window string
-			if !d.AllArgs(&attempts, &window) {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(attempts)
-			if err != nil || n < 1 {
-				return d.Errf("lockout attempts must be a positive whole number, got %q", attempts)
-			}
-			dur, err := caddy.ParseDuration(window)
-			if err != nil || dur <= 0 {
-				return d.Errf("lockout window must be a positive duration, got %q", window)
-			}
-			h.LockoutAttempts, h.LockoutWindow = n, caddy.Duration(dur)
 		case "upstream_headers":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			u := new(UpstreamHeaders)
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				var target *string
-				switch d.Val() {
-				case "user":
-					target = &u.User
-				case "email":
-					target = &u.Email
-				case "groups":
-					target = &u.Groups
-				case "trust":
-					target = &u.Trust
-				case "device_id":
-					target = &u.DeviceID
-				default:
-					return d.Errf("unknown upstream_headers field %q (want user, email, groups, trust or device_id)", d.Val())
-				}
-				if !d.AllArgs(target) {
-					return d.ArgErr()
-				}
-				if err := checkHeaderName(*target); err != nil {
-					return d.WrapErr(err)
-				}
+			u, err := parseUpstreamHeaders(d)
+			if err != nil {
+				return err
 			}
 			h.UpstreamHeaders = u
 		case "allow", "access_contact":
@@ -238,6 +190,80 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return err
 	}
 	return wrapAt(d, checkLoginSource(h.LoginRaw))
+}
+
+// unmarshalSessionOption parses one of session_lifetime <duration>,
+// session_cache_size <n>|off and lockout <attempts> <window>.
+func (h *Handler) unmarshalSessionOption(d *caddyfile.Dispenser) error {
+	switch d.Val() {
+	case "session_lifetime":
+		dur, err := parseDurationArg(d)
+		if err != nil {
+			return err
+		}
+		h.SessionLifetime = dur
+	case "session_cache_size":
+		var raw string
+		if !d.AllArgs(&raw) {
+			return d.ArgErr()
+		}
+		if raw == "off" {
+			h.SessionCacheSize = -1
+			return nil
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			return d.Errf("session_cache_size must be a positive whole number or off, got %q", raw)
+		}
+		h.SessionCacheSize = n
+	case "lockout":
+		var attempts, window string
+		if !d.AllArgs(&attempts, &window) {
+			return d.ArgErr()
+		}
+		n, err := strconv.Atoi(attempts)
+		if err != nil || n < 1 {
+			return d.Errf("lockout attempts must be a positive whole number, got %q", attempts)
+		}
+		dur, err := caddy.ParseDuration(window)
+		if err != nil || dur <= 0 {
+			return d.Errf("lockout window must be a positive duration, got %q", window)
+		}
+		h.LockoutAttempts, h.LockoutWindow = n, caddy.Duration(dur)
+	}
+	return nil
+}
+
+// parseUpstreamHeaders parses the upstream_headers block.
+func parseUpstreamHeaders(d *caddyfile.Dispenser) (*UpstreamHeaders, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	u := new(UpstreamHeaders)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var target *string
+		switch d.Val() {
+		case "user":
+			target = &u.User
+		case "email":
+			target = &u.Email
+		case "groups":
+			target = &u.Groups
+		case "trust":
+			target = &u.Trust
+		case "device_id":
+			target = &u.DeviceID
+		default:
+			return nil, d.Errf("unknown upstream_headers field %q (want user, email, groups, trust or device_id)", d.Val())
+		}
+		if !d.AllArgs(target) {
+			return nil, d.ArgErr()
+		}
+		if err := checkHeaderName(*target); err != nil {
+			return nil, d.WrapErr(err)
+		}
+	}
+	return u, nil
 }
 
 func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
