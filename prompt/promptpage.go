@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -80,7 +81,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	// The links are built from escaped parts; template.URL lets their
 	// trustgate: and intent: schemes through html/template.
 	data.AppLink, data.HTTPSLink = template.URL(appLink), httpsLink
-	if pkg := g.androidPackage(); pkg != "" && ClassifyAccessDevice(r).Platform == string(policy.Android) {
+	if pkg := g.androidPackage(); pkg != "" && accessdevice.Classify(r).Platform == string(policy.Android) {
 		data.IntentLink = template.URL(intentLink(httpsLink, pkg))
 	}
 	for _, d := range devices {
@@ -120,7 +121,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		g.internalError(w, r, "encoding login flow", err)
 		return
 	}
-	w.Header().Set("Accept-CH", AcceptClientHints)
+	w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
 	g.renderPrompt(w, r, status, f, data, errMsg)
 }
 

@@ -1,4 +1,4 @@
-package prompt
+package accessdevice
 
 import (
 	"net/http"
@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// AccessDevice describes the device a request comes from, as far as the
+// Device describes the device a request comes from, as far as the
 // request tells. Everything in it comes from headers the client chose to send:
 // it routes the person to the right prompt and fills the auth log, but it
 // proves nothing. Whether a phone is healthy is proven by the mobile app, and
 // the return link binds that proof to the browser (DESIGN section 4), so a
 // desktop that claims to be a phone gains nothing.
-type AccessDevice struct {
+type Device struct {
 	// Kind is "iphone", "ipad", "android_phone", "android_tablet",
 	// "desktop" or "unknown".
 	Kind string
@@ -33,7 +33,7 @@ type AccessDevice struct {
 	BrowserVersion string
 }
 
-// Access device kinds, as in AccessDevice.Kind.
+// Access device kinds, as in Device.Kind.
 const (
 	KindIPhone        = "iphone"
 	KindIPad          = "ipad"
@@ -58,7 +58,7 @@ const (
 )
 
 // AcceptClientHints is the Accept-CH response header value that asks Chromium
-// browsers for the client hints ClassifyAccessDevice reads.
+// browsers for the client hints Classify reads.
 // Sec-CH-UA-Platform-Version is a high-entropy hint: browsers send it only to
 // an origin that asked for it, so pages that lead to a device check should set
 // this header.
@@ -71,7 +71,7 @@ const maxUserAgentScan = 1 << 10
 // maxClientHint bounds a client hint value; real ones are a few dozen bytes.
 const maxClientHint = 64
 
-// ClassifyAccessDevice classifies r from its User-Agent, its User-Agent Client
+// Classify classifies r from its User-Agent, its User-Agent Client
 // Hints (Sec-CH-UA-Mobile, Sec-CH-UA-Platform, Sec-CH-UA-Platform-Version) and
 // the touch hint of TouchHintCookie. It is the only place that classifies
 // access devices.
@@ -85,8 +85,8 @@ const maxClientHint = 64
 // Android device. Windows is the exception for the version: its hint carries
 // an API contract version, not the release people know, so the user agent's
 // NT version is kept. Only the first KiB of the user agent is read.
-func ClassifyAccessDevice(r *http.Request) AccessDevice {
-	unknown := AccessDevice{Kind: KindUnknown}
+func Classify(r *http.Request) Device {
+	unknown := Device{Kind: KindUnknown}
 	if r == nil {
 		return unknown
 	}
@@ -112,7 +112,7 @@ func ClassifyAccessDevice(r *http.Request) AccessDevice {
 		// the touch hint matter, since Chromium on a Mac sends a platform hint
 		// and iPad browsers send none.
 		if d.OS == "macOS" && hasTouchHint(r) && !blinkOrGecko(ua) {
-			d = AccessDevice{Kind: KindIPad, Platform: "ios", OS: "iPadOS",
+			d = Device{Kind: KindIPad, Platform: "ios", OS: "iPadOS",
 				Browser: d.Browser, BrowserVersion: d.BrowserVersion}
 		}
 		if d.Platform == "android" && hints.mobile != "" {
@@ -138,7 +138,7 @@ func ClassifyAccessDevice(r *http.Request) AccessDevice {
 
 // iosHint returns the platform hint an iOS or iPadOS device would send, so
 // that a hint of "iOS" agrees with an iPad's user agent too.
-func iosHint(d AccessDevice) string {
+func iosHint(d Device) string {
 	if d.Platform == "ios" {
 		return "iOS"
 	}
@@ -192,31 +192,31 @@ func containsAnyFold(s string, marks []string) bool {
 }
 
 // fromUserAgent classifies the system information of a browser's user agent.
-func fromUserAgent(ua, system string) AccessDevice {
+func fromUserAgent(ua, system string) Device {
 	switch {
 	case hasSystemToken(system, "iPhone"), hasSystemToken(system, "iPod"):
 		// An iPod touch runs iOS and the app, and is held like a phone.
-		return AccessDevice{Kind: KindIPhone, Platform: "ios", OS: "iOS", OSVersion: appleOSVersion(system)}
+		return Device{Kind: KindIPhone, Platform: "ios", OS: "iOS", OSVersion: appleOSVersion(system)}
 	case hasSystemToken(system, "iPad"):
 		v := appleOSVersion(system)
 		kind, osName := appleKind(false, v)
-		return AccessDevice{Kind: kind, Platform: "ios", OS: osName, OSVersion: v}
+		return Device{Kind: kind, Platform: "ios", OS: osName, OSVersion: v}
 	case strings.Contains(system, "Android"):
-		return AccessDevice{Kind: androidKind(strings.Contains(ua, "Mobile")), Platform: "android", OS: "Android",
+		return Device{Kind: androidKind(strings.Contains(ua, "Mobile")), Platform: "android", OS: "Android",
 			OSVersion: androidVersion(system)}
 	case strings.Contains(system, "CrOS"):
-		return AccessDevice{Kind: KindDesktop, OS: "ChromeOS", OSVersion: chromeOSVersion(system)}
+		return Device{Kind: KindDesktop, OS: "ChromeOS", OSVersion: chromeOSVersion(system)}
 	case strings.Contains(system, "Macintosh"):
-		return AccessDevice{Kind: KindDesktop, OS: "macOS", OSVersion: versionAfter(system, "Mac OS X ")}
+		return Device{Kind: KindDesktop, OS: "macOS", OSVersion: versionAfter(system, "Mac OS X ")}
 	case strings.Contains(system, "Windows NT"):
-		return AccessDevice{Kind: KindDesktop, OS: "Windows", OSVersion: versionAfter(system, "Windows NT ")}
+		return Device{Kind: KindDesktop, OS: "Windows", OSVersion: versionAfter(system, "Windows NT ")}
 	case strings.Contains(system, "Linux"):
-		return AccessDevice{Kind: KindDesktop, OS: "Linux"}
+		return Device{Kind: KindDesktop, OS: "Linux"}
 	case strings.Contains(system, "X11"):
 		// BSDs and other Unix desktops: a desktop, whose OS we do not name.
-		return AccessDevice{Kind: KindDesktop}
+		return Device{Kind: KindDesktop}
 	}
-	return AccessDevice{Kind: KindUnknown}
+	return Device{Kind: KindUnknown}
 }
 
 // hasSystemToken reports whether one of the ";"-separated tokens of the
@@ -389,11 +389,11 @@ func hasTouchHint(r *http.Request) bool {
 // clientHints holds the client hints that matter here, already checked.
 type clientHints struct {
 	mobile  string // "?1", "?0" or ""
-	os      string // an AccessDevice.OS value, or "" when absent or unknown
+	os      string // an Device.OS value, or "" when absent or unknown
 	version string // digits and dots, trailing ".0"s trimmed, or ""
 }
 
-// hintPlatforms maps Sec-CH-UA-Platform values to AccessDevice.OS. Other
+// hintPlatforms maps Sec-CH-UA-Platform values to Device.OS. Other
 // values ("Unknown", "Fuchsia") leave the user agent in charge.
 var hintPlatforms = map[string]string{
 	"Android":     "Android",
@@ -443,12 +443,12 @@ func hintString(v string) string {
 // fromClientHints classifies a browser whose platform hint contradicts its
 // user agent (an Android phone in "desktop site" mode, a desktop browser
 // emulating a phone): the hints win, the browser stays as the user agent says.
-func fromClientHints(hints clientHints, uaMobile bool, browser, browserVersion string) AccessDevice {
+func fromClientHints(hints clientHints, uaMobile bool, browser, browserVersion string) Device {
 	mobile := uaMobile
 	if hints.mobile != "" {
 		mobile = hints.mobile == "?1"
 	}
-	d := AccessDevice{Kind: KindDesktop, OS: hints.os, Browser: browser, BrowserVersion: browserVersion}
+	d := Device{Kind: KindDesktop, OS: hints.os, Browser: browser, BrowserVersion: browserVersion}
 	if hints.os != "Windows" {
 		d.OSVersion = hints.version
 	}
