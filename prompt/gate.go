@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/assertion"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -148,7 +149,7 @@ type Gate struct {
 	// scopeOf), worked out once rather than per request.
 	trustScope string
 	// assertion signs the upstream assertion; nil when there is none.
-	assertion *assertionSigner
+	assertion *assertion.Signer
 	// wake wakes device long-polls.
 	wake *Waker
 	// appSiteAssociation and assetLinks are the well-known files for the
@@ -229,10 +230,10 @@ func NewGate(cfg Config) (*Gate, error) {
 		return nil, err
 	}
 	g.deviceRealm = deviceRealmOf(cfg, g.realm.id)
-	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {
+	if g.assertion, err = assertion.NewSigner(cfg.Assertion, cfg.Headers.names()); err != nil {
 		return nil, err
 	}
-	g.reservedHeaders = append(g.reservedHeaders, g.assertion.headers()...)
+	g.reservedHeaders = append(g.reservedHeaders, g.assertion.Headers()...)
 	if g.wake == nil {
 		g.wake = NewWaker()
 	}
@@ -398,8 +399,8 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 		g.submitSkip(w, r)
 	case path == "verify/enroll":
 		g.submitEnroll(w, r)
-	case ReservedPrefix+path == JWKSPath:
-		g.serveJWKS(w, r)
+	case ReservedPrefix+path == JWKSPath && g.assertion != nil:
+		web.ErrorWriter{}.Handle(g.serveJWKS).ServeHTTP(w, r)
 	case ReservedPrefix+path == protocol.ReturnPath:
 		g.serveReturn(w, r)
 	case ReservedPrefix+path == protocol.VerifyLinkPath, ReservedPrefix+path == protocol.ActivateLinkPath:
