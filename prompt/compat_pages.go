@@ -1,11 +1,13 @@
 package prompt
 
 import (
+	"html/template"
 	"net/http"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -48,3 +50,6 @@ const (
 	AssertionNotTrusted        = assertion.NotTrusted
 	AssertionUnknown           = assertion.Unknown
 )
+
+// qrCodeDataURI is pages.QRCode.
+func qrCodeDataURI(content string) (template.URL, error) { return pages.QRCode(content) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -129,7 +130,7 @@ type Config struct {
 // Gate lets signed-in requests through and signs everybody else in.
 type Gate struct {
 	cfg   Config
-	pages *pages
+	pages pages.Writer
 	// sessions holds the sessions decoded from session cookies.
 	sessions *sessionCache
 	// realm is the realm whose sessions the gate accepts.
@@ -215,7 +216,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	if _, err := ParseFailMode(string(cfg.FailMode)); err != nil {
 		return nil, err
 	}
-	p, err := loadPages()
+	p, err := pages.NewWriter(pages.Opts{Application: cfg.Application, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +364,7 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
-	web.StaticHeaders(w, staticMaxAge)
+	web.StaticHeaders(w, pages.StaticMaxAge)
 	_, _ = w.Write(body)
 	return true
 }
@@ -404,9 +405,9 @@ func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 	case ReservedPrefix+path == protocol.ReturnPath:
 		g.serveReturn(w, r)
 	case ReservedPrefix+path == protocol.VerifyLinkPath, ReservedPrefix+path == protocol.ActivateLinkPath:
-		g.serveAppLinkFallback(w, r)
+		_ = g.serveAppLinkFallback(w, r)
 	case strings.HasPrefix(path, "static/"):
-		serveStatic(w, r, strings.TrimPrefix(path, "static/"))
+		g.pages.ServeStatic(w, r, strings.TrimPrefix(path, "static/"))
 	default:
 		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
 	}

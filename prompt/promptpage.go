@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/accessdevice"
+	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -70,7 +71,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		g.promptUnavailable(w, r, f, "reading devices", err)
 		return
 	}
-	data := promptData{Pending: p, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
+	data := pages.Prompt{Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
 	if p.PushTx != "" {
 		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.rec.PushExpires) {
 			data.Number = p.Number
@@ -110,7 +111,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	if g.promptOffersEnrollment(len(devices)) && p.Activation != "" {
 		actApp, actHTTPS := ActivationLinks(origin, p.Activation)
 		data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
-		qr, err := qrCodeDataURI(actApp)
+		qr, err := pages.QRCode(actApp)
 		if err != nil {
 			g.cfg.Logger.Warn("drawing activation QR code", zap.Error(err))
 		}
@@ -122,7 +123,8 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		return
 	}
 	w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
-	g.renderPrompt(w, r, status, f, data, errMsg)
+	data.User, data.CSRF, data.Error = p.User, f.CSRF, errMsg
+	g.pages.Prompt(w, r, status, data)
 }
 
 // promptUnavailable handles a storage error while showing the prompt: under
@@ -196,7 +198,7 @@ const statusRetryAfter = "2"
 // transaction changes through the device API, possibly on another
 // instance, and the Waker only knows of pushes. Instead the page's script
 // slows its poll down once the person has had time to act (see
-// static/trustgate.js), which keeps the reads of a long wait low.
+// pages/static/trustgate.js), which keeps the reads of a long wait low.
 func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error) {
 	now := g.cfg.Now()
 	if p.PushTx != "" {
