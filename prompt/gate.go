@@ -13,7 +13,6 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/assertion"
 	"github.com/trustgate/trustgate/prompt/pages"
-	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -162,6 +161,11 @@ type Gate struct {
 	// refusals are the sessions whose refusal by the access rules this
 	// gate has logged; nil without rules.
 	refusals *refusalLog
+	// errors turns a gateway handler's error into its answer: the message
+	// page for a browser, JSON otherwise.
+	errors web.ErrorWriter
+	// reserved routes the paths under ReservedPrefix (routes.go).
+	reserved http.Handler
 }
 
 // Cookie base names; see cookieName for the __Host- prefix.
@@ -258,6 +262,8 @@ func NewGate(cfg Config) (*Gate, error) {
 			}
 		}
 	}
+	g.errors = web.ErrorWriter{Page: g.pages.Error, Log: g.logError}
+	g.reserved = g.newReservedRouter()
 	return g, nil
 }
 
@@ -285,7 +291,7 @@ func (g *Gate) checking() bool {
 // to the protected application.
 func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Session, handled bool) {
 	if strings.HasPrefix(r.URL.Path, ReservedPrefix) {
-		g.serveReserved(w, r)
+		g.reserved.ServeHTTP(w, r)
 		return nil, true
 	}
 	if g.serveWellKnown(w, r) {
@@ -367,50 +373,6 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 	web.StaticHeaders(w, pages.StaticMaxAge)
 	_, _ = w.Write(body)
 	return true
-}
-
-func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, protocol.APIPrefix) {
-		g.serveDeviceAPI(w, r)
-		return
-	}
-	web.SecurityHeaders(w)
-	switch path := strings.TrimPrefix(r.URL.Path, ReservedPrefix); {
-	case path == "login":
-		g.serveLogin(w, r)
-	case path == "oidc/callback":
-		g.serveOIDCCallback(w, r)
-	case path == "logout":
-		g.serveLogout(w, r)
-	case path == "logout/everywhere":
-		g.serveLogoutEverywhere(w, r)
-	case path == "verify":
-		g.serveVerify(w, r)
-	case path == "verify/status":
-		g.serveStatus(w, r)
-	case path == "verify/next":
-		g.serveNext(w, r)
-	case path == "verify/complete":
-		g.serveComplete(w, r)
-	case path == "verify/passcode":
-		g.submitPasscode(w, r)
-	case path == "verify/push":
-		g.submitPush(w, r)
-	case path == "verify/skip":
-		g.submitSkip(w, r)
-	case path == "verify/enroll":
-		g.submitEnroll(w, r)
-	case ReservedPrefix+path == JWKSPath && g.assertion != nil:
-		web.ErrorWriter{}.Handle(g.serveJWKS).ServeHTTP(w, r)
-	case ReservedPrefix+path == protocol.ReturnPath:
-		g.serveReturn(w, r)
-	case ReservedPrefix+path == protocol.VerifyLinkPath, ReservedPrefix+path == protocol.ActivateLinkPath:
-		_ = g.serveAppLinkFallback(w, r)
-	case strings.HasPrefix(path, "static/"):
-		g.pages.ServeStatic(w, r, strings.TrimPrefix(path, "static/"))
-	default:
-		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
-	}
 }
 
 func remoteIP(r *http.Request) string {
