@@ -43,12 +43,8 @@ func NewSigningKey(created, activates time.Time) (store.SigningKey, error) {
 // Assertion names of package assertion.
 const (
 	DefaultAssertionHeader     = assertion.DefaultHeader
-	DefaultAssertionLifetime   = assertion.DefaultLifetime
 	MaxAssertionLifetime       = assertion.MaxLifetime
 	SigningKeyPropagationDelay = assertion.SigningKeyPropagationDelay
-	AssertionTrusted           = assertion.Trusted
-	AssertionNotTrusted        = assertion.NotTrusted
-	AssertionUnknown           = assertion.Unknown
 )
 
 // qrCodeDataURI is pages.QRCode.

@@ -85,7 +85,7 @@ type Config struct {
 	AccessContact string
 	// Assertion, when set, hands the upstream a signed JWT of the identity
 	// and device trust, and serves its keys at JWKSPath. Default: none.
-	Assertion *Assertion
+	Assertion *assertion.Config
 	// Revocations are the sessions ended on the server (sign-out, sign
 	// out everywhere, an admin's revocation), checked on every request
 	// without storage; share one between the sites of an instance and keep
