@@ -262,8 +262,7 @@ func NewGate(cfg Config) (*Gate, error) {
 			}
 		}
 	}
-	g.errors = web.ErrorWriter{Page: g.pages.Error, Log: g.logError}
-	g.reserved = g.newReservedRouter()
+	g.route()
 	return g, nil
 }
 

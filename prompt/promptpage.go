@@ -71,7 +71,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		g.promptUnavailable(w, r, f, "reading devices", err)
 		return
 	}
-	data := pages.Prompt{Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
+	data := pages.Prompt{User: p.User, CSRF: f.CSRF, Error: errMsg, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
 	if p.PushTx != "" {
 		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.rec.PushExpires) {
 			data.Number = p.Number
@@ -123,7 +123,6 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		return
 	}
 	w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
-	data.User, data.CSRF, data.Error = p.User, f.CSRF, errMsg
 	g.pages.Prompt(w, r, status, data)
 }
 

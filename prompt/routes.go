@@ -56,8 +56,15 @@ func (g *Gate) reservedRoutes() []reservedRoute {
 	return routes
 }
 
-// newReservedRouter returns the router of the gateway's own paths, built
-// once per gate.
+// route sets up, once per gate, the error writer of the gateway's own
+// handlers (the pages writer's message page for a browser, JSON
+// otherwise) and the router of its paths.
+func (g *Gate) route() {
+	g.errors = web.ErrorWriter{Page: g.pages.Error, Log: g.logError}
+	g.reserved = g.newReservedRouter()
+}
+
+// newReservedRouter returns the router of the gateway's own paths.
 func (g *Gate) newReservedRouter() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range g.reservedRoutes() {
