@@ -35,8 +35,6 @@ const (
 	// that learn of the new key late), so every token it signed still
 	// verifies until it expires.
 	SigningKeyPropagationDelay = 10 * time.Minute
-	// jwksMaxAge is how long (seconds) an upstream may cache the key set.
-	jwksMaxAge = 300
 	// defaultCacheSize is the default of Config.CacheSize.
 	defaultCacheSize = 10000
 )
@@ -223,22 +221,4 @@ func origin(r *http.Request) string {
 		return "https://" + r.Host
 	}
 	return "http://" + r.Host
-}
-
-// ServeJWKS answers the published signing keys at now, for upstreams to
-// verify the assertion with. They are public; upstreams may cache them for
-// a few minutes, which SigningKeyPropagationDelay allows for.
-func (a *Signer) ServeJWKS(w http.ResponseWriter, r *http.Request, now time.Time) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		return web.Errorf(http.StatusMethodNotAllowed, "method not allowed")
-	}
-	body, err := a.cfg.Keys.JWKS(now)
-	if err != nil {
-		return fmt.Errorf("encoding the signing keys: %w", err)
-	}
-	w.Header().Set("Content-Type", "application/jwk-set+json")
-	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", jwksMaxAge))
-	_, _ = w.Write(body)
-	return nil
 }
