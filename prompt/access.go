@@ -2,7 +2,6 @@ package prompt
 
 import (
 	"net/http"
-	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -61,11 +60,7 @@ func (g *Gate) refuseAccess(w http.ResponseWriter, r *http.Request, s *Session) 
 		})
 		return
 	}
-	data := pageData{Title: "No access", Application: application, User: s.User, CSRF: s.CSRF, Contact: g.cfg.AccessContact}
-	if c := g.cfg.AccessContact; !strings.HasPrefix(c, "*") && policy.ValidateEmailPattern(c) == nil {
-		data.Contact, data.ContactEmail = "", c
-	}
-	g.render(w, g.pages.forbidden, http.StatusForbidden, data)
+	g.pages.Forbidden(w, r, application, s.User, s.CSRF, g.cfg.AccessContact)
 }
 
 // recordRefusal writes the not_authorized entry of a person the access

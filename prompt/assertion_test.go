@@ -385,49 +385,6 @@ func keyIDsOf(set jose.JSONWebKeySet) []string {
 	return ids
 }
 
-func TestSigningKeySelection(t *testing.T) {
-	at := func(minutes int) time.Time { return assertionBase.Add(time.Duration(minutes) * time.Minute) }
-	key := func(id string, activates time.Time) store.SigningKey {
-		k, err := NewSigningKey(activates.Add(-SigningKeyPropagationDelay), activates)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.ID = id
-		return k
-	}
-	retire := int((MaxAssertionLifetime + SigningKeyPropagationDelay) / time.Minute)
-	tests := []struct {
-		name          string
-		keys          []store.SigningKey // newest first
-		now           time.Time
-		wantSigning   string
-		wantPublished []string
-	}{
-		{"one key", []store.SigningKey{key("a", at(0))}, at(0), "a", []string{"a"}},
-		{"new key not yet active", []store.SigningKey{key("b", at(10)), key("a", at(0))}, at(5), "a", []string{"b", "a"}},
-		{"new key active, old still published", []store.SigningKey{key("b", at(10)), key("a", at(0))}, at(10), "b", []string{"b", "a"}},
-		{"old key aged out", []store.SigningKey{key("b", at(10)), key("a", at(0))}, at(10 + retire), "b", []string{"b"}},
-		{"two rotations inside the delay: the newest active signs", []store.SigningKey{key("c", at(12)), key("b", at(10)), key("a", at(0))}, at(12), "c", []string{"c", "b", "a"}},
-		{"the oldest key ages out from the first newer activation", []store.SigningKey{key("c", at(30)), key("b", at(10)), key("a", at(0))}, at(10 + retire), "c", []string{"c", "b"}},
-		{"newest by order wins despite an earlier activation (clock behind)", []store.SigningKey{key("b", at(-5)), key("a", at(0))}, at(1), "b", []string{"b", "a"}},
-		{"no key active yet: the oldest signs", []store.SigningKey{key("b", at(20)), key("a", at(10))}, at(0), "a", []string{"b", "a"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			keys, err := NewSigningKeys(tt.keys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := keys.SigningKeyID(tt.now); got != tt.wantSigning {
-				t.Errorf("signing key = %s, want %s", got, tt.wantSigning)
-			}
-			if got := keys.PublishedKeyIDs(tt.now); !slices.Equal(got, tt.wantPublished) {
-				t.Errorf("published = %v, want %v", got, tt.wantPublished)
-			}
-		})
-	}
-}
-
 func TestJWKSServesOnlyPublicKeys(t *testing.T) {
 	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
 	set, w := ag.jwks(t)
@@ -453,33 +410,6 @@ func TestJWKSServesOnlyPublicKeys(t *testing.T) {
 	off := newAssertionGate(t, policy.ModeOff, nil, nil)
 	if _, w := off.jwks(t); w.Code != http.StatusNotFound {
 		t.Errorf("GET %s on a site without assertions: %d, want 404", JWKSPath, w.Code)
-	}
-}
-
-func TestAssertionConfigIsChecked(t *testing.T) {
-	key, err := NewSigningKey(assertionBase, assertionBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, _ := NewSigningKeys([]store.SigningKey{key})
-	tests := []struct {
-		name string
-		cfg  Assertion
-	}{
-		{"no keys", Assertion{}},
-		{"lifetime too long", Assertion{Keys: keys, Lifetime: 2 * time.Hour}},
-		{"lifetime too short", Assertion{Keys: keys, Lifetime: time.Millisecond}},
-		{"header of the identity", Assertion{Keys: keys, Header: "x_trustgate_user"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := newAssertionSigner(&tt.cfg, DefaultIdentityHeaders()); err == nil {
-				t.Error("accepted")
-			}
-		})
-	}
-	if _, err := NewSigningKeys([]store.SigningKey{{ID: "bad", PrivateKey: []byte("not a key")}}); err == nil {
-		t.Error("NewSigningKeys accepted a key that does not parse")
 	}
 }
 
@@ -525,31 +455,4 @@ func TestAssertionSigningIsSafeWhileKeysRefresh(t *testing.T) {
 	}
 	wg.Wait()
 	<-done
-}
-
-// BenchmarkAssertionHotPath measures what the assertion adds to a signed-in
-// request: "cached" is the usual request of a session whose token is fresh,
-// "signing" one that needs a new token (ECDSA P-256).
-func BenchmarkAssertionHotPath(b *testing.B) {
-	ag := newAssertionGate(b, policy.ModeOff, nil, &Assertion{})
-	s := ag.session("s1", "", "")
-	r := httptest.NewRequest(http.MethodGet, "http://app.example.com/reports", nil)
-	w := httptest.NewRecorder()
-	b.Run("cached", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if !ag.setAssertion(w, r, s) {
-				b.Fatal("not set")
-			}
-		}
-	})
-	b.Run("signing", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			ag.assertion.cache.Purge()
-			if !ag.setAssertion(w, r, s) {
-				b.Fatal("not set")
-			}
-		}
-	})
 }

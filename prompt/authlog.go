@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -45,7 +46,7 @@ func (g *Gate) completeEntry(r *http.Request, e store.AuthLogEntry) store.AuthLo
 		e.UserAgent = truncate(r.UserAgent(), maxUserAgent)
 	}
 	if e.AccessDevice.Kind == "" {
-		a := ClassifyAccessDevice(r)
+		a := accessdevice.Classify(r)
 		e.AccessDevice = store.AccessDevice{Kind: a.Kind, OS: a.OS, OSVersion: a.OSVersion, Browser: a.Browser}
 	}
 	if e.TrustStatus == "" {

@@ -110,7 +110,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session
 		}
 	}
 	web.NoStore(w)
-	g.render(w, g.pages.signedIn, http.StatusOK, pageData{Title: "You are signed in", User: s.User, Link: next})
+	g.pages.SignedIn(w, r, s.User, next)
 }
 
 // completeTransaction uses an approved transaction once and finishes the

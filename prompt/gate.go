@@ -11,7 +11,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
-	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -86,7 +87,7 @@ type Config struct {
 	AccessContact string
 	// Assertion, when set, hands the upstream a signed JWT of the identity
 	// and device trust, and serves its keys at JWKSPath. Default: none.
-	Assertion *Assertion
+	Assertion *assertion.Config
 	// Revocations are the sessions ended on the server (sign-out, sign
 	// out everywhere, an admin's revocation), checked on every request
 	// without storage; share one between the sites of an instance and keep
@@ -130,7 +131,7 @@ type Config struct {
 // Gate lets signed-in requests through and signs everybody else in.
 type Gate struct {
 	cfg   Config
-	pages *pages
+	pages pages.Writer
 	// sessions reads, starts and ends the gate's sessions; flows are its
 	// login flows (session.go).
 	sessions *session.Keeper
@@ -152,7 +153,7 @@ type Gate struct {
 	// scopeOf), worked out once rather than per request.
 	trustScope string
 	// assertion signs the upstream assertion; nil when there is none.
-	assertion *assertionSigner
+	assertion *assertion.Signer
 	// wake wakes device long-polls.
 	wake *Waker
 	// appSiteAssociation and assetLinks are the well-known files for the
@@ -164,6 +165,11 @@ type Gate struct {
 	// refusals are the sessions whose refusal by the access rules this
 	// gate has logged; nil without rules.
 	refusals *refusalLog
+	// errors turns a gateway handler's error into its answer: the message
+	// page for a browser, JSON otherwise.
+	errors web.ErrorWriter
+	// reserved routes the paths under ReservedPrefix (routes.go).
+	reserved http.Handler
 }
 
 // NewGate checks cfg, fills in defaults and returns a Gate.
@@ -211,7 +217,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	if _, err := ParseFailMode(string(cfg.FailMode)); err != nil {
 		return nil, err
 	}
-	p, err := loadPages()
+	p, err := pages.NewWriter(pages.Opts{Application: cfg.Application, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +227,10 @@ func NewGate(cfg Config) (*Gate, error) {
 	}
 	g.deviceRealm = deviceRealmOf(cfg, g.realm.id)
 	g.passwords = newPasswords(g.cfg)
-	if g.assertion, err = newAssertionSigner(cfg.Assertion, cfg.Headers); err != nil {
+	if g.assertion, err = assertion.NewSigner(cfg.Assertion, cfg.Headers.names()); err != nil {
 		return nil, err
 	}
-	g.reservedHeaders = append(g.reservedHeaders, g.assertion.headers()...)
+	g.reservedHeaders = append(g.reservedHeaders, g.assertion.Headers()...)
 	if g.wake == nil {
 		g.wake = NewWaker()
 	}
@@ -248,6 +254,7 @@ func NewGate(cfg Config) (*Gate, error) {
 			}
 		}
 	}
+	g.route()
 	return g, nil
 }
 
@@ -275,7 +282,7 @@ func (g *Gate) checking() bool {
 // to the protected application.
 func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Session, handled bool) {
 	if strings.HasPrefix(r.URL.Path, ReservedPrefix) {
-		g.serveReserved(w, r)
+		g.reserved.ServeHTTP(w, r)
 		return nil, true
 	}
 	if g.serveWellKnown(w, r) {
@@ -354,53 +361,9 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
-	web.StaticHeaders(w, staticMaxAge)
+	web.StaticHeaders(w, pages.StaticMaxAge)
 	_, _ = w.Write(body)
 	return true
-}
-
-func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, protocol.APIPrefix) {
-		g.serveDeviceAPI(w, r)
-		return
-	}
-	web.SecurityHeaders(w)
-	switch path := strings.TrimPrefix(r.URL.Path, ReservedPrefix); {
-	case path == "login":
-		g.serveLogin(w, r)
-	case path == "oidc/callback":
-		g.serveOIDCCallback(w, r)
-	case path == "logout":
-		g.serveLogout(w, r)
-	case path == "logout/everywhere":
-		g.serveLogoutEverywhere(w, r)
-	case path == "verify":
-		g.serveVerify(w, r)
-	case path == "verify/status":
-		g.serveStatus(w, r)
-	case path == "verify/next":
-		g.serveNext(w, r)
-	case path == "verify/complete":
-		g.serveComplete(w, r)
-	case path == "verify/passcode":
-		g.submitPasscode(w, r)
-	case path == "verify/push":
-		g.submitPush(w, r)
-	case path == "verify/skip":
-		g.submitSkip(w, r)
-	case path == "verify/enroll":
-		g.submitEnroll(w, r)
-	case ReservedPrefix+path == JWKSPath:
-		g.serveJWKS(w, r)
-	case ReservedPrefix+path == protocol.ReturnPath:
-		g.serveReturn(w, r)
-	case ReservedPrefix+path == protocol.VerifyLinkPath, ReservedPrefix+path == protocol.ActivateLinkPath:
-		g.serveAppLinkFallback(w, r)
-	case strings.HasPrefix(path, "static/"):
-		serveStatic(w, r, strings.TrimPrefix(path, "static/"))
-	default:
-		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
-	}
 }
 
 func remoteIP(r *http.Request) string {

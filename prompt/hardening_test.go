@@ -364,8 +364,9 @@ func TestOIDCRoutesCarryHardeningHeaders(t *testing.T) {
 }
 
 // TestHardeningWalkCoversEveryRoute reads the routes the gateway
-// dispatches on from its source, so that a new route cannot be added
-// without a step above that checks its headers.
+// dispatches on (the gate's router, and the device API's from its source),
+// so that a new route cannot be added without a step above that checks
+// its headers.
 func TestHardeningWalkCoversEveryRoute(t *testing.T) {
 	literal := regexp.MustCompile(`path == "([^"]+)"|strings\.HasPrefix\(path, "([^"]+)"\)`)
 	var walked []string
@@ -373,7 +374,27 @@ func TestHardeningWalkCoversEveryRoute(t *testing.T) {
 		p, _, _ := strings.Cut(s.path, "?")
 		walked = append(walked, p)
 	}
-	for file, prefix := range map[string]string{"gate.go": ReservedPrefix, "deviceapi.go": protocol.APIPrefix} {
+	covered := func(route string, prefix bool) bool {
+		return slices.ContainsFunc(walked, func(p string) bool { return p == route || prefix && strings.HasPrefix(p, route) })
+	}
+	// The catch-all and the exact paths kept from ServeMux's redirects
+	// answer the not-found page, walked as "unknown gateway page"; the
+	// device API's routes are read from its source below.
+	notFound := []string{ReservedPrefix, ReservedPrefix + "static", strings.TrimSuffix(protocol.APIPrefix, "/"), protocol.APIPrefix}
+	routes := hardeningSite(t).reservedRoutes()
+	if len(routes) == 0 {
+		t.Fatal("the gate routes nothing; update this test to how it dispatches")
+	}
+	for _, rt := range routes {
+		if slices.Contains(notFound, rt.pattern) {
+			continue
+		}
+		route, wildcard, _ := strings.Cut(rt.pattern, "{")
+		if !covered(route, wildcard != "") {
+			t.Errorf("the gate routes %s, which no step of siteRoutes requests", rt.pattern)
+		}
+	}
+	for file, prefix := range map[string]string{"deviceapi.go": protocol.APIPrefix} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -383,8 +404,7 @@ func TestHardeningWalkCoversEveryRoute(t *testing.T) {
 			t.Fatalf("found no routes in %s; update this test to how it dispatches", file)
 		}
 		for _, m := range matches {
-			route := prefix + m[1] + m[2]
-			if !slices.ContainsFunc(walked, func(p string) bool { return p == route || m[2] != "" && strings.HasPrefix(p, route) }) {
+			if route := prefix + m[1] + m[2]; !covered(route, m[2] != "") {
 				t.Errorf("%s routes %s, which no step of siteRoutes requests", file, route)
 			}
 		}

@@ -1,6 +1,10 @@
 package prompt
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/trustgate/trustgate/prompt/web"
+)
 
 // IdentityHeaders names the request headers that carry the signed-in
 // identity to the upstream application. An empty name sends nothing.
@@ -65,30 +69,8 @@ func stripHeaders(hdr http.Header, reserved []string) {
 }
 
 // sameFoldedName reports whether a and b name the same header for the most
-// lenient backend: case-insensitive, with '_', '.' and '-' alike (CGI and
-// PHP turn all three into HTTP_X_TRUSTGATE_USER). It does not allocate: it
-// runs for every request header.
-func sameFoldedName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if foldHeaderByte(a[i]) != foldHeaderByte(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func foldHeaderByte(c byte) byte {
-	switch {
-	case 'A' <= c && c <= 'Z':
-		return c + ('a' - 'A')
-	case c == '_' || c == '.':
-		return '-'
-	}
-	return c
-}
+// lenient backend (web.SameHeaderName).
+func sameFoldedName(a, b string) bool { return web.SameHeaderName(a, b) }
 
 // Set strips hdr (see Strip) and sets the identity headers for id.
 func (h IdentityHeaders) Set(hdr http.Header, id Identity) {

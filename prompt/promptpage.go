@@ -11,6 +11,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/accessdevice"
+	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -69,7 +71,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		g.promptUnavailable(w, r, f, "reading devices", err)
 		return
 	}
-	data := promptData{Pending: p, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
+	data := pages.Prompt{User: p.User, CSRF: f.CSRF, Error: errMsg, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
 	if p.PushTx != "" {
 		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.rec.PushExpires) {
 			data.Number = p.Number
@@ -80,7 +82,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	// The links are built from escaped parts; template.URL lets their
 	// trustgate: and intent: schemes through html/template.
 	data.AppLink, data.HTTPSLink = template.URL(appLink), httpsLink
-	if pkg := g.androidPackage(); pkg != "" && ClassifyAccessDevice(r).Platform == string(policy.Android) {
+	if pkg := g.androidPackage(); pkg != "" && accessdevice.Classify(r).Platform == string(policy.Android) {
 		data.IntentLink = template.URL(intentLink(httpsLink, pkg))
 	}
 	for _, d := range devices {
@@ -109,7 +111,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	if g.promptOffersEnrollment(len(devices)) && p.Activation != "" {
 		actApp, actHTTPS := ActivationLinks(origin, p.Activation)
 		data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
-		qr, err := qrCodeDataURI(actApp)
+		qr, err := pages.QRCode(actApp)
 		if err != nil {
 			g.cfg.Logger.Warn("drawing activation QR code", zap.Error(err))
 		}
@@ -120,8 +122,8 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		g.internalError(w, r, "encoding login flow", err)
 		return
 	}
-	w.Header().Set("Accept-CH", AcceptClientHints)
-	g.renderPrompt(w, r, status, f, data, errMsg)
+	w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
+	g.pages.Prompt(w, r, status, data)
 }
 
 // promptUnavailable handles a storage error while showing the prompt: under
@@ -195,7 +197,7 @@ const statusRetryAfter = "2"
 // transaction changes through the device API, possibly on another
 // instance, and the Waker only knows of pushes. Instead the page's script
 // slows its poll down once the person has had time to act (see
-// static/trustgate.js), which keeps the reads of a long wait low.
+// pages/static/trustgate.js), which keeps the reads of a long wait low.
 func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error) {
 	now := g.cfg.Now()
 	if p.PushTx != "" {

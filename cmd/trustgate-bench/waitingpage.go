@@ -3,7 +3,7 @@ package main
 import "time"
 
 // waitingPage paces a simulated browser's status polls as the prompt's
-// script (prompt/static/trustgate.js) does: every poll interval while the
+// script (prompt/pages/static/trustgate.js) does: every poll interval while the
 // person is likely acting (the first 10 s, and 10 s after the state last
 // changed), then twice and after a minute three times that; after a failed
 // poll it waits 2 s, doubling up to 30 s, and at least what Retry-After

@@ -1,4 +1,4 @@
-package prompt
+package pages
 
 import (
 	"encoding/base64"
@@ -19,10 +19,10 @@ const (
 	maxQRContent = 1024
 )
 
-// qrCodeDataURI returns a data:image/png;base64 URI of a QR code of content
+// QRCode returns a data:image/png;base64 URI of a QR code of content
 // (medium error correction, qrCodeSize pixels square), for the src of an
 // img element in an html/template.
-func qrCodeDataURI(content string) (template.URL, error) {
+func QRCode(content string) (template.URL, error) {
 	if len(content) > maxQRContent {
 		return "", fmt.Errorf("QR code content is %d bytes, over the %d-byte limit", len(content), maxQRContent)
 	}

@@ -1,4 +1,4 @@
-package prompt
+package pages
 
 import (
 	"bytes"
@@ -17,9 +17,9 @@ func TestQRCodeDataURIIsPNGOfTheContent(t *testing.T) {
 		"https://gate.example.com/.trustgate/app/verify?challenge=c&tx=t",
 		strings.Repeat("x", maxQRContent),
 	} {
-		uri, err := qrCodeDataURI(content)
+		uri, err := QRCode(content)
 		if err != nil {
-			t.Fatalf("qrCodeDataURI(%d bytes): %v", len(content), err)
+			t.Fatalf("QRCode(%d bytes): %v", len(content), err)
 		}
 		img := decodeQRDataURI(t, string(uri))
 		b := img.Bounds()
@@ -49,9 +49,9 @@ func TestQRCodeDataURIIsPNGOfTheContent(t *testing.T) {
 }
 
 func TestQRCodeDataURIRefusesLongContent(t *testing.T) {
-	uri, err := qrCodeDataURI(strings.Repeat("x", maxQRContent+1))
+	uri, err := QRCode(strings.Repeat("x", maxQRContent+1))
 	if err == nil {
-		t.Fatalf("qrCodeDataURI accepted %d bytes: %.40s...", maxQRContent+1, uri)
+		t.Fatalf("QRCode accepted %d bytes: %.40s...", maxQRContent+1, uri)
 	}
 	if uri != "" {
 		t.Errorf("got URI %.40s... with error %v", uri, err)
