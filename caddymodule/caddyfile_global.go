@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
@@ -12,7 +13,7 @@ import (
 // parseGlobalOption sets up the trusted_endpoints app. Syntax:
 //
 //	trusted_endpoints {
-//		storage sqlite [<path>] | postgres <dsn>
+//		storage sqlite [<path>] | postgres <dsn> | <backend> ...
 //		cookie_key <hash_key_base64> <block_key_base64>
 //		trust_cache_size <n>
 //		retention {
@@ -22,8 +23,10 @@ import (
 //		signing_key_rotation <duration>|off
 //	}
 //
-// cookie_key may repeat; the first signs new cookies. trust_cache_size is
-// how many device-trust decisions are kept in memory (default 100000).
+// storage names a trusted_endpoints.storage module, whose own Caddyfile
+// parser reads the rest of the line. cookie_key may repeat; the first
+// signs new cookies. trust_cache_size is how many device-trust decisions
+// are kept in memory (default 100000).
 // retention says how long auth-log entries (default 180d) and devices not
 // active for a while (default 30d) are kept; forever keeps them.
 // signing_key_rotation is how often a new key signs the upstream assertions
@@ -40,27 +43,14 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	for d.NextBlock(0) {
 		switch d.Val() {
 		case "storage":
-			if app.Storage != nil {
+			if app.StorageRaw != nil {
 				return nil, d.Err("storage already specified")
 			}
-			args := d.RemainingArgs()
-			if len(args) < 1 || len(args) > 2 {
-				return nil, d.ArgErr()
+			raw, err := parseStorage(d)
+			if err != nil {
+				return nil, err
 			}
-			switch args[0] {
-			case "sqlite":
-				app.Storage = &StorageConfig{Backend: args[0]}
-				if len(args) == 2 {
-					app.Storage.Path = args[1]
-				}
-			case "postgres":
-				if len(args) != 2 {
-					return nil, d.Err("storage postgres needs a connection string, e.g. {env.TG_DSN}")
-				}
-				app.Storage = &StorageConfig{Backend: args[0], DSN: args[1]}
-			default:
-				return nil, d.Errf("unknown storage backend %q (want sqlite or postgres)", args[0])
-			}
+			app.StorageRaw = raw
 		case "cookie_key":
 			var k CookieKeyConfig
 			if !d.AllArgs(&k.HashKey, &k.BlockKey) {
@@ -101,6 +91,24 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 		Name:  appName,
 		Value: caddyconfig.JSON(app, nil),
 	}, nil
+}
+
+// parseStorage parses the storage line of the global option with the
+// Caddyfile parser of the storage module it names,
+// trusted_endpoints.storage.<backend>, and returns the module's JSON.
+func parseStorage(d *caddyfile.Dispenser) (json.RawMessage, error) {
+	if !d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	backend := d.Val()
+	if _, err := caddy.GetModule(storageNamespace + "." + backend); err != nil {
+		return nil, d.Errf("unknown storage backend %q (want %s)", backend, knownStorageBackends())
+	}
+	unm, err := caddyfile.UnmarshalModule(d, storageNamespace+"."+backend)
+	if err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(unm, "backend", backend, nil), nil
 }
 
 // parseRetention parses the block of the retention global option. A period
