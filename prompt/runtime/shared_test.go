@@ -105,3 +105,63 @@ func TestRotateCookieKeyKeepsConfiguredKeysFirst(t *testing.T) {
 		t.Errorf("codec keys %v, want %v: the configured one first, then the stored ones, newest first", got, want)
 	}
 }
+
+func TestListenAppliesOtherInstancesEvents(t *testing.T) {
+	s := startShared(t, func(st store.Store) store.Store { return st })
+	cache := s.TrustCache()
+	decision := prompt.TrustDecision{Status: "trusted", Expires: time.Now().Add(time.Hour)}
+	cache.Put("alice", "d1", "policy", decision)
+	cache.Put("bob", "d2", "policy", decision)
+	events := make(chan store.Event)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.listen(ctx, eventSource(events))
+	}()
+	send := func(e store.Event) {
+		t.Helper()
+		select {
+		case events <- e:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("listen did not take %+v", e)
+		}
+	}
+
+	send(store.Event{Kind: store.EventRevoke, ID: "d1"})
+	send(store.Event{Kind: store.EventSessionRevoked, ID: "session-1", Time: time.Now().Add(time.Hour)})
+	send(store.Event{Kind: store.EventPush, ID: "d2"}) // taken only after the ones before were applied
+	if _, ok := cache.Get("alice", "d1", "policy"); ok {
+		t.Error("a revocation event left the device's decision cached")
+	}
+	if _, ok := cache.Get("bob", "d2", "policy"); !ok {
+		t.Error("a revocation of another device dropped bob's decision")
+	}
+	if sessions, _ := s.Revocations().Len(); sessions != 1 {
+		t.Errorf("%d revoked sessions after the event, want 1", sessions)
+	}
+	send(store.Event{Kind: store.EventResync})
+	send(store.Event{Kind: store.EventPush, ID: "d2"})
+	if n := cache.Len(); n != 0 {
+		t.Errorf("%d decisions cached after a resync, want none", n)
+	}
+	cancel()
+	<-done
+}
+
+// eventSource is a Notifier whose Listen hands on the events of a channel,
+// one at a time, until ctx ends.
+type eventSource chan store.Event
+
+func (c eventSource) Notify(context.Context, store.Event) error { return nil }
+
+func (c eventSource) Listen(ctx context.Context, fn func(store.Event)) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e := <-c:
+			fn(e)
+		}
+	}
+}
