@@ -52,23 +52,24 @@ func (h *Handler) unmarshalAccess(d *caddyfile.Dispenser) error {
 		h.Allow = new(policy.AccessRules)
 	}
 	var target *[]string
+	line := new(policy.AccessRules)
 	switch kind {
 	case "users":
-		target = &h.Allow.Users
+		target, line.Users = &h.Allow.Users, values
 	case "groups":
-		target = &h.Allow.Groups
+		target, line.Groups = &h.Allow.Groups, values
 	case "emails":
-		target = &h.Allow.Emails
-		for _, e := range values {
-			if err := policy.ValidateEmailPattern(e); err != nil {
-				return d.Errf("allow emails: %v", err)
-			}
-		}
+		target, line.Emails = &h.Allow.Emails, values
 	default:
 		return d.Errf("unknown allow kind %q (want users, groups or emails)", kind)
 	}
 	if len(values) == 0 {
 		return d.Errf("allow %s needs at least one value", kind)
+	}
+	// The line's values are checked by AccessRules.Validate, as JSON's
+	// are, with the line's position.
+	if err := line.Validate(); err != nil {
+		return d.WrapErr(err)
 	}
 	*target = append(*target, values...)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -106,7 +107,7 @@ func TestAdminRolloutImpactCountsPeopleTheRulesRefuseApart(t *testing.T) {
 		wouldBlock(day.Add(4*time.Minute), "bob", "bob@example.com", "open-app", []string{"staff"}),
 	)
 	window := "since=" + url.QueryEscape(day.Format(time.RFC3339)) + "&until=" + url.QueryEscape(day.Add(time.Hour).Format(time.RFC3339))
-	var got rolloutImpactAnswer
+	var got adminapi.RolloutImpactAnswer
 	adminGetJSON(t, "/trusted-endpoints/rollout-impact?"+window, &got)
 	if got.Logins != 3 || got.Users != 3 || got.NotAuthorized != (store.ImpactTotal{Logins: 2, Users: 1}) {
 		t.Errorf("rollout impact = %d logins of %d users, not authorized %+v; want 3 of 3 (alice, carol, bob on open-app) and bob's 2 pilots-app logins apart",

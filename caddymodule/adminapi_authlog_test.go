@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -168,7 +169,7 @@ func TestAdminAuthLogExportsCSVAndJSON(t *testing.T) {
 			t.Fatalf("%+v: %d records, want a header and two rows: %q", how, len(records), records)
 		}
 		header := records[0]
-		if !slices.Equal(header, authLogCSVHeader) {
+		if !slices.Equal(header, adminapi.AuthLogCSVHeader()) {
 			t.Errorf("header = %q", header)
 		}
 		col := func(row []string, name string) string { return row[slices.Index(header, name)] }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -26,9 +27,9 @@ func TestAdminRolloutImpactCountsWouldBlockLogins(t *testing.T) {
 		trusted,
 	)
 	window := "since=" + url.QueryEscape(day.Format(time.RFC3339)) + "&until=" + url.QueryEscape(day.Add(24*time.Hour).Format(time.RFC3339))
-	var got rolloutImpactAnswer
+	var got adminapi.RolloutImpactAnswer
 	adminGetJSON(t, "/trusted-endpoints/rollout-impact?"+window, &got)
-	want := rolloutImpactAnswer{
+	want := adminapi.RolloutImpactAnswer{
 		Since: day, Until: day.Add(24 * time.Hour),
 		RolloutImpact: store.RolloutImpact{
 			Logins: 3, Users: 2,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -50,7 +51,7 @@ func whatIfGateway(t *testing.T) store.Store {
 }
 
 // whatIf asks the admin API and returns the status and the answer.
-func whatIf(t *testing.T, body string) (int, whatIfAnswer, string) {
+func whatIf(t *testing.T, body string) (int, adminapi.WhatIfAnswer, string) {
 	t.Helper()
 	resp, err := http.Post(adminURL+"/trusted-endpoints/what-if", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -58,7 +59,7 @@ func whatIf(t *testing.T, body string) (int, whatIfAnswer, string) {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var out whatIfAnswer
+	var out adminapi.WhatIfAnswer
 	if resp.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			t.Fatalf("what-if answer is not JSON: %v\n%s", err, raw)

@@ -41,17 +41,26 @@ type UpstreamAssertion struct {
 	Issuer string `json:"issuer,omitempty"`
 }
 
+// validate checks the header name and the lifetime, JSON or Caddyfile
+// alike (the Caddyfile checks each line's setting and adds the line).
+func (u *UpstreamAssertion) validate() error {
+	if u.Header != "" && !validHeaderName(u.Header) {
+		return fmt.Errorf("upstream_assertion: invalid header name %q", u.Header)
+	}
+	if u.Lifetime < 0 || time.Duration(u.Lifetime) > prompt.MaxAssertionLifetime {
+		return fmt.Errorf("upstream_assertion: lifetime must be positive and at most %s", prompt.MaxAssertionLifetime)
+	}
+	return nil
+}
+
 // promptConfig returns the gate's settings for u, with placeholders
 // replaced; nil when u is nil (no assertion).
 func (u *UpstreamAssertion) promptConfig(repl *caddy.Replacer, keys *prompt.SigningKeys) (*prompt.Assertion, error) {
 	if u == nil {
 		return nil, nil
 	}
-	if u.Header != "" && !validHeaderName(u.Header) {
-		return nil, fmt.Errorf("upstream_assertion: invalid header name %q", u.Header)
-	}
-	if u.Lifetime < 0 || time.Duration(u.Lifetime) > prompt.MaxAssertionLifetime {
-		return nil, fmt.Errorf("upstream_assertion: lifetime must be positive and at most %s", prompt.MaxAssertionLifetime)
+	if err := u.validate(); err != nil {
+		return nil, err
 	}
 	return &prompt.Assertion{
 		Keys:     keys,

@@ -45,6 +45,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			prompt        login|consent|select_account
 //			revalidate    <duration>
 //		}
+//		login <source> ...
 //		session_lifetime <duration>
 //		session_cache_size <n>|off
 //		session_realm <name>
@@ -95,6 +96,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		}
 //	}
 //
+// login takes exactly one source: users_file and oidc are built in, and
+// login <source> hands the rest of its line and block to the Caddyfile
+// unmarshaler of a third party's trusted_endpoints.login.<source> module.
+//
 // allow lines add up: a person who matches any one user, group or email
 // gets in, everyone else gets a 403 (before any device check). Without
 // allow everyone the login source signs in gets in. Users and groups match
@@ -136,90 +141,22 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "login":
-			if h.Login.UsersFile != "" || h.Login.OIDC != nil {
+			if h.LoginRaw != nil {
 				return d.Err("login already specified")
 			}
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			switch kind := d.Val(); kind {
-			case "users_file":
-				if !d.AllArgs(&h.Login.UsersFile) {
-					return d.ArgErr()
-				}
-			case "oidc":
-				if d.NextArg() {
-					return d.ArgErr()
-				}
-				o, err := parseOIDC(d)
-				if err != nil {
-					return err
-				}
-				h.Login.OIDC = o
-			default:
-				return d.Errf("unknown login kind %q (want users_file or oidc)", kind)
-			}
-		case "session_lifetime":
-			dur, err := parseDurationArg(d)
+			raw, err := unmarshalLogin(d)
 			if err != nil {
 				return err
 			}
-			h.SessionLifetime = dur
-		case "session_cache_size":
-			var raw string
-			if !d.AllArgs(&raw) {
-				return d.ArgErr()
+			h.LoginRaw = raw
+		case "session_lifetime", "session_cache_size", "lockout":
+			if err := h.unmarshalSessionOption(d); err != nil {
+				return err
 			}
-			if raw == "off" {
-				h.SessionCacheSize = -1
-				break
-			}
-			n, err := strconv.Atoi(raw)
-			if err != nil || n < 1 {
-				return d.Errf("session_cache_size must be a positive whole number or off, got %q", raw)
-			}
-			h.SessionCacheSize = n
-		case "lockout":
-			var attempts, window string
-			if !d.AllArgs(&attempts, &window) {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(attempts)
-			if err != nil || n < 1 {
-				return d.Errf("lockout attempts must be a positive whole number, got %q", attempts)
-			}
-			dur, err := caddy.ParseDuration(window)
-			if err != nil || dur <= 0 {
-				return d.Errf("lockout window must be a positive duration, got %q", window)
-			}
-			h.LockoutAttempts, h.LockoutWindow = n, caddy.Duration(dur)
 		case "upstream_headers":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			u := new(UpstreamHeaders)
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				var target *string
-				switch d.Val() {
-				case "user":
-					target = &u.User
-				case "email":
-					target = &u.Email
-				case "groups":
-					target = &u.Groups
-				case "trust":
-					target = &u.Trust
-				case "device_id":
-					target = &u.DeviceID
-				default:
-					return d.Errf("unknown upstream_headers field %q (want user, email, groups, trust or device_id)", d.Val())
-				}
-				if !d.AllArgs(target) {
-					return d.ArgErr()
-				}
-				if *target != "-" && !validHeaderName(*target) {
-					return d.Errf("invalid header name %q", *target)
-				}
+			u, err := parseUpstreamHeaders(d)
+			if err != nil {
+				return err
 			}
 			h.UpstreamHeaders = u
 		case "allow", "access_contact":
@@ -251,67 +188,81 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := h.checkEnrollmentLine(); err != nil {
 		return err
 	}
-	if h.Login.UsersFile == "" && h.Login.OIDC == nil {
-		return d.Err("trusted_endpoints needs a login (login users_file <path> or login oidc { ... })")
+	return wrapAt(d, checkLoginSource(h.LoginRaw))
+}
+
+// unmarshalSessionOption parses one of session_lifetime <duration>,
+// session_cache_size <n>|off and lockout <attempts> <window>.
+func (h *Handler) unmarshalSessionOption(d *caddyfile.Dispenser) error {
+	switch d.Val() {
+	case "session_lifetime":
+		dur, err := parseDurationArg(d)
+		if err != nil {
+			return err
+		}
+		h.SessionLifetime = dur
+	case "session_cache_size":
+		var raw string
+		if !d.AllArgs(&raw) {
+			return d.ArgErr()
+		}
+		if raw == "off" {
+			h.SessionCacheSize = -1
+			return nil
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			return d.Errf("session_cache_size must be a positive whole number or off, got %q", raw)
+		}
+		h.SessionCacheSize = n
+	case "lockout":
+		var attempts, window string
+		if !d.AllArgs(&attempts, &window) {
+			return d.ArgErr()
+		}
+		n, err := strconv.Atoi(attempts)
+		if err != nil || n < 1 {
+			return d.Errf("lockout attempts must be a positive whole number, got %q", attempts)
+		}
+		dur, err := caddy.ParseDuration(window)
+		if err != nil || dur <= 0 {
+			return d.Errf("lockout window must be a positive duration, got %q", window)
+		}
+		h.LockoutAttempts, h.LockoutWindow = n, caddy.Duration(dur)
 	}
 	return nil
 }
 
-func parseOIDC(d *caddyfile.Dispenser) (*OIDCConfig, error) {
-	o := new(OIDCConfig)
+// parseUpstreamHeaders parses the upstream_headers block.
+func parseUpstreamHeaders(d *caddyfile.Dispenser) (*UpstreamHeaders, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	u := new(UpstreamHeaders)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		field := d.Val()
-		switch field {
-		case "issuer":
-			if !d.AllArgs(&o.Issuer) {
-				return nil, d.ArgErr()
-			}
-		case "client_id":
-			if !d.AllArgs(&o.ClientID) {
-				return nil, d.ArgErr()
-			}
-		case "client_secret":
-			if !d.AllArgs(&o.ClientSecret) {
-				return nil, d.ArgErr()
-			}
-		case "scopes":
-			o.Scopes = d.RemainingArgs()
-			if len(o.Scopes) == 0 {
-				return nil, d.ArgErr()
-			}
-		case "groups_claim":
-			if !d.AllArgs(&o.GroupsClaim) {
-				return nil, d.ArgErr()
-			}
-		case "user_claim":
-			if !d.AllArgs(&o.UserClaim) {
-				return nil, d.ArgErr()
-			}
-		case "redirect_url":
-			if !d.AllArgs(&o.RedirectURL) {
-				return nil, d.ArgErr()
-			}
-		case "timeout":
-			dur, err := parseDurationArg(d)
-			if err != nil {
-				return nil, err
-			}
-			o.Timeout = dur
-		case "logout_redirect", "prompt", "revalidate":
-			if err := parseOIDCSession(d, o, field); err != nil {
-				return nil, err
-			}
+		var target *string
+		switch d.Val() {
+		case "user":
+			target = &u.User
+		case "email":
+			target = &u.Email
+		case "groups":
+			target = &u.Groups
+		case "trust":
+			target = &u.Trust
+		case "device_id":
+			target = &u.DeviceID
 		default:
-			return nil, d.Errf("unknown oidc option %q", field)
+			return nil, d.Errf("unknown upstream_headers field %q (want user, email, groups, trust or device_id)", d.Val())
+		}
+		if !d.AllArgs(target) {
+			return nil, d.ArgErr()
+		}
+		if err := checkHeaderName(*target); err != nil {
+			return nil, d.WrapErr(err)
 		}
 	}
-	if o.Issuer == "" {
-		return nil, d.Err("login oidc: issuer is required")
-	}
-	if o.ClientID == "" {
-		return nil, d.Err("login oidc: client_id is required")
-	}
-	return o, nil
+	return u, nil
 }
 
 func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
@@ -327,21 +278,6 @@ func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 		return 0, d.Errf("duration must be positive, got %q", raw)
 	}
 	return caddy.Duration(dur), nil
-}
-
-// validHeaderName reports whether s is a valid HTTP header field name.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || c == ':' || c == '(' || c == ')' || c == '<' || c == '>' || c == '@' ||
-			c == ',' || c == ';' || c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' ||
-			c == '=' || c == '{' || c == '}' {
-			return false
-		}
-	}
-	return true
 }
 
 // Interface guards

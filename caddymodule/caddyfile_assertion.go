@@ -1,12 +1,8 @@
 package caddymodule
 
 import (
-	"time"
-
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
-	"github.com/trustgate/trustgate/prompt"
 )
 
 // unmarshalUpstreamAssertion parses the upstream_assertion option of the
@@ -36,16 +32,16 @@ func (h *Handler) unmarshalUpstreamAssertion(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&u.Header) {
 				return d.ArgErr()
 			}
-			if !validHeaderName(u.Header) {
-				return d.Errf("invalid header name %q", u.Header)
+			if err := (&UpstreamAssertion{Header: u.Header}).validate(); err != nil {
+				return d.WrapErr(err)
 			}
 		case "lifetime":
 			dur, err := parseDurationArg(d)
 			if err != nil {
 				return err
 			}
-			if time.Duration(dur) > prompt.MaxAssertionLifetime {
-				return d.Errf("upstream_assertion lifetime must be at most %s", prompt.MaxAssertionLifetime)
+			if err := (&UpstreamAssertion{Lifetime: dur}).validate(); err != nil {
+				return d.WrapErr(err)
 			}
 			u.Lifetime = dur
 		case "audience":

@@ -28,7 +28,7 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 		}
 		mode, err := policy.ParseMode(raw)
 		if err != nil {
-			return true, d.Errf("mode: %v", err)
+			return true, d.WrapErr(err)
 		}
 		h.Mode = mode
 	case "mobile":
@@ -43,18 +43,16 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 			return true, err
 		}
 		h.Mobile, h.Requirements = integration, requirements
-	case "trust_for":
+	case "trust_for", "push_timeout":
 		dur, err := parseDurationArg(d)
 		if err != nil {
 			return true, err
 		}
-		h.TrustFor = dur
-	case "push_timeout":
-		dur, err := parseDurationArg(d)
-		if err != nil {
-			return true, err
+		if option == "trust_for" {
+			h.TrustFor = dur
+		} else {
+			h.PushTimeout = dur
 		}
-		h.PushTimeout = dur
 	case "enrollment":
 		return true, h.unmarshalEnrollment(d)
 	case "unbound":
@@ -66,9 +64,6 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 	case "app_links":
 		if h.AppLinks != nil {
 			return true, d.Err("app_links already specified")
-		}
-		if d.NextArg() {
-			return true, d.ArgErr()
 		}
 		links, err := parseAppLinks(d)
 		if err != nil {
@@ -86,14 +81,35 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 			}
 		}
 		h.Origins = append(h.Origins, origins...)
-	case "passcode_attempts", "activation_attempts":
+	case "passcode_attempts", "activation_attempts", "push_limit":
+		return true, h.unmarshalAttemptLimit(d)
+	case "fail_mode":
 		var raw string
 		if !d.AllArgs(&raw) {
 			return true, d.ArgErr()
 		}
+		if _, err := prompt.ParseFailMode(raw); err != nil {
+			return true, d.WrapErr(err)
+		}
+		h.FailMode = raw
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// unmarshalAttemptLimit parses passcode_attempts <n>,
+// activation_attempts <n> or push_limit <n> <window>.
+func (h *Handler) unmarshalAttemptLimit(d *caddyfile.Dispenser) error {
+	switch option := d.Val(); option {
+	case "passcode_attempts", "activation_attempts":
+		var raw string
+		if !d.AllArgs(&raw) {
+			return d.ArgErr()
+		}
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 {
-			return true, d.Errf("%s must be a positive whole number, got %q", option, raw)
+			return d.Errf("%s must be a positive whole number, got %q", option, raw)
 		}
 		if option == "passcode_attempts" {
 			h.PasscodeAttempts = n
@@ -103,30 +119,19 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 	case "push_limit":
 		var count, window string
 		if !d.AllArgs(&count, &window) {
-			return true, d.ArgErr()
+			return d.ArgErr()
 		}
 		n, err := strconv.Atoi(count)
 		if err != nil || n < 1 {
-			return true, d.Errf("push_limit count must be a positive whole number, got %q", count)
+			return d.Errf("push_limit count must be a positive whole number, got %q", count)
 		}
 		dur, err := caddy.ParseDuration(window)
 		if err != nil || dur <= 0 {
-			return true, d.Errf("push_limit window must be a positive duration, got %q", window)
+			return d.Errf("push_limit window must be a positive duration, got %q", window)
 		}
 		h.PushLimit, h.PushWindow = n, caddy.Duration(dur)
-	case "fail_mode":
-		var raw string
-		if !d.AllArgs(&raw) {
-			return true, d.ArgErr()
-		}
-		if _, err := prompt.ParseFailMode(raw); err != nil {
-			return true, d.Errf("%v", err)
-		}
-		h.FailMode = raw
-	default:
-		return false, nil
 	}
-	return true, nil
+	return nil
 }
 
 // parseOnOff parses an optional on or off; a bare option means on.
@@ -479,6 +484,9 @@ func (m *mobileParser) osUpToDate() error {
 
 // parseAppLinks parses the app_links block (see UnmarshalCaddyfile).
 func parseAppLinks(d *caddyfile.Dispenser) (*AppLinks, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
 	links := new(AppLinks)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		switch option := d.Val(); option {

@@ -1,44 +1,89 @@
 package caddymodule
 
 import (
-	"net/url"
-	"slices"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
-// oidcPrompts are the prompt values the gateway may send with every
-// authorization request ("none" would fail every interactive sign-in).
-var oidcPrompts = []string{"login", "consent", "select_account"}
+// UnmarshalCaddyfile sets up the OIDC login from the rest of a
+// `login oidc { ... }` block (see Handler.UnmarshalCaddyfile for the
+// options). It only builds the settings; OIDCLogin's checks give the
+// errors, with the line of the option they concern.
+func (o *OIDCLogin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the source's name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if err := o.unmarshalOption(d); err != nil {
+			return err
+		}
+	}
+	if err := o.checkRequired(); err != nil {
+		return d.WrapErr(err)
+	}
+	return nil
+}
 
-// parseOIDCSession parses the login oidc options about the provider's
-// session: logout_redirect <url>, prompt <value>, revalidate <duration>.
-func parseOIDCSession(d *caddyfile.Dispenser, o *OIDCConfig, field string) error {
-	switch field {
-	case "logout_redirect":
-		if !d.AllArgs(&o.LogoutRedirect) {
+// unmarshalOption parses one line of the oidc block.
+func (o *OIDCLogin) unmarshalOption(d *caddyfile.Dispenser) error {
+	var target *string
+	switch field := d.Val(); field {
+	case "issuer":
+		target = &o.Issuer
+	case "client_id":
+		target = &o.ClientID
+	case "client_secret":
+		target = &o.ClientSecret
+	case "groups_claim":
+		target = &o.GroupsClaim
+	case "user_claim":
+		target = &o.UserClaim
+	case "redirect_url":
+		target = &o.RedirectURL
+	case "scopes":
+		o.Scopes = d.RemainingArgs()
+		if len(o.Scopes) == 0 {
 			return d.ArgErr()
 		}
-		u, err := url.Parse(o.LogoutRedirect)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return d.Errf("logout_redirect %q must be an absolute http(s) URL", o.LogoutRedirect)
-		}
-	case "prompt":
-		if !d.AllArgs(&o.Prompt) {
-			return d.ArgErr()
-		}
-		if !slices.Contains(oidcPrompts, o.Prompt) {
-			return d.Errf("prompt %q: want one of %v", o.Prompt, oidcPrompts)
-		}
-	case "revalidate":
+		return nil
+	case "timeout", "revalidate":
 		dur, err := parseDurationArg(d)
 		if err != nil {
 			return err
 		}
-		if dur <= 0 {
-			return d.Errf("revalidate must be positive, got %s", d.Val())
+		if field == "timeout" {
+			o.Timeout = dur
+		} else {
+			o.Revalidate = dur
 		}
-		o.Revalidate = dur
+		return nil
+	case "logout_redirect":
+		if !d.AllArgs(&o.LogoutRedirect) {
+			return d.ArgErr()
+		}
+		return wrapAt(d, checkOIDCLogoutRedirect(o.LogoutRedirect))
+	case "prompt":
+		if !d.AllArgs(&o.Prompt) {
+			return d.ArgErr()
+		}
+		return wrapAt(d, checkOIDCPrompt(o.Prompt))
+	default:
+		return d.Errf("unknown oidc option %q", field)
+	}
+	if !d.AllArgs(target) {
+		return d.ArgErr()
 	}
 	return nil
 }
+
+// wrapAt adds the dispenser's file and line to a setting's error, so that
+// a Caddyfile's error is the JSON's error with its position.
+func wrapAt(d *caddyfile.Dispenser, err error) error {
+	if err == nil {
+		return nil
+	}
+	return d.WrapErr(err)
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*OIDCLogin)(nil)

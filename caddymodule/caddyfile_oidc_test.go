@@ -22,7 +22,7 @@ func TestOIDCSessionOptionsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := h.Login.OIDC
+	o := parsedLogin[OIDCLogin](t, h.LoginRaw, "oidc")
 	if o.LogoutRedirect != "https://idp.example.com/signed-out" || o.Prompt != "login" || o.Revalidate != caddy.Duration(15*time.Minute) {
 		t.Fatalf("parsed %+v", o)
 	}

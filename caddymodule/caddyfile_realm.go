@@ -21,11 +21,21 @@ func (h *Handler) unmarshalSessionRealm(d *caddyfile.Dispenser) error {
 	if !d.AllArgs(&name) {
 		return d.ArgErr()
 	}
-	if err := validRealmName(name); err != nil {
-		return d.Errf("session_realm: %v", err)
+	if err := checkSessionRealm(name); err != nil {
+		return d.WrapErr(err)
 	}
 	h.SessionRealm = name
 	h.RealmDefinedAt = fmt.Sprintf("%s:%d", d.File(), d.Line())
+	return nil
+}
+
+// checkSessionRealm checks a session_realm name, JSON or Caddyfile alike
+// (the Caddyfile adds the line; there an empty name is refused too, while
+// JSON's empty name means none).
+func checkSessionRealm(name string) error {
+	if err := validRealmName(name); err != nil {
+		return fmt.Errorf("session_realm: %w", err)
+	}
 	return nil
 }
 

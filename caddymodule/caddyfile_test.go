@@ -43,11 +43,11 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 	}
 	want := Handler{
 		Application: "legacy-crm",
-		Login: LoginConfig{OIDC: &OIDCConfig{
+		LoginRaw: caddyconfig.JSONModuleObject(&OIDCLogin{
 			Issuer: "https://idp.example.com", ClientID: "crm", ClientSecret: "{env.OIDC_SECRET}",
 			Scopes: []string{"openid", "email", "groups"}, GroupsClaim: "roles", UserClaim: "email",
 			RedirectURL: "https://crm.example.com/.trustgate/oidc/callback", Timeout: caddy.Duration(5e9),
-		}},
+		}, "source", "oidc", nil),
 		SessionLifetime:  caddy.Duration(12 * 3600e9),
 		SessionCacheSize: 5000,
 		LockoutAttempts:  7,
@@ -64,8 +64,8 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 	if err := u.UnmarshalCaddyfile(caddyfile.NewTestDispenser("trusted_endpoints {\n login users_file /etc/trustgate/users.yaml\n}")); err != nil {
 		t.Fatal(err)
 	}
-	if u.Login.UsersFile != "/etc/trustgate/users.yaml" || u.Login.OIDC != nil {
-		t.Fatalf("users_file: %+v", u.Login)
+	if got := parsedLogin[UsersFileLogin](t, u.LoginRaw, "users_file"); got.Path != "/etc/trustgate/users.yaml" {
+		t.Fatalf("users_file: %s", u.LoginRaw)
 	}
 
 	var off Handler

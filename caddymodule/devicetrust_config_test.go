@@ -66,8 +66,8 @@ func TestDirectiveParsesEveryDeviceOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Handler{
-		Login: LoginConfig{UsersFile: "users.yaml"},
-		Mode:  policy.ModeBlock,
+		LoginRaw: usersFileLoginJSON("users.yaml"),
+		Mode:     policy.ModeBlock,
 		Mobile: &policy.Integration{
 			State:     policy.Groups,
 			Groups:    []string{"pilot", "staff"},
@@ -461,22 +461,8 @@ func TestValidateReportsBadDeviceSettings(t *testing.T) {
 // returns both.
 func provisionHandler(t *testing.T, handlerJSON string) (*Handler, *App) {
 	t.Helper()
-	appJSON, _ := json.Marshal(map[string]any{"storage": map[string]string{"path": storePath(t)}})
-	ctx, err := caddy.ProvisionContext(&caddy.Config{AppsRaw: caddy.ModuleMap{appName: appJSON}})
+	h, app, err := provisionedHandler(t, handlerJSON)
 	if err != nil {
-		t.Fatal(err)
-	}
-	appIface, err := ctx.App(appName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := appIface.(*App)
-	t.Cleanup(func() { _ = app.Cleanup() })
-	h := new(Handler)
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(handlerJSON, "USERS_FILE", writeUsersFile(t))), h); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Provision(ctx); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
 	if err := h.Validate(); err != nil {
@@ -488,7 +474,7 @@ func provisionHandler(t *testing.T, handlerJSON string) (*Handler, *App) {
 func TestProvisionWithModeOffConfiguresNoDeviceCheck(t *testing.T) {
 	for _, mode := range []string{``, `"mode":"off",`} {
 		// Mobile settings without a mode stay unused.
-		h, _ := provisionHandler(t, `{`+mode+`"login":{"users_file":"USERS_FILE"},
+		h, _ := provisionHandler(t, `{`+mode+`"login":{"source":"users_file", "path":"USERS_FILE"},
 			"mobile":{"state":"all"},"requirements":{"screen_lock":{"level":"require"}}}`)
 		if h.device != nil {
 			t.Fatalf("mode %q: device check configured: %+v", mode, h.device)
@@ -501,7 +487,7 @@ func TestProvisionWithModeOffConfiguresNoDeviceCheck(t *testing.T) {
 
 func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 	h, app := provisionHandler(t, `{
-		"login": {"users_file": "USERS_FILE"},
+		"login": {"source": "users_file", "path": "USERS_FILE"},
 		"mode": "block",
 		"mobile": {"state": "groups", "groups": ["pilot"], "platforms": ["android"]},
 		"requirements": {
@@ -570,8 +556,8 @@ func TestProvisionRefusesInvalidPolicy(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = appIface.(*App).Cleanup() })
 	h := &Handler{
-		Login: LoginConfig{UsersFile: writeUsersFile(t)},
-		Mode:  policy.ModeBlock,
+		LoginRaw: usersFileLoginJSON(writeUsersFile(t)),
+		Mode:     policy.ModeBlock,
 		Mobile: &policy.Integration{
 			State: policy.Groups, // and no groups
 		},
@@ -671,7 +657,7 @@ func TestDirectiveParsesFailMode(t *testing.T) {
 			t.Errorf("fail_mode %s parsed as %q", mode, h.FailMode)
 		}
 	}
-	h := Handler{Login: LoginConfig{UsersFile: "u"}, FailMode: "open"}
+	h := Handler{LoginRaw: usersFileLoginJSON("u"), FailMode: "open"}
 	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), `"open"`) {
 		t.Errorf("Validate of JSON fail_mode open: %v", err)
 	}

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -57,7 +58,7 @@ func (h *Handler) validateEnrollment() error {
 		return err
 	}
 	if h.enrollment() == prompt.EnrollSelf && h.deviceMode() == policy.ModeBlock && !h.EnrollmentBlockMode {
-		return fmt.Errorf("enrollment self in mode block lets whoever knows a password enroll a device and be trusted: " +
+		return errors.New("enrollment self (or a bare enrollment, enrollment on, or JSON true) in mode block lets whoever knows a password enroll a device and be trusted: " +
 			"write enrollment self block_mode to allow it on purpose, or use enrollment approve or enrollment admin")
 	}
 	return nil
@@ -69,7 +70,7 @@ func (h *Handler) validateEnrollment() error {
 //
 // A bare enrollment and on mean self, off means admin. enrollment self in
 // mode block without block_mode is refused once the whole block is read
-// (checkEnrollmentLine), naming this line.
+// (checkEnrollmentLine), by validateEnrollment, naming this line.
 func (h *Handler) unmarshalEnrollment(d *caddyfile.Dispenser) error {
 	if h.Enrollment != "" {
 		return d.Err("enrollment already specified")
@@ -87,7 +88,7 @@ func (h *Handler) unmarshalEnrollment(d *caddyfile.Dispenser) error {
 	}
 	e, err := prompt.ParseEnrollment(choice)
 	if err != nil {
-		return d.Errf("%v", err)
+		return d.WrapErr(err)
 	}
 	switch {
 	case len(args) == 2 && e == prompt.EnrollSelf && args[0] == "self" && args[1] == "block_mode":
@@ -99,19 +100,21 @@ func (h *Handler) unmarshalEnrollment(d *caddyfile.Dispenser) error {
 	}
 	h.Enrollment = Enrollment(e)
 	if e == prompt.EnrollSelf && !h.EnrollmentBlockMode {
-		h.enrollmentSelfLine = d.Err("enrollment self (or a bare enrollment or enrollment on) in mode block lets whoever knows a password enroll a device and be trusted: " +
-			"write enrollment self block_mode to allow it on purpose, or use enrollment approve or enrollment admin")
+		h.enrollmentSelfAt = fmt.Sprintf("%s:%d", d.File(), d.Line())
 	}
 	return nil
 }
 
-// checkEnrollmentLine returns, once the directive's block is read, the
-// error of an enrollment self line in a mode block site.
+// checkEnrollmentLine returns, once the directive's block is read and the
+// mode known, validateEnrollment's error naming the enrollment line.
 func (h *Handler) checkEnrollmentLine() error {
-	err := h.enrollmentSelfLine
-	h.enrollmentSelfLine = nil
-	if err != nil && h.deviceMode() == policy.ModeBlock {
-		return err
+	at := h.enrollmentSelfAt
+	h.enrollmentSelfAt = ""
+	if at == "" {
+		return nil
+	}
+	if err := h.validateEnrollment(); err != nil {
+		return fmt.Errorf("%w, at %s", err, at)
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
@@ -218,15 +217,15 @@ func TestSelfEnrollmentInBlockModeNeedsBlockMode(t *testing.T) {
 	}
 	// The JSON true of older configurations means self: refused in mode
 	// block, unless enrollment_block_mode says so.
-	if err := provisionHandlerErr(t, `{"login":{"users_file":"USERS_FILE"},"mode":"block","mobile":{"state":"all"},"enrollment":true}`); err == nil ||
+	if err := provisionHandlerErr(t, `{"login":{"source":"users_file", "path":"USERS_FILE"},"mode":"block","mobile":{"state":"all"},"enrollment":true}`); err == nil ||
 		!strings.Contains(err.Error(), "block_mode") {
 		t.Errorf("JSON enrollment true in mode block: %v, want refused", err)
 	}
-	h, _ := provisionHandler(t, `{"login":{"users_file":"USERS_FILE"},"mode":"check","mobile":{"state":"all"},"enrollment":true}`)
+	h, _ := provisionHandler(t, `{"login":{"source":"users_file", "path":"USERS_FILE"},"mode":"check","mobile":{"state":"all"},"enrollment":true}`)
 	if h.device.Enrollment != "self" {
 		t.Errorf("JSON enrollment true = %q, want self", h.device.Enrollment)
 	}
-	h, _ = provisionHandler(t, `{"login":{"users_file":"USERS_FILE"},"mode":"block","mobile":{"state":"all"}}`)
+	h, _ = provisionHandler(t, `{"login":{"source":"users_file", "path":"USERS_FILE"},"mode":"block","mobile":{"state":"all"}}`)
 	if h.device.Enrollment != "admin" {
 		t.Errorf("enrollment unset = %q, want admin", h.device.Enrollment)
 	}
@@ -254,21 +253,8 @@ func TestSelfEnrollmentInBlockModeNeedsBlockMode(t *testing.T) {
 // provisionHandlerErr provisions a handler from JSON and returns the error.
 func provisionHandlerErr(t *testing.T, handlerJSON string) error {
 	t.Helper()
-	appJSON, _ := json.Marshal(map[string]any{"storage": map[string]string{"path": storePath(t)}})
-	ctx, err := caddy.ProvisionContext(&caddy.Config{AppsRaw: caddy.ModuleMap{appName: appJSON}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	appIface, err := ctx.App(appName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = appIface.(*App).Cleanup() })
-	h := new(Handler)
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(handlerJSON, "USERS_FILE", writeUsersFile(t))), h); err != nil {
-		return err
-	}
-	return h.Provision(ctx)
+	_, _, err := provisionedHandler(t, handlerJSON)
+	return err
 }
 
 var pixel9 = agent.DeviceInfo{Platform: "android", Model: "Pixel 9", OSVersion: "15", AppVersion: "1.0.0"}

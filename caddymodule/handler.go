@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -43,8 +44,10 @@ type Handler struct {
 	// Default: the request's host name.
 	Application string `json:"application,omitempty"`
 
-	// Login selects the primary login. Exactly one kind must be set.
-	Login LoginConfig `json:"login"`
+	// LoginRaw is the primary login, exactly one: a login source module
+	// named by its "source" key, users_file (UsersFileLogin) or oidc
+	// (OIDCLogin), or a third party's (see Login).
+	LoginRaw json.RawMessage `json:"login,omitempty" caddy:"namespace=trusted_endpoints.login inline_key=source"`
 
 	// Allow says who may enter the application at all: a person who
 	// matches any one of its users, groups or emails (an address, or
@@ -143,9 +146,10 @@ type Handler struct {
 	// combination is refused. Default: false.
 	EnrollmentBlockMode bool `json:"enrollment_block_mode,omitempty"`
 
-	// enrollmentSelfLine is the error naming a Caddyfile's enrollment
-	// self line, returned when the block turns out to be in mode block.
-	enrollmentSelfLine error
+	// enrollmentSelfAt is where a Caddyfile's enrollment self line is
+	// (file:line), for its error when the block turns out to be in mode
+	// block.
+	enrollmentSelfAt string
 
 	// Unbound lets the waiting page complete a check once the app approved,
 	// without the phone's browser coming back through the app's return
@@ -199,70 +203,9 @@ type Handler struct {
 	device *prompt.DeviceTrust
 	// app is the trusted_endpoints app of this configuration.
 	app *App
-	// oidc is the OIDC login, checked against the provider in Validate.
-	oidc *prompt.OIDCLogin
-}
-
-// LoginConfig selects the primary login.
-type LoginConfig struct {
-	// UsersFile is the path of a JSON or YAML file of users with bcrypt or
-	// argon2id password hashes (see `trustgate hash-password`).
-	UsersFile string `json:"users_file,omitempty"`
-
-	// OIDC signs people in through an OpenID Connect provider.
-	OIDC *OIDCConfig `json:"oidc,omitempty"`
-}
-
-// OIDCConfig configures the OpenID Connect relying party (authorization code
-// flow with PKCE, state and nonce).
-type OIDCConfig struct {
-	// Issuer is the provider's issuer URL; its discovery document is read
-	// from Issuer + /.well-known/openid-configuration.
-	Issuer string `json:"issuer"`
-	// ClientID is this gateway's client ID at the provider.
-	ClientID string `json:"client_id"`
-	// ClientSecret is this gateway's client secret; use {env.*}.
-	ClientSecret string `json:"client_secret,omitempty"`
-	// Scopes requested besides openid, profile and email, which are
-	// always requested.
-	Scopes []string `json:"scopes,omitempty"`
-	// GroupsClaim is the ID-token claim that holds the user's groups.
-	// Default: groups.
-	GroupsClaim string `json:"groups_claim,omitempty"`
-	// UserClaim is the ID-token claim used as the user name.
-	// Default: preferred_username, then email, then sub.
-	UserClaim string `json:"user_claim,omitempty"`
-	// RedirectURL is the callback URL registered at the provider.
-	// Default: this site's scheme and host + /.trustgate/oidc/callback.
-	RedirectURL string `json:"redirect_url,omitempty"`
-	// Timeout bounds each call to the provider. Default: 10s.
-	Timeout caddy.Duration `json:"timeout,omitempty"`
-	// LogoutRedirect, when set, is where sign-out sends the browser
-	// instead of the provider's end_session_endpoint (which gets
-	// id_token_hint, client_id and a post_logout_redirect_uri back to
-	// /.trustgate/logout).
-	LogoutRedirect string `json:"logout_redirect,omitempty"`
-	// Prompt is sent as the prompt parameter of every authorization
-	// request; "login" makes the provider ask for a fresh sign-in each
-	// time. One of login, consent, select_account. Default: none.
-	Prompt string `json:"prompt,omitempty"`
-	// Revalidate, when set, is how long after sign-in (or the last check)
-	// the next request asks the provider again, with the refresh token
-	// kept in the store, whether the person may still sign in. A person
-	// the provider refuses is signed out everywhere; a provider that
-	// cannot be asked is handled per fail_mode. Default: never.
-	Revalidate caddy.Duration `json:"revalidate,omitempty"`
-}
-
-// UpstreamHeaders names the identity headers. "-" turns one off.
-type UpstreamHeaders struct {
-	User   string `json:"user,omitempty"`
-	Email  string `json:"email,omitempty"`
-	Groups string `json:"groups,omitempty"`
-	// Trust carries the access device's trust status (trusted, not
-	// trusted, unknown); DeviceID the verifying mobile device's ID.
-	Trust    string `json:"trust,omitempty"`
-	DeviceID string `json:"device_id,omitempty"`
+	// login is the loaded login source; one that is a LoginChecker is
+	// checked in Validate.
+	login Login
 }
 
 // CaddyModule returns the Caddy module information.
@@ -325,41 +268,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if cfg.Limiter, err = h.Limits.limiter(); err != nil {
 		return err
 	}
-	switch {
-	case h.Login.UsersFile != "" && h.Login.OIDC != nil:
-		return errors.New("login: choose users_file or oidc, not both")
-	case h.Login.UsersFile != "":
-		path := repl.ReplaceKnown(h.Login.UsersFile, "")
-		users, err := prompt.LoadUsersFile(path)
-		if err != nil {
-			return err
-		}
-		warnAboutUsersFile(h.logger, path, users)
-		cfg.Users = users
-	case h.Login.OIDC != nil:
-		o := h.Login.OIDC
-		login, err := prompt.NewOIDCLogin(prompt.OIDCConfig{
-			Issuer:       repl.ReplaceKnown(o.Issuer, ""),
-			ClientID:     repl.ReplaceKnown(o.ClientID, ""),
-			ClientSecret: repl.ReplaceKnown(o.ClientSecret, ""),
-			Scopes:       o.Scopes,
-			GroupsClaim:  o.GroupsClaim,
-			UserClaim:    o.UserClaim,
-			Timeout:      time.Duration(o.Timeout),
-			Prompt:       o.Prompt,
-			Logger:       h.logger,
-		})
-		if err != nil {
-			return fmt.Errorf("login oidc: %w", err)
-		}
-		cfg.OIDC, h.oidc = login, login
-		cfg.OIDCRedirectURL = repl.ReplaceKnown(o.RedirectURL, "")
-		cfg.OIDCLogoutRedirect = repl.ReplaceKnown(o.LogoutRedirect, "")
-		cfg.OIDCRevalidate = time.Duration(o.Revalidate)
-	default:
-		return errors.New("login: no primary login configured (users_file or oidc)")
+	if h.login, err = h.loadLogin(ctx); err != nil {
+		return err
 	}
-	if cfg.Realm, err = h.joinRealm(app, repl); err != nil {
+	if err := h.login.ConfigureGate(&cfg); err != nil {
+		return err
+	}
+	if cfg.Realm, err = h.joinRealm(app); err != nil {
 		return err
 	}
 	cfg.RealmName = app.realms.name
@@ -395,31 +310,21 @@ func (h *Handler) Validate() error {
 	if err := h.Allow.Validate(); err != nil {
 		return err
 	}
+	if h.SessionRealm != "" {
+		if err := checkSessionRealm(h.SessionRealm); err != nil {
+			return err
+		}
+	}
+	if err := h.UpstreamHeaders.validate(); err != nil {
+		return err
+	}
 	if err := h.validateDevice(); err != nil {
 		return err
 	}
-	return h.checkOIDCProvider()
-}
-
-func (h *Handler) identityHeaders() prompt.IdentityHeaders {
-	names := prompt.DefaultIdentityHeaders()
-	if u := h.UpstreamHeaders; u != nil {
-		pick := func(configured, def string) string {
-			switch configured {
-			case "":
-				return def
-			case "-":
-				return ""
-			}
-			return configured
-		}
-		names.User = pick(u.User, names.User)
-		names.Email = pick(u.Email, names.Email)
-		names.Groups = pick(u.Groups, names.Groups)
-		names.Trust = pick(u.Trust, names.Trust)
-		names.DeviceID = pick(u.DeviceID, names.DeviceID)
+	if checker, ok := h.login.(LoginChecker); ok {
+		return checker.CheckLogin(h.logger)
 	}
-	return names
+	return nil
 }
 
 // ServeHTTP lets signed-in requests through and answers every other one.

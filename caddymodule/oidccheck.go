@@ -15,25 +15,24 @@ import (
 // checked, in the background, with the configured timeout.
 const oidcCheckWait = 3 * time.Second
 
-// checkOIDCProvider reads the provider's discovery document when the
+// CheckLogin reads the provider's discovery document when the
 // configuration is loaded (this includes `trustgate validate`). A provider
 // that answers with another issuer, or with no provider at the issuer URL,
 // is a configuration error that refuses the configuration; one that cannot
 // be reached only logs a warning, so the gateway starts while the provider
 // is down and its sign-ins say so until it is back. Nothing learned here is
 // kept: the first sign-in discovers the provider as before.
-func (h *Handler) checkOIDCProvider() error {
-	if h.oidc == nil {
+func (o *OIDCLogin) CheckLogin(logger *zap.Logger) error {
+	if o.login == nil {
 		return nil
 	}
-	logger := h.logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	issuer := zap.String("issuer", h.oidc.Issuer())
+	issuer := zap.String("issuer", o.login.Issuer())
 	done := make(chan error, 1)
 	go func() {
-		warnings, err := h.oidc.CheckProvider(context.Background())
+		warnings, err := o.login.CheckProvider(context.Background())
 		for _, w := range warnings {
 			logger.Warn("OIDC provider: "+w, issuer)
 		}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/caddyserver/caddy/v2"
-
 	"github.com/trustgate/trustgate/prompt"
 )
 
@@ -14,26 +12,13 @@ import (
 // login source's default realm ("users_file:..." or "oidc:...").
 const namedRealmPrefix = "realm:"
 
-// loginSource names the site's primary login, as its default realm: the
-// users file by its absolute path, or the OIDC provider's issuer and this
-// gateway's client ID there.
-func (h *Handler) loginSource(repl *caddy.Replacer) (string, error) {
-	if o := h.Login.OIDC; o != nil {
-		return prompt.OIDCRealm(repl.ReplaceKnown(o.Issuer, ""), repl.ReplaceKnown(o.ClientID, "")), nil
-	}
-	return prompt.UsersFileRealm(repl.ReplaceKnown(h.Login.UsersFile, ""))
-}
-
-// joinRealm works out the site's realm, registers it with the sites of
+// joinRealm works out the site's realm (by default the login source's
+// Realm: the users file by its absolute path, or the OIDC provider's
+// issuer and this gateway's client ID there), registers it with the sites of
 // this configuration, and returns it. It refuses a session_realm already
 // used by a site with another login source, naming where each was set.
-func (h *Handler) joinRealm(app *App, repl *caddy.Replacer) (string, error) {
-	if h.SessionRealm != "" {
-		if err := validRealmName(h.SessionRealm); err != nil {
-			return "", fmt.Errorf("session_realm: %w", err)
-		}
-	}
-	source, err := h.loginSource(repl)
+func (h *Handler) joinRealm(app *App) (string, error) {
+	source, err := h.login.Realm()
 	if err != nil {
 		return "", err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -61,7 +62,7 @@ type Config struct {
 	// expiry, revocation and device trust are still checked on every
 	// request. An entry takes about 680 bytes (more for many groups), so
 	// the default is at most about 68 MB. Negative turns the cache off.
-	// Default: 100000 (DefaultSessionCacheSize).
+	// Default: 100000 (session.DefaultCacheSize).
 	SessionCacheSize int
 	// LockoutAttempts is how many failed logins a user may make from one IP
 	// address within LockoutWindow before further attempts are refused.
@@ -129,10 +130,12 @@ type Config struct {
 type Gate struct {
 	cfg   Config
 	pages *pages
-	// sessions holds the sessions decoded from session cookies.
-	sessions *sessionCache
+	// sessions reads, starts and ends the gate's sessions; flows are its
+	// login flows (session.go).
+	sessions *session.Keeper
+	flows    session.Flows[pendingLogin]
 	// realm is the realm whose sessions the gate accepts.
-	realm *realmGuard
+	realm *realmView
 	// deviceRealm is the ID of the realm the devices this gate's prompt
 	// enrolls are bound to (deviceRealmOf).
 	deviceRealm string
@@ -161,12 +164,6 @@ type Gate struct {
 	// gate has logged; nil without rules.
 	refusals *refusalLog
 }
-
-// Cookie base names; see cookieName for the __Host- prefix.
-const (
-	sessionCookie = "tg_session"
-	flowCookie    = "tg_flow"
-)
 
 // NewGate checks cfg, fills in defaults and returns a Gate.
 func NewGate(cfg Config) (*Gate, error) {
@@ -200,7 +197,6 @@ func NewGate(cfg Config) (*Gate, error) {
 	if cfg.Revocations == nil {
 		cfg.Revocations = NewRevocations()
 	}
-	cfg.Revocations.noteLifetime(cfg.SessionLifetime)
 	if cfg.Device != nil {
 		d, err := cfg.Device.withDefaults()
 		if err != nil {
@@ -219,13 +215,7 @@ func NewGate(cfg Config) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: cfg, pages: p, reservedHeaders: cfg.Headers.reserved(), headers: cfg.Headers.canonical(), wake: cfg.Waker}
-	if g.sessions, err = newSessionCache(cfg.SessionCacheSize, cfg.Cookies); err != nil {
-		return nil, err
-	}
-	if g.cfg.Realm == "" {
-		g.cfg.Realm = defaultRealm(cfg)
-	}
-	if g.realm, err = newRealmGuard(g.cfg.Realm, cfg.RealmName); err != nil {
+	if err := g.initSessions(); err != nil {
 		return nil, err
 	}
 	g.deviceRealm = deviceRealmOf(cfg, g.realm.id)

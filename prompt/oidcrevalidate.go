@@ -58,17 +58,12 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *Session) *S
 	default:
 		out.id.RecheckAt = now.Add(g.cfg.OIDCRevalidate).Unix()
 	}
-	next := *s
-	next.Identity = out.id
-	next.joinedGroups = ""
-	name := cookieName(r, sessionCookie)
-	value, err := g.cfg.Cookies.Encode(name, &next)
+	next, err := g.sessions.Renew(w, r, s, out.id)
 	if err != nil {
 		g.internalError(w, r, "encoding session", err)
 		return nil
 	}
-	http.SetCookie(w, newCookie(r, sessionCookie, value, int(next.Expires().Sub(now)/time.Second)))
-	return &next
+	return next
 }
 
 // recheck makes one check of s with the provider and acts on a refusal.

@@ -3,7 +3,6 @@ package prompt
 import (
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,9 +19,9 @@ func (ag *assertionGate) inRealm(t *testing.T, realm string, names map[string]st
 	t.Helper()
 	core, logs := observer.New(zap.InfoLevel)
 	ag.cfg.Logger = zap.New(core)
-	nameOf := func(id string) string { return names[id] }
-	var err error
-	if ag.realm, err = newRealmGuard(realm, nameOf); err != nil {
+	ag.cfg.Realm = realm
+	ag.cfg.RealmName = func(id string) string { return names[id] }
+	if err := ag.initSessions(); err != nil {
 		t.Fatal(err)
 	}
 	return logs
@@ -66,19 +65,6 @@ func TestSessionFromAnotherRealmIsRefusedAndLoggedOnce(t *testing.T) {
 	s.ID, s.Realm = "s-a", RealmID(realmA)
 	if _, ok := ag.signedInRequest(ag.encodeSession(t, s)); !ok {
 		t.Fatal("control: a session of the gate's realm was refused")
-	}
-}
-
-func TestRealmIDIsShortAndDistinct(t *testing.T) {
-	a, b := RealmID("users_file:/a.yaml"), RealmID("users_file:/b.yaml")
-	if len(a) != 22 || a == b || RealmID("users_file:/a.yaml") != a {
-		t.Fatalf("realm IDs %q, %q", a, b)
-	}
-	if got := OIDCRealm("https://idp.example.com", "gw"); got != "oidc:https://idp.example.com#gw" {
-		t.Fatalf("OIDCRealm: %q", got)
-	}
-	if got, err := UsersFileRealm("users.yaml"); err != nil || !strings.HasPrefix(got, "users_file:/") || !strings.HasSuffix(got, "/users.yaml") {
-		t.Fatalf("UsersFileRealm: %q, %v", got, err)
 	}
 }
 

@@ -90,85 +90,105 @@ func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
 		a.Explanation = "Mode off: no device check; the person gets in after primary login."
 		return a
 	}
+	why := whatIfTrust(p, q, now, &a)
+	for _, f := range a.Failed {
+		a.Reasons = append(a.Reasons, string(f.Reason))
+	}
+	a.Explanation = why + whatIfDecide(p.Mode, &a)
+	return a
+}
+
+// whatIfTrust fills in a's trust status and findings as the live flow
+// would reach them, and says in words which branch decided.
+func whatIfTrust(p policy.Policy, q WhatIfQuery, now time.Time, a *WhatIfAnswer) string {
 	d := &DeviceTrust{Policy: p}
 	in := p.Integration
 	device := q.Device
 	if device != nil && !device.Active() {
 		device = nil
 	}
-	access := policy.Platform(strings.ToLower(strings.TrimSpace(q.AccessPlatform)))
-	if access == "" {
-		switch {
-		case q.Facts != nil:
-			access = policy.Platform(strings.ToLower(string(q.Facts.Platform)))
-		case device != nil:
-			access = policy.Platform(device.Platform)
-		}
-	}
-
-	var why string
+	access := whatIfAccessPlatform(q, device)
 	switch {
 	case !d.inScope(q.Groups):
 		a.Status = policy.Unknown
 		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,
 			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
 		if in.State == policy.Groups {
-			why = fmt.Sprintf("The person is in none of the rollout groups (%s), so no device check applies and the device's trust stays unknown.", strings.Join(in.Groups, ", "))
-		} else {
-			why = "The mobile integration is disabled, so no device check applies and the device's trust stays unknown."
+			return fmt.Sprintf("The person is in none of the rollout groups (%s), so no device check applies and the device's trust stays unknown.", strings.Join(in.Groups, ", "))
 		}
+		return "The mobile integration is disabled, so no device check applies and the device's trust stays unknown."
 	case !in.Applies(q.Groups, access):
 		a.Status = policy.NotTrusted
 		a.Failed = []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform,
 			Hint: "This application needs a checked device. Open it on your iPhone or Android phone with the trustgate app installed."}}
 		if access.Supported() {
-			why = fmt.Sprintf("The access device's platform (%s) is not enabled in the integration, so the mobile app cannot check it: it is not trusted.", access)
-		} else {
-			why = "The access device is a desktop or another browser the mobile app cannot check: it is not trusted."
+			return fmt.Sprintf("The access device's platform (%s) is not enabled in the integration, so the mobile app cannot check it: it is not trusted.", access)
 		}
+		return "The access device is a desktop or another browser the mobile app cannot check: it is not trusted."
 	case device == nil && q.Facts == nil:
 		a.Status = policy.NotTrusted
 		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
 			Hint: "Activate the trustgate app on your phone to check your device."}}
-		why = "The person has no activated (unrevoked) device, so nothing can check the access device: it is not trusted."
 		if q.Device != nil {
-			why = "The device was revoked, so it cannot check the access device: it is not trusted."
+			return "The device was revoked, so it cannot check the access device: it is not trusted."
 		}
+		return "The person has no activated (unrevoked) device, so nothing can check the access device: it is not trusted."
 	case device != nil && policy.Platform(device.Platform) != access && q.Facts == nil:
 		a.Status = policy.NotTrusted
 		a.Failed = []policy.Finding{notVerifiedFinding()}
-		why = fmt.Sprintf("The device (%s) is not the access device (%s): it can approve a login request, which proves the person, but the access device itself is not checked.", device.Platform, access)
-	default:
-		facts, ok := whatIfFacts(q)
-		if !ok {
-			a.Status = policy.Unknown
-			a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotVerified,
-				Hint: "The device has not reported its health yet."}}
-			why = "The device has never reported its health, so its trust cannot be foreseen: the live check asks it for a report."
-			break
-		}
-		verdict := policy.Evaluate(p.Requirements, facts, now)
-		a.Status = verdict.Status()
-		a.Failed = append(a.Failed, verdict.Failed...)
-		a.Warnings = append(a.Warnings, verdict.Warnings...)
-		source := "its latest health report"
-		if q.Facts != nil {
-			source = "the given health facts"
-		}
-		switch {
-		case verdict.Trusted && len(verdict.Warnings) > 0:
-			why = "The device meets every enforced requirement with " + source + ", but fails warn-level ones: it is trusted, and the person sees a warning."
-		case verdict.Trusted:
-			why = "The device meets every requirement with " + source + ": it is trusted."
-		default:
-			why = "The device fails enforced requirements with " + source + ": it is not trusted."
-		}
+		return fmt.Sprintf("The device (%s) is not the access device (%s): it can approve a login request, which proves the person, but the access device itself is not checked.", device.Platform, access)
 	}
+	return whatIfHealth(p, q, now, a)
+}
 
-	for _, f := range a.Failed {
-		a.Reasons = append(a.Reasons, string(f.Reason))
+// whatIfAccessPlatform is the platform of the access device: the one
+// asked about, or else the facts' or the device's own.
+func whatIfAccessPlatform(q WhatIfQuery, device *store.Device) policy.Platform {
+	access := policy.Platform(strings.ToLower(strings.TrimSpace(q.AccessPlatform)))
+	if access != "" {
+		return access
 	}
-	outcome := policy.Decide(p.Mode, a.Status, reasonList(a.Reasons))
+	switch {
+	case q.Facts != nil:
+		return policy.Platform(strings.ToLower(string(q.Facts.Platform)))
+	case device != nil:
+		return policy.Platform(device.Platform)
+	}
+	return access
+}
+
+// whatIfHealth evaluates the requirements against the given facts or the
+// device's latest report, as for a health report.
+func whatIfHealth(p policy.Policy, q WhatIfQuery, now time.Time, a *WhatIfAnswer) string {
+	facts, ok := whatIfFacts(q)
+	if !ok {
+		a.Status = policy.Unknown
+		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotVerified,
+			Hint: "The device has not reported its health yet."}}
+		return "The device has never reported its health, so its trust cannot be foreseen: the live check asks it for a report."
+	}
+	verdict := policy.Evaluate(p.Requirements, facts, now)
+	a.Status = verdict.Status()
+	a.Failed = append(a.Failed, verdict.Failed...)
+	a.Warnings = append(a.Warnings, verdict.Warnings...)
+	source := "its latest health report"
+	if q.Facts != nil {
+		source = "the given health facts"
+	}
+	switch {
+	case verdict.Trusted && len(verdict.Warnings) > 0:
+		return "The device meets every enforced requirement with " + source + ", but fails warn-level ones: it is trusted, and the person sees a warning."
+	case verdict.Trusted:
+		return "The device meets every requirement with " + source + ": it is trusted."
+	default:
+		return "The device fails enforced requirements with " + source + ": it is not trusted."
+	}
+}
+
+// whatIfDecide applies the mode to a's status and reasons, as finish does,
+// fills in the outcome and returns the sentence that explains it.
+func whatIfDecide(mode policy.Mode, a *WhatIfAnswer) string {
+	outcome := policy.Decide(mode, a.Status, reasonList(a.Reasons))
 	a.WouldBlock, a.Reason = outcome.WouldBlock, outcome.Reason
 	if outcome.Allow {
 		a.Outcome = WhatIfAllow
@@ -176,17 +196,15 @@ func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
 		a.Outcome = WhatIfDeny
 	}
 	switch {
-	case p.Mode == policy.ModeCheck && outcome.WouldBlock:
-		why += " Mode check lets the person in and logs the login as would_block."
-	case p.Mode == policy.ModeCheck:
-		why += " Mode check lets the person in."
+	case mode == policy.ModeCheck && outcome.WouldBlock:
+		return " Mode check lets the person in and logs the login as would_block."
+	case mode == policy.ModeCheck:
+		return " Mode check lets the person in."
 	case outcome.Allow:
-		why += " Mode block lets a trusted device in."
+		return " Mode block lets a trusted device in."
 	default:
-		why += fmt.Sprintf(" Mode %s refuses it.", p.Mode)
+		return fmt.Sprintf(" Mode %s refuses it.", mode)
 	}
-	a.Explanation = why
-	return a
 }
 
 // whatIfFacts returns the facts to evaluate: the given ones, or the

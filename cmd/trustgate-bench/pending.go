@@ -24,197 +24,281 @@ const filesSpare = 512
 // waiting on the prompt and its device long-polling for login requests,
 // and measures the gateway's memory.
 func runPending(ctx context.Context, b *bench) (*table, error) {
-	o := b.opts
-	want := o.pending
-	limit, limitErr := raiseOpenFiles(uint64(want*filesPerPending + filesSpare))
-	t := &table{
-		header:      []string{"measure", "value"},
-		leftAligned: true,
-	}
-	if limitErr != nil {
-		t.note("open-files limit: %v", limitErr)
-	}
-	conns := browserConnections(want, o.browserConns, limit)
-	if conns < 1 {
-		room := max((int(limit)-filesSpare)/filesPerPending, 1)
-		t.note("only %d of %d pending fit in the open-files limit %d of one process", room, want, limit)
-		want, conns = room, room
-	}
-	t.title = fmt.Sprintf("pending capacity: %d verifications held pending %s (%s; device long-polling)", want, o.hold, browserWaiting(o.poll))
+	p := newPendingRun(b.opts)
 	srv, err := b.startGated("pending", sqliteStorage(b.serverDir("pending")+"/tg.db"), "")
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	phones := phones(want)
-	defer closePhones(phones)
+	p.srv = srv
+	p.phones = phones(p.want)
+	defer closePhones(p.phones)
+	if err := p.prepare(ctx); err != nil {
+		return nil, err
+	}
+	p.hold = &pendingHold{srv: srv, poll: p.opts.poll}
+	if p.conns < p.want {
+		p.hold.shared = sharedBrowserTransports(p.conns)
+		defer closePhones(p.hold.shared)
+	}
+	holdCtx, stopHolding := context.WithCancel(ctx)
+	defer stopHolding()
+	if err := p.openAll(ctx, holdCtx); err != nil {
+		return nil, err
+	}
+	if err := p.measureHeld(ctx); err != nil {
+		return nil, err
+	}
+	stopHolding()
+	p.hold.wg.Wait()
+	p.report()
+	return p.t, nil
+}
+
+// pendingRun is one pending-capacity run under way: what it asked for and
+// what it measured, phase by phase.
+type pendingRun struct {
+	opts   options
+	t      *table
+	srv    *server
+	phones []*http.Transport
+	hold   *pendingHold
+	// want verifications held over conns browser connections; limit is
+	// the open-files limit of one process.
+	want, conns int
+	limit       uint64
+	devices     []*agent.Agent
+
+	activation         time.Duration
+	idleRSS, idleGo    int64
+	idleMeasured       int
+	rssBefore          int64
+	memBefore          goMemory
+	opened, openErrors int
+	firstOpenErr       error
+	openTime, openCPU  time.Duration
+	errorsBefore       int64
+	firstErrBefore     error
+	rssMax, rssLast    int64
+	memHeld            goMemory
+	memRead            bool
+	held, heldCPU      time.Duration
+	stillWaiting       int64
+}
+
+// newPendingRun works out how many verifications fit in the open-files
+// limit and over how many browser connections.
+func newPendingRun(o options) *pendingRun {
+	p := &pendingRun{opts: o, want: o.pending}
+	limit, limitErr := raiseOpenFiles(uint64(p.want*filesPerPending + filesSpare))
+	p.limit = limit
+	p.t = &table{header: []string{"measure", "value"}, leftAligned: true}
+	if limitErr != nil {
+		p.t.note("open-files limit: %v", limitErr)
+	}
+	p.conns = browserConnections(p.want, o.browserConns, limit)
+	if p.conns < 1 {
+		room := max((int(limit)-filesSpare)/filesPerPending, 1)
+		p.t.note("only %d of %d pending fit in the open-files limit %d of one process", room, p.want, limit)
+		p.want, p.conns = room, room
+	}
+	p.t.title = fmt.Sprintf("pending capacity: %d verifications held pending %s (%s; device long-polling)", p.want, o.hold, browserWaiting(o.poll))
+	return p
+}
+
+// prepare activates every device, measures one idle connection's cost if
+// the browsers will share connections, and takes the baseline memory of a
+// fresh, warmed-up process.
+func (p *pendingRun) prepare(ctx context.Context) error {
+	srv := p.srv
 	setupStart := time.Now()
-	stopClosing := closeIdleMeanwhile(phones)
-	devices, err := activateDevices(ctx, srv, phones, o.pendingParallel)
+	stopClosing := closeIdleMeanwhile(p.phones)
+	devices, err := activateDevices(ctx, srv, p.phones, p.opts.pendingParallel)
 	stopClosing()
 	if err != nil {
-		return nil, fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.logTail())
+		return fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.logTail())
 	}
-	activation := time.Since(setupStart)
-	var idleRSS, idleGo int64
-	idleMeasured := min(want, idleConnectionsMeasured)
-	if conns < want {
+	p.devices = devices
+	p.activation = time.Since(setupStart)
+	p.idleMeasured = min(p.want, idleConnectionsMeasured)
+	if p.conns < p.want {
 		// The browsers will share connections: first measure what one
 		// idle connection of their own would have cost, in a fresh process.
 		if err := srv.restart(); err != nil {
-			return nil, err
+			return err
 		}
-		if idleRSS, idleGo, err = idleConnectionCost(ctx, srv, idleMeasured); err != nil {
-			return nil, fmt.Errorf("%w\nserver log:\n%s", err, srv.logTail())
+		if p.idleRSS, p.idleGo, err = idleConnectionCost(ctx, srv, p.idleMeasured); err != nil {
+			return fmt.Errorf("%w\nserver log:\n%s", err, srv.logTail())
 		}
 	}
 	// A fresh process for the baseline, so the activations' garbage does not
 	// count; one complete verification first warms templates and caches.
 	if err := srv.restart(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := verifyInline(ctx, srv, newBrowser(phones[0]), devices[0], userName(0)); err != nil {
-		return nil, fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.logTail())
+	if err := verifyInline(ctx, srv, newBrowser(p.phones[0]), devices[0], userName(0)); err != nil {
+		return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.logTail())
 	}
-	phones[0].CloseIdleConnections()
-	rssBefore, memBefore, err := settledMemory(srv)
-	if err != nil {
-		return nil, err
-	}
+	p.phones[0].CloseIdleConnections()
+	p.rssBefore, p.memBefore, err = settledMemory(srv)
+	return err
+}
 
-	hold := &pendingHold{srv: srv, poll: o.poll}
-	if conns < want {
-		hold.shared = sharedBrowserTransports(conns)
-		defer closePhones(hold.shared)
-	}
-	holdCtx, stopHolding := context.WithCancel(ctx)
-	defer stopHolding()
+// openAll opens every pending verification, held until holdCtx ends, and
+// measures how long that took and the server CPU it cost.
+func (p *pendingRun) openAll(ctx, holdCtx context.Context) error {
 	openStart := time.Now()
-	openCPU0, err := srv.cpu()
+	openCPU0, err := p.srv.cpu()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	opened, openErrors, firstOpenErr := hold.open(holdCtx, devices, o.pendingParallel, openStart.Add(o.openTimeout))
-	openTime := time.Since(openStart)
-	openCPU1, err := srv.cpu()
+	p.opened, p.openErrors, p.firstOpenErr = p.hold.open(holdCtx, p.devices, p.opts.pendingParallel, openStart.Add(p.opts.openTimeout))
+	p.openTime = time.Since(openStart)
+	openCPU1, err := p.srv.cpu()
 	if err != nil {
-		return nil, err
+		return err
 	}
+	p.openCPU = openCPU1 - openCPU0
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-	if opened+openErrors < want {
-		t.note("stopped opening after -open-timeout %s: the server could not keep up (it was at %.0f%% of one core meanwhile)",
-			o.openTimeout, 100*float64(openCPU1-openCPU0)/float64(openTime))
+	if p.opened+p.openErrors < p.want {
+		p.t.note("stopped opening after -open-timeout %s: the server could not keep up (it was at %.0f%% of one core meanwhile)",
+			p.opts.openTimeout, 100*float64(p.openCPU)/float64(p.openTime))
 	}
+	return nil
+}
 
-	// Let every long-poll and browser settle into its rhythm, then measure.
-	settle := min(2*time.Second, o.hold/2)
-	time.Sleep(settle)
-	errorsBefore := hold.errors.Load()
-	firstErrBefore := hold.firstError()
-	hold.resetCounts()
+// measureHeld lets every long-poll and browser settle into its rhythm,
+// then samples the server's memory and CPU over the hold.
+func (p *pendingRun) measureHeld(ctx context.Context) error {
+	o, srv := p.opts, p.srv
+	time.Sleep(min(2*time.Second, o.hold/2))
+	p.errorsBefore = p.hold.errors.Load()
+	p.firstErrBefore = p.hold.firstError()
+	p.hold.resetCounts()
 	cpu0, err := srv.cpu()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var (
-		rssMax, rssLast int64
-		memHeld         goMemory
-		memRead         bool
-	)
 	holdStart := time.Now()
 	for time.Since(holdStart) < o.hold && ctx.Err() == nil {
-		if rssLast, err = srv.rss(); err != nil {
-			return nil, err
+		if p.rssLast, err = srv.rss(); err != nil {
+			return err
 		}
-		rssMax = max(rssMax, rssLast)
-		if !memRead && time.Since(holdStart) >= o.hold/2 {
-			// Once, halfway: the collection and the goroutine count
-			// cost the server a walk of every goroutine. The RSS
-			// figures are the maximum over the whole hold.
-			if err := srv.collect(); err != nil {
-				return nil, err
-			}
-			if memHeld, err = srv.goMemory(); err != nil {
-				return nil, err
-			}
-			memRead = true
-			if o.keep {
-				if err := srv.saveProfiles("held"); err != nil {
-					t.note("saving profiles: %v", err)
-				}
+		p.rssMax = max(p.rssMax, p.rssLast)
+		if !p.memRead && time.Since(holdStart) >= o.hold/2 {
+			if err := p.readGoMemory(); err != nil {
+				return err
 			}
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	held := time.Since(holdStart)
+	p.held = time.Since(holdStart)
 	cpu1, err := srv.cpu()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	stillWaiting := hold.waiting.Load()
-	stopHolding()
-	hold.wg.Wait()
+	p.heldCPU = cpu1 - cpu0
+	p.stillWaiting = p.hold.waiting.Load()
+	return nil
+}
 
-	t.add("pending verifications opened", fmt.Sprintf("%d of %d", opened, want))
-	t.add("browser connections", browserSharing(want, conns))
-	t.add("opening them took", fmt.Sprintf("%s (%.0f/s: sign-in + prompt)", openTime.Round(time.Millisecond), float64(opened)/openTime.Seconds()))
-	t.add("server CPU while opening", fmt.Sprintf("%.0f%% of one core", 100*float64(openCPU1-openCPU0)/float64(openTime)))
-	t.add("setup: activating the devices took", activation.Round(time.Millisecond).String())
-	t.add("server RSS before", megabytes(rssBefore))
-	t.add("server RSS held (max / last)", megabytes(rssMax)+" / "+megabytes(rssLast))
-	if opened > 0 {
-		t.add("RSS per pending verification", kib(rssMax-rssBefore, opened))
-		if memRead {
-			t.add("Go heap live before / held (after a forced GC)", megabytes(memBefore.HeapInuse)+" / "+megabytes(memHeld.HeapInuse))
-			t.add("Go heap live per pending verification", kib(memHeld.HeapInuse-memBefore.HeapInuse, opened))
-			t.add("goroutine stacks per pending verification", kib(memHeld.StackInuse-memBefore.StackInuse, opened))
-			t.add("goroutines per pending verification", fmt.Sprintf("%.2f (%d before, %d held)",
-				float64(memHeld.Goroutines-memBefore.Goroutines)/float64(opened), memBefore.Goroutines, memHeld.Goroutines))
+// readGoMemory is done once, halfway through the hold: the collection and
+// the goroutine count cost the server a walk of every goroutine. The RSS
+// figures are the maximum over the whole hold.
+func (p *pendingRun) readGoMemory() error {
+	if err := p.srv.collect(); err != nil {
+		return err
+	}
+	var err error
+	if p.memHeld, err = p.srv.goMemory(); err != nil {
+		return err
+	}
+	p.memRead = true
+	if p.opts.keep {
+		if err := p.srv.saveProfiles("held"); err != nil {
+			p.t.note("saving profiles: %v", err)
 		}
 	}
+	return nil
+}
+
+// report fills the table with what was measured.
+func (p *pendingRun) report() {
+	t, o, want, conns, opened := p.t, p.opts, p.want, p.conns, p.opened
+	t.add("pending verifications opened", fmt.Sprintf("%d of %d", opened, want))
+	t.add("browser connections", browserSharing(want, conns))
+	t.add("opening them took", fmt.Sprintf("%s (%.0f/s: sign-in + prompt)", p.openTime.Round(time.Millisecond), float64(opened)/p.openTime.Seconds()))
+	t.add("server CPU while opening", fmt.Sprintf("%.0f%% of one core", 100*float64(p.openCPU)/float64(p.openTime)))
+	t.add("setup: activating the devices took", p.activation.Round(time.Millisecond).String())
+	t.add("server RSS before", megabytes(p.rssBefore))
+	t.add("server RSS held (max / last)", megabytes(p.rssMax)+" / "+megabytes(p.rssLast))
+	if opened > 0 {
+		p.reportPerVerification()
+	}
 	if conns < want {
-		t.add(fmt.Sprintf("one idle browser connection (measured alone, %d of them)", idleMeasured),
-			fmt.Sprintf("%s RSS, %s Go heap+stack", kib(idleRSS, 1), kib(idleGo, 1)))
+		t.add(fmt.Sprintf("one idle browser connection (measured alone, %d of them)", p.idleMeasured),
+			fmt.Sprintf("%s RSS, %s Go heap+stack", kib(p.idleRSS, 1), kib(p.idleGo, 1)))
 		// Memory a fresh process already holds hides part of the
 		// connections' cost from RSS; their Go heap and stacks do not.
 		t.add(fmt.Sprintf("RSS held + %d browser connections of their own", want-conns),
-			megabytes(rssMax+int64(want-conns)*max(idleRSS, idleGo)))
+			megabytes(p.rssMax+int64(want-conns)*max(p.idleRSS, p.idleGo)))
 	}
-	t.add("server CPU while held", fmt.Sprintf("%.0f%% of one core", 100*float64(cpu1-cpu0)/float64(held)))
+	t.add("server CPU while held", fmt.Sprintf("%.0f%% of one core", 100*float64(p.heldCPU)/float64(p.held)))
+	hold := p.hold
 	if o.poll > 0 {
 		polls := hold.polls.Load()
-		t.add("status polls answered", fmt.Sprintf("%d (%.0f/s)", polls, float64(polls)/held.Seconds()))
+		t.add("status polls answered", fmt.Sprintf("%d (%.0f/s)", polls, float64(polls)/p.held.Seconds()))
 		t.add("status poll p50 / p99", ms(hold.pollLatency().percentile(50))+" / "+ms(hold.pollLatency().percentile(99)))
 		t.add("status polls refused (503: the page backed off)", strconv.FormatInt(hold.refused.Load(), 10))
 	}
 	t.add("long-polls answered (empty, as expected)", strconv.FormatInt(hold.longPolls.Load(), 10))
 	if o.poll > 0 {
-		t.add("browsers still seeing \"waiting\" at the end", fmt.Sprintf("%d of %d", stillWaiting, opened))
+		t.add("browsers still seeing \"waiting\" at the end", fmt.Sprintf("%d of %d", p.stillWaiting, opened))
 	}
-	t.add("errors opening", strconv.Itoa(openErrors))
-	t.add("poll errors before the hold", strconv.FormatInt(errorsBefore, 10))
+	t.add("errors opening", strconv.Itoa(p.openErrors))
+	t.add("poll errors before the hold", strconv.FormatInt(p.errorsBefore, 10))
 	t.add("errors while held", strconv.FormatInt(hold.errors.Load(), 10))
+	p.reportNotes()
+}
+
+// reportPerVerification adds what one pending verification costs.
+func (p *pendingRun) reportPerVerification() {
+	t, opened := p.t, p.opened
+	t.add("RSS per pending verification", kib(p.rssMax-p.rssBefore, opened))
+	if !p.memRead {
+		return
+	}
+	before, held := p.memBefore, p.memHeld
+	t.add("Go heap live before / held (after a forced GC)", megabytes(before.HeapInuse)+" / "+megabytes(held.HeapInuse))
+	t.add("Go heap live per pending verification", kib(held.HeapInuse-before.HeapInuse, opened))
+	t.add("goroutine stacks per pending verification", kib(held.StackInuse-before.StackInuse, opened))
+	t.add("goroutines per pending verification", fmt.Sprintf("%.2f (%d before, %d held)",
+		float64(held.Goroutines-before.Goroutines)/float64(opened), before.Goroutines, held.Goroutines))
+}
+
+// reportNotes adds the notes under the table: limits, sharing, errors.
+func (p *pendingRun) reportNotes() {
+	t, want, conns := p.t, p.want, p.conns
 	t.note("open-files limit %d per process; each pending verification holds %d connections in the bench and %d in the server (%s)",
-		limit, filesPerPending, filesPerPending, browserSharing(want, conns))
+		p.limit, filesPerPending, filesPerPending, browserSharing(want, conns))
 	if conns < want {
 		t.note("the %d browsers beyond %d shared a connection with another browser, each sending its own polls with its own cookies; "+
 			"one idle browser connection was measured on its own (%d connections in a fresh server) and the larger of its RSS and Go figures is added back in the row above",
-			want-conns, conns, idleMeasured)
+			want-conns, conns, p.idleMeasured)
 	}
 	t.note("errors count every failed poll: refused ones (the page retried after its back-off), network errors, unexpected states and long-poll failures")
-	if firstOpenErr != nil {
-		t.note("first error opening: %v", firstOpenErr)
+	if p.firstOpenErr != nil {
+		t.note("first error opening: %v", p.firstOpenErr)
 	}
-	if firstErrBefore != nil {
-		t.note("first error before the hold: %v", firstErrBefore)
+	if p.firstErrBefore != nil {
+		t.note("first error before the hold: %v", p.firstErrBefore)
 	}
-	if e := hold.firstError(); e != nil {
+	if e := p.hold.firstError(); e != nil {
 		t.note("first error while held: %v", e)
 	}
 	t.note("target: 10,000 pending under 500 MB RSS")
-	return t, nil
 }
 
 // longPollWait is how long the phones ask the gateway to hold their

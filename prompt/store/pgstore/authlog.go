@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/trustgate/trustgate/prompt/store"
 )
-
-// defaultQueryLimit caps QueryAuthLog when the query sets no limit.
-const defaultQueryLimit = 100
 
 // AppendAuthLog records entry and returns its ID. The entry's own ID is
 // ignored. The insert commits on its own, and every connection runs with
@@ -53,56 +50,10 @@ const authLogColumns = `at, username, email, group_names, application, result,
 // QueryAuthLog returns the entries matching q, highest ID (newest) first.
 // Since is inclusive and Until exclusive.
 func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store.AuthLogEntry, error) {
-	var where []string
-	var args []any
-	filter := func(column, op string, arg any) {
-		args = append(args, arg)
-		where = append(where, column+" "+op+" $"+strconv.Itoa(len(args)))
-	}
-	if q.User != "" {
-		filter("username", "=", q.User)
-	}
-	if q.Application != "" {
-		filter("application", "=", q.Application)
-	}
-	if q.Result != "" {
-		filter("result", "=", q.Result)
-	}
-	if q.Reason != "" {
-		filter("reason", "=", q.Reason)
-	}
-	if q.Factor != "" {
-		filter("factor", "=", q.Factor)
-	}
-	if q.TrustStatus != "" {
-		filter("trust_status", "=", q.TrustStatus)
-	}
-	if q.WouldBlock != nil {
-		// A literal rather than a parameter, so that the planner can use
-		// the partial index auth_log_would_block for would_block.
-		if *q.WouldBlock {
-			where = append(where, "would_block")
-		} else {
-			where = append(where, "NOT would_block")
-		}
-	}
-	if !q.Since.IsZero() {
-		filter("at", ">=", q.Since)
-	}
-	if !q.Until.IsZero() {
-		filter("at", "<", q.Until)
-	}
-	if q.BeforeID != 0 {
-		filter("id", "<", q.BeforeID)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultQueryLimit
-	}
-
+	where, args, limit := q.Where(authLogSQL)
 	query := `SELECT id, ` + authLogColumns + ` FROM auth_log`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	if where != "" {
+		query += " WHERE " + where
 	}
 	args = append(args, limit)
 	query += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
@@ -136,6 +87,15 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 		return nil, fmt.Errorf("querying auth log: %w", err)
 	}
 	return entries, nil
+}
+
+// authLogSQL writes auth-log queries the PostgreSQL way: $n parameters,
+// timestamptz times, would_block a boolean.
+var authLogSQL = store.AuthLogSQL{
+	Param:         func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:          func(t time.Time) any { return t },
+	WouldBlock:    "would_block",
+	NotWouldBlock: "NOT would_block",
 }
 
 // nullList stores a nil or empty list of strings as NULL.

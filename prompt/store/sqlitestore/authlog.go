@@ -5,13 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/trustgate/trustgate/prompt/store"
 )
-
-// defaultQueryLimit caps QueryAuthLog when the query sets no limit.
-const defaultQueryLimit = 100
 
 // AppendAuthLog records entry and returns its ID. The entry's own ID is
 // ignored. With synchronous=FULL the entry is on disk when this returns:
@@ -69,56 +66,10 @@ const authLogColumns = `at, username, email, group_names, application, result,
 // QueryAuthLog returns the entries matching q, highest ID (newest) first.
 // Since is inclusive and Until exclusive.
 func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store.AuthLogEntry, error) {
-	var where []string
-	var args []any
-	filter := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	if q.User != "" {
-		filter("username = ?", q.User)
-	}
-	if q.Application != "" {
-		filter("application = ?", q.Application)
-	}
-	if q.Result != "" {
-		filter("result = ?", q.Result)
-	}
-	if q.Reason != "" {
-		filter("reason = ?", q.Reason)
-	}
-	if q.Factor != "" {
-		filter("factor = ?", q.Factor)
-	}
-	if q.TrustStatus != "" {
-		filter("trust_status = ?", q.TrustStatus)
-	}
-	if q.WouldBlock != nil {
-		// A literal rather than a parameter, so that the planner can use
-		// the partial index auth_log_would_block for would_block = 1.
-		if *q.WouldBlock {
-			where = append(where, "would_block = 1")
-		} else {
-			where = append(where, "would_block = 0")
-		}
-	}
-	if !q.Since.IsZero() {
-		filter("at >= ?", micros(q.Since))
-	}
-	if !q.Until.IsZero() {
-		filter("at < ?", micros(q.Until))
-	}
-	if q.BeforeID != 0 {
-		filter("id < ?", q.BeforeID)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultQueryLimit
-	}
-
+	where, args, limit := q.Where(authLogSQL)
 	query := `SELECT id, ` + authLogColumns + ` FROM auth_log`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	if where != "" {
+		query += " WHERE " + where
 	}
 	query += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
@@ -130,31 +81,9 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 	defer rows.Close()
 	var entries []store.AuthLogEntry
 	for rows.Next() {
-		var e store.AuthLogEntry
-		var at int64
-		var groupsJSON string
-		var failed, warnings, facts sql.NullString
-		access := &e.AccessDevice
-		if err := rows.Scan(&e.ID, &at, &e.User, &e.Email, &groupsJSON, &e.Application,
-			&e.Result, &e.Reason, &e.Factor, &e.TrustStatus, &e.IP, &e.UserAgent, &e.Detail,
-			&e.Mode, &e.WouldBlock, &failed, &warnings, &e.DeviceID,
-			&facts, &access.Kind, &access.OS, &access.OSVersion,
-			&access.Browser, &e.Unbound); err != nil {
-			return nil, fmt.Errorf("querying auth log: %w", err)
-		}
-		if e.FailedRequirements, err = fromStringListText(failed); err != nil {
-			return nil, fmt.Errorf("querying auth log: decoding failed requirements of entry %d: %w", e.ID, err)
-		}
-		if e.Warnings, err = fromStringListText(warnings); err != nil {
-			return nil, fmt.Errorf("querying auth log: decoding warnings of entry %d: %w", e.ID, err)
-		}
-		e.DeviceFacts = fromJSONText(facts)
-		e.Time = fromMicros(at)
-		if err := json.Unmarshal([]byte(groupsJSON), &e.Groups); err != nil {
-			return nil, fmt.Errorf("querying auth log: decoding groups of entry %d: %w", e.ID, err)
-		}
-		if len(e.Groups) == 0 {
-			e.Groups = nil
+		e, err := scanAuthLogEntry(rows)
+		if err != nil {
+			return nil, err
 		}
 		entries = append(entries, e)
 	}
@@ -162,6 +91,47 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 		return nil, fmt.Errorf("querying auth log: %w", err)
 	}
 	return entries, nil
+}
+
+// authLogSQL writes auth-log queries the SQLite way: ? parameters, times
+// in microseconds, would_block an integer.
+var authLogSQL = store.AuthLogSQL{
+	Param:         func(int) string { return "?" },
+	Time:          func(t time.Time) any { return micros(t) },
+	WouldBlock:    "would_block = 1",
+	NotWouldBlock: "would_block = 0",
+}
+
+// scanAuthLogEntry reads one row of authLogColumns, after the ID.
+func scanAuthLogEntry(rows *sql.Rows) (store.AuthLogEntry, error) {
+	var e store.AuthLogEntry
+	var at int64
+	var groupsJSON string
+	var failed, warnings, facts sql.NullString
+	access := &e.AccessDevice
+	if err := rows.Scan(&e.ID, &at, &e.User, &e.Email, &groupsJSON, &e.Application,
+		&e.Result, &e.Reason, &e.Factor, &e.TrustStatus, &e.IP, &e.UserAgent, &e.Detail,
+		&e.Mode, &e.WouldBlock, &failed, &warnings, &e.DeviceID,
+		&facts, &access.Kind, &access.OS, &access.OSVersion,
+		&access.Browser, &e.Unbound); err != nil {
+		return e, fmt.Errorf("querying auth log: %w", err)
+	}
+	var err error
+	if e.FailedRequirements, err = fromStringListText(failed); err != nil {
+		return e, fmt.Errorf("querying auth log: decoding failed requirements of entry %d: %w", e.ID, err)
+	}
+	if e.Warnings, err = fromStringListText(warnings); err != nil {
+		return e, fmt.Errorf("querying auth log: decoding warnings of entry %d: %w", e.ID, err)
+	}
+	e.DeviceFacts = fromJSONText(facts)
+	e.Time = fromMicros(at)
+	if err := json.Unmarshal([]byte(groupsJSON), &e.Groups); err != nil {
+		return e, fmt.Errorf("querying auth log: decoding groups of entry %d: %w", e.ID, err)
+	}
+	if len(e.Groups) == 0 {
+		e.Groups = nil
+	}
+	return e, nil
 }
 
 // stringListText stores a list of strings as a JSON array in TEXT, and a nil

@@ -1,0 +1,135 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/adminapi"
+	"github.com/trustgate/trustgate/prompt/dashboard"
+	"github.com/trustgate/trustgate/prompt/store"
+)
+
+// adminGateway is the running app as the admin API and the dashboard see
+// it (adminapi.Gateway, dashboard.Gateway).
+type adminGateway struct {
+	app    *App
+	logger *zap.Logger
+}
+
+// Store returns the app's store.
+func (g adminGateway) Store() adminapi.Store { return g.app.Store() }
+
+// RotateCookieKey adds a new cookie key; it signs after
+// prompt.KeyPropagationDelay.
+func (g adminGateway) RotateCookieKey(ctx context.Context) (string, time.Time, error) {
+	key, err := g.app.RotateCookieKey(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return key.ID, key.Created.Add(prompt.KeyPropagationDelay), nil
+}
+
+// RotateSigningKey adds a new upstream-assertion signing key.
+func (g adminGateway) RotateSigningKey(ctx context.Context, immediate bool) (store.SigningKey, error) {
+	return g.app.RotateSigningKey(ctx, immediate)
+}
+
+// PublishedSigningKeys are the key IDs this instance's JWKS holds.
+func (g adminGateway) PublishedSigningKeys(now time.Time) []string {
+	return g.app.SigningKeys().PublishedKeyIDs(now)
+}
+
+// RevokeDevice revokes a device in the store and drops every trust
+// decision cached for it, here at once and on the other instances through
+// the store's events: the next request of a session it vouched for is
+// checked again. An unknown device is store.ErrNotFound.
+func (g adminGateway) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
+	st := g.app.Store()
+	if err := st.RevokeDevice(ctx, id, time.Now()); err != nil {
+		return store.Device{}, fmt.Errorf("revoking device %s: %w", id, err)
+	}
+	// After the store, so a decision made before the revocation cannot
+	// outlive it in this cache.
+	g.app.TrustCache().RevokeDevice(id)
+	if n, ok := st.(store.Notifier); ok {
+		// Every other instance drops its decisions for the device at once.
+		if err := n.Notify(ctx, store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
+			g.logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
+		}
+	}
+	device, err := st.Device(ctx, id)
+	if err != nil {
+		return store.Device{}, fmt.Errorf("reading revoked device %s: %w", id, err)
+	}
+	return device, nil
+}
+
+// RevokeUserSessions ends every session of user begun before before, on
+// every instance.
+func (g adminGateway) RevokeUserSessions(ctx context.Context, user string, before time.Time) error {
+	err := g.app.Revocations().RevokeUserSessions(ctx, g.app.Store(), user, before)
+	if prompt.IsStoredButNotAnnounced(err) {
+		return fmt.Errorf("%w: %w", adminapi.ErrNotAnnounced, err)
+	}
+	return err
+}
+
+// IssueActivation stores a new activation code for user.
+func (g adminGateway) IssueActivation(ctx context.Context, user, realmID string, ttl time.Duration, now time.Time) (string, error) {
+	return prompt.IssueActivation(ctx, g.app.Store(), user, realmID, ttl, now)
+}
+
+// ActivationLinks returns the activation links of code at origin.
+func (g adminGateway) ActivationLinks(origin, code string) (app, https string) {
+	return prompt.ActivationLinks(origin, code)
+}
+
+// ActivationQR draws an activation link as a QR code.
+func (g adminGateway) ActivationQR(link string) (template.URL, error) {
+	return prompt.ActivationQR(link)
+}
+
+// Applications returns the configuration's application names, sorted.
+func (g adminGateway) Applications() []string { return g.app.sites.applications() }
+
+// Policy returns the device policy of application.
+func (g adminGateway) Policy(application string) (policy.Policy, bool) {
+	return g.app.sites.policy(application)
+}
+
+// AccessRules returns the access rules of application.
+func (g adminGateway) AccessRules(application string) *policy.Access {
+	return g.app.sites.accessRules(application)
+}
+
+// CountsDevice reports whether application's sites count d.
+func (g adminGateway) CountsDevice(application string, d *store.Device) bool {
+	return prompt.DeviceInRealm(d, g.app.sites.applicationRealmID(application))
+}
+
+// Authorized reports whether an entry's person passes the access rules of
+// its application, as they are now.
+func (g adminGateway) Authorized() func(store.AuthLogEntry) bool { return g.app.sites.authorized() }
+
+// ActivationRealm returns the realm an admin code for application binds
+// its device to.
+func (g adminGateway) ActivationRealm(application string) (realm, id string, err error) {
+	return g.app.activationRealm(application)
+}
+
+// WhatIf answers q under p with the live flow's decisions (prompt.WhatIf).
+func (g adminGateway) WhatIf(p policy.Policy, q adminapi.WhatIfQuery, now time.Time) adminapi.WhatIfDecision {
+	return adminapi.WhatIfDecision(prompt.WhatIf(p, prompt.WhatIfQuery(q), now))
+}
+
+// Interface guards
+var (
+	_ adminapi.Gateway  = adminGateway{}
+	_ dashboard.Gateway = adminGateway{}
+)
