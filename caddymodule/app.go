@@ -191,9 +191,9 @@ func (a *App) RotateCookieKey(ctx context.Context) (store.CookieKey, error) {
 }
 
 // RevokeDevice revokes a device on every instance at once and returns it;
-// see runtime.Shared.RevokeDevice. logger names who revoked it.
-func (a *App) RevokeDevice(ctx context.Context, id string, logger *zap.Logger) (store.Device, error) {
-	return a.shared.RevokeDevice(ctx, id, logger)
+// see runtime.Shared.RevokeDevice.
+func (a *App) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
+	return a.shared.RevokeDevice(ctx, id)
 }
 
 // sharedPool holds state that outlives a configuration reload, keyed by the

@@ -14,12 +14,8 @@ import (
 // decision cached for it, here at once and on the other instances through
 // the store's events: the next request of a session it vouched for is
 // checked again. It returns the revoked device; an unknown device is
-// store.ErrNotFound. logger (the admin API's or the dashboard's, naming
-// the admin) records the revocation; nil logs to the state's logger.
-func (s *Shared) RevokeDevice(ctx context.Context, id string, logger *zap.Logger) (store.Device, error) {
-	if logger == nil {
-		logger = s.logger
-	}
+// store.ErrNotFound. The caller logs the revocation, naming who made it.
+func (s *Shared) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
 	if err := s.store.RevokeDevice(ctx, id, time.Now()); err != nil {
 		return store.Device{}, fmt.Errorf("revoking device %s: %w", id, err)
 	}
@@ -29,13 +25,12 @@ func (s *Shared) RevokeDevice(ctx context.Context, id string, logger *zap.Logger
 	if n, ok := s.store.(store.Notifier); ok {
 		// Every other instance drops its decisions for the device at once.
 		if err := n.Notify(ctx, store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
-			logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
+			s.logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
 		}
 	}
 	device, err := s.store.Device(ctx, id)
 	if err != nil {
 		return store.Device{}, fmt.Errorf("reading revoked device %s: %w", id, err)
 	}
-	logger.Info("device revoked", zap.String("device_id", id), zap.String("user", device.User))
 	return device, nil
 }

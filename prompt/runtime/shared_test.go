@@ -62,7 +62,7 @@ func TestRevokeDeviceDropsCachedTrustHereAndTellsOtherInstances(t *testing.T) {
 	}
 	s.TrustCache().Put("alice", "d1", "policy", prompt.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
 
-	revoked, err := s.RevokeDevice(ctx, "d1", nil)
+	revoked, err := s.RevokeDevice(ctx, "d1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRevokeDeviceDropsCachedTrustHereAndTellsOtherInstances(t *testing.T) {
 	if len(sent) != 1 || sent[0].Kind != store.EventRevoke || sent[0].ID != "d1" {
 		t.Errorf("events sent %+v, want one revoke of d1", sent)
 	}
-	if _, err := s.RevokeDevice(ctx, "unknown", nil); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.RevokeDevice(ctx, "unknown"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("revoking an unknown device: %v, want ErrNotFound", err)
 	}
 }
