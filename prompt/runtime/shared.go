@@ -9,12 +9,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // keyRefreshInterval is how often an instance rereads the cookie keys, so a
 // key rotated on one instance reaches the others well within
-// prompt.KeyPropagationDelay.
+// session.KeyPropagationDelay.
 const keyRefreshInterval = 30 * time.Second
 
 // Options are the settings a Shared starts with.
@@ -30,7 +31,7 @@ type Options struct {
 // background work that keeps it current. It is safe for concurrent use.
 type Shared struct {
 	store      store.Store
-	cookies    *prompt.CookieCodec
+	cookies    *session.CookieCodec
 	trustCache *prompt.TrustCache
 	waker      *prompt.Waker
 	signing    *signingKeys
@@ -45,7 +46,7 @@ type Shared struct {
 
 	// revocations are the sessions ended on the server, kept current by
 	// the store's events and reread every keyRefreshInterval.
-	revocations *prompt.Revocations
+	revocations *session.Revocations
 }
 
 // Start loads the cookie keys, signing keys and session revocations from
@@ -68,11 +69,11 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := st.InitCookieKeys(ctx, prompt.NewCookieKey(time.Now()))
+	keys, err := st.InitCookieKeys(ctx, session.NewCookieKey(time.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("initialising cookie keys: %w", err)
 	}
-	codec, err := prompt.NewCookieCodec(keys, nil)
+	codec, err := session.NewCookieCodec(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("loading cookie keys: %w", err)
 	}
@@ -80,7 +81,7 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	revocations := prompt.NewRevocations()
+	revocations := session.NewRevocations()
 	if err := revocations.Refresh(ctx, st, time.Now()); err != nil {
 		return nil, fmt.Errorf("loading session revocations: %w", err)
 	}
@@ -114,7 +115,7 @@ func (s *Shared) Store() store.Store { return s.store }
 
 // Cookies returns the session-cookie codec, with the configured keys first
 // and then every key kept in the store.
-func (s *Shared) Cookies() *prompt.CookieCodec { return s.cookies }
+func (s *Shared) Cookies() *session.CookieCodec { return s.cookies }
 
 // TrustCache returns the device-trust cache.
 func (s *Shared) TrustCache() *prompt.TrustCache { return s.trustCache }
@@ -123,7 +124,7 @@ func (s *Shared) TrustCache() *prompt.TrustCache { return s.trustCache }
 func (s *Shared) Waker() *prompt.Waker { return s.waker }
 
 // Revocations returns the sessions ended on the server.
-func (s *Shared) Revocations() *prompt.Revocations { return s.revocations }
+func (s *Shared) Revocations() *session.Revocations { return s.revocations }
 
 // SetConfiguredCookieKeys makes keys, given by the operator, the first
 // keys of the cookie codec (the first one signs new cookies), ahead of the
@@ -141,7 +142,7 @@ func (s *Shared) SetConfiguredCookieKeys(keys []store.CookieKey) error {
 // signing new cookies once every instance has had time to learn it; older
 // keys keep decoding.
 func (s *Shared) RotateCookieKey(ctx context.Context) (store.CookieKey, error) {
-	key := prompt.NewCookieKey(time.Now())
+	key := session.NewCookieKey(time.Now())
 	if err := s.store.AddCookieKey(ctx, key); err != nil {
 		return store.CookieKey{}, fmt.Errorf("storing cookie key: %w", err)
 	}
