@@ -63,7 +63,7 @@ func (a *AdminAPI) gateway() (adminapi.Gateway, error) {
 	if err != nil {
 		return nil, &web.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("trusted_endpoints is not running: %v", err), Err: err}
 	}
-	return adminGateway{app: appIface.(*App), logger: a.logger}, nil
+	return adminGateway{app: appIface.(*App)}, nil
 }
 
 // Interface guards

@@ -46,7 +46,7 @@ http://localhost:%d {
 	}
 }
 `, httpPort, users, up.hostPort(), users, up.hostPort()))
-	return runningState(t, dbPath).store
+	return runningState(t, dbPath).Store()
 }
 
 func TestAdminWhatIfAnswersNotAuthorizedForPeopleTheRulesRefuse(t *testing.T) {

@@ -46,7 +46,7 @@ func authLogPageOf(t *testing.T, query string) (users []string, next string) {
 }
 
 func TestAdminAuthLogFiltersByEveryField(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	day := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	entry := func(user string, at time.Time, e store.AuthLogEntry) store.AuthLogEntry {
 		e.User, e.Time = user, at
@@ -88,7 +88,7 @@ func TestAdminAuthLogFiltersByEveryField(t *testing.T) {
 }
 
 func TestAdminAuthLogPagesStayStableUnderInserts(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	now := time.Now()
 	var originals []store.AuthLogEntry
 	for i := range 7 {
@@ -148,7 +148,7 @@ func authLogCSV(t *testing.T, query, accept string) [][]string {
 }
 
 func TestAdminAuthLogExportsCSVAndJSON(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	now := time.Now().UTC().Truncate(time.Second)
 	ids := seedAuthLog(t, st,
 		store.AuthLogEntry{Time: now, User: "plain", Application: "wiki", Result: "success", Reason: "user_approved",

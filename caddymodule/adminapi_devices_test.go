@@ -95,7 +95,7 @@ func reportHealth(t *testing.T, st store.Store, id string, facts policy.Facts, v
 }
 
 func TestAdminListsDevicesByEveryFilter(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	day := time.Date(2026, time.May, 1, 0, 0, 0, 0, time.UTC)
 	seedDevice(t, st, "dev-a", "alice", "ios", "17.4.1", day)
 	seedDevice(t, st, "dev-b", "alice", "android", "13", day.Add(24*time.Hour))
@@ -138,7 +138,7 @@ func TestAdminListsDevicesByEveryFilter(t *testing.T) {
 }
 
 func TestAdminDevicePagesStayStableUnderInserts(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	now := time.Now()
 	originals := []string{"dev-1", "dev-3", "dev-5", "dev-7", "dev-9", "dev-b", "dev-d"}
 	for _, id := range originals {
@@ -174,7 +174,7 @@ func TestAdminDevicePagesStayStableUnderInserts(t *testing.T) {
 }
 
 func TestAdminShowsDeviceWithHealthHistory(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	now := time.Now().UTC().Truncate(time.Second)
 	seedDevice(t, st, "dev-h", "alice", "android", "14", now)
 	reportHealth(t, st, "dev-h", policy.Facts{Platform: policy.Android, OSVersion: "14", ScreenLock: boolp(false)}, policy.NotTrusted, now.Add(time.Minute))

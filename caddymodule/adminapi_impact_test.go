@@ -11,7 +11,7 @@ import (
 )
 
 func TestAdminRolloutImpactCountsWouldBlockLogins(t *testing.T) {
-	st := runningState(t, usersGateway(t, newUpstream(t), "")).store
+	st := runningState(t, usersGateway(t, newUpstream(t), "")).Store()
 	day := time.Date(2026, time.July, 1, 0, 0, 0, 0, time.UTC)
 	wouldBlock := func(at time.Time, user, app, os string, groups []string, failed ...string) store.AuthLogEntry {
 		return store.AuthLogEntry{Time: at, User: user, Groups: groups, Application: app, Result: store.ResultSuccess,

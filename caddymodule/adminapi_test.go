@@ -60,19 +60,19 @@ func TestAdminRevokeEndsDeviceTrustAtOnce(t *testing.T) {
 		ID: "revoke-test-device", User: "alice", PublicKey: json.RawMessage(`{"kty":"EC"}`),
 		Platform: "android", Created: now, LastSeen: now,
 	}
-	if err := app.store.CreateDevice(ctx, device); err != nil {
+	if err := app.Store().CreateDevice(ctx, device); err != nil {
 		t.Fatal(err)
 	}
-	app.trustCache.Put("alice", device.ID, "policy", prompt.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
+	app.TrustCache().Put("alice", device.ID, "policy", prompt.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
 
 	status, out := adminPost(t, "/trusted-endpoints/devices/"+device.ID+"/revoke", "")
 	if status != http.StatusOK || out["id"] != device.ID || out["user"] != "alice" || out["revoked"] == "" {
 		t.Fatalf("revoke: %d %v", status, out)
 	}
-	if _, ok := app.trustCache.Get("alice", device.ID, "policy"); ok {
+	if _, ok := app.TrustCache().Get("alice", device.ID, "policy"); ok {
 		t.Fatal("the cached trust decision outlived the revocation")
 	}
-	stored, err := app.store.Device(ctx, device.ID)
+	stored, err := app.Store().Device(ctx, device.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestAdminIssuesActivationCodes(t *testing.T) {
 
 	// The store holds the code's hash, for alice, once.
 	sum := sha256.Sum256([]byte(code))
-	activation, err := app.store.ConsumeActivation(context.Background(), base64.RawURLEncoding.EncodeToString(sum[:]), time.Now())
+	activation, err := app.Store().ConsumeActivation(context.Background(), base64.RawURLEncoding.EncodeToString(sum[:]), time.Now())
 	if err != nil {
 		t.Fatalf("the issued code is not in the store: %v", err)
 	}

@@ -47,7 +47,7 @@ func whatIfGateway(t *testing.T) store.Store {
 		site("disabled", "disabled-app", "block", "")+
 		site("check", "check-app", "check", mobile)+
 		site("block", "block-app", "block", mobile)+"\n}\n")
-	return runningState(t, dbPath).store
+	return runningState(t, dbPath).Store()
 }
 
 // whatIf asks the admin API and returns the status and the answer.

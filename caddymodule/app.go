@@ -3,9 +3,9 @@ package caddymodule
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -15,9 +15,8 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/runtime"
 	"github.com/trustgate/trustgate/prompt/store"
-	"github.com/trustgate/trustgate/prompt/store/pgstore"
-	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
 
 func init() {
@@ -30,10 +29,14 @@ func init() {
 // the same name; without one it runs with defaults (SQLite in Caddy's data
 // directory, generated cookie keys).
 type App struct {
-	// Storage selects where the gateway keeps its state.
+	// StorageRaw selects where the gateway keeps its state: a
+	// trusted_endpoints.storage module, named by "backend": "sqlite" (one
+	// machine; "path" is the database file), "postgres" (several
+	// instances sharing one database; "dsn" is the connection string) or
+	// a third party's.
 	// Default: SQLite at {data dir}/trustgate/trustgate.db, where the data
 	// dir is Caddy's (e.g. ~/.local/share/caddy).
-	Storage *StorageConfig `json:"storage,omitempty"`
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=trusted_endpoints.storage inline_key=backend"`
 
 	// CookieKeys are session-cookie key pairs given by the operator (for
 	// example from {env.*} placeholders), newest first. The first one signs
@@ -78,20 +81,6 @@ type App struct {
 	carrySessions bool
 }
 
-// StorageConfig selects the store backend.
-type StorageConfig struct {
-	// Backend is "sqlite" (one machine) or "postgres" (several instances
-	// sharing one database). Default: sqlite.
-	Backend string `json:"backend,omitempty"`
-	// Path is the SQLite database file.
-	// Default: {data dir}/trustgate/trustgate.db
-	Path string `json:"path,omitempty"`
-	// DSN is the PostgreSQL connection string (a postgres:// URL or
-	// keyword=value pairs), usually {env.TG_DSN} so that no password sits
-	// in the config. Required for postgres.
-	DSN string `json:"dsn,omitempty"`
-}
-
 // CookieKeyConfig is one cookie key pair, each key base64-encoded
 // (standard or URL alphabet, padding optional).
 type CookieKeyConfig struct {
@@ -115,30 +104,17 @@ const appName = "trusted_endpoints"
 // defaultTrustCacheSize is the default of App.TrustCacheSize.
 const defaultTrustCacheSize = 100000
 
-// Provision opens (or reuses, across reloads) the store and loads the cookie
-// keys.
+// Provision loads the storage module and opens (or reuses, across
+// reloads) the store and the state kept with it, then puts this
+// configuration's settings into that state.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
 	a.sites = new(siteRegistry)
 	a.realms = new(realmRegistry)
-	if a.Storage == nil {
-		a.Storage = new(StorageConfig)
-	}
-	if a.Storage.Backend == "" {
-		a.Storage.Backend = "sqlite"
-	}
-	switch a.Storage.Backend {
-	case "sqlite":
-		if a.Storage.Path == "" {
-			a.Storage.Path = filepath.Join(caddy.AppDataDir(), "trustgate", "trustgate.db")
-		}
-	case "postgres":
-		if a.Storage.DSN == "" {
-			return errors.New("storage postgres: no connection string (dsn)")
-		}
-	default:
-		return fmt.Errorf("unknown storage backend %q (want sqlite or postgres)", a.Storage.Backend)
+	storage, err := a.loadStorage(ctx)
+	if err != nil {
+		return err
 	}
 	if a.TrustCacheSize < 0 {
 		return fmt.Errorf("trust_cache_size must not be negative, got %d", a.TrustCacheSize)
@@ -147,8 +123,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.TrustCacheSize = defaultTrustCacheSize
 	}
 	repl := caddy.NewReplacer()
-	a.Storage.Path = repl.ReplaceKnown(a.Storage.Path, "")
-	dsn := repl.ReplaceKnown(a.Storage.DSN, "")
 	keyConfigs := make([]CookieKeyConfig, len(a.CookieKeys))
 	for i, k := range a.CookieKeys {
 		keyConfigs[i] = CookieKeyConfig{HashKey: repl.ReplaceKnown(k.HashKey, ""), BlockKey: repl.ReplaceKnown(k.BlockKey, "")}
@@ -157,33 +131,24 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	a.key = a.Storage.Backend + ":" + a.Storage.Path
-	if a.Storage.Backend == "postgres" {
-		a.key = a.Storage.Backend + ":" + dsn // never logged: it may hold a password
-	}
+	a.key = storage.key // never logged: it may hold a password
 	val, _, err := sharedPool.LoadOrNew(a.key, func() (caddy.Destructor, error) {
-		return openShared(a.Storage.Backend, a.Storage.Path, dsn, a.TrustCacheSize, a.logger)
+		return openShared(storage.Storage, a.TrustCacheSize, a.logger)
 	})
 	if err != nil {
-		if a.Storage.Backend == "postgres" {
-			return err // pgstore names the host and database, never the password
-		}
-		return fmt.Errorf("opening %s store at %s: %w", a.Storage.Backend, a.Storage.Path, err)
+		return err
 	}
 	a.shared = val.(*sharedState)
 	// Settings of this configuration go into the reused state.
-	if err := a.shared.setConfiguredKeys(configured); err != nil {
+	if err := a.shared.SetConfiguredCookieKeys(configured); err != nil {
 		return fmt.Errorf("loading cookie keys: %w", err)
 	}
 	// A reload may change the size; the decisions themselves survive.
-	if evicted := a.shared.trustCache.Resize(a.TrustCacheSize); evicted > 0 {
+	if evicted := a.shared.TrustCache().Resize(a.TrustCacheSize); evicted > 0 {
 		a.logger.Info("trust cache shrunk", zap.Int("size", a.TrustCacheSize), zap.Int("evicted", evicted))
 	}
-	a.shared.setRetention(a.Retention.periods())
-	if err := a.provisionSigningKeys(); err != nil {
-		return err
-	}
-	return nil
+	a.shared.SetRetention(a.Retention.periods())
+	return a.provisionSigningKeys()
 }
 
 // Start does nothing: everything a request needs exists after Provision,
@@ -204,222 +169,60 @@ func (a *App) Cleanup() error {
 }
 
 // Store returns the app's store.
-func (a *App) Store() store.Store { return a.shared.store }
+func (a *App) Store() store.Store { return a.shared.Store() }
 
 // Cookies returns the app's cookie codec.
-func (a *App) Cookies() *prompt.CookieCodec { return a.shared.cookies }
+func (a *App) Cookies() *prompt.CookieCodec { return a.shared.Cookies() }
 
 // TrustCache returns the device-trust cache that every site shares.
-func (a *App) TrustCache() *prompt.TrustCache { return a.shared.trustCache }
+func (a *App) TrustCache() *prompt.TrustCache { return a.shared.TrustCache() }
 
 // Waker returns the waker of device long-polls that every site shares.
-func (a *App) Waker() *prompt.Waker { return a.shared.waker }
+func (a *App) Waker() *prompt.Waker { return a.shared.Waker() }
 
 // Revocations returns the revoked sessions that every site shares.
-func (a *App) Revocations() *prompt.Revocations { return a.shared.revocations }
+func (a *App) Revocations() *prompt.Revocations { return a.shared.Revocations() }
 
 // RotateCookieKey adds a new generated cookie key to the store. It starts
 // signing new cookies once every instance has had time to learn it; older
 // keys keep decoding.
 func (a *App) RotateCookieKey(ctx context.Context) (store.CookieKey, error) {
-	key := prompt.NewCookieKey(time.Now())
-	if err := a.shared.store.AddCookieKey(ctx, key); err != nil {
-		return store.CookieKey{}, fmt.Errorf("storing cookie key: %w", err)
-	}
-	return key, a.shared.refreshKeys(ctx)
+	return a.shared.RotateCookieKey(ctx)
+}
+
+// RevokeDevice revokes a device on every instance at once and returns it;
+// see runtime.Shared.RevokeDevice.
+func (a *App) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
+	return a.shared.RevokeDevice(ctx, id)
 }
 
 // sharedPool holds state that outlives a configuration reload, keyed by the
 // store's identity.
 var sharedPool = caddy.NewUsagePool()
 
-// sharedState is what every configuration using one store shares.
+// sharedState is the usage pool's entry for one store: the runtime that
+// every configuration using the store shares.
 type sharedState struct {
-	store      store.Store
-	cookies    *prompt.CookieCodec
-	trustCache *prompt.TrustCache
-	waker      *prompt.Waker
-	signing    *signingKeys
-	logger     *zap.Logger
-
-	mu         sync.Mutex
-	configured []store.CookieKey
-	retention  retentionPeriods // of the latest configuration
-
-	stop chan struct{}
-	done chan struct{}
-
-	// revocations are the sessions ended on the server, kept current by
-	// the store's events and reread every keyRefreshInterval.
-	revocations *prompt.Revocations
+	*runtime.Shared
 }
 
-// keyRefreshInterval is how often an instance rereads the cookie keys, so a
-// key rotated on one instance reaches the others well within
-// prompt.KeyPropagationDelay.
-const keyRefreshInterval = 30 * time.Second
-
-func openShared(backend, path, dsn string, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
-	trustCache, err := prompt.NewTrustCache(trustCacheSize, nil)
-	if err != nil {
-		return nil, err
-	}
+// openShared opens the store of storage and starts its runtime.
+func openShared(storage Storage, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var st store.Store
-	switch backend {
-	case "postgres":
-		st, err = pgstore.Open(ctx, dsn)
-	default:
-		st, err = sqlitestore.Open(path)
-	}
+	st, err := storage.OpenStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := st.InitCookieKeys(ctx, prompt.NewCookieKey(time.Now()))
+	shared, err := runtime.Start(ctx, st, runtime.Options{TrustCacheSize: trustCacheSize, Logger: logger})
 	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("initialising cookie keys: %w", err)
-	}
-	codec, err := prompt.NewCookieCodec(keys, nil)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("loading cookie keys: %w", err)
-	}
-	signing, err := loadSigningKeys(ctx, st)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	revocations := prompt.NewRevocations()
-	if err := revocations.Refresh(ctx, st, time.Now()); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("loading session revocations: %w", err)
-	}
-	s := &sharedState{
-		store:      st,
-		cookies:    codec,
-		trustCache: trustCache,
-		waker:      prompt.NewWaker(),
-		signing:    signing,
-		logger:     logger,
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
-
-		revocations: revocations,
-	}
-	go s.maintain()
-	return s, nil
+	return &sharedState{Shared: shared}, nil
 }
 
-// listen applies the events other instances send through the store until
-// ctx ends: a login request wakes this instance's long-polls of the device,
-// a revocation drops the device's cached decisions, and a resync (events
-// were lost) drops them all.
-func (s *sharedState) listen(ctx context.Context, n store.Notifier) {
-	err := n.Listen(ctx, func(e store.Event) {
-		switch e.Kind {
-		case store.EventPush:
-			s.waker.Notify(e.ID)
-		case store.EventRevoke:
-			s.trustCache.RevokeDevice(e.ID)
-		case store.EventSessionRevoked, store.EventUserSessionsRevoked:
-			s.revocations.ApplyEvent(e)
-		case store.EventResync:
-			// Events may have been lost: held long-polls look at the
-			// store again, and cached trust is decided afresh.
-			s.waker.NotifyAll()
-			s.trustCache.Purge()
-			s.logger.Info("store events resynchronised: trust cache emptied")
-			s.refreshRevocations(ctx)
-		}
-	})
-	if err != nil && ctx.Err() == nil {
-		s.logger.Error("listening for store events stopped", zap.Error(err))
-	}
-}
-
-// maintain rereads the cookie keys and purges expired records until the
-// state is destroyed, and meanwhile runs the work that may take longer
-// (listening for events, retention) beside its loop.
-func (s *sharedState) maintain() {
-	defer close(s.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	var background sync.WaitGroup
-	defer func() {
-		cancel()
-		background.Wait()
-	}()
-	if n, ok := s.store.(store.Notifier); ok {
-		background.Go(func() { s.listen(ctx, n) })
-	}
-	background.Go(func() { s.retainEvery(ctx, retentionInterval) })
-	refresh := time.NewTicker(keyRefreshInterval)
-	defer refresh.Stop()
-	purge := time.NewTicker(time.Hour)
-	defer purge.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-refresh.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := s.refreshKeys(ctx); err != nil {
-				s.logger.Warn("refreshing cookie keys", zap.Error(err))
-			}
-			s.maintainSigningKeys(ctx, time.Now())
-			s.refreshRevocations(ctx)
-			cancel()
-		case <-purge.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			// Failures older than a day no longer count towards any lockout.
-			if err := s.store.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil {
-				s.logger.Warn("purging expired records", zap.Error(err))
-			}
-			cancel()
-		}
-	}
-}
-
-// refreshRevocations rereads the session revocations from the store. With
-// events (PostgreSQL) it catches up after lost ones; without (SQLite
-// shared by two processes) it is how a revocation made by the other process
-// arrives, within keyRefreshInterval.
-func (s *sharedState) refreshRevocations(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := s.revocations.Refresh(ctx, s.store, time.Now()); err != nil {
-		s.logger.Warn("refreshing session revocations", zap.Error(err))
-	}
-}
-
-func (s *sharedState) setConfiguredKeys(keys []store.CookieKey) error {
-	s.mu.Lock()
-	s.configured = keys
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return s.refreshKeys(ctx)
-}
-
-// refreshKeys loads the stored keys and puts the configured ones first.
-func (s *sharedState) refreshKeys(ctx context.Context) error {
-	stored, err := s.store.CookieKeys(ctx)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	keys := append(append([]store.CookieKey(nil), s.configured...), stored...)
-	s.mu.Unlock()
-	return s.cookies.SetKeys(keys)
-}
-
-// Destruct stops the maintenance goroutine and closes the store.
-func (s *sharedState) Destruct() error {
-	close(s.stop)
-	<-s.done
-	return s.store.Close()
-}
+// Destruct stops the runtime's background work and closes the store.
+func (s *sharedState) Destruct() error { return s.Close() }
 
 func decodeCookieKeys(cfg []CookieKeyConfig) ([]store.CookieKey, error) {
 	keys := make([]store.CookieKey, 0, len(cfg))

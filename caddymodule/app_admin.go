@@ -6,8 +6,6 @@ import (
 	"html/template"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/adminapi"
@@ -18,8 +16,7 @@ import (
 // adminGateway is the running app as the admin API and the dashboard see
 // it (adminapi.Gateway, dashboard.Gateway).
 type adminGateway struct {
-	app    *App
-	logger *zap.Logger
+	app *App
 }
 
 // Store returns the app's store.
@@ -45,29 +42,10 @@ func (g adminGateway) PublishedSigningKeys(now time.Time) []string {
 	return g.app.SigningKeys().PublishedKeyIDs(now)
 }
 
-// RevokeDevice revokes a device in the store and drops every trust
-// decision cached for it, here at once and on the other instances through
-// the store's events: the next request of a session it vouched for is
-// checked again. An unknown device is store.ErrNotFound.
+// RevokeDevice revokes a device on every instance at once
+// (runtime.Shared.RevokeDevice). An unknown device is store.ErrNotFound.
 func (g adminGateway) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
-	st := g.app.Store()
-	if err := st.RevokeDevice(ctx, id, time.Now()); err != nil {
-		return store.Device{}, fmt.Errorf("revoking device %s: %w", id, err)
-	}
-	// After the store, so a decision made before the revocation cannot
-	// outlive it in this cache.
-	g.app.TrustCache().RevokeDevice(id)
-	if n, ok := st.(store.Notifier); ok {
-		// Every other instance drops its decisions for the device at once.
-		if err := n.Notify(ctx, store.Event{Kind: store.EventRevoke, ID: id}); err != nil {
-			g.logger.Error("telling other instances about a revocation; they notice on their next cache miss", zap.String("device_id", id), zap.Error(err))
-		}
-	}
-	device, err := st.Device(ctx, id)
-	if err != nil {
-		return store.Device{}, fmt.Errorf("reading revoked device %s: %w", id, err)
-	}
-	return device, nil
+	return g.app.RevokeDevice(ctx, id)
 }
 
 // RevokeUserSessions ends every session of user begun before before, on

@@ -278,7 +278,7 @@ func TestRotatedSigningKeySignsAndOldTokensStillVerify(t *testing.T) {
 
 	// Keys are kept in the store: another instance (or a restart) signs
 	// with the same ones.
-	keys, err := runningState(t, dbPath).store.SigningKeys(context.Background())
+	keys, err := runningState(t, dbPath).Store().SigningKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,20 +301,20 @@ http://localhost:%d {
 `, httpPort, writeUsersFile(t), assertionSettings, up.hostPort()))
 	state := runningState(t, dbPath)
 	ctx := context.Background()
-	before := state.signing.keys.KeyIDs()
+	before := state.SigningKeys().KeyIDs()
 
-	state.maintainSigningKeys(ctx, time.Now().Add(47*time.Hour))
-	if got := state.signing.keys.KeyIDs(); !slices.Equal(got, before) {
+	state.MaintainSigningKeys(ctx, time.Now().Add(47*time.Hour))
+	if got := state.SigningKeys().KeyIDs(); !slices.Equal(got, before) {
 		t.Fatalf("rotated before the period: %v → %v", before, got)
 	}
-	state.maintainSigningKeys(ctx, time.Now().Add(48*time.Hour))
-	after := state.signing.keys.KeyIDs()
+	state.MaintainSigningKeys(ctx, time.Now().Add(48*time.Hour))
+	after := state.SigningKeys().KeyIDs()
 	if len(after) != len(before)+1 || after[1] != before[0] {
 		t.Fatalf("keys %v after the period, want one new key before %v", after, before)
 	}
 	// Published at once; the old key still signs until the new one is
 	// known everywhere.
-	if got := state.signing.keys.PublishedKeyIDs(time.Now()); !slices.Equal(got, after) {
+	if got := state.SigningKeys().PublishedKeyIDs(time.Now()); !slices.Equal(got, after) {
 		t.Errorf("published %v, want %v", got, after)
 	}
 	b := newBrowser(t)

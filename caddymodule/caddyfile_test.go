@@ -129,7 +129,7 @@ func TestGlobalOptionParsesEveryOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := App{
-		Storage: &StorageConfig{Backend: "sqlite", Path: "/var/lib/trustgate/tg.db"},
+		StorageRaw: json.RawMessage(`{"backend":"sqlite","path":"/var/lib/trustgate/tg.db"}`),
 		CookieKeys: []CookieKeyConfig{
 			{HashKey: key, BlockKey: key},
 			{HashKey: "{env.TG_HASH}", BlockKey: "{env.TG_BLOCK}"},

@@ -66,7 +66,7 @@ func (d *Dashboard) Provision(ctx caddy.Context) error {
 		AdminGroups: d.AdminGroups,
 		PathPrefix:  d.PathPrefix,
 		SignedIn:    signedInPerson,
-		Gateway:     adminGateway{app: app, logger: logger},
+		Gateway:     adminGateway{app: app},
 		Logger:      logger,
 	})
 	return err

@@ -73,8 +73,8 @@ func TestBrowserDashboard(t *testing.T) {
 	ctx := desktopBrowser(t)
 	st := dashboardGateway(t)
 	now := time.Now().UTC()
-	seedDevices(t, st.store, 24, now.Add(-72*time.Hour))
-	seedLogins(t, st.store, now)
+	seedDevices(t, st.Store(), 24, now.Add(-72*time.Hour))
+	seedLogins(t, st.Store(), now)
 	// A phone checked for real, and a device whose model tries to inject a
 	// script.
 	phone, dev := trustedSession(t, "/app")
@@ -124,7 +124,7 @@ func TestBrowserDashboard(t *testing.T) {
 	screenshot(t, ctx, shots, "dashboard-confirm")
 	click(t, ctx, `#confirm-revoke`, "the revoked device", `document.querySelector('#device-status .badge.bad') && document.querySelector('.message')`)
 	screenshot(t, ctx, shots, "dashboard-revoked")
-	if d, err := st.store.Device(context.Background(), id); err != nil || d.Active() {
+	if d, err := st.Store().Device(context.Background(), id); err != nil || d.Active() {
 		t.Fatalf("device after the dashboard's revocation: %+v %v", d, err)
 	}
 	if r := phone.get(gateURL + "/app"); r.status != http.StatusSeeOther || r.location != "/.trustgate/verify" {

@@ -190,7 +190,7 @@ func TestDashboardRevokeNeedsTheSessionsCSRFToken(t *testing.T) {
 			t.Errorf("%s: %d\n%s", name, r.status, r.body)
 		}
 	}
-	if d, err := st.store.Device(context.Background(), id); err != nil || !d.Active() {
+	if d, err := st.Store().Device(context.Background(), id); err != nil || !d.Active() {
 		t.Fatalf("device after refused revocations: %+v %v", d, err)
 	}
 	// The phone's session still gets through.
@@ -217,7 +217,7 @@ func TestDashboardRevokeNeedsTheSessionsCSRFToken(t *testing.T) {
 func TestDashboardEscapesDeviceAndUserText(t *testing.T) {
 	st := dashboardGateway(t)
 	dev := newDevice(t, "bob", agent.DeviceInfo{Platform: "ios", Model: scriptModel, OSVersion: "17.4", AppVersion: "1.0.0"})
-	seedAuthLog(t, st.store, store.AuthLogEntry{
+	seedAuthLog(t, st.Store(), store.AuthLogEntry{
 		Time: time.Now(), User: `<img src=x onerror=alert(2)>`, Application: "legacy", Result: store.ResultDenied,
 		Reason: `"><script>alert(3)</script>`, UserAgent: scriptModel, TrustStatus: "not trusted",
 		AccessDevice: store.AccessDevice{OS: scriptModel},
@@ -311,8 +311,8 @@ var nextPageLink = regexp.MustCompile(`<a href="([^"]+)" rel="next"`)
 
 func TestDashboardEndpointsFilterSortAndPage(t *testing.T) {
 	st := dashboardGateway(t)
-	seedDevices(t, st.store, 60, time.Now().Add(-48*time.Hour))
-	if err := st.store.RevokeDevice(context.Background(), "dev-000", time.Now()); err != nil {
+	seedDevices(t, st.Store(), 60, time.Now().Add(-48*time.Hour))
+	if err := st.Store().RevokeDevice(context.Background(), "dev-000", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	alice := dashLogin(t, "alice")
@@ -381,13 +381,13 @@ func TestDashboardEndpointsFilterSortAndPage(t *testing.T) {
 func TestDashboardAuthLogFiltersPagesAndExports(t *testing.T) {
 	st := dashboardGateway(t)
 	now := time.Now().UTC()
-	seedLogins(t, st.store, now)
+	seedLogins(t, st.Store(), now)
 	var many []store.AuthLogEntry
 	for i := range 55 {
 		many = append(many, store.AuthLogEntry{Time: now.Add(-time.Duration(i) * time.Minute), User: "carol", Application: "crm",
 			Result: store.ResultSuccess, Reason: "valid_password", Factor: "password"})
 	}
-	seedAuthLog(t, st.store, many...)
+	seedAuthLog(t, st.Store(), many...)
 	alice := dashLogin(t, "alice")
 	r := alice.get(dashURL + "/admin/auth-log?user=carol")
 	first := rowsOf(r.body, "data-entry")
@@ -483,7 +483,7 @@ func TestDashboardEscapesEveryDeviceSuppliedField(t *testing.T) {
 	st := dashboardGateway(t)
 	mark := func(field string) string { return "<x-" + field + ">" }
 	now := time.Now()
-	err := st.store.CreateDevice(context.Background(), store.Device{
+	err := st.Store().CreateDevice(context.Background(), store.Device{
 		ID: "dev-markup", User: "bob", PublicKey: json.RawMessage(`{"kty":"EC"}`), Platform: "android",
 		Model: mark("model"), OSVersion: mark("os-version"), AppVersion: mark("app-version"), Created: now, LastSeen: now,
 	})
@@ -495,10 +495,10 @@ func TestDashboardEscapesEveryDeviceSuppliedField(t *testing.T) {
 		"app_version": mark("fact-app-version"), "model": mark("fact-model"), "screen_lock": true,
 	}
 	raw, _ := json.Marshal(facts)
-	if err := st.store.RecordHealth(context.Background(), "dev-markup", raw, string(policy.NotTrusted), now); err != nil {
+	if err := st.Store().RecordHealth(context.Background(), "dev-markup", raw, string(policy.NotTrusted), now); err != nil {
 		t.Fatal(err)
 	}
-	seedAuthLog(t, st.store, store.AuthLogEntry{
+	seedAuthLog(t, st.Store(), store.AuthLogEntry{
 		Time: now, User: "bob", Application: "legacy", Result: store.ResultDenied, Reason: "endpoint_is_not_trusted",
 		TrustStatus: "not trusted", DeviceID: "dev-markup", DeviceFacts: raw, UserAgent: mark("user-agent"),
 		FailedRequirements: []string{mark("failed")}, Warnings: []string{mark("warning")},

@@ -641,7 +641,7 @@ http://localhost:%d {
 	if got := v.Headers["X-Trustgate-User"]; len(got) != 1 || got[0] != "alice" {
 		t.Fatalf("user header %v", got)
 	}
-	if runningState(t, dbPath).trustCache == nil {
+	if runningState(t, dbPath).TrustCache() == nil {
 		t.Fatal("no trust cache")
 	}
 }

@@ -298,8 +298,8 @@ func (c *trustCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	var entries int
 	sharedPool.Range(func(_, v any) bool {
 		if s, ok := v.(*sharedState); ok {
-			h, m := s.trustCache.Stats()
-			hits, misses, entries = hits+h, misses+m, entries+s.trustCache.Len()
+			h, m := s.TrustCache().Stats()
+			hits, misses, entries = hits+h, misses+m, entries+s.TrustCache().Len()
 		}
 		return true
 	})

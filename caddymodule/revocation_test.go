@@ -124,6 +124,6 @@ func TestRevocationByAnotherProcessOnSQLiteArrivesWithRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	decodeUpstream(t, b.get(gateURL+"/not-yet")) // until the refresh
-	runningState(t, dbPath).refreshRevocations(t.Context())
+	runningState(t, dbPath).RefreshRevocations(t.Context())
 	refusedAsSignedOut(t, "alice after the other process revoked her sessions", b)
 }

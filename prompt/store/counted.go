@@ -10,7 +10,8 @@ import (
 // wraps the store it hands its request handlers, so that an operator can
 // see, as the metric caddy_trusted_endpoints_store_calls_total, that
 // signed-in requests read no storage. When s carries events (Notifier), so
-// does the store returned, and Notify is counted too.
+// does the store returned, and Notify is counted too. The store returned
+// unwraps to s (Wrapper), so InOneCommit still finds s's one commit.
 func Counted(s Store, count func()) Store {
 	c := &counted{s: s, count: count}
 	if n, ok := s.(Notifier); ok {
@@ -26,6 +27,9 @@ type counted struct {
 	s     Store
 	count func()
 }
+
+// Unwrap returns the store whose calls c counts.
+func (c *counted) Unwrap() Store { return c.s }
 
 // countedNotifier is a counted store that also carries events.
 type countedNotifier struct {
@@ -45,249 +49,210 @@ func (c *countedNotifier) Listen(ctx context.Context, fn func(Event)) error {
 	return c.n.Listen(ctx, fn)
 }
 
-// AddCookieKey forwards to the wrapped store.
-func (c *counted) AddCookieKey(ctx context.Context, a1 CookieKey) error {
+func (c *counted) AddCookieKey(ctx context.Context, key CookieKey) error {
 	c.count()
-	return c.s.AddCookieKey(ctx, a1)
+	return c.s.AddCookieKey(ctx, key)
 }
 
-// AddFailure forwards to the wrapped store.
-func (c *counted) AddFailure(ctx context.Context, a1 string, a2 time.Time) error {
+func (c *counted) AddFailure(ctx context.Context, key string, at time.Time) error {
 	c.count()
-	return c.s.AddFailure(ctx, a1, a2)
+	return c.s.AddFailure(ctx, key, at)
 }
 
-// AddSigningKey forwards to the wrapped store.
-func (c *counted) AddSigningKey(ctx context.Context, a1 SigningKey) error {
+func (c *counted) AddSigningKey(ctx context.Context, key SigningKey) error {
 	c.count()
-	return c.s.AddSigningKey(ctx, a1)
+	return c.s.AddSigningKey(ctx, key)
 }
 
-// AnswerPush forwards to the wrapped store.
-func (c *counted) AnswerPush(ctx context.Context, a1 string, a2 string, a3 string, a4 string, a5 time.Time) (Push, error) {
+func (c *counted) AnswerPush(ctx context.Context, id, deviceID, state, answer string, now time.Time) (Push, error) {
 	c.count()
-	return c.s.AnswerPush(ctx, a1, a2, a3, a4, a5)
+	return c.s.AnswerPush(ctx, id, deviceID, state, answer, now)
 }
 
-// AppendAuthLog forwards to the wrapped store.
-func (c *counted) AppendAuthLog(ctx context.Context, a1 AuthLogEntry) (int64, error) {
+func (c *counted) AppendAuthLog(ctx context.Context, entry AuthLogEntry) (int64, error) {
 	c.count()
-	return c.s.AppendAuthLog(ctx, a1)
+	return c.s.AppendAuthLog(ctx, entry)
 }
 
-// ClearFailures forwards to the wrapped store.
-func (c *counted) ClearFailures(ctx context.Context, a1 string) error {
+func (c *counted) ClearFailures(ctx context.Context, key string) error {
 	c.count()
-	return c.s.ClearFailures(ctx, a1)
+	return c.s.ClearFailures(ctx, key)
 }
 
-// Close forwards to the wrapped store.
 func (c *counted) Close() error {
 	c.count()
 	return c.s.Close()
 }
 
-// ConsumeActivation forwards to the wrapped store.
-func (c *counted) ConsumeActivation(ctx context.Context, a1 string, a2 time.Time) (Activation, error) {
+func (c *counted) ConsumeActivation(ctx context.Context, codeHash string, now time.Time) (Activation, error) {
 	c.count()
-	return c.s.ConsumeActivation(ctx, a1, a2)
+	return c.s.ConsumeActivation(ctx, codeHash, now)
 }
 
-// CookieKeys forwards to the wrapped store.
 func (c *counted) CookieKeys(ctx context.Context) ([]CookieKey, error) {
 	c.count()
 	return c.s.CookieKeys(ctx)
 }
 
-// CountFailures forwards to the wrapped store.
-func (c *counted) CountFailures(ctx context.Context, a1 string, a2 time.Time) (int, error) {
+func (c *counted) CountFailures(ctx context.Context, key string, since time.Time) (int, error) {
 	c.count()
-	return c.s.CountFailures(ctx, a1, a2)
+	return c.s.CountFailures(ctx, key, since)
 }
 
-// CreateActivation forwards to the wrapped store.
-func (c *counted) CreateActivation(ctx context.Context, a1 Activation) error {
+func (c *counted) CreateActivation(ctx context.Context, a Activation) error {
 	c.count()
-	return c.s.CreateActivation(ctx, a1)
+	return c.s.CreateActivation(ctx, a)
 }
 
-// CreateDevice forwards to the wrapped store.
-func (c *counted) CreateDevice(ctx context.Context, a1 Device) error {
+func (c *counted) CreateDevice(ctx context.Context, d Device) error {
 	c.count()
-	return c.s.CreateDevice(ctx, a1)
+	return c.s.CreateDevice(ctx, d)
 }
 
-// CreatePush forwards to the wrapped store.
-func (c *counted) CreatePush(ctx context.Context, a1 Push) error {
+func (c *counted) CreatePush(ctx context.Context, p Push) error {
 	c.count()
-	return c.s.CreatePush(ctx, a1)
+	return c.s.CreatePush(ctx, p)
 }
 
-// CreateTransaction forwards to the wrapped store.
-func (c *counted) CreateTransaction(ctx context.Context, a1 Transaction) error {
+func (c *counted) CreateTransaction(ctx context.Context, t Transaction) error {
 	c.count()
-	return c.s.CreateTransaction(ctx, a1)
+	return c.s.CreateTransaction(ctx, t)
 }
 
-// DeleteProviderSession forwards to the wrapped store.
-func (c *counted) DeleteProviderSession(ctx context.Context, a1 string) error {
+func (c *counted) DeleteProviderSession(ctx context.Context, id string) error {
 	c.count()
-	return c.s.DeleteProviderSession(ctx, a1)
+	return c.s.DeleteProviderSession(ctx, id)
 }
 
-// Device forwards to the wrapped store.
-func (c *counted) Device(ctx context.Context, a1 string) (Device, error) {
+func (c *counted) Device(ctx context.Context, id string) (Device, error) {
 	c.count()
-	return c.s.Device(ctx, a1)
+	return c.s.Device(ctx, id)
 }
 
-// DeviceHealthHistory forwards to the wrapped store.
-func (c *counted) DeviceHealthHistory(ctx context.Context, a1 string, a2 int) ([]HealthRecord, error) {
+func (c *counted) DeviceHealthHistory(ctx context.Context, id string, limit int) ([]HealthRecord, error) {
 	c.count()
-	return c.s.DeviceHealthHistory(ctx, a1, a2)
+	return c.s.DeviceHealthHistory(ctx, id, limit)
 }
 
-// InitCookieKeys forwards to the wrapped store.
-func (c *counted) InitCookieKeys(ctx context.Context, a1 CookieKey) ([]CookieKey, error) {
+func (c *counted) InitCookieKeys(ctx context.Context, candidate CookieKey) ([]CookieKey, error) {
 	c.count()
-	return c.s.InitCookieKeys(ctx, a1)
+	return c.s.InitCookieKeys(ctx, candidate)
 }
 
-// InitSigningKeys forwards to the wrapped store.
-func (c *counted) InitSigningKeys(ctx context.Context, a1 SigningKey) ([]SigningKey, error) {
+func (c *counted) InitSigningKeys(ctx context.Context, candidate SigningKey) ([]SigningKey, error) {
 	c.count()
-	return c.s.InitSigningKeys(ctx, a1)
+	return c.s.InitSigningKeys(ctx, candidate)
 }
 
-// ListDevices forwards to the wrapped store.
-func (c *counted) ListDevices(ctx context.Context, a1 DeviceQuery) ([]Device, error) {
+func (c *counted) ListDevices(ctx context.Context, q DeviceQuery) ([]Device, error) {
 	c.count()
-	return c.s.ListDevices(ctx, a1)
+	return c.s.ListDevices(ctx, q)
 }
 
-// PendingPushes forwards to the wrapped store.
-func (c *counted) PendingPushes(ctx context.Context, a1 string, a2 time.Time) ([]Push, error) {
+func (c *counted) PendingPushes(ctx context.Context, deviceID string, now time.Time) ([]Push, error) {
 	c.count()
-	return c.s.PendingPushes(ctx, a1, a2)
+	return c.s.PendingPushes(ctx, deviceID, now)
 }
 
-// Purge forwards to the wrapped store.
-func (c *counted) Purge(ctx context.Context, a1 time.Time) error {
+func (c *counted) ProviderSession(ctx context.Context, id string) (ProviderSession, error) {
 	c.count()
-	return c.s.Purge(ctx, a1)
+	return c.s.ProviderSession(ctx, id)
 }
 
-// PurgeAuthLog forwards to the wrapped store.
-func (c *counted) PurgeAuthLog(ctx context.Context, a1 time.Time, a2 int) (int, error) {
+func (c *counted) Purge(ctx context.Context, before time.Time) error {
 	c.count()
-	return c.s.PurgeAuthLog(ctx, a1, a2)
+	return c.s.Purge(ctx, before)
 }
 
-// PurgeInactiveDevices forwards to the wrapped store.
-func (c *counted) PurgeInactiveDevices(ctx context.Context, a1 time.Time, a2 int) (int, error) {
+func (c *counted) PurgeAuthLog(ctx context.Context, before time.Time, limit int) (int, error) {
 	c.count()
-	return c.s.PurgeInactiveDevices(ctx, a1, a2)
+	return c.s.PurgeAuthLog(ctx, before, limit)
 }
 
-// Push forwards to the wrapped store.
-func (c *counted) Push(ctx context.Context, a1 string) (Push, error) {
+func (c *counted) PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error) {
 	c.count()
-	return c.s.Push(ctx, a1)
+	return c.s.PurgeInactiveDevices(ctx, before, limit)
 }
 
-// QueryAuthLog forwards to the wrapped store.
-func (c *counted) QueryAuthLog(ctx context.Context, a1 AuthLogQuery) ([]AuthLogEntry, error) {
+func (c *counted) Push(ctx context.Context, id string) (Push, error) {
 	c.count()
-	return c.s.QueryAuthLog(ctx, a1)
+	return c.s.Push(ctx, id)
 }
 
-// RecordHealth forwards to the wrapped store.
-func (c *counted) RecordHealth(ctx context.Context, a1 string, a2 json.RawMessage, a3 string, a4 time.Time) error {
+func (c *counted) PutProviderSession(ctx context.Context, ps ProviderSession) error {
 	c.count()
-	return c.s.RecordHealth(ctx, a1, a2, a3, a4)
+	return c.s.PutProviderSession(ctx, ps)
 }
 
-// RevokeDevice forwards to the wrapped store.
-func (c *counted) RevokeDevice(ctx context.Context, a1 string, a2 time.Time) error {
+func (c *counted) QueryAuthLog(ctx context.Context, q AuthLogQuery) ([]AuthLogEntry, error) {
 	c.count()
-	return c.s.RevokeDevice(ctx, a1, a2)
+	return c.s.QueryAuthLog(ctx, q)
 }
 
-// ProviderSession forwards to the wrapped store.
-func (c *counted) ProviderSession(ctx context.Context, a1 string) (ProviderSession, error) {
+func (c *counted) RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error {
 	c.count()
-	return c.s.ProviderSession(ctx, a1)
+	return c.s.RecordHealth(ctx, id, health, verdict, at)
 }
 
-// PutProviderSession forwards to the wrapped store.
-func (c *counted) PutProviderSession(ctx context.Context, a1 ProviderSession) error {
+func (c *counted) RevokeDevice(ctx context.Context, id string, at time.Time) error {
 	c.count()
-	return c.s.PutProviderSession(ctx, a1)
+	return c.s.RevokeDevice(ctx, id, at)
 }
 
-// RevokeSession forwards to the wrapped store.
-func (c *counted) RevokeSession(ctx context.Context, a1 string, a2 time.Time) error {
+func (c *counted) RevokeSession(ctx context.Context, id string, expires time.Time) error {
 	c.count()
-	return c.s.RevokeSession(ctx, a1, a2)
+	return c.s.RevokeSession(ctx, id, expires)
 }
 
-// RevokeUserSessions forwards to the wrapped store.
-func (c *counted) RevokeUserSessions(ctx context.Context, a1 string, a2 time.Time, a3 time.Time) error {
+func (c *counted) RevokeUserSessions(ctx context.Context, user string, before, expires time.Time) error {
 	c.count()
-	return c.s.RevokeUserSessions(ctx, a1, a2, a3)
+	return c.s.RevokeUserSessions(ctx, user, before, expires)
 }
 
-// RolloutImpact forwards to the wrapped store.
-func (c *counted) RolloutImpact(ctx context.Context, a1 RolloutQuery) (RolloutImpact, error) {
+func (c *counted) RolloutImpact(ctx context.Context, q RolloutQuery) (RolloutImpact, error) {
 	c.count()
-	return c.s.RolloutImpact(ctx, a1)
+	return c.s.RolloutImpact(ctx, q)
 }
 
-// SessionRevocations forwards to the wrapped store.
-func (c *counted) SessionRevocations(ctx context.Context, a1 time.Time) (Revocations, error) {
+func (c *counted) SessionRevocations(ctx context.Context, now time.Time) (Revocations, error) {
 	c.count()
-	return c.s.SessionRevocations(ctx, a1)
+	return c.s.SessionRevocations(ctx, now)
 }
 
-// SigningKeys forwards to the wrapped store.
 func (c *counted) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	c.count()
 	return c.s.SigningKeys(ctx)
 }
 
-// Transaction forwards to the wrapped store.
-func (c *counted) Transaction(ctx context.Context, a1 string) (Transaction, error) {
+func (c *counted) Transaction(ctx context.Context, id string) (Transaction, error) {
 	c.count()
-	return c.s.Transaction(ctx, a1)
+	return c.s.Transaction(ctx, id)
 }
 
-// TransitionTransaction forwards to the wrapped store.
-func (c *counted) TransitionTransaction(ctx context.Context, a1 string, a2 string, a3 string, a4 string, a5 json.RawMessage, a6 time.Time) (Transaction, error) {
+func (c *counted) TransitionTransaction(ctx context.Context, id, from, to, deviceID string, data json.RawMessage, now time.Time) (Transaction, error) {
 	c.count()
-	return c.s.TransitionTransaction(ctx, a1, a2, a3, a4, a5, a6)
+	return c.s.TransitionTransaction(ctx, id, from, to, deviceID, data, now)
 }
 
-// UseOnce forwards to the wrapped store.
-func (c *counted) UseOnce(ctx context.Context, a1 string, a2 time.Time) (bool, error) {
+func (c *counted) UseOnce(ctx context.Context, id string, expires time.Time) (bool, error) {
 	c.count()
-	return c.s.UseOnce(ctx, a1, a2)
+	return c.s.UseOnce(ctx, id, expires)
 }
 
-// UserDevices forwards to the wrapped store.
-func (c *counted) UserDevices(ctx context.Context, a1 string) ([]Device, error) {
+func (c *counted) UserDevices(ctx context.Context, user string) ([]Device, error) {
 	c.count()
-	return c.s.UserDevices(ctx, a1)
+	return c.s.UserDevices(ctx, user)
 }
 
-// WithdrawPushes forwards to the wrapped store.
-func (c *counted) WithdrawPushes(ctx context.Context, a1 []string) (int, error) {
+func (c *counted) WithdrawPushes(ctx context.Context, ids []string) (int, error) {
 	c.count()
-	return c.s.WithdrawPushes(ctx, a1)
+	return c.s.WithdrawPushes(ctx, ids)
 }
 
 // Interface guards
 var (
 	_ Store    = (*counted)(nil)
+	_ Wrapper  = (*counted)(nil)
 	_ Store    = (*countedNotifier)(nil)
 	_ Notifier = (*countedNotifier)(nil)
 )

@@ -83,3 +83,33 @@ func TestCountedKeepsEvents(t *testing.T) {
 		t.Error("a counted store that carries events no longer does")
 	}
 }
+
+// oneCommitStore is a store whose InOneCommit records that it ran.
+type oneCommitStore struct {
+	store.Store
+	ran bool
+}
+
+func (s *oneCommitStore) InOneCommit(ctx context.Context, fn func(ctx context.Context) error) error {
+	s.ran = true
+	return fn(ctx)
+}
+
+// TestInOneCommitLooksThroughCounted: a counted store runs InOneCommit in
+// the one commit of the store it counts for, however deep the wrapping,
+// and a store without one just calls fn.
+func TestInOneCommitLooksThroughCounted(t *testing.T) {
+	inner := &oneCommitStore{}
+	wrapped := store.Counted(store.Counted(inner, func() {}), func() {})
+	called := false
+	err := store.InOneCommit(t.Context(), wrapped, func(context.Context) error { called = true; return nil })
+	if err != nil || !called || !inner.ran {
+		t.Errorf("InOneCommit through two counted stores: err %v, fn called %v, inner commit ran %v; want nil, true, true", err, called, inner.ran)
+	}
+	var plain struct{ store.Store }
+	called = false
+	err = store.InOneCommit(t.Context(), store.Counted(plain, func() {}), func(context.Context) error { called = true; return nil })
+	if err != nil || !called {
+		t.Errorf("InOneCommit on a counted store without one commit: err %v, fn called %v; want nil, true", err, called)
+	}
+}

@@ -22,21 +22,28 @@ type OneCommitter interface {
 	InOneCommit(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
-// InOneCommit runs fn in one commit when s, or the store it counts calls
-// for (Counted), is a OneCommitter. Otherwise it just calls fn with ctx:
-// its calls then commit one by one, as they would without InOneCommit, and
-// an error fn returns undoes nothing.
+// Wrapper is a Store that adds to another store's calls (counting them,
+// for example) and forwards them to it. InOneCommit looks through it.
+type Wrapper interface {
+	// Unwrap returns the store the calls are forwarded to.
+	Unwrap() Store
+}
+
+// InOneCommit runs fn in one commit when s, or the store it wraps (a
+// Wrapper, such as Counted's, unwrapped as far as it goes), is a
+// OneCommitter. Otherwise it just calls fn with ctx: its calls then commit
+// one by one, as they would without InOneCommit, and an error fn returns
+// undoes nothing.
 func InOneCommit(ctx context.Context, s Store, fn func(ctx context.Context) error) error {
-	for {
-		switch v := s.(type) {
-		case OneCommitter:
-			return v.InOneCommit(ctx, fn)
-		case *counted:
-			s = v.s
-		case *countedNotifier:
-			s = v.s
-		default:
-			return fn(ctx)
+	for s != nil {
+		if c, ok := s.(OneCommitter); ok {
+			return c.InOneCommit(ctx, fn)
 		}
+		w, ok := s.(Wrapper)
+		if !ok {
+			break
+		}
+		s = w.Unwrap()
 	}
+	return fn(ctx)
 }

@@ -22,7 +22,19 @@ type Store interface {
 	SigningKeyStore
 	SessionRevocationStore
 	ProviderSessionStore
+	CookieKeyStore
+	FailureStore
+	SingleUseStore
+	AuthLogStore
+	PurgeStore
 
+	// Close releases the store's resources.
+	Close() error
+}
+
+// CookieKeyStore keeps the session-cookie keys, which every instance
+// sharing the store uses.
+type CookieKeyStore interface {
 	// CookieKeys returns every session-cookie key pair, newest first.
 	CookieKeys(ctx context.Context) ([]CookieKey, error)
 
@@ -34,7 +46,11 @@ type Store interface {
 	// AddCookieKey stores a new key pair, which becomes the newest. It is how
 	// keys are rotated: older keys stay and still decode.
 	AddCookieKey(ctx context.Context, key CookieKey) error
+}
 
+// FailureStore counts failed attempts at guessing something (a password,
+// later a passcode), for lockouts that hold on every instance.
+type FailureStore interface {
 	// AddFailure records one failed attempt (a wrong password, later a wrong
 	// passcode) under key, which names what is being guessed at (for example
 	// "login:alice|192.0.2.1").
@@ -46,13 +62,19 @@ type Store interface {
 
 	// ClearFailures forgets every failure recorded under key.
 	ClearFailures(ctx context.Context, key string) error
+}
 
+// SingleUseStore remembers which single-use tokens were consumed.
+type SingleUseStore interface {
 	// UseOnce records that the single-use token id was consumed. It returns
 	// true the first time it is called for id and false on every later call,
 	// across all instances, until expires has passed and the record may be
 	// purged. Used for OIDC state values and, later, device proof ids.
 	UseOnce(ctx context.Context, id string, expires time.Time) (bool, error)
+}
 
+// AuthLogStore keeps the auth log: every login attempt and its outcome.
+type AuthLogStore interface {
 	// AppendAuthLog durably records one authentication event and returns its
 	// ID. The entry is on disk (committed) when AppendAuthLog returns.
 	AppendAuthLog(ctx context.Context, entry AuthLogEntry) (int64, error)
@@ -64,7 +86,10 @@ type Store interface {
 	// match q: what switching the applications in mode check to block
 	// would have refused.
 	RolloutImpact(ctx context.Context, q RolloutQuery) (RolloutImpact, error)
+}
 
+// PurgeStore deletes what has expired or outlived its retention period.
+type PurgeStore interface {
 	// Purge deletes expired single-use records and failures older than
 	// before. It is called periodically, never on the request hot path.
 	Purge(ctx context.Context, before time.Time) error
@@ -86,9 +111,6 @@ type Store interface {
 	// began. Transactions the device answered expire on their own, and
 	// auth-log entries naming it have their own retention; both are kept.
 	PurgeInactiveDevices(ctx context.Context, before time.Time, limit int) (int, error)
-
-	// Close releases the store's resources.
-	Close() error
 }
 
 // CookieKey is one session-cookie key pair for gorilla/securecookie.
