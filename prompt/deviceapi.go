@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -346,7 +347,7 @@ func (g *Gate) activateResponse(r *http.Request, d store.Device, uri string) pro
 		Origins:  origins,
 		Passcode: protocol.PasscodeSetup{
 			Secret: d.PasscodeSecret, URI: uri,
-			Digits: int(passcodeDigits), Period: int(passcodePeriod / time.Second), Algorithm: "SHA1",
+			Digits: int(device.PasscodeDigits), Period: int(device.PasscodePeriod / time.Second), Algorithm: "SHA1",
 		},
 	}
 }
@@ -599,14 +600,14 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	deadline := time.Now().Add(wait)
 	for {
-		woken := g.wake.wait(deviceID)
+		woken := g.wake.Wait(deviceID)
 		var (
 			pending []store.Push
 			err     error
 		)
 		onFreshStack(func() { pending, err = g.cfg.Store.PendingPushes(ctx, deviceID, g.cfg.Now()) })
 		if err != nil {
-			g.wake.cancel(deviceID, woken)
+			g.wake.Cancel(deviceID, woken)
 			if ctx.Err() != nil {
 				writePushes(w, nil)
 				return
@@ -617,12 +618,12 @@ func (g *Gate) apiPushes(w http.ResponseWriter, r *http.Request) {
 		listed := listedPushes(pending)
 		left := time.Until(deadline)
 		if len(listed) > 0 || left <= 0 || g.retired() {
-			g.wake.cancel(deviceID, woken)
+			g.wake.Cancel(deviceID, woken)
 			writePushes(w, listed)
 			return
 		}
 		held := g.holdLongPoll(ctx, woken, min(left, longPollRecheck))
-		g.wake.cancel(deviceID, woken)
+		g.wake.Cancel(deviceID, woken)
 		if !held {
 			// The request ended: usually nobody is left to answer, but
 			// a device still listening (its context ended by a connection

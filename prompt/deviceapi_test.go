@@ -257,9 +257,7 @@ func (d *deviceGate) longPoll(t *testing.T, wait int) *httptest.ResponseRecorder
 
 // held reports whether a long-poll of deviceID is waiting on the gate.
 func (d *deviceGate) held(deviceID string) bool {
-	d.gate.wake.mu.Lock()
-	defer d.gate.wake.mu.Unlock()
-	return len(d.gate.wake.waiting[deviceID]) > 0
+	return d.gate.wake.Held(deviceID)
 }
 
 // When a reload retires the gate, a held long-poll answers at once with an

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -192,8 +193,8 @@ func TestOpenAPIDocExplainsProofsAndLinks(t *testing.T) {
 		}
 	}
 	passcode := docNode(t, doc, "x-trustgate-passcode").(map[string]any)
-	if passcode["digits"] != int(passcodeDigits) || passcode["period"] != int(passcodePeriod.Seconds()) || passcode["algorithm"] != "SHA1" {
-		t.Errorf("x-trustgate-passcode = %v, want SHA1, %d digits, %v", passcode, passcodeDigits, passcodePeriod)
+	if passcode["digits"] != int(device.PasscodeDigits) || passcode["period"] != int(device.PasscodePeriod.Seconds()) || passcode["algorithm"] != "SHA1" {
+		t.Errorf("x-trustgate-passcode = %v, want SHA1, %d digits, %v", passcode, device.PasscodeDigits, device.PasscodePeriod)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -38,7 +39,7 @@ type pendingDevice struct {
 // ok false.
 func (g *Gate) admitActivation(w http.ResponseWriter, r *http.Request, code string, act store.Activation) (pending, ok bool) {
 	user := act.User
-	source := codeSource(code)
+	source := device.CodeSource(code)
 	if source == EnrollAdmin {
 		return false, true
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -33,7 +34,7 @@ func TestNewDeviceApprovalLapses(t *testing.T) {
 	d.gate.cfg.Device.Enrollment = EnrollApprove
 	ctx := t.Context()
 	newKey, newID, act := d.activatePending(t)
-	if want := d.clock.Now().Add(defaultActivationTTL); !act.Approval.Expires.Equal(want) {
+	if want := d.clock.Now().Add(device.DefaultActivationTTL); !act.Approval.Expires.Equal(want) {
 		t.Errorf("approval expires %v, want %v", act.Approval.Expires, want)
 	}
 	approverID, _ := protocol.DeviceID(&d.key.PublicKey)
@@ -45,7 +46,7 @@ func TestNewDeviceApprovalLapses(t *testing.T) {
 		t.Fatalf("pending device is in the store: %v", err)
 	}
 
-	d.clock.Add(defaultActivationTTL + time.Second)
+	d.clock.Add(device.DefaultActivationTTL + time.Second)
 	w := d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+pushes[0].ID,
 		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number})
 	if w.Code != http.StatusGone {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -49,11 +50,11 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 		if d.PasscodeSecret == "" {
 			continue
 		}
-		step, ok := matchPasscode(d.PasscodeSecret, code, now)
+		step, ok := device.MatchPasscode(d.PasscodeSecret, code, now)
 		if !ok {
 			continue
 		}
-		fresh, err := g.cfg.Store.UseOnce(ctx, fmt.Sprintf("passcode:%s:%d", d.ID, step), now.Add(3*passcodePeriod))
+		fresh, err := g.cfg.Store.UseOnce(ctx, fmt.Sprintf("passcode:%s:%d", d.ID, step), now.Add(3*device.PasscodePeriod))
 		if err != nil {
 			g.storeUnavailable(w, r, "recording passcode", err)
 			return

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -246,12 +247,12 @@ func NewGate(cfg Config) (*Gate, error) {
 			return nil, err
 		}
 		if len(d.AppleAppIDs) > 0 {
-			if g.appSiteAssociation, err = appleAppSiteAssociation(d.AppleAppIDs); err != nil {
+			if g.appSiteAssociation, err = device.AppleAppSiteAssociation(d.AppleAppIDs); err != nil {
 				return nil, err
 			}
 		}
 		if len(d.AndroidApps) > 0 {
-			if g.assetLinks, err = assetLinks(d.AndroidApps); err != nil {
+			if g.assetLinks, err = device.AssetLinks(d.AndroidApps); err != nil {
 				return nil, err
 			}
 		}

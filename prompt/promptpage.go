@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -76,12 +77,12 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		}
 	}
 	origin := requestOrigin(r)
-	appLink, httpsLink := verifyLinks(origin, tx.ID, p.Challenge)
+	appLink, httpsLink := device.VerifyLinks(origin, tx.ID, p.Challenge)
 	// The links are built from escaped parts; template.URL lets their
 	// trustgate: and intent: schemes through html/template.
 	data.AppLink, data.HTTPSLink = template.URL(appLink), httpsLink
 	if pkg := g.androidPackage(); pkg != "" && ClassifyAccessDevice(r).Platform == string(policy.Android) {
-		data.IntentLink = template.URL(intentLink(httpsLink, pkg))
+		data.IntentLink = template.URL(device.IntentLink(httpsLink, pkg))
 	}
 	for _, d := range devices {
 		name := d.Model
@@ -94,7 +95,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		// Under approve a person with a device asks for a code (Add a new
 		// device, submitEnroll); under self the code is what they need.
 		data.AddDevice = len(devices) > 0
-		if codeSource(p.Activation) != g.cfg.Device.Enrollment {
+		if device.CodeSource(p.Activation) != g.cfg.Device.Enrollment {
 			p.Activation = ""
 		}
 		if p.Activation == "" && !data.AddDevice {

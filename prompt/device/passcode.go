@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"crypto/subtle"
@@ -14,8 +14,8 @@ import (
 // gateway accepts the code of the current step and of one step either side,
 // for clock drift and typing time.
 const (
-	passcodePeriod = 30 * time.Second
-	passcodeDigits = otp.DigitsSix
+	PasscodePeriod = 30 * time.Second
+	PasscodeDigits = otp.DigitsSix
 	passcodeSkew   = 1
 )
 
@@ -25,8 +25,8 @@ func NewPasscodeSecret(issuer, account string) (secret, uri string, err error) {
 	key, err := totp.Generate(totp.GenerateOpts{
 		Issuer:      issuer,
 		AccountName: account,
-		Period:      uint(passcodePeriod / time.Second),
-		Digits:      passcodeDigits,
+		Period:      uint(PasscodePeriod / time.Second),
+		Digits:      PasscodeDigits,
 		Algorithm:   otp.AlgorithmSHA1,
 	})
 	if err != nil {
@@ -41,17 +41,17 @@ func PasscodeAt(secret string, t time.Time) (string, error) {
 	return totp.GenerateCodeCustom(secret, t, passcodeOpts())
 }
 
-// matchPasscode reports whether code is secret's passcode at now, within
+// MatchPasscode reports whether code is secret's passcode at now, within
 // the allowed skew, and which time step it belongs to: the caller records
 // the step as used, so one code cannot be replayed within its window.
-func matchPasscode(secret, code string, now time.Time) (step int64, ok bool) {
-	if len(code) != int(passcodeDigits) {
+func MatchPasscode(secret, code string, now time.Time) (step int64, ok bool) {
+	if len(code) != int(PasscodeDigits) {
 		return 0, false
 	}
-	current := now.Unix() / int64(passcodePeriod/time.Second)
+	current := now.Unix() / int64(PasscodePeriod/time.Second)
 	for delta := int64(-passcodeSkew); delta <= passcodeSkew; delta++ {
 		s := current + delta
-		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*int64(passcodePeriod/time.Second), 0), passcodeOpts())
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*int64(PasscodePeriod/time.Second), 0), passcodeOpts())
 		if err != nil {
 			return 0, false
 		}
@@ -64,8 +64,8 @@ func matchPasscode(secret, code string, now time.Time) (step int64, ok bool) {
 
 func passcodeOpts() totp.ValidateOpts {
 	return totp.ValidateOpts{
-		Period:    uint(passcodePeriod / time.Second),
-		Digits:    passcodeDigits,
+		Period:    uint(PasscodePeriod / time.Second),
+		Digits:    PasscodeDigits,
 		Algorithm: otp.AlgorithmSHA1,
 	}
 }

@@ -1,0 +1,32 @@
+package prompt
+
+import "github.com/trustgate/trustgate/prompt/device"
+
+// Forwarding names for code outside the device helper's files, while the
+// restructure (issue 14) lands; removed once every caller names package
+// device.
+type (
+	TrustCache    = device.TrustCache
+	TrustDecision = device.TrustDecision
+	Waker         = device.Waker
+	AndroidApp    = device.AndroidApp
+	Enrollment    = device.Enrollment
+)
+
+const (
+	EnrollAdmin   = device.EnrollAdmin
+	EnrollSelf    = device.EnrollSelf
+	EnrollApprove = device.EnrollApprove
+)
+
+var (
+	NewTrustCache     = device.NewTrustCache
+	NewWaker          = device.NewWaker
+	ParseEnrollment   = device.ParseEnrollment
+	IssueActivation   = device.IssueActivation
+	ActivationLinks   = device.ActivationLinks
+	NewPasscodeSecret = device.NewPasscodeSecret
+	PasscodeAt        = device.PasscodeAt
+	DeviceInRealm     = device.InRealm
+	ValidateAppLinks  = device.ValidateAppLinks
+)
