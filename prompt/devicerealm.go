@@ -25,25 +25,6 @@ func (g *Gate) ownsDevice(d *store.Device) bool {
 	return device.InRealm(d, g.realm.id)
 }
 
-// txRealm returns the ID of the realm tx was started in: recorded since
-// devices have realms, this gate's for a transaction made before.
-func (g *Gate) txRealm(tx *transaction) string {
-	if tx.rec.Realm != "" {
-		return tx.rec.Realm
-	}
-	return g.realm.id
-}
-
-// codeRealm returns the ID of the realm whose devices count for a prompt's
-// code bound to realm: that one, or, for a code bound to none (issued
-// before codes had realms, or by a gate that binds to none), this gate's.
-func (g *Gate) codeRealm(realm string) string {
-	if realm == "" {
-		return g.realm.id
-	}
-	return realm
-}
-
 // scopeOf is the key of a gate's decisions in the trust cache, which every
 // site of a configuration shares: the device policy and the realm, so that
 // a decision one realm cached never holds on a site of another.

@@ -9,26 +9,13 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
-	"github.com/trustgate/trustgate/prompt/secret"
-	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // issuePromptActivation issues an activation code from the prompt for
 // user, marked with the site's enrollment choice.
 func (g *Gate) issuePromptActivation(ctx context.Context, user string, now time.Time) (string, error) {
-	code := device.NewPromptCode(g.cfg.Device.Enrollment)
-	err := g.cfg.Store.CreateActivation(ctx, store.Activation{
-		CodeHash: secret.Hash(code),
-		User:     user,
-		Realm:    g.deviceRealm,
-		Created:  now,
-		Expires:  now.Add(g.cfg.Device.ActivationTTL),
-	})
-	if err != nil {
-		return "", fmt.Errorf("storing activation: %w", err)
-	}
-	return code, nil
+	return g.devices.IssuePromptActivation(ctx, user, now)
 }
 
 // promptOffersEnrollment reports whether the prompt offers an activation

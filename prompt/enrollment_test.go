@@ -32,6 +32,7 @@ func (d *deviceGate) enrollCall(t *testing.T, key *ecdsa.PrivateKey, embed bool,
 func TestNewDeviceApprovalLapses(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.rewire()
 	ctx := t.Context()
 	newKey, newID, act := d.activatePending(t)
 	if want := d.clock.Now().Add(device.DefaultActivationTTL); !act.Approval.Expires.Equal(want) {
@@ -90,6 +91,7 @@ func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
 func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.rewire()
 	tablet := d.addDevice(t)
 	ctx := t.Context()
 	_, newID, act := d.activatePending(t)

@@ -2,9 +2,7 @@ package prompt
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 	"net/http"
 	"time"
 
@@ -97,7 +95,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := g.cfg.Device
-	allowed, err := g.countUse(ctx, "push:"+p.User, d.PushLimit, d.PushWindow)
+	allowed, err := g.devices.AllowPush(ctx, p.User)
 	if err != nil {
 		g.storeUnavailable(w, r, "counting login requests", err)
 		return
@@ -106,7 +104,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many login requests were sent. Please wait a few minutes, or use a passcode.")
 		return
 	}
-	number := matchNumber()
+	number := device.MatchNumber()
 	now := g.cfg.Now()
 	// Each device gets its own copy of the request; the transaction names
 	// them all, so that the first answer withdraws the others.
@@ -124,10 +122,10 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 	for i, dev := range devices {
 		push := protocol.Push{
 			ID: pushIDs[i], Application: g.application(r), User: p.User,
-			AccessDevice: accessDescription(tx.rec.Access), IP: tx.rec.IP,
-			Time: now.UTC(), Expires: tx.rec.PushExpires.UTC(), NumberMatching: true,
+			AccessDevice: device.AccessDescription(tx.Rec.Access), IP: tx.Rec.IP,
+			Time: now.UTC(), Expires: tx.Rec.PushExpires.UTC(), NumberMatching: true,
 		}
-		if err := g.sendPush(ctx, dev.ID, tx.ID, push); err != nil {
+		if err := g.devices.SendPush(ctx, dev.ID, tx.ID, push); err != nil {
 			g.storeUnavailable(w, r, "sending login request", err)
 			return
 		}
@@ -188,13 +186,4 @@ func (g *Gate) postedPendingForm(w http.ResponseWriter, r *http.Request) (*flow,
 		return nil, false
 	}
 	return f, true
-}
-
-// matchNumber returns a two-digit number for number matching.
-func matchNumber() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(90))
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return fmt.Sprintf("%02d", n.Int64()+10)
 }

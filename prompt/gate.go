@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -109,7 +110,7 @@ type Config struct {
 	// device, in memory (see Limiter), and bounds how long reading a
 	// device request's body may take. Default: no rate limits, and 10s to
 	// read a body.
-	Limiter *Limiter
+	Limiter *deviceapi.Limiter
 	// FailMode says what sign-in does while storage is unreachable.
 	// Default: secure, or check when the device check's mode is check.
 	FailMode FailMode
@@ -151,7 +152,11 @@ type Gate struct {
 	// assertion signs the upstream assertion; nil when there is none.
 	assertion *assertionSigner
 	// wake wakes device long-polls.
-	wake *Waker
+	wake *device.Waker
+	// devices is the device service; nil without a device check.
+	devices *device.Service
+	// deviceAPI answers the device API under protocol.APIPrefix.
+	deviceAPI *deviceapi.API
 	// appSiteAssociation and assetLinks are the well-known files for the
 	// app's HTTPS links; nil when no app IDs are configured.
 	appSiteAssociation, assetLinks []byte
@@ -235,7 +240,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	}
 	g.reservedHeaders = append(g.reservedHeaders, g.assertion.headers()...)
 	if g.wake == nil {
-		g.wake = NewWaker()
+		g.wake = device.NewWaker()
 	}
 	if g.refusals, err = newRefusalLog(cfg.Access); err != nil {
 		return nil, err
@@ -256,7 +261,9 @@ func NewGate(cfg Config) (*Gate, error) {
 				return nil, err
 			}
 		}
+		g.devices = g.newDeviceService()
 	}
+	g.deviceAPI = g.newDeviceAPI()
 	return g, nil
 }
 
@@ -370,7 +377,7 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 
 func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, protocol.APIPrefix) {
-		g.serveDeviceAPI(w, r)
+		g.deviceAPI.ServeHTTP(w, r)
 		return
 	}
 	web.SecurityHeaders(w)

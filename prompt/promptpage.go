@@ -46,7 +46,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	case err == nil && tx.State == store.TransactionDenied:
 		g.showDenial(w, r, tx)
 		return
-	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.rec.PushExpires):
+	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.Rec.PushExpires):
 		// The login request lapsed: say so, and let the app try again on
 		// a fresh transaction.
 		g.recordNoResponse(r, tx)
@@ -72,7 +72,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	}
 	data := promptData{Pending: p, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
 	if p.PushTx != "" {
-		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.rec.PushExpires) {
+		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.Rec.PushExpires) {
 			data.Number = p.Number
 		}
 	}
@@ -204,7 +204,7 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 		switch {
 		case err == nil && (tx.State == store.TransactionApproved || tx.State == store.TransactionDenied):
 			return status{State: tx.State, Message: "Answered on your other device.", Next: pathComplete + "?push=1"}, nil
-		case err == nil && tx.State == store.TransactionReported && now.Before(tx.rec.PushExpires):
+		case err == nil && tx.State == store.TransactionReported && now.Before(tx.Rec.PushExpires):
 			return status{State: "waiting_approval", Message: "Approve the request on your other device and type the number shown here."}, nil
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return status{}, err
@@ -224,7 +224,7 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 		}
 		return status{State: "waiting", Message: "Waiting for the trustgate app to check this device…"}, nil
 	case store.TransactionReported:
-		if !now.Before(tx.rec.PushExpires) {
+		if !now.Before(tx.Rec.PushExpires) {
 			return status{State: "timeout", Message: "No answer from the app in time.", Next: pathVerify + "?timeout=1"}, nil
 		}
 		return status{State: "waiting_approval", Message: "Device checked. Approve the sign-in in the trustgate app."}, nil
