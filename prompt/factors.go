@@ -2,7 +2,6 @@ package prompt
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -41,26 +40,10 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 		g.storeUnavailable(w, r, "reading devices", err)
 		return
 	}
-	now := g.cfg.Now()
-	var matched *store.Device
-	for i := range devices {
-		d := &devices[i]
-		if d.PasscodeSecret == "" {
-			continue
-		}
-		step, ok := device.MatchPasscode(d.PasscodeSecret, code, now)
-		if !ok {
-			continue
-		}
-		fresh, err := g.cfg.Store.UseOnce(ctx, fmt.Sprintf("passcode:%s:%d", d.ID, step), now.Add(3*device.PasscodePeriod))
-		if err != nil {
-			g.storeUnavailable(w, r, "recording passcode", err)
-			return
-		}
-		if fresh {
-			matched = d
-		}
-		break
+	matched, err := g.devices.CheckPasscode(ctx, devices, code)
+	if err != nil {
+		g.storeUnavailable(w, r, "recording passcode", err)
+		return
 	}
 	if matched == nil {
 		_ = g.record(r, store.AuthLogEntry{User: p.User, Email: p.Email, Groups: p.Groups, Result: store.ResultDenied,

@@ -95,7 +95,7 @@ type Config struct {
 	Revocations *Revocations
 	// Waker wakes device long-polls when a login request is sent; share one
 	// between the sites of an instance. Default: one for this gate.
-	Waker *Waker
+	Waker *device.Waker
 	// Retired, once closed, says that a replacement has taken over from
 	// this gate (a configuration reload). The gate still answers what it
 	// is sent, but a device's push long-poll stops holding on: it answers
@@ -245,37 +245,13 @@ func NewGate(cfg Config) (*Gate, error) {
 	if g.refusals, err = newRefusalLog(cfg.Access); err != nil {
 		return nil, err
 	}
-	if d := cfg.Device; d != nil {
-		g.policyHash = d.Policy.Hash()
-		g.trustScope = scopeOf(g.policyHash, g.realm.id)
-		if err := ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
+	if cfg.Device != nil {
+		if err := g.setUpDevices(); err != nil {
 			return nil, err
 		}
-		if len(d.AppleAppIDs) > 0 {
-			if g.appSiteAssociation, err = device.AppleAppSiteAssociation(d.AppleAppIDs); err != nil {
-				return nil, err
-			}
-		}
-		if len(d.AndroidApps) > 0 {
-			if g.assetLinks, err = device.AssetLinks(d.AndroidApps); err != nil {
-				return nil, err
-			}
-		}
-		g.devices = g.newDeviceService()
 	}
 	g.deviceAPI = g.newDeviceAPI()
 	return g, nil
-}
-
-// retired reports whether Config.Retired is closed or the process is
-// exiting.
-func (g *Gate) retired() bool {
-	select {
-	case <-g.cfg.Retired:
-		return true
-	default:
-		return g.cfg.Exiting != nil && g.cfg.Exiting()
-	}
 }
 
 // checking reports whether the gate checks devices (mode check or block).

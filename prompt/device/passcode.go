@@ -1,12 +1,14 @@
 package device
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // Passcodes are RFC 6238 TOTP codes with the parameters every authenticator
@@ -68,4 +70,31 @@ func passcodeOpts() totp.ValidateOpts {
 		Digits:    PasscodeDigits,
 		Algorithm: otp.AlgorithmSHA1,
 	}
+}
+
+// CheckPasscode returns the device of devices whose passcode code is now,
+// or nil when there is none. A code counts once: its time step is
+// recorded as used, so it cannot be replayed within its window. It fails
+// only when the use cannot be recorded.
+func (s *Service) CheckPasscode(ctx context.Context, devices []store.Device, code string) (*store.Device, error) {
+	now := s.now()
+	for i := range devices {
+		d := &devices[i]
+		if d.PasscodeSecret == "" {
+			continue
+		}
+		step, ok := MatchPasscode(d.PasscodeSecret, code, now)
+		if !ok {
+			continue
+		}
+		fresh, err := s.st.UseOnce(ctx, fmt.Sprintf("passcode:%s:%d", d.ID, step), now.Add(3*PasscodePeriod))
+		if err != nil {
+			return nil, err
+		}
+		if fresh {
+			return d, nil
+		}
+		return nil, nil
+	}
+	return nil, nil
 }

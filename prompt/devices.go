@@ -52,6 +52,31 @@ func (h deviceHooks) PushExpired() { h.g.observer().PushOutcome(pushExpired) }
 
 func (h deviceHooks) StoreFailed(what string, err error) { h.g.storeFailed(what, err) }
 
+// setUpDevices works out what the device check of g needs once: the
+// policy's hash and trust-cache scope, the app-link files and the device
+// service. Config.Device is set and has its defaults.
+func (g *Gate) setUpDevices() error {
+	d := g.cfg.Device
+	g.policyHash = d.Policy.Hash()
+	g.trustScope = scopeOf(g.policyHash, g.realm.id)
+	if err := device.ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
+		return err
+	}
+	var err error
+	if len(d.AppleAppIDs) > 0 {
+		if g.appSiteAssociation, err = device.AppleAppSiteAssociation(d.AppleAppIDs); err != nil {
+			return err
+		}
+	}
+	if len(d.AndroidApps) > 0 {
+		if g.assetLinks, err = device.AssetLinks(d.AndroidApps); err != nil {
+			return err
+		}
+	}
+	g.devices = g.newDeviceService()
+	return nil
+}
+
 // newDeviceService returns the device service of g, whose Config.Device
 // is set and has its defaults.
 func (g *Gate) newDeviceService() *device.Service {
