@@ -12,23 +12,44 @@ import (
 )
 
 // Store is what the device service keeps in storage: devices and their
-// activation codes, transactions, login requests, single-use values and
-// the counts of failures and pushes.
+// activation codes, transactions, login requests, and single-use values
+// and counts (replayed proofs and passcodes, failed activations, the push
+// budget).
 type Store interface {
 	ActivationStore
+	DeviceStore
+	TransactionStore
+	PushStore
+	CountStore
+}
+
+// DeviceStore keeps activated devices.
+type DeviceStore interface {
 	ConsumeActivation(ctx context.Context, codeHash string, now time.Time) (store.Activation, error)
 	CreateDevice(ctx context.Context, d store.Device) error
 	Device(ctx context.Context, id string) (store.Device, error)
 	UserDevices(ctx context.Context, user string) ([]store.Device, error)
 	RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error
+}
+
+// TransactionStore keeps verification transactions.
+type TransactionStore interface {
 	CreateTransaction(ctx context.Context, t store.Transaction) error
 	Transaction(ctx context.Context, id string) (store.Transaction, error)
 	TransitionTransaction(ctx context.Context, id, from, to, deviceID string, data json.RawMessage, now time.Time) (store.Transaction, error)
+}
+
+// PushStore keeps login requests.
+type PushStore interface {
 	CreatePush(ctx context.Context, p store.Push) error
 	Push(ctx context.Context, id string) (store.Push, error)
 	PendingPushes(ctx context.Context, deviceID string, now time.Time) ([]store.Push, error)
 	AnswerPush(ctx context.Context, id, deviceID, state, answer string, now time.Time) (store.Push, error)
 	WithdrawPushes(ctx context.Context, ids []string) (int, error)
+}
+
+// CountStore keeps single-use values and counts.
+type CountStore interface {
 	UseOnce(ctx context.Context, id string, expires time.Time) (bool, error)
 	AddFailure(ctx context.Context, key string, at time.Time) error
 	CountFailures(ctx context.Context, key string, since time.Time) (int, error)
@@ -190,3 +211,5 @@ func (s *Service) countUse(ctx context.Context, key string, limit int, window ti
 func (s *Service) AllowPush(ctx context.Context, user string) (bool, error) {
 	return s.countUse(ctx, "push:"+user, s.cfg.PushLimit, s.cfg.PushWindow)
 }
+
+var _ Store = store.Store(nil)
