@@ -2,6 +2,7 @@ package prompt
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/device"
@@ -53,9 +54,21 @@ func (h deviceHooks) PushExpired() { h.g.observer().PushOutcome(pushExpired) }
 func (h deviceHooks) StoreFailed(what string, err error) { h.g.storeFailed(what, err) }
 
 // setUpDevices works out what the device check of g needs once: the
-// policy's hash and trust-cache scope, the app-link files and the device
-// service. Config.Device is set and has its defaults.
+// policy's hash and trust-cache scope, the app-link files, the device
+// service and the device API (which, without a device check, answers that
+// there is none). Config.Device, when set, has its defaults.
 func (g *Gate) setUpDevices() error {
+	if g.cfg.Device != nil {
+		if err := g.setUpDeviceCheck(); err != nil {
+			return err
+		}
+	}
+	g.deviceAPI = g.newDeviceAPI()
+	return nil
+}
+
+// setUpDeviceCheck is setUpDevices for a gate with a device check.
+func (g *Gate) setUpDeviceCheck() error {
 	d := g.cfg.Device
 	g.policyHash = d.Policy.Hash()
 	g.trustScope = scopeOf(g.policyHash, g.realm.id)
@@ -103,6 +116,11 @@ func (g *Gate) newDeviceService() *device.Service {
 		}
 	}
 	return device.New(cfg)
+}
+
+// serveDeviceAPI answers the device API under protocol.APIPrefix.
+func (g *Gate) serveDeviceAPI(w http.ResponseWriter, r *http.Request) {
+	g.deviceAPI.ServeHTTP(w, r)
 }
 
 // newDeviceAPI returns the device API of g over its device service.

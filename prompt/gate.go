@@ -245,12 +245,9 @@ func NewGate(cfg Config) (*Gate, error) {
 	if g.refusals, err = newRefusalLog(cfg.Access); err != nil {
 		return nil, err
 	}
-	if cfg.Device != nil {
-		if err := g.setUpDevices(); err != nil {
-			return nil, err
-		}
+	if err := g.setUpDevices(); err != nil {
+		return nil, err
 	}
-	g.deviceAPI = g.newDeviceAPI()
 	return g, nil
 }
 
@@ -353,7 +350,7 @@ func (g *Gate) serveWellKnown(w http.ResponseWriter, r *http.Request) bool {
 
 func (g *Gate) serveReserved(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, protocol.APIPrefix) {
-		g.deviceAPI.ServeHTTP(w, r)
+		g.serveDeviceAPI(w, r)
 		return
 	}
 	web.SecurityHeaders(w)
