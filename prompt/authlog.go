@@ -129,11 +129,19 @@ func authLogFields(e store.AuthLogEntry) []zap.Field {
 // the request r is the device's, so the access device, IP and user agent
 // come from the browser that started tx.
 func (g *Gate) recordTx(r *http.Request, tx *transaction, device *store.Device, result, reason, factor string, unbound bool) error {
+	err := g.record(r, g.txEntry(tx, device, result, reason, factor, unbound))
+	g.txRecorded(tx, result, reason, err)
+	return err
+}
+
+// txEntry is the auth-log entry of an outcome of tx (recordTx).
+func (g *Gate) txEntry(tx *transaction, device *store.Device, result, reason, factor string, unbound bool) store.AuthLogEntry {
+	id := tx.Rec.Identity
 	e := store.AuthLogEntry{
-		User: tx.rec.Identity.User, Email: tx.rec.Identity.Email, Groups: tx.rec.Identity.Groups,
+		User: id.User, Email: id.Email, Groups: id.Groups,
 		Result: result, Reason: reason, Factor: factor, Unbound: unbound,
-		IP: tx.rec.IP, UserAgent: tx.rec.UserAgent, AccessDevice: tx.rec.Access,
-		DeviceFacts: tx.rec.Facts, TrustStatus: string(policy.NotTrusted),
+		IP: tx.Rec.IP, UserAgent: tx.Rec.UserAgent, AccessDevice: tx.Rec.Access,
+		DeviceFacts: tx.Rec.Facts, TrustStatus: string(policy.NotTrusted),
 	}
 	if g.cfg.Device != nil {
 		e.Mode = string(g.cfg.Device.Policy.Mode)
@@ -141,20 +149,23 @@ func (g *Gate) recordTx(r *http.Request, tx *transaction, device *store.Device, 
 	if device != nil {
 		e.DeviceID = device.ID
 	}
-	if v := tx.rec.Verdict; v != nil {
+	if v := tx.Rec.Verdict; v != nil {
 		e.TrustStatus = string(v.Status())
 		e.FailedRequirements = findingReasons(v.Failed)
 		e.Warnings = findingReasons(v.Warnings)
 	}
-	err := g.record(r, e)
-	// Callers go on whether or not the entry was written: the transaction
-	// has ended either way.
+	return e
+}
+
+// txRecorded tells the observer that tx ended with result, its record
+// written or failed with err. Callers go on whether or not the entry was
+// written: the transaction has ended either way.
+func (g *Gate) txRecorded(tx *transaction, result, reason string, err error) {
 	g.storeFailed("recording login", err)
 	g.verificationFinished(tx, result)
 	if reason == reasonNoResponse {
 		g.observer().PushOutcome(pushNoResponse)
 	}
-	return err
 }
 
 // application names the protected application for the auth log and the

@@ -37,8 +37,8 @@ func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case tx.State == store.TransactionDenied:
 		g.showDenial(w, r, tx)
-	case tx.State == store.TransactionApproved && (tx.rec.Kind == txPush || g.cfg.Device.Unbound):
-		g.completeTransaction(w, r, f, tx, tx.rec.Kind == txInline)
+	case tx.State == store.TransactionApproved && (tx.Rec.Kind == txPush || g.cfg.Device.Unbound):
+		g.completeTransaction(w, r, f, tx, tx.Rec.Kind == txInline)
 	default:
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 	}
@@ -76,7 +76,7 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 		g.completeTransaction(w, r, f, tx, false)
 		return
 	}
-	if err != nil || tx.State != store.TransactionApproved || !secret.Equal(secret.Hash(code), tx.rec.ReturnHash) {
+	if err != nil || tx.State != store.TransactionApproved || !secret.Equal(secret.Hash(code), tx.Rec.ReturnHash) {
 		if err == nil && tx.State == store.TransactionDenied {
 			g.showDenial(w, r, tx)
 			return
@@ -93,9 +93,9 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 // within its lifetime and code is its return code: the same browser opens
 // the same return link again.
 func (g *Gate) reopenedAfterCompleting(tx *transaction, code string) bool {
-	return tx.State == store.TransactionCompleted && tx.rec.Kind == txInline &&
-		g.cfg.Now().Before(tx.Expires) && tx.rec.ReturnHash != "" &&
-		secret.Equal(secret.Hash(code), tx.rec.ReturnHash)
+	return tx.State == store.TransactionCompleted && tx.Rec.Kind == txInline &&
+		g.cfg.Now().Before(tx.Expires) && tx.Rec.ReturnHash != "" &&
+		secret.Equal(secret.Hash(code), tx.Rec.ReturnHash)
 }
 
 // renderSignedIn tells a signed-in person that the return link they opened
@@ -106,7 +106,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		if tx, err := g.loadTransaction(ctx, txID); err == nil && tx.User == s.User {
-			next = SafeReturn(tx.rec.Return)
+			next = SafeReturn(tx.Rec.Return)
 		}
 	}
 	web.NoStore(w)
@@ -117,13 +117,13 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session
 // login it proves: finish moves it to completed (completeAndRecord).
 func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) {
 	v := verification{
-		Identity: tx.rec.Identity, Return: tx.rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
+		Identity: Identity(tx.Rec.Identity), Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
 		Reason: reasonUserApproved,
 	}
-	switch tx.rec.Kind {
+	switch tx.Rec.Kind {
 	case txInline:
-		v.Factor, v.Facts, v.Unbound = factorMobileInline, tx.rec.Facts, unbound
-		if vd := tx.rec.Verdict; vd != nil && tx.rec.PolicyHash == g.policyHash {
+		v.Factor, v.Facts, v.Unbound = factorMobileInline, tx.Rec.Facts, unbound
+		if vd := tx.Rec.Verdict; vd != nil && tx.Rec.PolicyHash == g.policyHash {
 			v.Status, v.Failed, v.Warnings = vd.Status(), vd.Failed, vd.Warnings
 		} else {
 			// The policy changed while the person approved: nothing is
@@ -201,15 +201,15 @@ func notVerifiedFinding() policy.Finding {
 // showDenial shows why a transaction was denied.
 func (g *Gate) showDenial(w http.ResponseWriter, r *http.Request, tx *transaction) {
 	g.clearFlow(w, r)
-	switch tx.rec.Reason {
+	switch tx.Rec.Reason {
 	case protocol.DenyCancelled, protocol.DenyFraud:
 		g.renderMessage(w, r, http.StatusForbidden, "Sign-in denied", "The sign-in was denied in the trustgate app.", ReservedPrefix+"login")
 	case reasonWrongNumber:
 		g.renderMessage(w, r, http.StatusForbidden, "Sign-in denied", "The number typed in the app did not match. The sign-in was denied.", ReservedPrefix+"login")
 	default:
 		var failed, warnings []policy.Finding
-		if tx.rec.Verdict != nil {
-			failed, warnings = tx.rec.Verdict.Failed, tx.rec.Verdict.Warnings
+		if tx.Rec.Verdict != nil {
+			failed, warnings = tx.Rec.Verdict.Failed, tx.Rec.Verdict.Warnings
 		}
 		g.renderDenied(w, r, failed, warnings)
 	}

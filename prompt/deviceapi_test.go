@@ -255,11 +255,18 @@ func (d *deviceGate) longPoll(t *testing.T, wait int) *httptest.ResponseRecorder
 	return w
 }
 
+// rewire rebuilds the gate's device service and device API after the test
+// changed the gate's configuration.
+func (d *deviceGate) rewire() {
+	if d.gate.cfg.Device != nil {
+		d.gate.devices = d.gate.newDeviceService()
+	}
+	d.gate.deviceAPI = d.gate.newDeviceAPI()
+}
+
 // held reports whether a long-poll of deviceID is waiting on the gate.
 func (d *deviceGate) held(deviceID string) bool {
-	d.gate.wake.mu.Lock()
-	defer d.gate.wake.mu.Unlock()
-	return len(d.gate.wake.waiting[deviceID]) > 0
+	return d.gate.wake.Held(deviceID)
 }
 
 // When a reload retires the gate, a held long-poll answers at once with an
@@ -269,6 +276,7 @@ func TestRetiredGateEndsHeldLongPollAtOnce(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	retire := make(chan struct{})
 	d.gate.cfg.Retired = retire
+	d.rewire()
 	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
 
 	answered := make(chan *httptest.ResponseRecorder, 1)
@@ -319,6 +327,7 @@ func TestExitingProcessEndsHeldLongPoll(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	var exiting atomic.Bool
 	d.gate.cfg.Exiting = exiting.Load
+	d.rewire()
 	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
 	answered := make(chan *httptest.ResponseRecorder, 1)
 	go func() { answered <- d.longPoll(t, 30) }()

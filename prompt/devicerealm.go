@@ -1,23 +1,12 @@
 package prompt
 
 import (
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-// A device is bound to the realm it was activated in (store.Device.Realm):
-// the realm of the site whose prompt issued its activation code, or the one
-// an administrator named. A site counts, for a person, only the devices of
-// its own realm and the unbound ones (activated before devices had realms,
-// or from an admin code issued without one), so that two sites whose login
-// sources both know an "alice" do not share her devices: a phone enrolled
-// for one does not vouch for the other's alice, nor get her login requests.
-
-// DeviceInRealm reports whether d counts in the realm whose ID is realm:
-// it is bound to that realm or to none. An empty realm (none known) counts
-// every device, as an unbound device counts in every realm.
-func DeviceInRealm(d *store.Device, realm string) bool {
-	return realm == "" || d.Realm == "" || d.Realm == realm
-}
+// Devices are bound to realms (device.InRealm); a gate binds the devices
+// its prompt enrolls to deviceRealmOf.
 
 // deviceRealmOf returns the ID of the realm a gate configured with cfg, in
 // the realm whose ID is realm, binds the devices its prompt enrolls to: its
@@ -33,26 +22,7 @@ func deviceRealmOf(cfg Config, realm string) string {
 
 // ownsDevice reports whether d counts on this gate's site.
 func (g *Gate) ownsDevice(d *store.Device) bool {
-	return DeviceInRealm(d, g.realm.id)
-}
-
-// txRealm returns the ID of the realm tx was started in: recorded since
-// devices have realms, this gate's for a transaction made before.
-func (g *Gate) txRealm(tx *transaction) string {
-	if tx.rec.Realm != "" {
-		return tx.rec.Realm
-	}
-	return g.realm.id
-}
-
-// codeRealm returns the ID of the realm whose devices count for a prompt's
-// code bound to realm: that one, or, for a code bound to none (issued
-// before codes had realms, or by a gate that binds to none), this gate's.
-func (g *Gate) codeRealm(realm string) string {
-	if realm == "" {
-		return g.realm.id
-	}
-	return realm
+	return device.InRealm(d, g.realm.id)
 }
 
 // scopeOf is the key of a gate's decisions in the trust cache, which every

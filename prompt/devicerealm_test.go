@@ -131,6 +131,7 @@ func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
 func approvedDeviceRealm(t *testing.T, d *deviceGate) string {
 	t.Helper()
 	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.rewire()
 	foreign := d.addDeviceIn(t, otherRealm)
 	ctx := t.Context()
 	_, newID, act := d.activatePending(t)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 )
 
 // DeviceTrust configures the device check of a Gate: who must prove their
@@ -24,7 +25,7 @@ type DeviceTrust struct {
 	// (only admins issue codes), EnrollSelf (the prompt, for a person with
 	// no active device) or EnrollApprove (the prompt, for a person with an
 	// active device, which must approve the new one). Default: EnrollAdmin.
-	Enrollment Enrollment
+	Enrollment device.Enrollment
 	// EnrollmentInBlockMode allows EnrollSelf in mode block, where it
 	// trusts a password alone to enroll a trusted device. Without it that
 	// combination is refused.
@@ -53,30 +54,20 @@ type DeviceTrust struct {
 	// AndroidApps are the Android apps that may open them, for
 	// /.well-known/assetlinks.json; the first one's package also names the
 	// app in intent: links.
-	AndroidApps []AndroidApp
+	AndroidApps []device.AndroidApp
 	// Origins are the gateway origins (scheme://host[:port]) an app
 	// activated here may act for. Default: the origin the activation came
 	// through.
 	Origins []string
 	// Cache holds trust decisions so a signed-in request reads no storage.
 	// Required; share one between the sites of a server.
-	Cache *TrustCache
-}
-
-// AndroidApp is an Android app allowed to open the gateway's links.
-type AndroidApp struct {
-	// Package is the application ID, e.g. "com.example.trustgate".
-	Package string
-	// Fingerprints are the SHA-256 fingerprints of its signing
-	// certificates, "AA:BB:...".
-	Fingerprints []string
+	Cache *device.TrustCache
 }
 
 // Defaults of DeviceTrust.
 const (
 	defaultTrustFor           = 12 * time.Hour
 	defaultPushTimeout        = 60 * time.Second
-	defaultActivationTTL      = 10 * time.Minute
 	defaultActivationAttempts = 10
 	defaultPasscodeAttempts   = 5
 	defaultPushLimit          = 5
@@ -98,7 +89,7 @@ func (d DeviceTrust) withDefaults() (DeviceTrust, error) {
 		d.PushTimeout = defaultPushTimeout
 	}
 	if d.ActivationTTL <= 0 {
-		d.ActivationTTL = defaultActivationTTL
+		d.ActivationTTL = device.DefaultActivationTTL
 	}
 	if d.ActivationAttempts <= 0 {
 		d.ActivationAttempts = defaultActivationAttempts
@@ -113,7 +104,7 @@ func (d DeviceTrust) withDefaults() (DeviceTrust, error) {
 		d.PushWindow = defaultPushWindow
 	}
 	if d.Enrollment == "" {
-		d.Enrollment = EnrollAdmin
+		d.Enrollment = device.EnrollAdmin
 	}
 	if err := d.checkEnrollment(); err != nil {
 		return d, err

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -192,24 +193,25 @@ func TestOpenAPIDocExplainsProofsAndLinks(t *testing.T) {
 		}
 	}
 	passcode := docNode(t, doc, "x-trustgate-passcode").(map[string]any)
-	if passcode["digits"] != int(passcodeDigits) || passcode["period"] != int(passcodePeriod.Seconds()) || passcode["algorithm"] != "SHA1" {
-		t.Errorf("x-trustgate-passcode = %v, want SHA1, %d digits, %v", passcode, passcodeDigits, passcodePeriod)
+	if passcode["digits"] != int(device.PasscodeDigits) || passcode["period"] != int(device.PasscodePeriod.Seconds()) || passcode["algorithm"] != "SHA1" {
+		t.Errorf("x-trustgate-passcode = %v, want SHA1, %d digits, %v", passcode, device.PasscodeDigits, device.PasscodePeriod)
 	}
 }
 
 // TestOpenAPIDocListsEveryErrorCode reads the codes the device API answers
-// with from this package's source, so a new code cannot go undocumented.
+// with from the device service's source (device.Code...), so a new code
+// cannot go undocumented.
 func TestOpenAPIDocListsEveryErrorCode(t *testing.T) {
 	doc, _ := loadDeviceAPIDoc(t)
 	var documented []string
 	for _, c := range docNode(t, doc, "components", "schemas", "Error", "properties", "code", "enum").([]any) {
 		documented = append(documented, c.(string))
 	}
-	files, err := filepath.Glob("*.go")
+	files, err := filepath.Glob(filepath.Join("device", "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	use := regexp.MustCompile(`deviceError\([^,]+,[^,]+,\s*"([a-z_]+)"`)
+	use := regexp.MustCompile(`\bCode[A-Za-z]+\s*=\s*"([a-z_]+)"`)
 	found := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -227,6 +229,6 @@ func TestOpenAPIDocListsEveryErrorCode(t *testing.T) {
 		}
 	}
 	if found == 0 {
-		t.Error("found no deviceError calls; update this test to where the device API writes its errors")
+		t.Error("found no device.Code constants; update this test to where the device API's codes are")
 	}
 }

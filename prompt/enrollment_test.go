@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -31,9 +32,10 @@ func (d *deviceGate) enrollCall(t *testing.T, key *ecdsa.PrivateKey, embed bool,
 func TestNewDeviceApprovalLapses(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.rewire()
 	ctx := t.Context()
 	newKey, newID, act := d.activatePending(t)
-	if want := d.clock.Now().Add(defaultActivationTTL); !act.Approval.Expires.Equal(want) {
+	if want := d.clock.Now().Add(device.DefaultActivationTTL); !act.Approval.Expires.Equal(want) {
 		t.Errorf("approval expires %v, want %v", act.Approval.Expires, want)
 	}
 	approverID, _ := protocol.DeviceID(&d.key.PublicKey)
@@ -45,7 +47,7 @@ func TestNewDeviceApprovalLapses(t *testing.T) {
 		t.Fatalf("pending device is in the store: %v", err)
 	}
 
-	d.clock.Add(defaultActivationTTL + time.Second)
+	d.clock.Add(device.DefaultActivationTTL + time.Second)
 	w := d.enrollCall(t, d.key, false, http.MethodPost, protocol.PathPushes+"/"+pushes[0].ID,
 		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: act.Approval.Number})
 	if w.Code != http.StatusGone {
@@ -89,6 +91,7 @@ func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
 func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.rewire()
 	tablet := d.addDevice(t)
 	ctx := t.Context()
 	_, newID, act := d.activatePending(t)

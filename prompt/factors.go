@@ -2,13 +2,11 @@ package prompt
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"math/big"
 	"net/http"
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -42,26 +40,10 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 		g.storeUnavailable(w, r, "reading devices", err)
 		return
 	}
-	now := g.cfg.Now()
-	var matched *store.Device
-	for i := range devices {
-		d := &devices[i]
-		if d.PasscodeSecret == "" {
-			continue
-		}
-		step, ok := matchPasscode(d.PasscodeSecret, code, now)
-		if !ok {
-			continue
-		}
-		fresh, err := g.cfg.Store.UseOnce(ctx, fmt.Sprintf("passcode:%s:%d", d.ID, step), now.Add(3*passcodePeriod))
-		if err != nil {
-			g.storeUnavailable(w, r, "recording passcode", err)
-			return
-		}
-		if fresh {
-			matched = d
-		}
-		break
+	matched, err := g.devices.CheckPasscode(ctx, devices, code)
+	if err != nil {
+		g.storeUnavailable(w, r, "recording passcode", err)
+		return
 	}
 	if matched == nil {
 		_ = g.record(r, store.AuthLogEntry{User: p.User, Email: p.Email, Groups: p.Groups, Result: store.ResultDenied,
@@ -96,7 +78,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := g.cfg.Device
-	allowed, err := g.countUse(ctx, "push:"+p.User, d.PushLimit, d.PushWindow)
+	allowed, err := g.devices.AllowPush(ctx, p.User)
 	if err != nil {
 		g.storeUnavailable(w, r, "counting login requests", err)
 		return
@@ -105,7 +87,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many login requests were sent. Please wait a few minutes, or use a passcode.")
 		return
 	}
-	number := matchNumber()
+	number := device.MatchNumber()
 	now := g.cfg.Now()
 	// Each device gets its own copy of the request; the transaction names
 	// them all, so that the first answer withdraws the others.
@@ -123,10 +105,10 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 	for i, dev := range devices {
 		push := protocol.Push{
 			ID: pushIDs[i], Application: g.application(r), User: p.User,
-			AccessDevice: accessDescription(tx.rec.Access), IP: tx.rec.IP,
-			Time: now.UTC(), Expires: tx.rec.PushExpires.UTC(), NumberMatching: true,
+			AccessDevice: device.AccessDescription(tx.Rec.Access), IP: tx.Rec.IP,
+			Time: now.UTC(), Expires: tx.Rec.PushExpires.UTC(), NumberMatching: true,
 		}
-		if err := g.sendPush(ctx, dev.ID, tx.ID, push); err != nil {
+		if err := g.devices.SendPush(ctx, dev.ID, tx.ID, push); err != nil {
 			g.storeUnavailable(w, r, "sending login request", err)
 			return
 		}
@@ -187,13 +169,4 @@ func (g *Gate) postedPendingForm(w http.ResponseWriter, r *http.Request) (*flow,
 		return nil, false
 	}
 	return f, true
-}
-
-// matchNumber returns a two-digit number for number matching.
-func matchNumber() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(90))
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return fmt.Sprintf("%02d", n.Int64()+10)
 }

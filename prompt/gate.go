@@ -12,6 +12,8 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
@@ -96,7 +98,7 @@ type Config struct {
 	Revocations *Revocations
 	// Waker wakes device long-polls when a login request is sent; share one
 	// between the sites of an instance. Default: one for this gate.
-	Waker *Waker
+	Waker *device.Waker
 	// Retired, once closed, says that a replacement has taken over from
 	// this gate (a configuration reload). The gate still answers what it
 	// is sent, but a device's push long-poll stops holding on: it answers
@@ -111,7 +113,7 @@ type Config struct {
 	// device, in memory (see Limiter), and bounds how long reading a
 	// device request's body may take. Default: no rate limits, and 10s to
 	// read a body.
-	Limiter *Limiter
+	Limiter *deviceapi.Limiter
 	// FailMode says what sign-in does while storage is unreachable.
 	// Default: secure, or check when the device check's mode is check.
 	FailMode FailMode
@@ -155,7 +157,11 @@ type Gate struct {
 	// assertion signs the upstream assertion; nil when there is none.
 	assertion *assertion.Signer
 	// wake wakes device long-polls.
-	wake *Waker
+	wake *device.Waker
+	// devices is the device service; nil without a device check.
+	devices *device.Service
+	// deviceAPI answers the device API under protocol.APIPrefix.
+	deviceAPI *deviceapi.API
 	// appSiteAssociation and assetLinks are the well-known files for the
 	// app's HTTPS links; nil when no app IDs are configured.
 	appSiteAssociation, assetLinks []byte
@@ -232,41 +238,16 @@ func NewGate(cfg Config) (*Gate, error) {
 	}
 	g.reservedHeaders = append(g.reservedHeaders, g.assertion.Headers()...)
 	if g.wake == nil {
-		g.wake = NewWaker()
+		g.wake = device.NewWaker()
 	}
 	if g.refusals, err = newRefusalLog(cfg.Access); err != nil {
 		return nil, err
 	}
-	if d := cfg.Device; d != nil {
-		g.policyHash = d.Policy.Hash()
-		g.trustScope = scopeOf(g.policyHash, g.realm.id)
-		if err := ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
-			return nil, err
-		}
-		if len(d.AppleAppIDs) > 0 {
-			if g.appSiteAssociation, err = appleAppSiteAssociation(d.AppleAppIDs); err != nil {
-				return nil, err
-			}
-		}
-		if len(d.AndroidApps) > 0 {
-			if g.assetLinks, err = assetLinks(d.AndroidApps); err != nil {
-				return nil, err
-			}
-		}
+	if err := g.setUpDevices(); err != nil {
+		return nil, err
 	}
 	g.route()
 	return g, nil
-}
-
-// retired reports whether Config.Retired is closed or the process is
-// exiting.
-func (g *Gate) retired() bool {
-	select {
-	case <-g.cfg.Retired:
-		return true
-	default:
-		return g.cfg.Exiting != nil && g.cfg.Exiting()
-	}
 }
 
 // checking reports whether the gate checks devices (mode check or block).

@@ -368,7 +368,6 @@ func TestOIDCRoutesCarryHardeningHeaders(t *testing.T) {
 // so that a new route cannot be added without a step above that checks
 // its headers.
 func TestHardeningWalkCoversEveryRoute(t *testing.T) {
-	literal := regexp.MustCompile(`path == "([^"]+)"|strings\.HasPrefix\(path, "([^"]+)"\)`)
 	var walked []string
 	for _, s := range siteRoutes {
 		p, _, _ := strings.Cut(s.path, "?")
@@ -394,19 +393,35 @@ func TestHardeningWalkCoversEveryRoute(t *testing.T) {
 			t.Errorf("the gate routes %s, which no step of siteRoutes requests", rt.pattern)
 		}
 	}
-	for file, prefix := range map[string]string{"deviceapi.go": protocol.APIPrefix} {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		matches := literal.FindAllStringSubmatch(string(src), -1)
-		if len(matches) == 0 {
-			t.Fatalf("found no routes in %s; update this test to how it dispatches", file)
-		}
-		for _, m := range matches {
-			if route := prefix + m[1] + m[2]; !covered(route, m[2] != "") {
-				t.Errorf("%s routes %s, which no step of siteRoutes requests", file, route)
+	// The device API routes with ServeMux patterns: a step must request a
+	// path each pattern matches.
+	const apiFile = "deviceapi/api.go"
+	src, err := os.ReadFile(apiFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns := regexp.MustCompile(`mux\.Handle\(p\+"([^"]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(patterns) == 0 {
+		t.Fatalf("found no routes in %s; update this test to how it dispatches", apiFile)
+	}
+	wildcard := regexp.MustCompile(`\{[a-z]+(\.\.\.)?\}`)
+	for _, m := range patterns {
+		pattern := protocol.APIPrefix + m[1]
+		var b strings.Builder
+		last := 0
+		for _, loc := range wildcard.FindAllStringIndex(pattern, -1) {
+			b.WriteString(regexp.QuoteMeta(pattern[last:loc[0]]))
+			if strings.HasSuffix(pattern[loc[0]:loc[1]], "...}") {
+				b.WriteString(".*")
+			} else {
+				b.WriteString("[^/]+")
 			}
+			last = loc[1]
+		}
+		b.WriteString(regexp.QuoteMeta(pattern[last:]))
+		re := regexp.MustCompile("^" + b.String() + "$")
+		if !slices.ContainsFunc(walked, re.MatchString) {
+			t.Errorf("%s routes %s, which no step of siteRoutes requests", apiFile, protocol.APIPrefix+m[1])
 		}
 	}
 	for _, route := range []string{JWKSPath, protocol.ReturnPath, protocol.VerifyLinkPath, protocol.ActivateLinkPath,

@@ -36,6 +36,7 @@ func TestHeldLongPollDoesNotPollTheStore(t *testing.T) {
 	st := &pushReadCounter{Store: d.gate.cfg.Store}
 	d.gate.cfg.Store = st
 	d.gate.cfg.Exiting = func() bool { return false }
+	d.rewire()
 	const wait = 3
 	start := time.Now()
 	w := d.longPoll(t, wait)
@@ -63,6 +64,7 @@ func TestHeldLongPollOutlivesBodyDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.gate.cfg.Limiter = limiter
+	d.rewire()
 	canceled := make(chan bool, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(r.Body) // as Caddy hands it on: not http.NoBody

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/accessdevice"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -47,7 +48,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	case err == nil && tx.State == store.TransactionDenied:
 		g.showDenial(w, r, tx)
 		return
-	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.rec.PushExpires):
+	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.Rec.PushExpires):
 		// The login request lapsed: say so, and let the app try again on
 		// a fresh transaction.
 		g.recordNoResponse(r, tx)
@@ -73,17 +74,17 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	}
 	data := pages.Prompt{User: p.User, CSRF: f.CSRF, Error: errMsg, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
 	if p.PushTx != "" {
-		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.rec.PushExpires) {
+		if ptx, err := g.ownTransaction(ctx, p, p.PushTx); err == nil && ptx.State == store.TransactionReported && now.Before(ptx.Rec.PushExpires) {
 			data.Number = p.Number
 		}
 	}
 	origin := requestOrigin(r)
-	appLink, httpsLink := verifyLinks(origin, tx.ID, p.Challenge)
+	appLink, httpsLink := device.VerifyLinks(origin, tx.ID, p.Challenge)
 	// The links are built from escaped parts; template.URL lets their
 	// trustgate: and intent: schemes through html/template.
 	data.AppLink, data.HTTPSLink = template.URL(appLink), httpsLink
 	if pkg := g.androidPackage(); pkg != "" && accessdevice.Classify(r).Platform == string(policy.Android) {
-		data.IntentLink = template.URL(intentLink(httpsLink, pkg))
+		data.IntentLink = template.URL(device.IntentLink(httpsLink, pkg))
 	}
 	for _, d := range devices {
 		name := d.Model
@@ -96,7 +97,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		// Under approve a person with a device asks for a code (Add a new
 		// device, submitEnroll); under self the code is what they need.
 		data.AddDevice = len(devices) > 0
-		if codeSource(p.Activation) != g.cfg.Device.Enrollment {
+		if device.CodeSource(p.Activation) != g.cfg.Device.Enrollment {
 			p.Activation = ""
 		}
 		if p.Activation == "" && !data.AddDevice {
@@ -205,7 +206,7 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 		switch {
 		case err == nil && (tx.State == store.TransactionApproved || tx.State == store.TransactionDenied):
 			return status{State: tx.State, Message: "Answered on your other device.", Next: pathComplete + "?push=1"}, nil
-		case err == nil && tx.State == store.TransactionReported && now.Before(tx.rec.PushExpires):
+		case err == nil && tx.State == store.TransactionReported && now.Before(tx.Rec.PushExpires):
 			return status{State: "waiting_approval", Message: "Approve the request on your other device and type the number shown here."}, nil
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return status{}, err
@@ -225,7 +226,7 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 		}
 		return status{State: "waiting", Message: "Waiting for the trustgate app to check this device…"}, nil
 	case store.TransactionReported:
-		if !now.Before(tx.rec.PushExpires) {
+		if !now.Before(tx.Rec.PushExpires) {
 			return status{State: "timeout", Message: "No answer from the app in time.", Next: pathVerify + "?timeout=1"}, nil
 		}
 		return status{State: "waiting_approval", Message: "Device checked. Approve the sign-in in the trustgate app."}, nil

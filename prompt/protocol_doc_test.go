@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -96,7 +97,7 @@ func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*t
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
-	number := matchNumber()
+	number := device.MatchNumber()
 	ids := make([]string, len(keys))
 	for i := range ids {
 		ids[i] = secret.Token()
@@ -109,7 +110,7 @@ func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*t
 	for i, key := range keys {
 		devID, _ := protocol.DeviceID(&key.PublicKey)
 		push := protocol.Push{ID: ids[i], Application: "legacy", User: "alice", Time: d.clock.Now(), Expires: expires, NumberMatching: true}
-		if err := d.gate.sendPush(ctx, devID, tx.ID, push); err != nil {
+		if err := d.gate.devices.SendPush(ctx, devID, tx.ID, push); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -382,7 +383,7 @@ func TestDeviceAPIApprovingTwiceGivesTheSameAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.State != store.TransactionApproved || after.rec.ReturnHash != secret.Hash(u.Query().Get(protocol.ParamCode)) {
+	if after.State != store.TransactionApproved || after.Rec.ReturnHash != secret.Hash(u.Query().Get(protocol.ParamCode)) {
 		t.Errorf("after approving again, the first return link no longer matches (state %s)", after.State)
 	}
 	// Once the browser used the link, the request stays answered.
@@ -441,7 +442,7 @@ func TestDeviceAPIDocLifetimesAndNumber(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for range 2000 {
-		n := matchNumber()
+		n := device.MatchNumber()
 		seen[n] = true
 		if !re.MatchString(n) {
 			t.Fatalf("matchNumber gave %q, which the documented pattern %s refuses", n, pattern)

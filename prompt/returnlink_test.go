@@ -16,7 +16,7 @@ func TestReturnLinkReopenIsLimitedToItsLifetime(t *testing.T) {
 	completed := func(mod func(*transaction)) *transaction {
 		tx := &transaction{
 			Transaction: store.Transaction{ID: "tx", User: "alice", State: store.TransactionCompleted, Expires: now.Add(time.Minute)},
-			rec:         txRecord{Kind: txInline, ReturnHash: secret.Hash("the-code")},
+			Rec:         txRecord{Kind: txInline, ReturnHash: secret.Hash("the-code")},
 		}
 		if mod != nil {
 			mod(tx)
@@ -35,8 +35,8 @@ func TestReturnLinkReopenIsLimitedToItsLifetime(t *testing.T) {
 		{"expired", completed(func(tx *transaction) { tx.Expires = now }), "the-code", false},
 		{"not completed yet", completed(func(tx *transaction) { tx.State = store.TransactionApproved }), "the-code", false},
 		{"denied", completed(func(tx *transaction) { tx.State = store.TransactionDenied }), "the-code", false},
-		{"a push, which has no return link", completed(func(tx *transaction) { tx.rec.Kind = txPush }), "the-code", false},
-		{"no return code issued", completed(func(tx *transaction) { tx.rec.ReturnHash = "" }), "", false},
+		{"a push, which has no return link", completed(func(tx *transaction) { tx.Rec.Kind = txPush }), "the-code", false},
+		{"no return code issued", completed(func(tx *transaction) { tx.Rec.ReturnHash = "" }), "", false},
 	}
 	for _, tt := range tests {
 		if got := g.reopenedAfterCompleting(tt.tx, tt.code); got != tt.want {

@@ -67,6 +67,7 @@ func TestCheckStatusExpiresOnlyChecksThatAreGone(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	st := &outageStore{Store: d.gate.cfg.Store}
 	d.gate.cfg.Store = st
+	d.rewire()
 	for _, c := range []struct {
 		name      string
 		pending   pendingLogin

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -13,15 +14,15 @@ import (
 
 // Factors and reasons of the device check, in the auth log's vocabulary.
 const (
-	factorMobileInline = "mobile_inline"
-	factorPush         = "push"
+	factorMobileInline = device.FactorMobileInline
+	factorPush         = device.FactorPush
 	factorPasscode     = "passcode"
 
 	reasonValidPasscode   = "valid_passcode"
 	reasonInvalidPasscode = "invalid_passcode"
 	reasonNoActivatedApp  = "no_activated_mobile_app"
 	reasonNoResponse      = "no_response"
-	reasonWrongNumber     = "wrong_number"
+	reasonWrongNumber     = device.ReasonWrongNumber
 	// reasonNotVerified: the person proved who they are (passcode, push to
 	// another device) but the access device itself was not checked.
 	reasonNotVerified = "device_not_verified"
@@ -145,7 +146,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		DeviceID: v.DeviceID, DeviceFacts: v.Facts, Unbound: v.Unbound,
 	}
 	if v.tx != nil {
-		entry.IP, entry.UserAgent, entry.AccessDevice = v.tx.rec.IP, v.tx.rec.UserAgent, v.tx.rec.Access
+		entry.IP, entry.UserAgent, entry.AccessDevice = v.tx.Rec.IP, v.tx.Rec.UserAgent, v.tx.Rec.Access
 	}
 	if outcome.Allow {
 		entry.Result, entry.Reason = store.ResultSuccess, v.Reason
@@ -236,7 +237,7 @@ func (g *Gate) ownTransaction(ctx context.Context, p *pendingLogin, id string) (
 	if err != nil {
 		return nil, err
 	}
-	if tx.User != p.User || !secret.Equal(secret.Hash(p.Secret), tx.rec.BrowserHash) {
+	if tx.User != p.User || !secret.Equal(secret.Hash(p.Secret), tx.Rec.BrowserHash) {
 		return nil, store.ErrNotFound
 	}
 	return tx, nil

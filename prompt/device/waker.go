@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"slices"
@@ -22,9 +22,9 @@ func NewWaker() *Waker {
 	return &Waker{waiting: make(map[string][]chan struct{})}
 }
 
-// wait registers a long-poll of deviceID and returns the channel that is
-// closed when it should look again. The caller must cancel it.
-func (k *Waker) wait(deviceID string) chan struct{} {
+// Wait registers a long-poll of deviceID and returns the channel that is
+// closed when it should look again. The caller must Cancel it.
+func (k *Waker) Wait(deviceID string) chan struct{} {
 	ch := make(chan struct{})
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -32,8 +32,8 @@ func (k *Waker) wait(deviceID string) chan struct{} {
 	return ch
 }
 
-// cancel unregisters ch.
-func (k *Waker) cancel(deviceID string, ch chan struct{}) {
+// Cancel unregisters ch.
+func (k *Waker) Cancel(deviceID string, ch chan struct{}) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	chans := k.waiting[deviceID]
@@ -70,4 +70,11 @@ func (k *Waker) NotifyAll() {
 		}
 	}
 	clear(k.waiting)
+}
+
+// Held reports whether a long-poll of deviceID is waiting.
+func (k *Waker) Held(deviceID string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.waiting[deviceID]) > 0
 }

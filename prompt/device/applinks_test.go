@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ const testFingerprint = "14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:8
 
 func TestAppleAppSiteAssociationClaimsOnlyAppLinkPaths(t *testing.T) {
 	ids := []string{"ABCDE12345.com.example.trustgate", "ZYXWV98765.com.example.trustgate-beta"}
-	data, err := appleAppSiteAssociation(ids)
+	data, err := AppleAppSiteAssociation(ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +45,8 @@ func TestAppleAppSiteAssociationRefusesBadAppIDs(t *testing.T) {
 		{"ABCDE12345.com.example.app", "abcde12345.com.example.app"},
 		{"com.example.app"},
 	} {
-		if data, err := appleAppSiteAssociation(ids); err == nil {
-			t.Errorf("appleAppSiteAssociation(%q) = %s, want error", ids, data)
+		if data, err := AppleAppSiteAssociation(ids); err == nil {
+			t.Errorf("AppleAppSiteAssociation(%q) = %s, want error", ids, data)
 		}
 	}
 }
@@ -56,7 +56,7 @@ func TestAssetLinksDelegateURLHandling(t *testing.T) {
 		{Package: "com.example.trustgate", Fingerprints: []string{testFingerprint}},
 		{Package: "com.example.trustgate_beta", Fingerprints: []string{testFingerprint, strings.Repeat("AB:", 31) + "AB"}},
 	}
-	data, err := assetLinks(apps)
+	data, err := AssetLinks(apps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +93,8 @@ func TestAssetLinksRefusesBadApps(t *testing.T) {
 		{{Package: "com.example.app", Fingerprints: []string{strings.ToLower(testFingerprint)}}},
 		{{Package: "app", Fingerprints: []string{testFingerprint}}},
 	} {
-		if data, err := assetLinks(apps); err == nil {
-			t.Errorf("assetLinks(%+v) = %s, want error", apps, data)
+		if data, err := AssetLinks(apps); err == nil {
+			t.Errorf("AssetLinks(%+v) = %s, want error", apps, data)
 		}
 	}
 }
@@ -196,7 +196,7 @@ func TestVerifyLinksCarryOriginTransactionAndChallenge(t *testing.T) {
 		{"http://127.0.0.1:9080/", "t x", "a+b/c=&d", "http://127.0.0.1:9080" + protocol.VerifyLinkPath + "?"},
 	}
 	for _, tt := range tests {
-		app, https := verifyLinks(tt.origin, tt.tx, tt.challenge)
+		app, https := VerifyLinks(tt.origin, tt.tx, tt.challenge)
 		origin := strings.TrimSuffix(tt.origin, "/")
 
 		u, err := url.Parse(app)
@@ -267,8 +267,8 @@ func TestIntentLinkOpensAppWithBrowserFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := intentLink(tt.link, tt.pkg); got != tt.want {
-				t.Errorf("intentLink(%q, %q)\n got %s\nwant %s", tt.link, tt.pkg, got, tt.want)
+			if got := IntentLink(tt.link, tt.pkg); got != tt.want {
+				t.Errorf("IntentLink(%q, %q)\n got %s\nwant %s", tt.link, tt.pkg, got, tt.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"encoding/json"
@@ -15,6 +15,15 @@ import (
 // Android /.well-known/assetlinks.json. Both claim only the app link paths
 // (protocol.VerifyLinkPath, protocol.ActivateLinkPath), so no other page of
 // a protected site is ever diverted into the app.
+
+// AndroidApp is an Android app allowed to open the gateway's links.
+type AndroidApp struct {
+	// Package is the application ID, e.g. "com.example.trustgate".
+	Package string
+	// Fingerprints are the SHA-256 fingerprints of its signing
+	// certificates, "AA:BB:...".
+	Fingerprints []string
+}
 
 // appLinkPaths are the paths the app may open.
 var appLinkPaths = []string{protocol.VerifyLinkPath, protocol.ActivateLinkPath}
@@ -44,10 +53,10 @@ func ValidateAppLinks(apple []string, android []AndroidApp) error {
 	return errors.Join(errs...)
 }
 
-// appleAppSiteAssociation returns the apple-app-site-association file
+// AppleAppSiteAssociation returns the apple-app-site-association file
 // letting the iOS apps appIDs open the app link paths as universal links
 // and use the gateway's web credentials.
-func appleAppSiteAssociation(appIDs []string) ([]byte, error) {
+func AppleAppSiteAssociation(appIDs []string) ([]byte, error) {
 	if len(appIDs) == 0 {
 		return nil, errors.New("apple-app-site-association: no app IDs")
 	}
@@ -78,9 +87,9 @@ func appleAppSiteAssociation(appIDs []string) ([]byte, error) {
 	return json.Marshal(aasa)
 }
 
-// assetLinks returns the Digital Asset Links statements (assetlinks.json)
+// AssetLinks returns the Digital Asset Links statements (assetlinks.json)
 // letting apps handle the gateway's HTTPS links.
-func assetLinks(apps []AndroidApp) ([]byte, error) {
+func AssetLinks(apps []AndroidApp) ([]byte, error) {
 	if len(apps) == 0 {
 		return nil, errors.New("assetlinks.json: no Android apps")
 	}
@@ -106,11 +115,11 @@ func assetLinks(apps []AndroidApp) ([]byte, error) {
 	return json.Marshal(statements)
 }
 
-// verifyLinks returns the custom-scheme and HTTPS deep links that open a
+// VerifyLinks returns the custom-scheme and HTTPS deep links that open a
 // verification transaction in the app, for the gateway at origin
 // (scheme://host[:port]). The HTTPS link's own origin tells the app which
 // gateway to talk to; the custom-scheme link says so in its query.
-func verifyLinks(origin, tx, challenge string) (app, https string) {
+func VerifyLinks(origin, tx, challenge string) (app, https string) {
 	origin = strings.TrimSuffix(origin, "/")
 	app = protocol.Scheme + "://verify?" + url.Values{
 		protocol.ParamOrigin:      {origin},
@@ -124,14 +133,14 @@ func verifyLinks(origin, tx, challenge string) (app, https string) {
 	return app, https
 }
 
-// intentLink returns an Android intent: link that opens httpsLink in the
+// IntentLink returns an Android intent: link that opens httpsLink in the
 // app androidPackage, or in the browser when the app is not installed
 // (S.browser_fallback_url). Without a package Android offers every app that
 // handles the link. A package that is not a valid application ID is left
 // out rather than let it break out of the intent's fields; ValidateAppLinks
 // refuses such packages at provision. It returns "" if httpsLink is not an
 // absolute http(s) URL.
-func intentLink(httpsLink, androidPackage string) string {
+func IntentLink(httpsLink, androidPackage string) string {
 	u, err := url.Parse(httpsLink)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return ""

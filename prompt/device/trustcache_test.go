@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"fmt"

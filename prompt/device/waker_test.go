@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import "testing"
 
@@ -6,7 +6,7 @@ import "testing"
 // begun after it is not woken by it.
 func TestWakerNotifyAllWakesEveryDevice(t *testing.T) {
 	k := NewWaker()
-	a1, a2, b := k.wait("a"), k.wait("a"), k.wait("b")
+	a1, a2, b := k.Wait("a"), k.Wait("a"), k.Wait("b")
 	k.NotifyAll()
 	for name, ch := range map[string]chan struct{}{"a1": a1, "a2": a2, "b": b} {
 		select {
@@ -15,13 +15,13 @@ func TestWakerNotifyAllWakesEveryDevice(t *testing.T) {
 			t.Errorf("long-poll %s was not woken", name)
 		}
 	}
-	later := k.wait("a")
+	later := k.Wait("a")
 	select {
 	case <-later:
 		t.Error("a long-poll begun after NotifyAll was woken by it")
 	default:
 	}
-	k.cancel("a", later)
+	k.Cancel("a", later)
 	if len(k.waiting) != 0 {
 		t.Errorf("waker still holds %d devices", len(k.waiting))
 	}

@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"context"
@@ -12,19 +12,28 @@ import (
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
+// DefaultActivationTTL is how long an activation code stays valid when
+// nothing else is said.
+const DefaultActivationTTL = 10 * time.Minute
+
+// ActivationStore keeps activation codes.
+type ActivationStore interface {
+	CreateActivation(ctx context.Context, a store.Activation) error
+}
+
 // IssueActivation stores a new single-use activation code for user, valid
 // for ttl from now, and returns the code. Only a hash of it is stored. It
 // is how an admin issues a code (the admin API, the dashboard), which
 // activates a device under every enrollment choice; the prompt's codes
-// carry their source (issuePromptActivation). The device it activates is
-// bound to the realm whose ID (RealmID) is realm; empty binds it to none,
+// carry their source (Service.IssuePromptActivation). The device it activates is
+// bound to the realm whose ID (prompt.RealmID) is realm; empty binds it to none,
 // and every site then counts it for user.
-func IssueActivation(ctx context.Context, st store.Store, user, realm string, ttl time.Duration, now time.Time) (string, error) {
+func IssueActivation(ctx context.Context, st ActivationStore, user, realm string, ttl time.Duration, now time.Time) (string, error) {
 	if user == "" {
 		return "", errors.New("activation: no user")
 	}
 	if ttl <= 0 {
-		ttl = defaultActivationTTL
+		ttl = DefaultActivationTTL
 	}
 	code := secret.Token()
 	err := st.CreateActivation(ctx, store.Activation{

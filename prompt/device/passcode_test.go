@@ -1,4 +1,4 @@
-package prompt
+package device
 
 import (
 	"net/url"
@@ -28,9 +28,9 @@ func TestPasscodeMatchesRFC6238Vectors(t *testing.T) {
 		if err != nil || got != code {
 			t.Errorf("PasscodeAt(T=%d) = %q, %v; want %q", unix, got, err, code)
 		}
-		step, ok := matchPasscode(rfc6238Secret, code, now)
+		step, ok := MatchPasscode(rfc6238Secret, code, now)
 		if !ok || step != unix/30 {
-			t.Errorf("matchPasscode(T=%d) = %d, %v; want step %d", unix, step, ok, unix/30)
+			t.Errorf("MatchPasscode(T=%d) = %d, %v; want step %d", unix, step, ok, unix/30)
 		}
 	}
 }
@@ -48,7 +48,7 @@ func TestPasscodeAcceptsOneStepOfDriftOnly(t *testing.T) {
 		{60 * time.Second, false},
 	} {
 		code, _ := PasscodeAt(rfc6238Secret, now.Add(tc.offset))
-		step, ok := matchPasscode(rfc6238Secret, code, now)
+		step, ok := MatchPasscode(rfc6238Secret, code, now)
 		if ok != tc.ok {
 			t.Errorf("code from %v away: ok=%v, want %v", tc.offset, ok, tc.ok)
 		}
@@ -61,8 +61,8 @@ func TestPasscodeAcceptsOneStepOfDriftOnly(t *testing.T) {
 func TestPasscodeRefusesMalformedCodes(t *testing.T) {
 	now := time.Unix(59, 0)
 	for _, code := range []string{"", "28708", "2870820", "28708a", "94287082", " 287082"} {
-		if _, ok := matchPasscode(rfc6238Secret, code, now); ok {
-			t.Errorf("matchPasscode(%q) accepted", code)
+		if _, ok := MatchPasscode(rfc6238Secret, code, now); ok {
+			t.Errorf("MatchPasscode(%q) accepted", code)
 		}
 	}
 }
@@ -85,7 +85,7 @@ func TestNewPasscodeSecretProvisionsAnAuthenticator(t *testing.T) {
 		t.Fatalf("secrets are not fresh and long: %q %q", secret, other)
 	}
 	code, _ := PasscodeAt(secret, time.Now())
-	if _, ok := matchPasscode(secret, code, time.Now()); !ok {
+	if _, ok := MatchPasscode(secret, code, time.Now()); !ok {
 		t.Fatal("a fresh secret's current code does not match")
 	}
 }

@@ -1,4 +1,4 @@
-package prompt
+package deviceapi
 
 import (
 	"errors"
@@ -9,6 +9,9 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/web"
 	"golang.org/x/time/rate"
 )
 
@@ -192,7 +195,7 @@ func (b *buckets) take(key string, now time.Time) (ok bool, retryAfter time.Dura
 // allowDevice takes a token for a device API request to path from its
 // address's bucket (and, for an activation, the address's activation
 // bucket), and reports the wait when a bucket is empty. The device's own
-// bucket is charged later, once its proof verifies (limitVerifiedDevice).
+// bucket is charged later, once its proof verifies (chargeDevice).
 func (l *Limiter) allowDevice(r *http.Request, ip, path string) (ok bool, retryAfter time.Duration) {
 	now := l.limits.Now()
 	if ok, d := l.ip.take(ip, now); !ok {
@@ -207,37 +210,40 @@ func (l *Limiter) allowDevice(r *http.Request, ip, path string) (ok bool, retryA
 	return true, 0
 }
 
-// limitVerifiedDevice takes a token from the bucket of the device whose
-// proof just verified, and writes a 429 and reports false when it is
-// empty.
-func (g *Gate) limitVerifiedDevice(w http.ResponseWriter, deviceID string) bool {
-	l := g.cfg.Limiter
+// chargeDevice takes a token from the bucket of the device whose proof
+// just verified, and refuses the request when it is empty.
+func (a *API) chargeDevice(deviceID string) error {
+	l := a.cfg.Limiter
 	if l == nil {
-		return true
+		return nil
 	}
-	ok, wait := l.device.take(deviceID, l.limits.Now())
-	if !ok {
-		tooManyRequests(w, wait)
+	if ok, wait := l.device.take(deviceID, l.limits.Now()); !ok {
+		return &rateLimited{wait: wait}
 	}
-	return ok
+	return nil
 }
 
-// tooManyRequests writes the device API's 429 with Retry-After.
-func tooManyRequests(w http.ResponseWriter, wait time.Duration) {
-	secs := int64(math.Ceil(wait.Seconds()))
+// rateLimited is the device API's 429, with the wait for Retry-After.
+type rateLimited struct{ wait time.Duration }
+
+func (e *rateLimited) Error() string { return "rate limited for " + e.wait.String() }
+
+// webError is the answer to e: Retry-After is set on w.
+func (e *rateLimited) webError(w http.ResponseWriter) *web.Error {
+	secs := int64(math.Ceil(e.wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	deviceError(w, http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the time in Retry-After")
+	return &web.Error{Status: http.StatusTooManyRequests, Code: device.CodeRateLimited,
+		Message: "too many requests; retry after the time in Retry-After"}
 }
 
-// limitDevice applies the device API's rate limits and body deadline to r.
-// When r is over a limit it answers 429 with Retry-After and reports false.
-// Without a Limiter only the body deadline applies.
-func (g *Gate) limitDevice(w http.ResponseWriter, r *http.Request, path string) bool {
+// limit applies the device API's rate limits and body deadline to r.
+// When r is over a limit it is refused with 429 and Retry-After. Without a
+// Limiter only the body deadline applies.
+func (a *API) limit(w http.ResponseWriter, r *http.Request, path string) error {
 	bodyTimeout := defaultBodyTimeout
-	if l := g.cfg.Limiter; l != nil {
-		if ok, wait := l.allowDevice(r, g.cfg.ClientIP(r), path); !ok {
-			tooManyRequests(w, wait)
-			return false
+	if l := a.cfg.Limiter; l != nil {
+		if ok, wait := l.allowDevice(r, a.cfg.ClientIP(r), path); !ok {
+			return &rateLimited{wait: wait}
 		}
 		bodyTimeout = l.limits.BodyTimeout
 	}
@@ -246,9 +252,9 @@ func (g *Gate) limitDevice(w http.ResponseWriter, r *http.Request, path string) 
 	// connection would cut it off.
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		// A real deadline, not the injected clock: it is the network's.
-		// readDeviceBody lifts it once the body is read, so that it
-		// cannot end a handler that is still working.
+		// readBody lifts it once the body is read, so that it cannot end
+		// a handler that is still working.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	}
-	return true
+	return nil
 }
