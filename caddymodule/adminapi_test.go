@@ -14,7 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -56,23 +56,23 @@ func TestAdminRevokeEndsDeviceTrustAtOnce(t *testing.T) {
 	app := runningState(t, usersGateway(t, newUpstream(t), ""))
 	ctx := context.Background()
 	now := time.Now()
-	device := store.Device{
+	dev := store.Device{
 		ID: "revoke-test-device", User: "alice", PublicKey: json.RawMessage(`{"kty":"EC"}`),
 		Platform: "android", Created: now, LastSeen: now,
 	}
-	if err := app.Store().CreateDevice(ctx, device); err != nil {
+	if err := app.Store().CreateDevice(ctx, dev); err != nil {
 		t.Fatal(err)
 	}
-	app.TrustCache().Put("alice", device.ID, "policy", prompt.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
+	app.TrustCache().Put("alice", dev.ID, "policy", device.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
 
-	status, out := adminPost(t, "/trusted-endpoints/devices/"+device.ID+"/revoke", "")
-	if status != http.StatusOK || out["id"] != device.ID || out["user"] != "alice" || out["revoked"] == "" {
+	status, out := adminPost(t, "/trusted-endpoints/devices/"+dev.ID+"/revoke", "")
+	if status != http.StatusOK || out["id"] != dev.ID || out["user"] != "alice" || out["revoked"] == "" {
 		t.Fatalf("revoke: %d %v", status, out)
 	}
-	if _, ok := app.TrustCache().Get("alice", device.ID, "policy"); ok {
+	if _, ok := app.TrustCache().Get("alice", dev.ID, "policy"); ok {
 		t.Fatal("the cached trust decision outlived the revocation")
 	}
-	stored, err := app.Store().Device(ctx, device.ID)
+	stored, err := app.Store().Device(ctx, dev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestAdminRevokeEndsDeviceTrustAtOnce(t *testing.T) {
 	}
 
 	// Revoking again keeps the first time.
-	status, again := adminPost(t, "/trusted-endpoints/devices/"+device.ID+"/revoke", "")
+	status, again := adminPost(t, "/trusted-endpoints/devices/"+dev.ID+"/revoke", "")
 	if status != http.StatusOK || again["revoked"] != out["revoked"] {
 		t.Fatalf("second revoke: %d %v, first %v", status, again, out)
 	}
@@ -90,11 +90,11 @@ func TestAdminRevokeEndsDeviceTrustAtOnce(t *testing.T) {
 	if status != http.StatusNotFound || !strings.Contains(out["error"].(string), "no-such-device") {
 		t.Fatalf("unknown device: %d %v", status, out)
 	}
-	status, _ = adminPost(t, "/trusted-endpoints/devices/"+device.ID+"/delete", "")
+	status, _ = adminPost(t, "/trusted-endpoints/devices/"+dev.ID+"/delete", "")
 	if status != http.StatusNotFound {
 		t.Fatalf("unknown action: %d", status)
 	}
-	resp, err := http.Get(adminURL + "/trusted-endpoints/devices/" + device.ID + "/revoke")
+	resp, err := http.Get(adminURL + "/trusted-endpoints/devices/" + dev.ID + "/revoke")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestAdminIssuesActivationCodes(t *testing.T) {
 		t.Fatalf("expires %v after issuing, want 30m", d)
 	}
 	links, _ := out["links"].(map[string]any)
-	wantApp, wantHTTPS := prompt.ActivationLinks("https://gw.example.com", code)
+	wantApp, wantHTTPS := device.ActivationLinks("https://gw.example.com", code)
 	if links["app"] != wantApp || links["https"] != wantHTTPS {
 		t.Fatalf("links %v, want %s and %s", links, wantApp, wantHTTPS)
 	}

@@ -14,8 +14,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/runtime"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -172,16 +173,16 @@ func (a *App) Cleanup() error {
 func (a *App) Store() store.Store { return a.shared.Store() }
 
 // Cookies returns the app's cookie codec.
-func (a *App) Cookies() *prompt.CookieCodec { return a.shared.Cookies() }
+func (a *App) Cookies() *session.CookieCodec { return a.shared.Cookies() }
 
 // TrustCache returns the device-trust cache that every site shares.
-func (a *App) TrustCache() *prompt.TrustCache { return a.shared.TrustCache() }
+func (a *App) TrustCache() *device.TrustCache { return a.shared.TrustCache() }
 
 // Waker returns the waker of device long-polls that every site shares.
-func (a *App) Waker() *prompt.Waker { return a.shared.Waker() }
+func (a *App) Waker() *device.Waker { return a.shared.Waker() }
 
 // Revocations returns the revoked sessions that every site shares.
-func (a *App) Revocations() *prompt.Revocations { return a.shared.Revocations() }
+func (a *App) Revocations() *session.Revocations { return a.shared.Revocations() }
 
 // RotateCookieKey adds a new generated cookie key to the store. It starts
 // signing new cookies once every instance has had time to learn it; older

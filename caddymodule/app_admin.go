@@ -10,6 +10,8 @@ import (
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/dashboard"
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -29,7 +31,7 @@ func (g adminGateway) RotateCookieKey(ctx context.Context) (string, time.Time, e
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return key.ID, key.Created.Add(prompt.KeyPropagationDelay), nil
+	return key.ID, key.Created.Add(session.KeyPropagationDelay), nil
 }
 
 // RotateSigningKey adds a new upstream-assertion signing key.
@@ -52,7 +54,7 @@ func (g adminGateway) RevokeDevice(ctx context.Context, id string) (store.Device
 // every instance.
 func (g adminGateway) RevokeUserSessions(ctx context.Context, user string, before time.Time) error {
 	err := g.app.Revocations().RevokeUserSessions(ctx, g.app.Store(), user, before)
-	if prompt.IsStoredButNotAnnounced(err) {
+	if session.IsStoredButNotAnnounced(err) {
 		return fmt.Errorf("%w: %w", adminapi.ErrNotAnnounced, err)
 	}
 	return err
@@ -60,12 +62,12 @@ func (g adminGateway) RevokeUserSessions(ctx context.Context, user string, befor
 
 // IssueActivation stores a new activation code for user.
 func (g adminGateway) IssueActivation(ctx context.Context, user, realmID string, ttl time.Duration, now time.Time) (string, error) {
-	return prompt.IssueActivation(ctx, g.app.Store(), user, realmID, ttl, now)
+	return device.IssueActivation(ctx, g.app.Store(), user, realmID, ttl, now)
 }
 
 // ActivationLinks returns the activation links of code at origin.
 func (g adminGateway) ActivationLinks(origin, code string) (app, https string) {
-	return prompt.ActivationLinks(origin, code)
+	return device.ActivationLinks(origin, code)
 }
 
 // ActivationQR draws an activation link as a QR code.
@@ -88,7 +90,7 @@ func (g adminGateway) AccessRules(application string) *policy.Access {
 
 // CountsDevice reports whether application's sites count d.
 func (g adminGateway) CountsDevice(application string, d *store.Device) bool {
-	return prompt.DeviceInRealm(d, g.app.sites.applicationRealmID(application))
+	return device.InRealm(d, g.app.sites.applicationRealmID(application))
 }
 
 // Authorized reports whether an entry's person passes the access rules of

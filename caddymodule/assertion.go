@@ -5,8 +5,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/assertion"
 )
 
 // UpstreamAssertion configures the signed assertion handed to the upstream:
@@ -47,22 +46,22 @@ func (u *UpstreamAssertion) validate() error {
 	if u.Header != "" && !validHeaderName(u.Header) {
 		return fmt.Errorf("upstream_assertion: invalid header name %q", u.Header)
 	}
-	if u.Lifetime < 0 || time.Duration(u.Lifetime) > prompt.MaxAssertionLifetime {
-		return fmt.Errorf("upstream_assertion: lifetime must be positive and at most %s", prompt.MaxAssertionLifetime)
+	if u.Lifetime < 0 || time.Duration(u.Lifetime) > assertion.MaxLifetime {
+		return fmt.Errorf("upstream_assertion: lifetime must be positive and at most %s", assertion.MaxLifetime)
 	}
 	return nil
 }
 
 // promptConfig returns the gate's settings for u, with placeholders
 // replaced; nil when u is nil (no assertion).
-func (u *UpstreamAssertion) promptConfig(repl *caddy.Replacer, keys *prompt.SigningKeys) (*prompt.Assertion, error) {
+func (u *UpstreamAssertion) promptConfig(repl *caddy.Replacer, keys *assertion.SigningKeys) (*assertion.Config, error) {
 	if u == nil {
 		return nil, nil
 	}
 	if err := u.validate(); err != nil {
 		return nil, err
 	}
-	return &prompt.Assertion{
+	return &assertion.Config{
 		Keys:     keys,
 		Header:   u.Header,
 		Lifetime: time.Duration(u.Lifetime),

@@ -19,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/assertion"
 )
 
 // assertionAudience is the audience the test sites configure.
@@ -31,7 +32,7 @@ type verifiedAssertion struct {
 	// Kid is the key that signed it.
 	Kid string `json:"kid"`
 	// Claims are the verified claims.
-	Claims prompt.AssertionClaims `json:"claims"`
+	Claims assertion.Claims `json:"claims"`
 	// Error says why verification failed; empty when it passed.
 	Error string `json:"error"`
 }
@@ -45,7 +46,7 @@ func newVerifyingUpstream(t *testing.T) *upstream {
 	t.Helper()
 	u := new(upstream)
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := verifiedAssertion{Values: r.Header.Values(prompt.DefaultAssertionHeader)}
+		v := verifiedAssertion{Values: r.Header.Values(assertion.DefaultHeader)}
 		if len(v.Values) == 1 {
 			v.Kid, v.Claims, v.Error = verifyAsUpstream(v.Values[0], gateURL, assertionAudience)
 		} else {
@@ -60,7 +61,7 @@ func newVerifyingUpstream(t *testing.T) *upstream {
 
 // verifyAsUpstream verifies token against the key set the gateway at origin
 // publishes.
-func verifyAsUpstream(token, origin, audience string) (kid string, claims prompt.AssertionClaims, problem string) {
+func verifyAsUpstream(token, origin, audience string) (kid string, claims assertion.Claims, problem string) {
 	resp, err := http.Get(origin + prompt.JWKSPath)
 	if err != nil {
 		return "", claims, "fetching key set: " + err.Error()
@@ -158,7 +159,7 @@ func TestAssertionOfPasswordLoginIsVerifiedByUpstream(t *testing.T) {
 	var view upstreamView
 	_ = json.Unmarshal([]byte(r.body), &view)
 	for name := range view.Headers {
-		if strings.EqualFold(strings.ReplaceAll(name, "_", "-"), prompt.DefaultAssertionHeader) && name != prompt.DefaultAssertionHeader {
+		if strings.EqualFold(strings.ReplaceAll(name, "_", "-"), assertion.DefaultHeader) && name != assertion.DefaultHeader {
 			t.Errorf("spoofed header %s reached the upstream", name)
 		}
 	}
@@ -250,8 +251,8 @@ func TestRotatedSigningKeySignsAndOldTokensStillVerify(t *testing.T) {
 	// A scheduled rotation publishes the new key at once, but the old one
 	// keeps signing until every upstream can know the new one.
 	next, activates, published := rotateSigningKey(t, "")
-	if wait := time.Until(activates); wait < prompt.SigningKeyPropagationDelay-time.Minute {
-		t.Errorf("new key activates in %s, want about %s", wait, prompt.SigningKeyPropagationDelay)
+	if wait := time.Until(activates); wait < assertion.SigningKeyPropagationDelay-time.Minute {
+		t.Errorf("new key activates in %s, want about %s", wait, assertion.SigningKeyPropagationDelay)
 	}
 	if !slices.Equal(published, []string{next, first.Kid}) {
 		t.Errorf("published after rotation: %v, want [%s %s]", published, next, first.Kid)

@@ -11,8 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/dashboard"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 func init() {
@@ -100,14 +100,14 @@ func (d Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 type sessionCtxKey struct{}
 
 // carrySession returns r carrying the signed-in session.
-func carrySession(r *http.Request, s *prompt.Session) *http.Request {
+func carrySession(r *http.Request, s *session.Session) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), sessionCtxKey{}, s))
 }
 
 // signedIn returns the session the trusted_endpoints handler established
 // for r, or nil when no such handler ran before.
-func signedIn(r *http.Request) *prompt.Session {
-	s, _ := r.Context().Value(sessionCtxKey{}).(*prompt.Session)
+func signedIn(r *http.Request) *session.Session {
+	s, _ := r.Context().Value(sessionCtxKey{}).(*session.Session)
 	return s
 }
 

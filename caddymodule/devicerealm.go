@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // An admin's activation code binds its device to a realm (store.Device.Realm)
@@ -59,7 +59,7 @@ func (r *siteRegistry) applicationRealmID(application string) string {
 	if err != nil {
 		return ""
 	}
-	return prompt.RealmID(realm)
+	return session.RealmID(realm)
 }
 
 // only returns the realm of every site of this configuration when they all
@@ -92,5 +92,5 @@ func (a *App) activationRealm(application string) (realm, id string, err error) 
 	if realm == "" {
 		return "", "", nil
 	}
-	return realm, prompt.RealmID(realm), nil
+	return realm, session.RealmID(realm), nil
 }

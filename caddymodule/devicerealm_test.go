@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -238,10 +239,10 @@ func TestDeviceAdminCodeBindsToTheApplicationsRealm(t *testing.T) {
 	ctx := context.Background()
 
 	ans := issueActivationFor(t, "alice", "site-b", http.StatusCreated)
-	if !strings.HasPrefix(ans["realm"], "users_file:") || ans["realm_id"] != prompt.RealmID(ans["realm"]) {
+	if !strings.HasPrefix(ans["realm"], "users_file:") || ans["realm_id"] != session.RealmID(ans["realm"]) {
 		t.Errorf("code for site-b: realm %q (ID %q)", ans["realm"], ans["realm_id"])
 	}
-	_, link := prompt.ActivationLinks(gateURL, ans["code"])
+	_, link := device.ActivationLinks(gateURL, ans["code"])
 	phoneB, _, err := activate(t, link, phoneOfB)
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +270,7 @@ func TestDeviceAdminCodeBindsToTheApplicationsRealm(t *testing.T) {
 	if realm, ok := ans["realm"]; !ok || realm != "" {
 		t.Errorf("code without application over two realms: realm %q (present %v), want \"\"", realm, ok)
 	}
-	_, link = prompt.ActivationLinks(gateURL, ans["code"])
+	_, link = device.ActivationLinks(gateURL, ans["code"])
 	unbound, _, err := activate(t, link, phoneOfA)
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +309,7 @@ func TestDashboardActivationBindsToTheApplicationsRealm(t *testing.T) {
 	if err := json.Unmarshal(body, &list); status != http.StatusOK || err != nil || len(list.Devices) != 1 {
 		t.Fatalf("devices: %d %s", status, body)
 	}
-	if want := prompt.RealmID(html.UnescapeString(realm[1])); list.Devices[0].Realm != want {
+	if want := session.RealmID(html.UnescapeString(realm[1])); list.Devices[0].Realm != want {
 		t.Errorf("device realm = %q, want %q (%s)", list.Devices[0].Realm, want, realm[1])
 	}
 }

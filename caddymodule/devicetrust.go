@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 )
 
 // AppLinks names the mobile apps allowed to open the gateway's HTTPS links.
@@ -34,9 +35,9 @@ type AndroidAppLink struct {
 }
 
 // forGate returns the app links as prompt.DeviceTrust takes them.
-func (l *AppLinks) forGate() (apple []string, android []prompt.AndroidApp) {
+func (l *AppLinks) forGate() (apple []string, android []device.AndroidApp) {
 	for _, a := range l.Android {
-		android = append(android, prompt.AndroidApp{Package: a.Package, Fingerprints: a.SHA256CertFingerprints})
+		android = append(android, device.AndroidApp{Package: a.Package, Fingerprints: a.SHA256CertFingerprints})
 	}
 	return l.AppleAppIDs, android
 }
@@ -46,7 +47,7 @@ func (l *AppLinks) forGate() (apple []string, android []prompt.AndroidApp) {
 // Caddyfile (line by line) and JSON refuse the same values in the same
 // words.
 func (l *AppLinks) validate() error {
-	if err := prompt.ValidateAppLinks(l.forGate()); err != nil {
+	if err := device.ValidateAppLinks(l.forGate()); err != nil {
 		return fmt.Errorf("app_links: %w", err)
 	}
 	return nil
@@ -74,7 +75,7 @@ func (h *Handler) devicePolicy() policy.Policy {
 
 // deviceTrust returns the device check for the gate, or nil in mode off.
 // cache is the trust cache that every site of the server shares.
-func (h *Handler) deviceTrust(cache *prompt.TrustCache) (*prompt.DeviceTrust, error) {
+func (h *Handler) deviceTrust(cache *device.TrustCache) (*prompt.DeviceTrust, error) {
 	if err := h.validateDevice(); err != nil {
 		return nil, err
 	}

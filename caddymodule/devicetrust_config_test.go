@@ -16,7 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 	"github.com/trustgate/trustgate/policy"
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 )
 
 const (
@@ -529,7 +529,7 @@ func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 	if d.Cache == nil || d.Cache != app.TrustCache() {
 		t.Fatal("the gate does not use the app's shared trust cache")
 	}
-	if d.TrustFor != 6*time.Hour || d.PushTimeout != 30*time.Second || d.Enrollment != prompt.EnrollSelf || !d.EnrollmentInBlockMode || !d.Unbound ||
+	if d.TrustFor != 6*time.Hour || d.PushTimeout != 30*time.Second || d.Enrollment != device.EnrollSelf || !d.EnrollmentInBlockMode || !d.Unbound ||
 		d.PasscodeAttempts != 3 || d.ActivationAttempts != 7 || d.PushLimit != 2 || d.PushWindow != 15*time.Minute {
 		t.Fatalf("device settings %+v", d)
 	}
@@ -586,7 +586,7 @@ func TestAppTrustCacheSurvivesReloadAndResizes(t *testing.T) {
 	cache := first.TrustCache()
 	expires := time.Now().Add(time.Hour)
 	for _, dev := range []string{"d1", "d2", "d3"} {
-		cache.Put("alice", dev, "policy", prompt.TrustDecision{Status: "trusted", Expires: expires})
+		cache.Put("alice", dev, "policy", device.TrustDecision{Status: "trusted", Expires: expires})
 	}
 	// A reload provisions the new config before cleaning up the old one.
 	second := provision(2)

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -128,7 +128,7 @@ func issueActivation(t *testing.T, user string) (code, link string) {
 	if err := json.Unmarshal(raw, &out); err != nil || out.Code == "" {
 		t.Fatalf("activation response %s: %v", raw, err)
 	}
-	_, link = prompt.ActivationLinks(gateURL, out.Code)
+	_, link = device.ActivationLinks(gateURL, out.Code)
 	return out.Code, link
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/trustgate/trustgate/policy"
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 )
 
 // Enrollment is who may start a device's activation: "admin" (activation
@@ -26,9 +26,9 @@ type Enrollment string
 func (e *Enrollment) UnmarshalJSON(b []byte) error {
 	var on bool
 	if err := json.Unmarshal(b, &on); err == nil {
-		*e = Enrollment(prompt.EnrollAdmin)
+		*e = Enrollment(device.EnrollAdmin)
 		if on {
-			*e = Enrollment(prompt.EnrollSelf)
+			*e = Enrollment(device.EnrollSelf)
 		}
 		return nil
 	}
@@ -36,7 +36,7 @@ func (e *Enrollment) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("enrollment: want admin, self or approve: %w", err)
 	}
-	if _, err := prompt.ParseEnrollment(s); err != nil {
+	if _, err := device.ParseEnrollment(s); err != nil {
 		return err
 	}
 	*e = Enrollment(s)
@@ -44,20 +44,20 @@ func (e *Enrollment) UnmarshalJSON(b []byte) error {
 }
 
 // enrollment returns the configured choice, admin when unset.
-func (h *Handler) enrollment() prompt.Enrollment {
+func (h *Handler) enrollment() device.Enrollment {
 	if h.Enrollment == "" {
-		return prompt.EnrollAdmin
+		return device.EnrollAdmin
 	}
-	return prompt.Enrollment(h.Enrollment)
+	return device.Enrollment(h.Enrollment)
 }
 
 // validateEnrollment refuses enrollment self in mode block unless
 // enrollment_block_mode says it is meant.
 func (h *Handler) validateEnrollment() error {
-	if _, err := prompt.ParseEnrollment(string(h.enrollment())); err != nil {
+	if _, err := device.ParseEnrollment(string(h.enrollment())); err != nil {
 		return err
 	}
-	if h.enrollment() == prompt.EnrollSelf && h.deviceMode() == policy.ModeBlock && !h.EnrollmentBlockMode {
+	if h.enrollment() == device.EnrollSelf && h.deviceMode() == policy.ModeBlock && !h.EnrollmentBlockMode {
 		return errors.New("enrollment self (or a bare enrollment, enrollment on, or JSON true) in mode block lets whoever knows a password enroll a device and be trusted: " +
 			"write enrollment self block_mode to allow it on purpose, or use enrollment approve or enrollment admin")
 	}
@@ -86,12 +86,12 @@ func (h *Handler) unmarshalEnrollment(d *caddyfile.Dispenser) error {
 	case "off":
 		choice = "admin"
 	}
-	e, err := prompt.ParseEnrollment(choice)
+	e, err := device.ParseEnrollment(choice)
 	if err != nil {
 		return d.WrapErr(err)
 	}
 	switch {
-	case len(args) == 2 && e == prompt.EnrollSelf && args[0] == "self" && args[1] == "block_mode":
+	case len(args) == 2 && e == device.EnrollSelf && args[0] == "self" && args[1] == "block_mode":
 		h.EnrollmentBlockMode = true
 	case len(args) == 2 && args[1] == "block_mode":
 		return d.Errf("enrollment: block_mode goes only with self (enrollment self block_mode)")
@@ -99,7 +99,7 @@ func (h *Handler) unmarshalEnrollment(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	h.Enrollment = Enrollment(e)
-	if e == prompt.EnrollSelf && !h.EnrollmentBlockMode {
+	if e == device.EnrollSelf && !h.EnrollmentBlockMode {
 		h.enrollmentSelfAt = fmt.Sprintf("%s:%d", d.File(), d.Line())
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -151,7 +151,7 @@ func TestEnrollmentDefaultsToAdminOnly(t *testing.T) {
 	}
 	// An admin's code works there.
 	code, _ := issueActivation(t, "alice")
-	_, link := prompt.ActivationLinks(adminSite, code)
+	_, link := device.ActivationLinks(adminSite, code)
 	dev, resp, err := activate(t, link, android14)
 	if err != nil || resp.User != "alice" || resp.Approval != nil {
 		t.Fatalf("activation with an admin's code: %+v, %v", resp, err)

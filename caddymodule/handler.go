@@ -14,6 +14,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 func init() {
@@ -349,7 +350,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 // Handler) from its session when they are asked for, so that a request
 // whose configuration reads none of them pays for none: setting them one
 // by one grew the replacer's map on every request.
-func sessionPlaceholders(s *prompt.Session) caddy.ReplacerFunc {
+func sessionPlaceholders(s *session.Session) caddy.ReplacerFunc {
 	return func(key string) (any, bool) {
 		switch key {
 		case "http.auth.user.id", "trusted_endpoints.user":

@@ -13,6 +13,9 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -47,15 +50,15 @@ func benchmarkHotPath(b *testing.B, rules *policy.AccessRules) {
 	}
 	b.Cleanup(func() { st.Close() })
 	now := time.Now()
-	codec, err := prompt.NewCookieCodec([]store.CookieKey{prompt.NewCookieKey(now.Add(-time.Hour))}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(now.Add(-time.Hour))}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	users, err := prompt.ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
+	users, err := signin.ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cache, err := prompt.NewTrustCache(100, nil)
+	cache, err := device.NewTrustCache(100, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,14 +71,14 @@ func benchmarkHotPath(b *testing.B, rules *policy.AccessRules) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &prompt.Session{
-		Identity:  prompt.Identity{User: "alice", Email: "alice@example.com", Groups: []string{"staff", "pilot"}},
+	s := &session.Session{
+		Identity:  session.Identity{User: "alice", Email: "alice@example.com", Groups: []string{"staff", "pilot"}},
 		ID:        "s1",
 		Factor:    "password",
 		IssuedAt:  now.Unix(),
 		ExpiresAt: now.Add(8 * time.Hour).Unix(),
 		CSRF:      "csrf",
-		Realm:     prompt.RealmID(benchRealm),
+		Realm:     session.RealmID(benchRealm),
 		Trust:     "trusted",
 		// No vouching device: its trust holds without the trust cache.
 		PolicyHash:     pol.Hash(),

@@ -5,8 +5,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 )
 
 // Limits bounds what one client may ask of the device API
@@ -74,10 +73,10 @@ type Rate struct {
 }
 
 // limiter returns the gate's limiter for l; l may be nil (every default).
-func (l *Limits) limiter() (*prompt.Limiter, error) {
-	var pl prompt.Limits
+func (l *Limits) limiter() (*deviceapi.Limiter, error) {
+	var pl deviceapi.Limits
 	if l != nil {
-		pl = prompt.Limits{
+		pl = deviceapi.Limits{
 			Device:      l.Device.promptRate(),
 			IP:          l.IP.promptRate(),
 			Activation:  l.Activation.promptRate(),
@@ -85,16 +84,16 @@ func (l *Limits) limiter() (*prompt.Limiter, error) {
 			BodyTimeout: time.Duration(l.BodyTimeout),
 		}
 	}
-	lim, err := prompt.NewLimiter(pl)
+	lim, err := deviceapi.NewLimiter(pl)
 	if err != nil {
 		return nil, fmt.Errorf("limits: %w", err)
 	}
 	return lim, nil
 }
 
-func (r *Rate) promptRate() prompt.Rate {
+func (r *Rate) promptRate() deviceapi.Rate {
 	if r == nil {
-		return prompt.Rate{}
+		return deviceapi.Rate{}
 	}
-	return prompt.Rate{Events: r.Events, Per: time.Duration(r.Window), Burst: r.Burst, Off: r.Off}
+	return deviceapi.Rate{Events: r.Events, Per: time.Duration(r.Window), Burst: r.Burst, Off: r.Off}
 }

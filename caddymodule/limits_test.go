@@ -14,7 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -90,8 +90,8 @@ func TestLimitsReachTheGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, def := lim.Limits(), prompt.DefaultLimits()
-	if got.Device != (prompt.Rate{Events: 2, Per: time.Minute, Burst: 2}) || got.IP != def.IP || got.BodyTimeout != 3*time.Second {
+	got, def := lim.Limits(), deviceapi.DefaultLimits()
+	if got.Device != (deviceapi.Rate{Events: 2, Per: time.Minute, Burst: 2}) || got.IP != def.IP || got.BodyTimeout != 3*time.Second {
 		t.Errorf("limits %+v", got)
 	}
 	if _, err := (&Limits{IP: &Rate{Events: 1}}).limiter(); err == nil {

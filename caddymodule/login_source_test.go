@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/signin"
 )
 
 func init() {
@@ -68,7 +69,7 @@ func (r *rosterLogin) ConfigureGate(cfg *prompt.Config) error {
 		}
 		fmt.Fprintf(&b, "  - username: %s\n    password_hash: %q\n    groups: [%s]\n", name, hash, strings.Join(u.Groups, ", "))
 	}
-	users, err := prompt.ParseUsers([]byte(b.String()), ".yaml")
+	users, err := signin.ParseUsers([]byte(b.String()), ".yaml")
 	if err != nil {
 		return err
 	}

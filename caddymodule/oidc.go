@@ -10,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 )
 
 func init() {
@@ -65,7 +67,7 @@ type OIDCLogin struct {
 
 	// login is the relying party, built by ConfigureGate and checked
 	// against the provider by CheckLogin.
-	login *prompt.OIDCLogin
+	login *signin.OIDCLogin
 }
 
 // CaddyModule returns the Caddy module information.
@@ -123,7 +125,7 @@ func checkOIDCPrompt(s string) error {
 // its logger, and sets the gate's OIDC settings.
 func (o *OIDCLogin) ConfigureGate(cfg *prompt.Config) error {
 	repl := caddy.NewReplacer()
-	login, err := prompt.NewOIDCLogin(prompt.OIDCConfig{
+	login, err := signin.NewOIDCLogin(signin.OIDCConfig{
 		Issuer:       repl.ReplaceKnown(o.Issuer, ""),
 		ClientID:     repl.ReplaceKnown(o.ClientID, ""),
 		ClientSecret: repl.ReplaceKnown(o.ClientSecret, ""),
@@ -148,7 +150,7 @@ func (o *OIDCLogin) ConfigureGate(cfg *prompt.Config) error {
 // Realm names the provider's issuer and this gateway's client ID there.
 func (o *OIDCLogin) Realm() (string, error) {
 	repl := caddy.NewReplacer()
-	return prompt.OIDCRealm(repl.ReplaceKnown(o.Issuer, ""), repl.ReplaceKnown(o.ClientID, "")), nil
+	return session.OIDCRealm(repl.ReplaceKnown(o.Issuer, ""), repl.ReplaceKnown(o.ClientID, "")), nil
 }
 
 // Interface guards

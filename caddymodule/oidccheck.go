@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/signin"
 	"go.uber.org/zap"
-
-	"github.com/trustgate/trustgate/prompt"
 )
 
 // oidcCheckWait is how long loading a configuration waits for the OIDC
@@ -42,7 +41,7 @@ func (o *OIDCLogin) CheckLogin(logger *zap.Logger) error {
 		switch {
 		case err == nil:
 			return nil
-		case prompt.IsConfigurationError(err):
+		case signin.IsConfigurationError(err):
 			logger.Error("OIDC provider answers, but not as configured: nobody can sign in", issuer, zap.Error(err))
 			return fmt.Errorf("login oidc: %w", err)
 		default:

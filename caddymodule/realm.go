@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // namedRealmPrefix starts the realm of a site given a session_realm
@@ -80,7 +80,7 @@ func (r *realmRegistry) join(realm, source, definedAt string) (realmSite, bool) 
 		return first, first.source == source
 	}
 	r.realms[realm] = realmSite{source: source, definedAt: definedAt}
-	r.names[prompt.RealmID(realm)] = realm
+	r.names[session.RealmID(realm)] = realm
 	return realmSite{}, true
 }
 

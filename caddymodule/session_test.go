@@ -19,14 +19,14 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddytest"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
 
 // storedCodec opens a second handle on the gateway's store, as another
 // instance would, and returns a codec with the stored keys.
-func storedCodec(t *testing.T, dbPath string) *prompt.CookieCodec {
+func storedCodec(t *testing.T, dbPath string) *session.CookieCodec {
 	t.Helper()
 	st, err := sqlitestore.Open(dbPath)
 	if err != nil {
@@ -37,7 +37,7 @@ func storedCodec(t *testing.T, dbPath string) *prompt.CookieCodec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := prompt.NewCookieCodec(keys, nil)
+	codec, err := session.NewCookieCodec(keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,20 +88,20 @@ func TestForgedTamperedAndExpiredSessionsAreRefused(t *testing.T) {
 
 	tampered := []byte(good)
 	tampered[len(tampered)/2] ^= 0x01
-	otherKey, _ := prompt.NewCookieCodec([]store.CookieKey{prompt.NewCookieKey(now)}, nil)
-	foreign, _ := otherKey.Encode("tg_session", prompt.Session{
-		Identity: prompt.Identity{User: "mallory"}, ID: "x", IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(),
+	otherKey, _ := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(now)}, nil)
+	foreign, _ := otherKey.Encode("tg_session", session.Session{
+		Identity: session.Identity{User: "mallory"}, ID: "x", IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(),
 	})
-	expired, _ := codec.Encode("tg_session", prompt.Session{
-		Identity: prompt.Identity{User: "alice"}, ID: "y", IssuedAt: now.Add(-9 * time.Hour).Unix(), ExpiresAt: now.Add(-time.Hour).Unix(),
+	expired, _ := codec.Encode("tg_session", session.Session{
+		Identity: session.Identity{User: "alice"}, ID: "y", IssuedAt: now.Add(-9 * time.Hour).Unix(), ExpiresAt: now.Add(-time.Hour).Unix(),
 	})
 	// The control below is made in alice's realm, the site's.
-	var alices prompt.Session
+	var alices session.Session
 	if err := codec.Decode("tg_session", good, &alices); err != nil || alices.Realm == "" {
 		t.Fatalf("alice's session: realm %q, %v", alices.Realm, err)
 	}
-	valid, _ := codec.Encode("tg_session", prompt.Session{
-		Identity: prompt.Identity{User: "carol"}, ID: "z", IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(),
+	valid, _ := codec.Encode("tg_session", session.Session{
+		Identity: session.Identity{User: "carol"}, ID: "z", IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(),
 		Realm: alices.Realm,
 	})
 	cases := map[string]string{
@@ -134,8 +134,8 @@ func TestForgedTamperedAndExpiredSessionsAreRefused(t *testing.T) {
 
 // mustFlowLike returns a value encoded for another cookie name, which must
 // not be accepted as a session.
-func mustFlowLike(t *testing.T, codec *prompt.CookieCodec) string {
-	v, err := codec.Encode("tg_flow", prompt.Session{Identity: prompt.Identity{User: "alice"}, ExpiresAt: time.Now().Add(time.Hour).Unix()})
+func mustFlowLike(t *testing.T, codec *session.CookieCodec) string {
+	v, err := codec.Encode("tg_flow", session.Session{Identity: session.Identity{User: "alice"}, ExpiresAt: time.Now().Add(time.Hour).Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ http://localhost:%d {
 	b.login("alice", testUsers["alice"].password, "/")
 
 	// The operator now configures a key of their own.
-	configured := prompt.NewCookieKey(time.Now())
+	configured := session.NewCookieKey(time.Now())
 	enc := base64.StdEncoding.EncodeToString
 	startGateway(t, globalOptions(dbPath, "cookie_key "+enc(configured.HashKey)+" "+enc(configured.BlockKey))+site)
 
@@ -190,8 +190,8 @@ http://localhost:%d {
 	// ... and a new login is signed with the configured key.
 	b2 := newBrowser(t)
 	b2.login("bob", testUsers["bob"].password, "/")
-	onlyConfigured, _ := prompt.NewCookieCodec([]store.CookieKey{configured}, nil)
-	var s prompt.Session
+	onlyConfigured, _ := session.NewCookieCodec([]store.CookieKey{configured}, nil)
+	var s session.Session
 	if err := onlyConfigured.Decode("tg_session", b2.sessionCookie(), &s); err != nil || s.User != "bob" {
 		t.Fatalf("new session is not signed with the configured key: %v", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/assertion"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -36,7 +36,7 @@ func (a *App) provisionSigningKeys() error {
 
 // SigningKeys returns the keys that sign upstream assertions, shared by
 // every site.
-func (a *App) SigningKeys() *prompt.SigningKeys { return a.shared.SigningKeys() }
+func (a *App) SigningKeys() *assertion.SigningKeys { return a.shared.SigningKeys() }
 
 // RotateSigningKey adds a new signing key to the store; see
 // runtime.Shared.RotateSigningKey for when it starts signing.

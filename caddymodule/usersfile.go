@@ -8,6 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 )
 
 func init() {
@@ -47,7 +49,7 @@ func (u *UsersFileLogin) Validate() error {
 // ConfigureGate loads the users file into cfg.Users.
 func (u *UsersFileLogin) ConfigureGate(cfg *prompt.Config) error {
 	u.path = caddy.NewReplacer().ReplaceKnown(u.Path, "")
-	users, err := prompt.LoadUsersFile(u.path)
+	users, err := signin.LoadUsersFile(u.path)
 	if err != nil {
 		return err
 	}
@@ -58,7 +60,7 @@ func (u *UsersFileLogin) ConfigureGate(cfg *prompt.Config) error {
 
 // Realm names the users file by its absolute path.
 func (u *UsersFileLogin) Realm() (string, error) {
-	return prompt.UsersFileRealm(u.path)
+	return session.UsersFileRealm(u.path)
 }
 
 // UnmarshalCaddyfile sets up the users file from `users_file <path>`, the
@@ -75,7 +77,7 @@ func (u *UsersFileLogin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // as it loads, e.g. that it mixes hash algorithms or costs, which lets
 // sign-in timing tell user names apart. The warnings name users, never
 // hashes.
-func warnAboutUsersFile(logger *zap.Logger, path string, users *prompt.UsersFile) {
+func warnAboutUsersFile(logger *zap.Logger, path string, users *signin.UsersFile) {
 	for _, w := range users.Warnings() {
 		logger.Warn(w, zap.String("users_file", path))
 	}

@@ -6,6 +6,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -48,7 +49,7 @@ func (l *refusalLog) first(sessionID string) bool {
 // way to sign out (to switch account), or a 403 JSON body for an API
 // client. Nothing of it goes further: no device check, no push, no
 // upstream.
-func (g *Gate) refuseAccess(w http.ResponseWriter, r *http.Request, s *Session) {
+func (g *Gate) refuseAccess(w http.ResponseWriter, r *http.Request, s *session.Session) {
 	if g.refusals.first(s.ID) {
 		g.recordRefusal(r, s.Identity, s.Factor)
 	}
@@ -66,7 +67,7 @@ func (g *Gate) refuseAccess(w http.ResponseWriter, r *http.Request, s *Session) 
 // recordRefusal writes the not_authorized entry of a person the access
 // rules refuse. A refusal grants nothing, so a failed write refuses all
 // the same (and is logged).
-func (g *Gate) recordRefusal(r *http.Request, id Identity, factor string) {
+func (g *Gate) recordRefusal(r *http.Request, id session.Identity, factor string) {
 	err := g.record(r, store.AuthLogEntry{
 		User: id.User, Email: id.Email, Groups: id.Groups,
 		Result: store.ResultDenied, Reason: reasonNotAuthorized, Factor: factor,
@@ -80,7 +81,7 @@ func (g *Gate) recordRefusal(r *http.Request, id Identity, factor string) {
 // but with no device trust, and sent back where they were going, which
 // answers 403: no loop back to the login, and never the device check. The
 // auth log gets the session's one not_authorized entry here.
-func (g *Gate) completeRefusedLogin(w http.ResponseWriter, r *http.Request, f *flow, id Identity, factor string) {
+func (g *Gate) completeRefusedLogin(w http.ResponseWriter, r *http.Request, f *flow, id session.Identity, factor string) {
 	s, err := g.startSession(w, r, id, factor, nil)
 	if err != nil {
 		g.internalError(w, r, "encoding session", err)

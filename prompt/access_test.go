@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -28,14 +29,14 @@ func TestAccessRefusalReadsNoStorageAfterItsLogEntry(t *testing.T) {
 	}
 	// alice's trust names a device that is in no cache: letting her
 	// through would read the store.
-	value, err := ag.codec.Encode(sessionCookie, ag.session("s1", "trusted", "dev1"))
+	value, err := ag.codec.Encode(session.CookieBase, ag.session("s1", "trusted", "dev1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	refused := func(accept string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "http://app.example.com/reports", nil)
 		r.Header.Set("Accept", accept)
-		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
+		r.AddCookie(&http.Cookie{Name: session.CookieBase, Value: value})
 		w := httptest.NewRecorder()
 		if _, handled := ag.Authenticate(w, r); !handled || w.Code != http.StatusForbidden {
 			t.Fatalf("Authenticate: handled %v, status %d; want a 403", handled, w.Code)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
@@ -25,7 +26,7 @@ func (g *Gate) mode() policy.Mode {
 // setAssertion sets the signed assertion for s on r, when the site has one.
 // When it cannot sign, it answers 500 and reports false: an upstream that
 // relies on the assertion must not get a request without it.
-func (g *Gate) setAssertion(w http.ResponseWriter, r *http.Request, s *Session) bool {
+func (g *Gate) setAssertion(w http.ResponseWriter, r *http.Request, s *session.Session) bool {
 	if g.assertion == nil {
 		return true
 	}

@@ -16,6 +16,10 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -27,15 +31,15 @@ var assertionBase = time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
 type assertionGate struct {
 	*Gate
 	now   time.Time
-	keys  *SigningKeys
-	codec *CookieCodec
-	cache *TrustCache
+	keys  *assertion.SigningKeys
+	codec *session.CookieCodec
+	cache *device.TrustCache
 }
 
 // newAssertionGate returns a gate in mode (no device config in mode off)
 // that signs with keys (one new key when nil) under settings a; a nil a
 // makes a site without assertions.
-func newAssertionGate(t testing.TB, mode policy.Mode, keys *SigningKeys, a *Assertion) *assertionGate {
+func newAssertionGate(t testing.TB, mode policy.Mode, keys *assertion.SigningKeys, a *assertion.Config) *assertionGate {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tg.db"))
 	if err != nil {
@@ -44,15 +48,15 @@ func newAssertionGate(t testing.TB, mode policy.Mode, keys *SigningKeys, a *Asse
 	t.Cleanup(func() { st.Close() })
 	ag := &assertionGate{now: assertionBase}
 	clock := func() time.Time { return ag.now }
-	if ag.codec, err = NewCookieCodec([]store.CookieKey{NewCookieKey(assertionBase.Add(-time.Hour))}, clock); err != nil {
+	if ag.codec, err = session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(assertionBase.Add(-time.Hour))}, clock); err != nil {
 		t.Fatal(err)
 	}
 	if keys == nil {
-		key, err := NewSigningKey(assertionBase.Add(-time.Hour), assertionBase.Add(-time.Hour))
+		key, err := assertion.NewSigningKey(assertionBase.Add(-time.Hour), assertionBase.Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if keys, err = NewSigningKeys([]store.SigningKey{key}); err != nil {
+		if keys, err = assertion.NewSigningKeys([]store.SigningKey{key}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,13 +64,13 @@ func newAssertionGate(t testing.TB, mode policy.Mode, keys *SigningKeys, a *Asse
 	if a != nil {
 		a.Keys = keys
 	}
-	users, err := ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
+	users, err := signin.ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{Users: users, Store: st, Cookies: ag.codec, Assertion: a, Now: clock, Headers: DefaultIdentityHeaders()}
 	if mode != policy.ModeOff {
-		ag.cache, _ = NewTrustCache(100, clock)
+		ag.cache, _ = device.NewTrustCache(100, clock)
 		cfg.Device = &DeviceTrust{
 			Policy: policy.Policy{Mode: mode, Integration: policy.Integration{State: policy.All}},
 			Cache:  ag.cache,
@@ -80,15 +84,15 @@ func newAssertionGate(t testing.TB, mode policy.Mode, keys *SigningKeys, a *Asse
 
 // session returns alice's session as the gate would have issued it, with
 // trust status trust ("" in mode off) vouched for by deviceID.
-func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *Session {
-	s := &Session{
-		Identity:  Identity{User: "alice", Email: "alice@example.com", Groups: []string{"staff", "pilot"}},
+func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *session.Session {
+	s := &session.Session{
+		Identity:  session.Identity{User: "alice", Email: "alice@example.com", Groups: []string{"staff", "pilot"}},
 		ID:        id,
 		Factor:    "password",
 		IssuedAt:  ag.now.Unix(),
 		ExpiresAt: ag.now.Add(8 * time.Hour).Unix(),
 		CSRF:      "csrf",
-		Realm:     ag.realm.id,
+		Realm:     ag.realmID,
 		Trust:     trust,
 		DeviceID:  deviceID,
 		Failed:    failed,
@@ -96,7 +100,7 @@ func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *
 	if trust != "" {
 		s.PolicyHash, s.TrustExpiresAt = ag.policyHash, ag.now.Add(12*time.Hour).Unix()
 		if deviceID != "" {
-			ag.cache.Put(s.User, deviceID, ag.trustScope, TrustDecision{Status: trust, Failed: failed, Expires: time.Unix(s.TrustExpiresAt, 0)})
+			ag.cache.Put(s.User, deviceID, ag.trustScope, device.TrustDecision{Status: trust, Failed: failed, Expires: time.Unix(s.TrustExpiresAt, 0)})
 		}
 	}
 	return s
@@ -104,9 +108,9 @@ func (ag *assertionGate) session(id, trust, deviceID string, failed ...string) *
 
 // request sends a signed-in request for s through the gate and returns the
 // request as the upstream would get it, or fails when the gate answered.
-func (ag *assertionGate) request(t testing.TB, s *Session, header http.Header) *http.Request {
+func (ag *assertionGate) request(t testing.TB, s *session.Session, header http.Header) *http.Request {
 	t.Helper()
-	value, err := ag.codec.Encode(sessionCookie, s)
+	value, err := ag.codec.Encode(session.CookieBase, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +118,7 @@ func (ag *assertionGate) request(t testing.TB, s *Session, header http.Header) *
 	for name, values := range header {
 		r.Header[name] = values
 	}
-	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
+	r.AddCookie(&http.Cookie{Name: session.CookieBase, Value: value})
 	w := httptest.NewRecorder()
 	if _, handled := ag.Authenticate(w, r); handled {
 		t.Fatalf("gate answered %d instead of letting the request through: %s", w.Code, w.Body)
@@ -138,7 +142,7 @@ func (ag *assertionGate) jwks(t *testing.T) (jose.JSONWebKeySet, *httptest.Respo
 
 // verifyAssertion verifies token the way an upstream does: ES256 only, the
 // key named by kid in the gate's key set, then iss, aud and time.
-func verifyAssertion(t *testing.T, set jose.JSONWebKeySet, token, issuer, audience string, at time.Time) (AssertionClaims, string) {
+func verifyAssertion(t *testing.T, set jose.JSONWebKeySet, token, issuer, audience string, at time.Time) (assertion.Claims, string) {
 	t.Helper()
 	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
@@ -152,7 +156,7 @@ func verifyAssertion(t *testing.T, set jose.JSONWebKeySet, token, issuer, audien
 	if len(keys) != 1 {
 		t.Fatalf("kid %q is not in the key set (%d keys)", h.KeyID, len(set.Keys))
 	}
-	var claims AssertionClaims
+	var claims assertion.Claims
 	if err := parsed.Claims(keys[0].Public(), &claims); err != nil {
 		t.Fatalf("verifying assertion signature: %v", err)
 	}
@@ -169,36 +173,36 @@ func TestAssertionCarriesIdentityAndTrustClaims(t *testing.T) {
 		trust    string
 		deviceID string
 		failed   []string
-		want     AssertionClaims
+		want     assertion.Claims
 	}{
 		{
 			name: "password only in mode off",
 			mode: policy.ModeOff,
-			want: AssertionClaims{Trust: "unknown", Mode: "off"},
+			want: assertion.Claims{Trust: "unknown", Mode: "off"},
 		},
 		{
 			name: "trusted device in mode block", mode: policy.ModeBlock,
 			trust: "trusted", deviceID: "dev-1",
-			want: AssertionClaims{Trust: "trusted", Mode: "block", DeviceID: "dev-1"},
+			want: assertion.Claims{Trust: "trusted", Mode: "block", DeviceID: "dev-1"},
 		},
 		{
 			name: "untrusted device in mode check", mode: policy.ModeCheck,
 			trust: "not trusted", deviceID: "dev-2", failed: []string{"no_screen_lock", "out_of_date"},
-			want: AssertionClaims{Trust: "not_trusted", Mode: "check", DeviceID: "dev-2", Failed: []string{"no_screen_lock", "out_of_date"}},
+			want: assertion.Claims{Trust: "not_trusted", Mode: "check", DeviceID: "dev-2", Failed: []string{"no_screen_lock", "out_of_date"}},
 		},
 		{
 			name: "desktop browser without a device in mode check", mode: policy.ModeCheck,
 			trust: "unknown",
-			want:  AssertionClaims{Trust: "unknown", Mode: "check"},
+			want:  assertion.Claims{Trust: "unknown", Mode: "check"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ag := newAssertionGate(t, tt.mode, nil, &Assertion{})
+			ag := newAssertionGate(t, tt.mode, nil, &assertion.Config{})
 			r := ag.request(t, ag.session("s1", tt.trust, tt.deviceID, tt.failed...), nil)
-			token := r.Header.Get(DefaultAssertionHeader)
+			token := r.Header.Get(assertion.DefaultHeader)
 			if token == "" {
-				t.Fatalf("no %s header on the upstream request", DefaultAssertionHeader)
+				t.Fatalf("no %s header on the upstream request", assertion.DefaultHeader)
 			}
 			set, _ := ag.jwks(t)
 			got, kid := verifyAssertion(t, set, token, "http://app.example.com", "http://app.example.com", ag.now)
@@ -223,11 +227,11 @@ func TestAssertionCarriesIdentityAndTrustClaims(t *testing.T) {
 }
 
 func TestAssertionUsesConfiguredHeaderIssuerAudienceAndLifetime(t *testing.T) {
-	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{
+	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{
 		Header: "X-App-Jwt", Issuer: "https://gw.example.com", Audience: "https://app.internal", Lifetime: 5 * time.Minute,
 	})
 	r := ag.request(t, ag.session("s1", "", ""), nil)
-	if r.Header.Get(DefaultAssertionHeader) != "" {
+	if r.Header.Get(assertion.DefaultHeader) != "" {
 		t.Errorf("default header set although another is configured")
 	}
 	set, _ := ag.jwks(t)
@@ -238,10 +242,10 @@ func TestAssertionUsesConfiguredHeaderIssuerAudienceAndLifetime(t *testing.T) {
 }
 
 func TestAssertionExpiresWhenItsTimeIsUp(t *testing.T) {
-	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
+	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{})
 	r := ag.request(t, ag.session("s1", "", ""), nil)
 	set, _ := ag.jwks(t)
-	claims, _ := verifyAssertion(t, set, r.Header.Get(DefaultAssertionHeader), "http://app.example.com", "http://app.example.com", ag.now)
+	claims, _ := verifyAssertion(t, set, r.Header.Get(assertion.DefaultHeader), "http://app.example.com", "http://app.example.com", ag.now)
 	late := jwt.Expected{Issuer: "http://app.example.com", Time: ag.now.Add(61 * time.Second)}
 	if err := claims.ValidateWithLeeway(late, 0); err == nil {
 		t.Error("assertion still valid 61s after it was issued with a 60s lifetime")
@@ -249,12 +253,12 @@ func TestAssertionExpiresWhenItsTimeIsUp(t *testing.T) {
 }
 
 func TestAssertionNeverOutlivesTheSession(t *testing.T) {
-	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{Lifetime: 10 * time.Minute})
+	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{Lifetime: 10 * time.Minute})
 	s := ag.session("s1", "", "")
 	s.ExpiresAt = ag.now.Add(90 * time.Second).Unix()
 	r := ag.request(t, s, nil)
 	set, _ := ag.jwks(t)
-	claims, _ := verifyAssertion(t, set, r.Header.Get(DefaultAssertionHeader), "http://app.example.com", "http://app.example.com", ag.now)
+	claims, _ := verifyAssertion(t, set, r.Header.Get(assertion.DefaultHeader), "http://app.example.com", "http://app.example.com", ag.now)
 	if got := claims.Expiry.Time(); !got.Equal(s.Expires()) {
 		t.Errorf("exp = %v, want the session's end %v", got, s.Expires())
 	}
@@ -270,7 +274,7 @@ func TestSpoofedAssertionHeadersAreStripped(t *testing.T) {
 		"X_app_jwt":             {"forged"},
 	}
 	t.Run("configured header", func(t *testing.T) {
-		ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{Header: "X-App-Jwt"})
+		ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{Header: "X-App-Jwt"})
 		r := ag.request(t, ag.session("s1", "", ""), spoofed.Clone())
 		for name, values := range r.Header {
 			if slices.Contains(values, "forged") {
@@ -285,7 +289,7 @@ func TestSpoofedAssertionHeadersAreStripped(t *testing.T) {
 		ag := newAssertionGate(t, policy.ModeOff, nil, nil)
 		r := ag.request(t, ag.session("s1", "", ""), spoofed.Clone())
 		for name := range r.Header {
-			if sameFoldedName(name, DefaultAssertionHeader) {
+			if sameFoldedName(name, assertion.DefaultHeader) {
 				t.Errorf("spoofed %s reached the upstream of a site without assertions", name)
 			}
 		}
@@ -293,25 +297,25 @@ func TestSpoofedAssertionHeadersAreStripped(t *testing.T) {
 }
 
 func TestAssertionIsReusedUntilHalfItsLife(t *testing.T) {
-	ag := newAssertionGate(t, policy.ModeCheck, nil, &Assertion{})
+	ag := newAssertionGate(t, policy.ModeCheck, nil, &assertion.Config{})
 	s := ag.session("s1", "trusted", "dev-1")
-	first := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+	first := ag.request(t, s, nil).Header.Get(assertion.DefaultHeader)
 
 	ag.now = ag.now.Add(29 * time.Second)
-	if again := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader); again != first {
+	if again := ag.request(t, s, nil).Header.Get(assertion.DefaultHeader); again != first {
 		t.Error("a second request 29s later got a new token; want the cached one")
 	}
-	other := ag.request(t, ag.session("s2", "trusted", "dev-1"), nil).Header.Get(DefaultAssertionHeader)
+	other := ag.request(t, ag.session("s2", "trusted", "dev-1"), nil).Header.Get(assertion.DefaultHeader)
 	if other == first {
 		t.Error("another session got the first session's token")
 	}
 	untrusted := ag.session("s1", "not trusted", "dev-1", "no_screen_lock")
-	if got := ag.request(t, untrusted, nil).Header.Get(DefaultAssertionHeader); got == first {
+	if got := ag.request(t, untrusted, nil).Header.Get(assertion.DefaultHeader); got == first {
 		t.Error("the same session with another trust status got the old token")
 	}
 
 	ag.now = ag.now.Add(time.Second) // 30s: half of the 60s lifetime
-	renewed := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+	renewed := ag.request(t, s, nil).Header.Get(assertion.DefaultHeader)
 	if renewed == first {
 		t.Fatal("token not renewed half way through its life")
 	}
@@ -323,21 +327,21 @@ func TestAssertionIsReusedUntilHalfItsLife(t *testing.T) {
 }
 
 func TestRotatedKeySignsOnceActiveAndOldKeyAgesOut(t *testing.T) {
-	old, err := NewSigningKey(assertionBase.Add(-24*time.Hour), assertionBase.Add(-24*time.Hour))
+	old, err := assertion.NewSigningKey(assertionBase.Add(-24*time.Hour), assertionBase.Add(-24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := NewSigningKeys([]store.SigningKey{old})
+	keys, err := assertion.NewSigningKeys([]store.SigningKey{old})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ag := newAssertionGate(t, policy.ModeOff, keys, &Assertion{})
+	ag := newAssertionGate(t, policy.ModeOff, keys, &assertion.Config{})
 	s := ag.session("s1", "", "")
-	before := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+	before := ag.request(t, s, nil).Header.Get(assertion.DefaultHeader)
 
 	// Rotate: the new key is published at once but signs only after the
 	// propagation delay.
-	rotated, err := NewSigningKey(ag.now, ag.now.Add(SigningKeyPropagationDelay))
+	rotated, err := assertion.NewSigningKey(ag.now, ag.now.Add(assertion.SigningKeyPropagationDelay))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +352,7 @@ func TestRotatedKeySignsOnceActiveAndOldKeyAgesOut(t *testing.T) {
 	if ids := keyIDsOf(set); !slices.Equal(ids, []string{rotated.ID, old.ID}) {
 		t.Fatalf("published right after rotation: %v, want the new and the old key", ids)
 	}
-	if _, kid := verifyAssertion(t, set, ag.request(t, ag.session("s2", "", ""), nil).Header.Get(DefaultAssertionHeader), "http://app.example.com", "http://app.example.com", ag.now); kid != old.ID {
+	if _, kid := verifyAssertion(t, set, ag.request(t, ag.session("s2", "", ""), nil).Header.Get(assertion.DefaultHeader), "http://app.example.com", "http://app.example.com", ag.now); kid != old.ID {
 		t.Errorf("a token made during propagation was signed by %s, want the old key %s", kid, old.ID)
 	}
 
@@ -356,18 +360,18 @@ func TestRotatedKeySignsOnceActiveAndOldKeyAgesOut(t *testing.T) {
 	// signed again. A token of the old key still verifies (checked at the
 	// time it was valid).
 	ag.now = rotated.Activates
-	after := ag.request(t, s, nil).Header.Get(DefaultAssertionHeader)
+	after := ag.request(t, s, nil).Header.Get(assertion.DefaultHeader)
 	set, _ = ag.jwks(t)
 	if _, kid := verifyAssertion(t, set, after, "http://app.example.com", "http://app.example.com", ag.now); kid != rotated.ID {
 		t.Errorf("after activation the token was signed by %s, want %s", kid, rotated.ID)
 	}
-	if _, kid := verifyAssertion(t, set, before, "http://app.example.com", "http://app.example.com", ag.now.Add(-SigningKeyPropagationDelay)); kid != old.ID {
+	if _, kid := verifyAssertion(t, set, before, "http://app.example.com", "http://app.example.com", ag.now.Add(-assertion.SigningKeyPropagationDelay)); kid != old.ID {
 		t.Errorf("old token's kid = %s", kid)
 	}
 
 	// The old key stays published while a token it signed may be valid,
 	// and then goes.
-	ag.now = rotated.Activates.Add(MaxAssertionLifetime + SigningKeyPropagationDelay - time.Second)
+	ag.now = rotated.Activates.Add(assertion.MaxLifetime + assertion.SigningKeyPropagationDelay - time.Second)
 	if set, _ = ag.jwks(t); !slices.Equal(keyIDsOf(set), []string{rotated.ID, old.ID}) {
 		t.Errorf("published just before the old key ages out: %v", keyIDsOf(set))
 	}
@@ -386,7 +390,7 @@ func keyIDsOf(set jose.JSONWebKeySet) []string {
 }
 
 func TestJWKSServesOnlyPublicKeys(t *testing.T) {
-	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
+	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{})
 	set, w := ag.jwks(t)
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET %s: %d", JWKSPath, w.Code)
@@ -416,16 +420,16 @@ func TestJWKSServesOnlyPublicKeys(t *testing.T) {
 // Requests keep getting valid tokens while another goroutine refreshes
 // the keys from the store, as every instance does every 30s.
 func TestAssertionSigningIsSafeWhileKeysRefresh(t *testing.T) {
-	ag := newAssertionGate(t, policy.ModeOff, nil, &Assertion{})
+	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{})
 	stored := []store.SigningKey{}
 	for range 2 {
-		k, err := NewSigningKey(assertionBase.Add(-time.Hour), assertionBase.Add(-time.Hour))
+		k, err := assertion.NewSigningKey(assertionBase.Add(-time.Hour), assertionBase.Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		stored = append(stored, k)
 	}
-	sessions := make([]*Session, 8)
+	sessions := make([]*session.Session, 8)
 	for i := range sessions {
 		sessions[i] = ag.session(fmt.Sprintf("s%d", i), "", "")
 	}

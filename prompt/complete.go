@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -100,7 +101,7 @@ func (g *Gate) reopenedAfterCompleting(tx *transaction, code string) bool {
 
 // renderSignedIn tells a signed-in person that the return link they opened
 // again has done its work, with a link to where they were going.
-func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session, txID string) {
+func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *session.Session, txID string) {
 	next := "/"
 	if txID != "" {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -117,7 +118,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *Session
 // login it proves: finish moves it to completed (completeAndRecord).
 func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) {
 	v := verification{
-		Identity: Identity(tx.Rec.Identity), Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
+		Identity: session.Identity(tx.Rec.Identity), Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
 		Reason: reasonUserApproved,
 	}
 	switch tx.Rec.Kind {

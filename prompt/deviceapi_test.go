@@ -17,8 +17,11 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -58,15 +61,15 @@ func newDeviceGate(t *testing.T, req policy.Requirements) *deviceGate {
 	}
 	t.Cleanup(func() { st.Close() })
 	clock := &testClock{now: time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC)}
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(clock.Now())}, clock.Now)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(clock.Now())}, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
+	users, err := signin.ParseUsers([]byte(`{"users":[{"username":"alice","password_hash":"$2a$04$abcdefghijklmnopqrstuu5s2z0JkHPnhL3ZsLeX6bX6SaWO0C8wK"}]}`), ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, _ := NewTrustCache(100, clock.Now)
+	cache, _ := device.NewTrustCache(100, clock.Now)
 	g, err := NewGate(Config{
 		Application: "legacy", Users: users, Store: st, Cookies: codec, Now: clock.Now,
 		Device: &DeviceTrust{
@@ -92,7 +95,7 @@ func (d *deviceGate) startInline(t *testing.T) (*transaction, string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	r.Header.Set("User-Agent", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
-	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
+	p := &pendingLogin{Identity: session.Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
 	challenge := secret.Token()
 	tx, err := d.gate.newTransaction(t.Context(), r, p, "/", txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
 	if err != nil {
@@ -126,7 +129,7 @@ func no() *bool  { b := false; return &b }
 func TestReportForExpiredTransactionIsRefused(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, challenge := d.startInline(t)
-	d.clock.Add(flowLifetime + time.Second)
+	d.clock.Add(session.FlowLifetime + time.Second)
 	w := d.report(t, tx.ID, challenge, policy.Facts{Platform: policy.Android, OSVersion: "14"})
 	var e protocol.Error
 	_ = json.Unmarshal(w.Body.Bytes(), &e)
@@ -204,13 +207,13 @@ func TestTrustedSessionNeedsNoStorage(t *testing.T) {
 	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
 	login := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	w := httptest.NewRecorder()
-	trust := sessionTrust{Status: "trusted", DeviceID: deviceID, Expires: d.clock.Now().Add(time.Hour)}
-	if _, err := d.gate.startSession(w, login, Identity{User: "alice"}, factorMobileInline, &trust); err != nil {
+	trust := session.Trust{Status: "trusted", DeviceID: deviceID, Expires: d.clock.Now().Add(time.Hour)}
+	if _, err := d.gate.startSession(w, login, session.Identity{User: "alice"}, factorMobileInline, &trust); err != nil {
 		t.Fatal(err)
 	}
-	d.gate.cfg.Device.Cache.Put("alice", deviceID, d.gate.trustScope, TrustDecision{Status: "trusted", Expires: trust.Expires})
+	d.gate.cfg.Device.Cache.Put("alice", deviceID, d.gate.trustScope, device.TrustDecision{Status: "trusted", Expires: trust.Expires})
 	cookie := w.Result().Cookies()[0]
-	request := func() (*Session, bool) {
+	request := func() (*session.Session, bool) {
 		r := httptest.NewRequest(http.MethodGet, "http://gw.test/app", nil)
 		r.Header.Set("Accept", "text/html")
 		r.AddCookie(cookie)
@@ -227,7 +230,7 @@ func TestTrustedSessionNeedsNoStorage(t *testing.T) {
 	// The decision is evicted (a restart, a full cache) while storage is
 	// down: the session's own trust still counts.
 	d.gate.cfg.Device.Cache.Resize(1)
-	d.gate.cfg.Device.Cache.Put("bob", "other-device", d.gate.trustScope, TrustDecision{Status: "trusted", Expires: trust.Expires})
+	d.gate.cfg.Device.Cache.Put("bob", "other-device", d.gate.trustScope, device.TrustDecision{Status: "trusted", Expires: trust.Expires})
 	if s, handled := request(); handled || s.Trust != "trusted" {
 		t.Errorf("evicted decision with storage down: handled=%v", handled)
 	}

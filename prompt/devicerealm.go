@@ -22,7 +22,7 @@ func deviceRealmOf(cfg Config, realm string) string {
 
 // ownsDevice reports whether d counts on this gate's site.
 func (g *Gate) ownsDevice(d *store.Device) bool {
-	return device.InRealm(d, g.realm.id)
+	return device.InRealm(d, g.realmID)
 }
 
 // scopeOf is the key of a gate's decisions in the trust cache, which every
@@ -36,14 +36,13 @@ func scopeOf(policyHash, realmID string) string {
 // the name the configuration knows, or the ID; "none" for an unbound
 // device.
 func (g *Gate) realmName(id string) string {
-	rg := g.realm
 	switch {
 	case id == "":
 		return "none"
-	case id == rg.id:
-		return rg.name
-	case rg.nameOf != nil:
-		if name := rg.nameOf(id); name != "" {
+	case id == g.realmID:
+		return g.cfg.Realm
+	case g.cfg.RealmName != nil:
+		if name := g.cfg.RealmName(id); name != "" {
 			return name
 		}
 	}

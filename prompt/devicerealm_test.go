@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // otherRealm is the ID of a realm no test gate is in.
-var otherRealm = RealmID("users_file:/srv/other-site/users.yaml")
+var otherRealm = session.RealmID("users_file:/srv/other-site/users.yaml")
 
 // addDeviceIn stores a new device of alice bound to realm and returns its key.
 func (d *deviceGate) addDeviceIn(t *testing.T, realm string) *ecdsa.PrivateKey {
@@ -50,7 +52,7 @@ func (d *deviceGate) inRealm(t *testing.T, realm string) {
 func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 	a := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	b := newAssertionGate(t, policy.ModeBlock, nil, nil)
-	if a.realm.id == b.realm.id || a.policyHash != b.policyHash {
+	if a.realmID == b.realmID || a.policyHash != b.policyHash {
 		t.Fatal("the two gates should have one policy and two realms")
 	}
 	for _, tc := range []struct {
@@ -58,9 +60,9 @@ func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 		realm string
 		holds bool
 	}{
-		{"this realm", a.realm.id, true},
+		{"this realm", a.realmID, true},
 		{"no realm", "", true},
-		{"another realm", b.realm.id, false},
+		{"another realm", b.realmID, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := "device-" + tc.name
@@ -72,7 +74,7 @@ func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 			a.cache.Purge()
 			// Site B vouched for its alice with this device, in the
 			// cache all sites of one configuration share.
-			a.cache.Put("alice", id, b.trustScope, TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
+			a.cache.Put("alice", id, b.trustScope, device.TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
 			if got := a.trustHolds(t.Context(), s); got != tc.holds {
 				t.Errorf("trust of a session vouched for by a device of %s holds = %v, want %v", tc.name, got, tc.holds)
 			}
@@ -96,7 +98,7 @@ func TestPushAnswerFromDeviceOfAnotherRealmIsRefused(t *testing.T) {
 		t.Fatalf("transaction after the refused approval: %+v, %v", got, err)
 	}
 	// The same request on a device of the gate's realm is answered.
-	own := d.addDeviceIn(t, d.gate.realm.id)
+	own := d.addDeviceIn(t, d.gate.realmID)
 	_, number, ids = d.startPushLogin(t, own)
 	if w := d.enrollCall(t, own, false, http.MethodPost, protocol.PathPushes+"/"+ids[0],
 		protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: number}); w.Code != http.StatusOK {
@@ -113,8 +115,8 @@ func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
 	t.Run("configured realm", func(t *testing.T) {
 		d := newDeviceGate(t, policy.Requirements{}) // alice's unbound phone
 		d.inRealm(t, "users_file:/srv/this-site/users.yaml")
-		if got := approvedDeviceRealm(t, d); got != d.gate.realm.id {
-			t.Errorf("approved device's realm = %q, want the gate's %q", got, d.gate.realm.id)
+		if got := approvedDeviceRealm(t, d); got != d.gate.realmID {
+			t.Errorf("approved device's realm = %q, want the gate's %q", got, d.gate.realmID)
 		}
 	})
 	t.Run("no realm configured", func(t *testing.T) {
@@ -130,7 +132,7 @@ func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
 // asked, approves it with her first phone and returns its realm.
 func approvedDeviceRealm(t *testing.T, d *deviceGate) string {
 	t.Helper()
-	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.gate.cfg.Device.Enrollment = device.EnrollApprove
 	d.rewire()
 	foreign := d.addDeviceIn(t, otherRealm)
 	ctx := t.Context()

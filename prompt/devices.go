@@ -71,7 +71,7 @@ func (g *Gate) setUpDevices() error {
 func (g *Gate) setUpDeviceCheck() error {
 	d := g.cfg.Device
 	g.policyHash = d.Policy.Hash()
-	g.trustScope = scopeOf(g.policyHash, g.realm.id)
+	g.trustScope = scopeOf(g.policyHash, g.realmID)
 	if err := device.ValidateAppLinks(d.AppleAppIDs, d.AndroidApps); err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (g *Gate) newDeviceService() *device.Service {
 		PushTimeout: d.PushTimeout, ActivationTTL: d.ActivationTTL, ActivationAttempts: d.ActivationAttempts,
 		PushLimit: d.PushLimit, PushWindow: d.PushWindow, Enrollment: d.Enrollment, Origins: d.Origins,
 		LockoutWindow: g.cfg.LockoutWindow,
-		Realm:         g.realm.id, DeviceRealm: g.deviceRealm, RealmName: g.realmName,
+		Realm:         g.realmID, DeviceRealm: g.deviceRealm, RealmName: g.realmName,
 		Waker: g.wake,
 		Hooks: deviceHooks{g}, Logger: g.cfg.Logger, Now: g.cfg.Now,
 	}

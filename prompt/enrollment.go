@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
@@ -44,7 +45,7 @@ func (d DeviceTrust) checkEnrollment() error {
 // ActivationQR draws link (an activation link) as a QR code, as a data:
 // URI for an img element.
 func ActivationQR(link string) (template.URL, error) {
-	return qrCodeDataURI(link)
+	return pages.QRCode(link)
 }
 
 // submitEnroll issues a fresh activation code from the prompt, where the

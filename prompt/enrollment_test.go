@@ -31,7 +31,7 @@ func (d *deviceGate) enrollCall(t *testing.T, key *ecdsa.PrivateKey, embed bool,
 
 func TestNewDeviceApprovalLapses(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
-	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.gate.cfg.Device.Enrollment = device.EnrollApprove
 	d.rewire()
 	ctx := t.Context()
 	newKey, newID, act := d.activatePending(t)
@@ -62,15 +62,15 @@ func TestNewDeviceApprovalLapses(t *testing.T) {
 }
 
 func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
-	cache, _ := NewTrustCache(10, nil)
+	cache, _ := device.NewTrustCache(10, nil)
 	base := DeviceTrust{Policy: policy.Policy{Mode: policy.ModeBlock, Integration: policy.Integration{State: policy.All}}, Cache: cache}
 	for _, tc := range []struct {
-		enrollment Enrollment
+		enrollment device.Enrollment
 		blockMode  bool
 		ok         bool
 	}{
-		{"", false, true}, {EnrollAdmin, false, true}, {EnrollApprove, false, true},
-		{EnrollSelf, false, false}, {EnrollSelf, true, true}, {"maybe", false, false},
+		{"", false, true}, {device.EnrollAdmin, false, true}, {device.EnrollApprove, false, true},
+		{device.EnrollSelf, false, false}, {device.EnrollSelf, true, true}, {"maybe", false, false},
 	} {
 		dt := base
 		dt.Enrollment, dt.EnrollmentInBlockMode = tc.enrollment, tc.blockMode
@@ -78,7 +78,7 @@ func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("enrollment %q block_mode %v: %v", tc.enrollment, tc.blockMode, err)
 		}
-		if tc.enrollment == "" && got.Enrollment != EnrollAdmin {
+		if tc.enrollment == "" && got.Enrollment != device.EnrollAdmin {
 			t.Errorf("default enrollment = %q, want admin", got.Enrollment)
 		}
 	}
@@ -90,7 +90,7 @@ func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
 // as for a login request.
 func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
-	d.gate.cfg.Device.Enrollment = EnrollApprove
+	d.gate.cfg.Device.Enrollment = device.EnrollApprove
 	d.rewire()
 	tablet := d.addDevice(t)
 	ctx := t.Context()

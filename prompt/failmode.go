@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -96,7 +97,7 @@ func (g *Gate) degrade(r *http.Request, what string, err error) bool {
 
 // finishDegraded lets a person whose device check cannot run (storage
 // unreachable) through under fail mode safe or check.
-func (g *Gate) finishDegraded(w http.ResponseWriter, r *http.Request, returnTo string, id Identity, factor string) {
+func (g *Gate) finishDegraded(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) {
 	g.finish(w, r, verification{
 		Identity: id, Factor: factor, Reason: primaryReason(factor), Return: returnTo,
 		Status: policy.Unknown, Degraded: true,

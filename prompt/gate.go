@@ -30,9 +30,9 @@ type Config struct {
 	// Application names the protected application in the auth log.
 	Application string
 	// Users enables login with a users file.
-	Users *UsersFile
+	Users *signin.UsersFile
 	// OIDC enables login through an OpenID Connect provider.
-	OIDC *OIDCLogin
+	OIDC *signin.OIDCLogin
 	// OIDCRedirectURL overrides the redirect URI sent to the provider.
 	// Default: the request's scheme and host + /.trustgate/oidc/callback.
 	OIDCRedirectURL string
@@ -47,7 +47,7 @@ type Config struct {
 	// Store keeps lockouts, single-use values and the auth log.
 	Store store.Store
 	// Cookies encodes the session and login-flow cookies.
-	Cookies *CookieCodec
+	Cookies *session.CookieCodec
 	// Realm names where this gate's sessions are valid (see RealmID): a
 	// session or login flow issued under another realm counts as none.
 	// Gates given the same realm accept each other's sessions, so give it
@@ -95,7 +95,7 @@ type Config struct {
 	// without storage; share one between the sites of an instance and keep
 	// it current from the store (Revocations.Refresh, ApplyEvent).
 	// Default: a set of this gate's own, holding its own revocations.
-	Revocations *Revocations
+	Revocations *session.Revocations
 	// Waker wakes device long-polls when a login request is sent; share one
 	// between the sites of an instance. Default: one for this gate.
 	Waker *device.Waker
@@ -138,8 +138,9 @@ type Gate struct {
 	// login flows (session.go).
 	sessions *session.Keeper
 	flows    session.Flows[pendingLogin]
-	// realm is the realm whose sessions the gate accepts.
-	realm *realmView
+	// realmID is the ID of the realm whose sessions the gate accepts
+	// (cfg.Realm names it).
+	realmID string
 	// deviceRealm is the ID of the realm the devices this gate's prompt
 	// enrolls are bound to (deviceRealmOf).
 	deviceRealm string
@@ -208,7 +209,7 @@ func NewGate(cfg Config) (*Gate, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Revocations == nil {
-		cfg.Revocations = NewRevocations()
+		cfg.Revocations = session.NewRevocations()
 	}
 	if cfg.Device != nil {
 		d, err := cfg.Device.withDefaults()
@@ -231,7 +232,7 @@ func NewGate(cfg Config) (*Gate, error) {
 	if err := g.initSessions(); err != nil {
 		return nil, err
 	}
-	g.deviceRealm = deviceRealmOf(cfg, g.realm.id)
+	g.deviceRealm = deviceRealmOf(cfg, g.realmID)
 	g.passwords = newPasswords(g.cfg)
 	if g.assertion, err = assertion.NewSigner(cfg.Assertion, cfg.Headers.names()); err != nil {
 		return nil, err
@@ -261,7 +262,7 @@ func (g *Gate) checking() bool {
 // describes who it is, the identity headers have been set on r, and the
 // gateway's own cookies have been removed from r, so the request can go on
 // to the protected application.
-func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Session, handled bool) {
+func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (s *session.Session, handled bool) {
 	if strings.HasPrefix(r.URL.Path, ReservedPrefix) {
 		g.reserved.ServeHTTP(w, r)
 		return nil, true
@@ -272,31 +273,31 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (session *Se
 	// Strip spoofed identity headers first, whatever happens next.
 	stripHeaders(r.Header, g.reservedHeaders)
 	stripTrailers(r, g.reservedHeaders)
-	session = g.checkSession(w, r)
-	if session == nil {
+	s = g.checkSession(w, r)
+	if s == nil {
 		g.requireLogin(w, r)
 		return nil, true
 	}
-	// A session from before revalidate was turned on (no RecheckAt) is due.
-	if g.cfg.OIDCRevalidate > 0 && g.cfg.Now().Unix() >= session.RecheckAt {
-		if session = g.revalidate(w, r, session); session == nil {
+	// A s from before revalidate was turned on (no RecheckAt) is due.
+	if g.cfg.OIDCRevalidate > 0 && g.cfg.Now().Unix() >= s.RecheckAt {
+		if s = g.revalidate(w, r, s); s == nil {
 			return nil, true
 		}
 	}
-	if !g.cfg.Access.Allows(session.User, session.Email, session.Groups) {
-		g.refuseAccess(w, r, session)
+	if !g.cfg.Access.Allows(s.User, s.Email, s.Groups) {
+		g.refuseAccess(w, r, s)
 		return nil, true
 	}
-	if g.checking() && !g.trustHolds(r.Context(), session) {
-		g.requireCheck(w, r, session)
+	if g.checking() && !g.trustHolds(r.Context(), s) {
+		g.requireCheck(w, r, s)
 		return nil, true
 	}
-	stripGatewayCookies(r)
-	g.headers.setValues(r.Header, session)
-	if !g.setAssertion(w, r, session) {
+	session.StripCookies(r)
+	g.headers.setValues(r.Header, s)
+	if !g.setAssertion(w, r, s) {
 		return nil, true
 	}
-	return session, false
+	return s, false
 }
 
 // requireLogin sends a browser to the login page and tells any other client
@@ -317,7 +318,7 @@ func (g *Gate) requireLogin(w http.ResponseWriter, r *http.Request) {
 // requireCheck sends a signed-in person whose device trust has lapsed (or
 // was decided under another policy, or whose device was revoked) through the
 // device check again, without a new primary login.
-func (g *Gate) requireCheck(w http.ResponseWriter, r *http.Request, s *Session) {
+func (g *Gate) requireCheck(w http.ResponseWriter, r *http.Request, s *session.Session) {
 	if !web.WantsPage(r) {
 		web.WriteJSON(w, http.StatusUnauthorized, map[string]string{
 			"error":     "device check required",

@@ -20,7 +20,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -68,37 +73,37 @@ func hardeningSite(t *testing.T) *Gate {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now().Add(-time.Hour))}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now().Add(-time.Hour))}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("pw-alice"), bcrypt.MinCost)
-	users, err := ParseUsers([]byte(fmt.Sprintf(`{"users":[{"username":"alice","password_hash":%q,"groups":["pilot"]}]}`, hash)), ".json")
+	users, err := signin.ParseUsers([]byte(fmt.Sprintf(`{"users":[{"username":"alice","password_hash":%q,"groups":["pilot"]}]}`, hash)), ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := NewSigningKey(time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	key, err := assertion.NewSigningKey(time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := NewSigningKeys([]store.SigningKey{key})
+	keys, err := assertion.NewSigningKeys([]store.SigningKey{key})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, _ := NewTrustCache(100, nil)
-	limiter, err := NewLimiter(Limits{Activation: Rate{Events: 1, Per: time.Hour}})
+	cache, _ := device.NewTrustCache(100, nil)
+	limiter, err := deviceapi.NewLimiter(deviceapi.Limits{Activation: deviceapi.Rate{Events: 1, Per: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g, err := NewGate(Config{
 		Application: "legacy", Users: users, Store: st, Cookies: codec,
-		Headers: DefaultIdentityHeaders(), Assertion: &Assertion{Keys: keys}, Limiter: limiter,
+		Headers: DefaultIdentityHeaders(), Assertion: &assertion.Config{Keys: keys}, Limiter: limiter,
 		Device: &DeviceTrust{
 			Policy:      policy.Policy{Mode: policy.ModeCheck, Integration: policy.Integration{State: policy.All}},
 			Cache:       cache,
-			Enrollment:  EnrollSelf,
+			Enrollment:  device.EnrollSelf,
 			AppleAppIDs: []string{"ABCDE12345.com.example.trustgate"},
-			AndroidApps: []AndroidApp{{Package: "com.example.trustgate", Fingerprints: []string{strings.Repeat("AB:", 31) + "AB"}}},
+			AndroidApps: []device.AndroidApp{{Package: "com.example.trustgate", Fingerprints: []string{strings.Repeat("AB:", 31) + "AB"}}},
 		},
 	})
 	if err != nil {
@@ -330,12 +335,12 @@ func TestOIDCRoutesCarryHardeningHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now().Add(-time.Hour))}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now().Add(-time.Hour))}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	site := func(issuer string) *Gate {
-		o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: testClientID, ClientSecret: testClientSecret, Timeout: 2 * time.Second})
+		o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: issuer, ClientID: testClientID, ClientSecret: testClientSecret, Timeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

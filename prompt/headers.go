@@ -3,6 +3,7 @@ package prompt
 import (
 	"net/http"
 
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
@@ -73,9 +74,9 @@ func stripHeaders(hdr http.Header, reserved []string) {
 func sameFoldedName(a, b string) bool { return web.SameHeaderName(a, b) }
 
 // Set strips hdr (see Strip) and sets the identity headers for id.
-func (h IdentityHeaders) Set(hdr http.Header, id Identity) {
+func (h IdentityHeaders) Set(hdr http.Header, id session.Identity) {
 	h.Strip(hdr)
-	h.canonical().setValues(hdr, &Session{Identity: id})
+	h.canonical().setValues(hdr, &session.Session{Identity: id})
 }
 
 // canonical returns h with each name in canonical header form, so that the
@@ -87,7 +88,7 @@ func (h IdentityHeaders) canonical() IdentityHeaders {
 
 // setValues sets the identity headers for s on an already stripped hdr.
 // The names must be canonical (see canonical).
-func (h IdentityHeaders) setValues(hdr http.Header, s *Session) {
+func (h IdentityHeaders) setValues(hdr http.Header, s *session.Session) {
 	id := s.Identity
 	// The user header is set even when empty (it never is for a
 	// session); the others only with a value.

@@ -3,6 +3,8 @@ package prompt
 import (
 	"net/http"
 	"testing"
+
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 func TestIdentityHeadersStripEverySpellingThenSet(t *testing.T) {
@@ -17,7 +19,7 @@ func TestIdentityHeadersStripEverySpellingThenSet(t *testing.T) {
 	h.Set("X-Other", "kept")
 
 	names := IdentityHeaders{User: "X-Remote-User", Email: "X-Trustgate-Email", Groups: ""}
-	names.Set(h, Identity{User: "alice", Email: "alice@example.com", Groups: []string{"a", "b"}})
+	names.Set(h, session.Identity{User: "alice", Email: "alice@example.com", Groups: []string{"a", "b"}})
 
 	for name, values := range h {
 		for _, v := range values {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // BenchmarkHotPath measures the signed-in, trusted request: a valid session
@@ -38,11 +39,11 @@ func benchmarkHotPath(b *testing.B, rules *policy.AccessRules) {
 		}
 	}
 	s := ag.session("s1", "trusted", "dev1")
-	value, err := ag.codec.Encode(sessionCookie, s)
+	value, err := ag.codec.Encode(session.CookieBase, s)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cookie := (&http.Cookie{Name: sessionCookie, Value: value}).String() + "; theme=dark"
+	cookie := (&http.Cookie{Name: session.CookieBase, Value: value}).String() + "; theme=dark"
 	r := httptest.NewRequest(http.MethodGet, "http://app.example.com/reports", nil)
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
@@ -60,14 +61,14 @@ func benchmarkHotPath(b *testing.B, rules *policy.AccessRules) {
 // session cookie, without any cache.
 func BenchmarkCookieDecode(b *testing.B) {
 	ag := newAssertionGate(b, policy.ModeBlock, nil, nil)
-	value, err := ag.codec.Encode(sessionCookie, ag.session("s1", "trusted", "dev1"))
+	value, err := ag.codec.Encode(session.CookieBase, ag.session("s1", "trusted", "dev1"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		var s Session
-		if err := ag.codec.Decode(sessionCookie, value, &s); err != nil {
+		var s session.Session
+		if err := ag.codec.Decode(session.CookieBase, value, &s); err != nil {
 			b.Fatal(err)
 		}
 	}

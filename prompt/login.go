@@ -9,7 +9,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -52,8 +54,8 @@ func newPasswords(cfg Config) *signin.Passwords {
 }
 
 // sessionIdentity is the identity a session starts with after sign-in.
-func sessionIdentity(id signin.Identity) Identity {
-	return Identity{User: id.User, Email: id.Email, Groups: id.Groups}
+func sessionIdentity(id signin.Identity) session.Identity {
+	return session.Identity{User: id.User, Email: id.Email, Groups: id.Groups}
 }
 
 // serveLogin starts a login: the users-file form, or a redirect to the OIDC
@@ -71,7 +73,7 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 			if g.checking() {
 				// Ask Chromium browsers for the hints that tell a phone
 				// from a desktop by the time the form is posted.
-				w.Header().Set("Accept-CH", AcceptClientHints)
+				w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
 			}
 			g.showPasswordForm(w, r, http.StatusOK, returnTo, "")
 		}
@@ -155,7 +157,7 @@ func (g *Gate) passwordRefused(w http.ResponseWriter, r *http.Request, f *flow, 
 // completeLogin records a successful primary login, then starts the session
 // and sends the browser back where it was going. The auth-log entry is
 // durable before the session cookie is issued.
-func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id Identity, factor string) {
+func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id session.Identity, factor string) {
 	if !g.cfg.Access.Allows(id.User, id.Email, id.Groups) {
 		g.completeRefusedLogin(w, r, f, id, factor)
 		return

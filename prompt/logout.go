@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/web"
 	"go.uber.org/zap"
 )
@@ -63,7 +64,7 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 // on every instance. Signing out never fails for the person: in every
 // fail mode, if storage is unreachable the revocation holds on this
 // instance at once and is stored (and announced) once storage is back.
-func (g *Gate) revokeSession(r *http.Request, s *Session, everywhere bool) {
+func (g *Gate) revokeSession(r *http.Request, s *session.Session, everywhere bool) {
 	var err error
 	what := "revoking session"
 	if everywhere {
@@ -74,10 +75,10 @@ func (g *Gate) revokeSession(r *http.Request, s *Session, everywhere bool) {
 	}
 	fields := []zap.Field{zap.String("user", s.User), zap.String("session_id", s.ID), zap.Bool("everywhere", everywhere)}
 	if err != nil {
-		if !IsStoredButNotAnnounced(err) {
+		if !session.IsStoredButNotAnnounced(err) {
 			g.storeFailed(what, err)
 		}
-		logRevocationError(g.cfg.Logger, "signing out", err, fields...)
+		session.LogRevocationError(g.cfg.Logger, "signing out", err, fields...)
 		return
 	}
 	g.cfg.Logger.Info("signed out", fields...)

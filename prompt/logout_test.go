@@ -18,6 +18,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -144,14 +146,14 @@ func openRevocationStore(t *testing.T) store.Store {
 type revocationGateway struct {
 	*httptest.Server
 	st          *revocationOutageStore
-	revocations *Revocations
+	revocations *session.Revocations
 	logs        *observer.ObservedLogs
 }
 
 func newRevocationGateway(t *testing.T) *revocationGateway {
 	t.Helper()
 	st := &revocationOutageStore{Store: openRevocationStore(t)}
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now())}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now())}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,12 +162,12 @@ func newRevocationGateway(t *testing.T) *revocationGateway {
 		hash, _ := bcrypt.GenerateFromPassword([]byte("pw-"+user), bcrypt.MinCost)
 		entries = append(entries, fmt.Sprintf(`{"username":%q,"password_hash":%q}`, user, hash))
 	}
-	users, err := ParseUsers([]byte(`{"users":[`+strings.Join(entries, ",")+`]}`), ".json")
+	users, err := signin.ParseUsers([]byte(`{"users":[`+strings.Join(entries, ",")+`]}`), ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.InfoLevel)
-	revocations := NewRevocations()
+	revocations := session.NewRevocations()
 	g, err := NewGate(Config{Application: "legacy", Users: users, Store: st, Cookies: codec, Revocations: revocations, Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +273,7 @@ func (b *tab) logout(t *testing.T, base, path string) {
 // clearsSession reports whether resp clears the session cookie.
 func clearsSession(resp *http.Response) bool {
 	for _, c := range resp.Cookies() {
-		if strings.TrimPrefix(c.Name, "__Host-") == sessionCookie && c.MaxAge < 0 {
+		if strings.TrimPrefix(c.Name, "__Host-") == session.CookieBase && c.MaxAge < 0 {
 			return true
 		}
 	}

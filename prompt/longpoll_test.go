@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -57,9 +58,9 @@ func TestHeldLongPollDoesNotPollTheStore(t *testing.T) {
 // cancel its context) once the body timeout passed.
 func TestHeldLongPollOutlivesBodyDeadline(t *testing.T) {
 	d := newDeviceGate(t, policy.Requirements{})
-	limits := DefaultLimits()
+	limits := deviceapi.DefaultLimits()
 	limits.BodyTimeout = 500 * time.Millisecond
-	limiter, err := NewLimiter(limits)
+	limiter, err := deviceapi.NewLimiter(limits)
 	if err != nil {
 		t.Fatal(err)
 	}

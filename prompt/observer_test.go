@@ -17,6 +17,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -71,16 +74,16 @@ func newObservedGateway(t *testing.T, mode policy.Mode, fail FailMode, obs Obser
 	}
 	t.Cleanup(func() { sq.Close() })
 	st := &outageStore{Store: sq}
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now())}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now())}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("pw-alice"), bcrypt.MinCost)
-	users, err := ParseUsers([]byte(fmt.Sprintf(`{"users":[{"username":"alice","password_hash":%q,"email":"alice@example.com","groups":["pilot"]}]}`, hash)), ".json")
+	users, err := signin.ParseUsers([]byte(fmt.Sprintf(`{"users":[{"username":"alice","password_hash":%q,"email":"alice@example.com","groups":["pilot"]}]}`, hash)), ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, _ := NewTrustCache(100, nil)
+	cache, _ := device.NewTrustCache(100, nil)
 	core, logs := observer.New(zap.InfoLevel)
 	cfg := Config{
 		Application: "legacy", Users: users, Store: st, Cookies: codec, FailMode: fail, Logger: zap.New(core),

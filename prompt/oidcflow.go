@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -41,7 +42,7 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	cb := signin.Callback{
 		State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), ErrorDescription: q.Get("error_description"),
-		RedirectURI: g.redirectURL(r), SessionEnds: g.cfg.Now().Add(g.cfg.SessionLifetime + flowLifetime),
+		RedirectURI: g.redirectURL(r), SessionEnds: g.cfg.Now().Add(g.cfg.SessionLifetime + session.FlowLifetime),
 	}
 	// Without a flow, "start again" leads home; with this browser's own
 	// flow, its page is still the one wanted.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/oidctest"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -25,13 +27,13 @@ func TestOIDCProviderDownShowsUnreachablePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now().Add(-time.Hour))}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now().Add(-time.Hour))}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, issuer := range map[string]string{"hanging": oidctest.HangingIssuer(t), "closed": oidctest.ClosingIssuer(t)} {
 		t.Run(name, func(t *testing.T) {
-			o, err := NewOIDCLogin(OIDCConfig{Issuer: issuer, ClientID: testClientID, Timeout: providerTimeout})
+			o, err := signin.NewOIDCLogin(signin.OIDCConfig{Issuer: issuer, ClientID: testClientID, Timeout: providerTimeout})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/oidctest"
+	"github.com/trustgate/trustgate/prompt/signin"
 )
 
 // The gate's tests sign in at the shared test provider (prompt/oidctest)
@@ -27,7 +28,7 @@ func startProvider(t *testing.T, addr string, middleware ...func(http.Handler) h
 	return &testProvider{oidctest.Start(t, testClientID, testClientSecret, addr, middleware...)}
 }
 
-func (p *testProvider) login(t *testing.T, cfg OIDCConfig) *OIDCLogin {
+func (p *testProvider) login(t *testing.T, cfg signin.OIDCConfig) *signin.OIDCLogin {
 	t.Helper()
 	if cfg.Issuer == "" {
 		cfg.Issuer = p.Issuer()
@@ -35,7 +36,7 @@ func (p *testProvider) login(t *testing.T, cfg OIDCConfig) *OIDCLogin {
 	if cfg.ClientID == "" {
 		cfg.ClientID, cfg.ClientSecret = testClientID, testClientSecret
 	}
-	o, err := NewOIDCLogin(cfg)
+	o, err := signin.NewOIDCLogin(cfg)
 	if err != nil {
 		t.Fatalf("NewOIDCLogin: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -23,7 +24,7 @@ const recheckRetry = time.Minute
 // (its cookie re-issued with the next check time), or nil when the
 // request has been answered: the person was signed out, or the check
 // could not be made and fail mode secure refuses.
-func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *Session) *Session {
+func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *session.Session) *session.Session {
 	out := g.oidcSessions().Recheck(r.Context(), signin.SessionToCheck{
 		ID: s.ID, ProviderRef: s.ProviderRef, Expires: s.Expires(),
 		Identity: signin.Identity{User: s.User, Email: s.Email, Groups: s.Groups},
@@ -65,10 +66,10 @@ type revalidationHost struct {
 func (h revalidationHost) EndSession(ctx context.Context, id string, expires time.Time) {
 	g := h.g
 	if err := g.cfg.Revocations.RevokeSession(ctx, g.cfg.Store, id, expires); err != nil {
-		if !IsStoredButNotAnnounced(err) {
+		if !session.IsStoredButNotAnnounced(err) {
 			g.storeFailed("revoking session", err)
 		}
-		logRevocationError(g.cfg.Logger, "ending a session that cannot be revalidated", err, zap.String("session_id", id))
+		session.LogRevocationError(g.cfg.Logger, "ending a session that cannot be revalidated", err, zap.String("session_id", id))
 	}
 }
 
@@ -76,10 +77,10 @@ func (h revalidationHost) EndSession(ctx context.Context, id string, expires tim
 func (h revalidationHost) EndUserSessions(ctx context.Context, user string) {
 	g := h.g
 	if err := g.cfg.Revocations.RevokeUserSessions(ctx, g.cfg.Store, user, g.cfg.Now()); err != nil {
-		if !IsStoredButNotAnnounced(err) {
+		if !session.IsStoredButNotAnnounced(err) {
 			g.storeFailed("revoking user sessions", err)
 		}
-		logRevocationError(g.cfg.Logger, "signing out a person the provider refused", err,
+		session.LogRevocationError(g.cfg.Logger, "signing out a person the provider refused", err,
 			zap.String("user", user), zap.String("session_id", h.sessionID))
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -72,7 +74,7 @@ func newRevalidateGate(t *testing.T, p *testProvider, mode FailMode) *revalidate
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now().Add(-time.Hour))}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now().Add(-time.Hour))}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func newRevalidateGate(t *testing.T, p *testProvider, mode FailMode) *revalidate
 	rg.now.Store(time.Now().UnixNano())
 	// The provider keeps real time for its tokens; only the gate's clock
 	// moves, so the provider's refresh tokens stay valid.
-	o := p.login(t, OIDCConfig{})
+	o := p.login(t, signin.OIDCConfig{})
 	rg.Gate, err = NewGate(Config{
 		Application: "legacy", OIDC: o, Store: st, Cookies: codec, FailMode: mode,
 		OIDCRevalidate: 10 * time.Minute, OIDCRedirectURL: testRedirectURI,
@@ -211,9 +213,9 @@ func TestOIDCRevalidateAsksTheProviderOnlyWhenDue(t *testing.T) {
 	}
 }
 
-func (rg *revalidateGate) readSessionValue(t *testing.T, value string) Session {
+func (rg *revalidateGate) readSessionValue(t *testing.T, value string) session.Session {
 	t.Helper()
-	var s Session
+	var s session.Session
 	if err := rg.cfg.Cookies.Decode("__Host-tg_session", value, &s); err != nil {
 		t.Fatal(err)
 	}

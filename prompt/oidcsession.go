@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -22,7 +23,7 @@ func (g *Gate) oidcSessions() *signin.OIDCSessions {
 // providerLogoutURL is where a signed-out browser goes next so that the
 // OIDC provider's session ends too (signin.OIDCSessions.LogoutURL), or ""
 // for the gateway's own sign-out page. The kept tokens are forgotten.
-func (g *Gate) providerLogoutURL(r *http.Request, s *Session) string {
+func (g *Gate) providerLogoutURL(r *http.Request, s *session.Session) string {
 	if g.cfg.OIDC == nil {
 		return ""
 	}
@@ -43,5 +44,5 @@ func (g *Gate) postLogoutURL(r *http.Request) string {
 var (
 	_ signin.OIDCStore      = store.Store(nil)
 	_ signin.FailureCounter = store.Store(nil)
-	_ signin.Sealer         = (*CookieCodec)(nil)
+	_ signin.Sealer         = (*session.CookieCodec)(nil)
 )

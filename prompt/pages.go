@@ -5,6 +5,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/pages"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // The gate's pages are written by its pages.Writer; these name the pages
@@ -18,7 +19,7 @@ func (g *Gate) renderMessage(w http.ResponseWriter, r *http.Request, status int,
 	g.pages.Message(w, r, status, title, msg, link)
 }
 
-func (g *Gate) renderLogout(w http.ResponseWriter, r *http.Request, s *Session) {
+func (g *Gate) renderLogout(w http.ResponseWriter, r *http.Request, s *session.Session) {
 	var user, csrf string
 	if s != nil {
 		user, csrf = s.User, s.CSRF

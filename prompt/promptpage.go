@@ -26,7 +26,7 @@ import (
 // connection then waits, between the page's status polls, on a goroutine
 // that rendering and the store reads did not grow.
 func (g *Gate) serveVerify(w http.ResponseWriter, r *http.Request) {
-	onFreshStack(func() {
+	web.OnFreshStack(func() {
 		f, ok := g.pendingFlow(w, r)
 		if !ok {
 			return
@@ -110,7 +110,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		}
 	}
 	if g.promptOffersEnrollment(len(devices)) && p.Activation != "" {
-		actApp, actHTTPS := ActivationLinks(origin, p.Activation)
+		actApp, actHTTPS := device.ActivationLinks(origin, p.Activation)
 		data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
 		qr, err := pages.QRCode(actApp)
 		if err != nil {
@@ -141,7 +141,7 @@ func (g *Gate) promptUnavailable(w http.ResponseWriter, r *http.Request, f *flow
 // activeDevices returns the person's active devices that count on this
 // site: those of its realm and the unbound ones.
 func (g *Gate) activeDevices(ctx context.Context, user string) ([]store.Device, error) {
-	return g.activeDevicesIn(ctx, user, g.realm.id)
+	return g.activeDevicesIn(ctx, user, g.realmID)
 }
 
 // activeDevicesIn returns user's active devices that count in the realm
@@ -151,7 +151,7 @@ func (g *Gate) activeDevicesIn(ctx context.Context, user, realm string) ([]store
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(d store.Device) bool { return !d.Active() || !DeviceInRealm(&d, realm) }), nil
+	return slices.DeleteFunc(all, func(d store.Device) bool { return !d.Active() || !device.InRealm(&d, realm) }), nil
 }
 
 func (g *Gate) androidPackage() string {
@@ -251,7 +251,7 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 // polls the page's keep-alive connection waits on the goroutine that
 // served the last one, with whatever stack that grew to.
 func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
-	onFreshStack(func() { g.answerStatus(w, r) })
+	web.OnFreshStack(func() { g.answerStatus(w, r) })
 }
 
 // answerStatus is serveStatus on its fresh stack.

@@ -25,6 +25,8 @@ import (
 	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
+	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -96,7 +98,7 @@ func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*t
 	ctx := t.Context()
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
-	p := &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
+	p := &pendingLogin{Identity: session.Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
 	number := device.MatchNumber()
 	ids := make([]string, len(keys))
 	for i := range ids {
@@ -425,7 +427,7 @@ func TestDeviceAPIApproveWithReasonIsRefused(t *testing.T) {
 func TestDeviceAPIDocLifetimesAndNumber(t *testing.T) {
 	doc, _ := loadDeviceAPIDoc(t)
 	text := flows(t, doc)
-	life := fmt.Sprintf("%d minutes", int(flowLifetime/time.Minute))
+	life := fmt.Sprintf("%d minutes", int(session.FlowLifetime/time.Minute))
 	if !strings.Contains(docText(t, doc, "paths", protocol.PathReportPrefix+"{tx}/report", "post", "description"), life) ||
 		!strings.Contains(text, "check (the transaction named by `tx`) lives "+life) {
 		t.Errorf("the document does not give the transaction's lifetime, %s", life)
@@ -486,7 +488,7 @@ func TestDeviceAPIDocPushesGoToActivatedPhones(t *testing.T) {
 // an Android app configured (app_links); the document says so.
 func TestDeviceAPIDocIntentLinkNeedsAppLinks(t *testing.T) {
 	fp := strings.TrimSuffix(strings.Repeat("AB:", 32), ":")
-	for _, apps := range [][]AndroidApp{nil, {{Package: "com.example.trustgate", Fingerprints: []string{fp}}}} {
+	for _, apps := range [][]device.AndroidApp{nil, {{Package: "com.example.trustgate", Fingerprints: []string{fp}}}} {
 		srv := newLinkGateway(t, apps)
 		status, page := newPhone(t).signIn(srv.URL)
 		if status != http.StatusOK || !strings.Contains(page, `id="open-app"`) {
@@ -504,23 +506,23 @@ func TestDeviceAPIDocIntentLinkNeedsAppLinks(t *testing.T) {
 
 // newLinkGateway is a gate in mode block with alice (password pw-alice)
 // and the Android apps apps, behind an httptest server.
-func newLinkGateway(t *testing.T, apps []AndroidApp) *httptest.Server {
+func newLinkGateway(t *testing.T, apps []device.AndroidApp) *httptest.Server {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tg.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	codec, err := NewCookieCodec([]store.CookieKey{NewCookieKey(time.Now())}, nil)
+	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now())}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("pw-alice"), bcrypt.MinCost)
-	users, err := ParseUsers(fmt.Appendf(nil, `{"users":[{"username":"alice","password_hash":%q}]}`, hash), ".json")
+	users, err := signin.ParseUsers(fmt.Appendf(nil, `{"users":[{"username":"alice","password_hash":%q}]}`, hash), ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, _ := NewTrustCache(100, nil)
+	cache, _ := device.NewTrustCache(100, nil)
 	g, err := NewGate(Config{
 		Application: "legacy", Users: users, Store: st, Cookies: codec, Logger: zap.NewNop(),
 		Device: &DeviceTrust{

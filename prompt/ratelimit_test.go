@@ -15,14 +15,15 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/deviceapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
 // limitedDeviceGate is newDeviceGate with limits.
-func limitedDeviceGate(t *testing.T, l Limits) *deviceGate {
+func limitedDeviceGate(t *testing.T, l deviceapi.Limits) *deviceGate {
 	d := newDeviceGate(t, policy.Requirements{})
 	l.Now = d.clock.Now
-	lim, err := NewLimiter(l)
+	lim, err := deviceapi.NewLimiter(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func wantRateLimited(t *testing.T, w *httptest.ResponseRecorder, retryAfter stri
 }
 
 func TestDeviceAPIRateLimitsEachDeviceWhereverItComesFrom(t *testing.T) {
-	d := limitedDeviceGate(t, Limits{Device: Rate{Events: 1, Per: 10 * time.Second, Burst: 2}})
+	d := limitedDeviceGate(t, deviceapi.Limits{Device: deviceapi.Rate{Events: 1, Per: 10 * time.Second, Burst: 2}})
 	for i, addr := range []string{"192.0.2.1", "198.51.100.7"} {
 		if w := d.deviceGet(t, protocol.PathDevice, addr); w.Code != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i+1, w.Code, w.Body)
@@ -79,7 +80,7 @@ func TestDeviceAPIRateLimitsEachDeviceWhereverItComesFrom(t *testing.T) {
 // Naming a device's key in a proof that does not verify costs that device
 // nothing: its bucket is charged only for proofs it really signed.
 func TestDeviceBucketIsNotChargedForForgedProofs(t *testing.T) {
-	d := limitedDeviceGate(t, Limits{Device: Rate{Events: 1, Per: time.Hour, Burst: 1}})
+	d := limitedDeviceGate(t, deviceapi.Limits{Device: deviceapi.Rate{Events: 1, Per: time.Hour, Burst: 1}})
 	u, _ := url.Parse("http://gw.test" + protocol.PathDevice)
 	for i := range 5 {
 		proof, err := protocol.SignProof(d.key, false, http.MethodGet, u, nil, d.clock.Now())
@@ -104,7 +105,7 @@ func TestDeviceBucketIsNotChargedForForgedProofs(t *testing.T) {
 }
 
 func TestDeviceAPIRateLimitsEachAddress(t *testing.T) {
-	d := limitedDeviceGate(t, Limits{IP: Rate{Events: 1, Per: time.Minute, Burst: 1}})
+	d := limitedDeviceGate(t, deviceapi.Limits{IP: deviceapi.Rate{Events: 1, Per: time.Minute, Burst: 1}})
 	if w := d.deviceGet(t, protocol.PathDevice, "192.0.2.1"); w.Code != http.StatusOK {
 		t.Fatalf("first request: %d %s", w.Code, w.Body)
 	}
@@ -121,7 +122,7 @@ func TestDeviceAPIRateLimitsEachAddress(t *testing.T) {
 }
 
 func TestDeviceAPIRateLimitsActivationsPerAddress(t *testing.T) {
-	d := limitedDeviceGate(t, Limits{Activation: Rate{Events: 2, Per: time.Minute}})
+	d := limitedDeviceGate(t, deviceapi.Limits{Activation: deviceapi.Rate{Events: 2, Per: time.Minute}})
 	activate := func(addr string) *httptest.ResponseRecorder {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		body, _ := json.Marshal(protocol.ActivateRequest{Code: "guess", Platform: "android"})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // inRealm puts ag's gate in realm, naming the realms of names in its log,
@@ -44,9 +45,9 @@ func TestSessionWithoutRealmIsRefused(t *testing.T) {
 func TestSessionFromAnotherRealmIsRefusedAndLoggedOnce(t *testing.T) {
 	ag := newAssertionGate(t, policy.ModeOff, nil, nil)
 	const realmA, realmB = "users_file:/sites/a.yaml", "users_file:/sites/b.yaml"
-	logs := ag.inRealm(t, realmA, map[string]string{RealmID(realmB): realmB})
+	logs := ag.inRealm(t, realmA, map[string]string{session.RealmID(realmB): realmB})
 	s := ag.session("s-b", "", "")
-	s.Realm = RealmID(realmB)
+	s.Realm = session.RealmID(realmB)
 	value := ag.encodeSession(t, s)
 	for range 1000 {
 		if _, ok := ag.signedInRequest(value); ok {
@@ -62,7 +63,7 @@ func TestSessionFromAnotherRealmIsRefusedAndLoggedOnce(t *testing.T) {
 		t.Fatalf("log fields %v", fields)
 	}
 	// The gate's own session is let through.
-	s.ID, s.Realm = "s-a", RealmID(realmA)
+	s.ID, s.Realm = "s-a", session.RealmID(realmA)
 	if _, ok := ag.signedInRequest(ag.encodeSession(t, s)); !ok {
 		t.Fatal("control: a session of the gate's realm was refused")
 	}
@@ -74,16 +75,16 @@ func TestLoginFlowFromAnotherRealmIsIgnored(t *testing.T) {
 	ag.inRealm(t, realmA, nil)
 	verify := func(realm string) int {
 		f := &flow{
-			Return: "/", CSRF: "csrf", ExpiresAt: ag.now.Add(time.Minute).Unix(), Realm: RealmID(realm),
-			Pending: &pendingLogin{Identity: Identity{User: "alice"}, Factor: "password", Secret: secret.Token()},
+			Return: "/", CSRF: "csrf", ExpiresAt: ag.now.Add(time.Minute).Unix(), Realm: session.RealmID(realm),
+			Pending: &pendingLogin{Identity: session.Identity{User: "alice"}, Factor: "password", Secret: secret.Token()},
 		}
-		value, err := ag.codec.Encode(flowCookie, f)
+		value, err := ag.codec.Encode(session.FlowCookieBase, f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := httptest.NewRequest(http.MethodGet, "http://app.example.com"+ReservedPrefix+"verify", nil)
 		r.Header.Set("Accept", "text/html")
-		r.AddCookie(&http.Cookie{Name: flowCookie, Value: value})
+		r.AddCookie(&http.Cookie{Name: session.FlowCookieBase, Value: value})
 		w := httptest.NewRecorder()
 		ag.Authenticate(w, r)
 		return w.Code

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -42,7 +43,7 @@ func (g *Gate) initSessions() error {
 		return err
 	}
 	g.sessions, g.flows = k, session.FlowsOf[pendingLogin](k)
-	g.realm = &realmView{name: g.cfg.Realm, id: k.RealmID(), nameOf: g.cfg.RealmName}
+	g.realmID = k.RealmID()
 	return nil
 }
 
@@ -56,19 +57,19 @@ func defaultRealm(cfg Config) string {
 }
 
 // readSession returns the session of r, or nil (see session.Keeper.Read).
-func (g *Gate) readSession(r *http.Request) *Session {
+func (g *Gate) readSession(r *http.Request) *session.Session {
 	return g.sessions.Read(r)
 }
 
 // checkSession is readSession for a request that the gate answers or lets
 // through: the cookie of a revoked session is also cleared.
-func (g *Gate) checkSession(w http.ResponseWriter, r *http.Request) *Session {
+func (g *Gate) checkSession(w http.ResponseWriter, r *http.Request) *session.Session {
 	return g.sessions.Check(w, r)
 }
 
 // startSession issues a session cookie for id; trust is nil when no device
 // check applies, and is recorded under the gate's policy.
-func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id Identity, factor string, trust *sessionTrust) (*Session, error) {
+func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, id session.Identity, factor string, trust *session.Trust) (*session.Session, error) {
 	if trust != nil {
 		t := *trust
 		t.PolicyHash = g.policyHash
@@ -110,7 +111,7 @@ func (g *Gate) clearFlow(w http.ResponseWriter, r *http.Request) {
 // that vouched for it has not been revoked. A decision in the trust cache
 // answers without storage; only a miss (after a restart, an eviction or a
 // revocation) reads the device.
-func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
+func (g *Gate) trustHolds(ctx context.Context, s *session.Session) bool {
 	d := g.cfg.Device
 	if s.Trust == "" || s.PolicyHash != g.policyHash || !g.cfg.Now().Before(time.Unix(s.TrustExpiresAt, 0)) {
 		return false
@@ -139,7 +140,7 @@ func (g *Gate) trustHolds(ctx context.Context, s *Session) bool {
 	if !dev.Active() || dev.User != s.User || !g.ownsDevice(&dev) {
 		return false
 	}
-	d.Cache.Put(s.User, s.DeviceID, g.trustScope, TrustDecision{
+	d.Cache.Put(s.User, s.DeviceID, g.trustScope, device.TrustDecision{
 		Status: s.Trust, Failed: s.Failed, Warnings: s.Warnings, Expires: time.Unix(s.TrustExpiresAt, 0),
 	})
 	return true

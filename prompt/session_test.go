@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // The session cache's own tests are in package session; these hold it to
 // the gate's answers.
 
 // encodeSession returns the cookie value of s under ag's keys.
-func (ag *assertionGate) encodeSession(t testing.TB, s *Session) string {
+func (ag *assertionGate) encodeSession(t testing.TB, s *session.Session) string {
 	t.Helper()
-	value, err := ag.codec.Encode(sessionCookie, s)
+	value, err := ag.codec.Encode(session.CookieBase, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func (ag *assertionGate) encodeSession(t testing.TB, s *Session) string {
 // through the gate and reports whether it was let through.
 func (ag *assertionGate) signedInRequest(value string) (*httptest.ResponseRecorder, bool) {
 	r := httptest.NewRequest(http.MethodGet, "http://app.example.com/reports", nil)
-	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
+	r.AddCookie(&http.Cookie{Name: session.CookieBase, Value: value})
 	w := httptest.NewRecorder()
 	_, handled := ag.Authenticate(w, r)
 	return w, !handled

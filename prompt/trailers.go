@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/trustgate/trustgate/prompt/session"
 )
 
 // This file keeps identities and the gateway's cookies out of request
@@ -51,7 +53,7 @@ func cleanTrailer(trailer http.Header, reserved []string) {
 		}
 		kept := make([]string, 0, len(lines))
 		for _, line := range lines {
-			if line, _ = withoutGatewayCookies(line); line != "" {
+			if line, _ = session.StripCookieLine(line); line != "" {
 				kept = append(kept, line)
 			}
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -37,7 +39,7 @@ func (g *Gate) transition(ctx context.Context, tx *transaction, from, to, device
 // newTransaction stores a new transaction of kind for the pending login p,
 // started by request r, in state.
 func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLogin, returnTo, kind, state string, rec txRecord) (*transaction, error) {
-	access := ClassifyAccessDevice(r)
+	access := accessdevice.Classify(r)
 	rec.Kind = kind
 	rec.BrowserHash = secret.Hash(p.Secret)
 	rec.Identity = device.Identity(p.Identity)
@@ -46,7 +48,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 	rec.Access = store.AccessDevice{Kind: access.Kind, OS: access.OS, OSVersion: access.OSVersion, Browser: access.Browser}
 	rec.IP = g.cfg.ClientIP(r)
 	rec.UserAgent = truncate(r.UserAgent(), maxUserAgent)
-	return g.devices.NewTransaction(ctx, p.User, state, rec, flowLifetime)
+	return g.devices.NewTransaction(ctx, p.User, state, rec, session.FlowLifetime)
 }
 
 // factorOf is the auth log's factor of a login proven by tx.

@@ -6,8 +6,10 @@ import (
 	"net/http"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -45,7 +47,7 @@ const (
 // pendingLogin is what the flow cookie remembers between primary login and
 // the end of the device check.
 type pendingLogin struct {
-	Identity
+	session.Identity
 	// Factor is the primary login's factor (password, oidc).
 	Factor string `json:"pf"`
 	// Secret binds the browser to its transactions: they store its hash.
@@ -64,7 +66,7 @@ type pendingLogin struct {
 // verification is the proven result of a device check, ready to be decided
 // under the mode, recorded and turned into a session.
 type verification struct {
-	Identity
+	session.Identity
 	Factor string
 	Reason string // auth-log reason on success
 	Return string
@@ -96,9 +98,9 @@ func (d *DeviceTrust) inScope(groups []string) bool {
 
 // afterPrimary continues a successful primary login (or a session whose
 // trust must be decided again) with the device check.
-func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo string, id Identity, factor string) {
+func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) {
 	d := g.cfg.Device
-	access := ClassifyAccessDevice(r)
+	access := accessdevice.Classify(r)
 	platform := policy.Platform(access.Platform)
 	if d.inScope(id.Groups) && d.Policy.Integration.Applies(id.Groups, platform) {
 		f := g.newFlow(returnTo)
@@ -172,7 +174,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		return
 	}
 	now := g.cfg.Now()
-	trust := sessionTrust{
+	trust := session.Trust{
 		Status: string(v.Status), DeviceID: v.DeviceID, Failed: failedCodes, Warnings: entry.Warnings,
 		Expires: now.Add(d.TrustFor),
 	}
@@ -184,7 +186,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		return
 	}
 	if v.DeviceID != "" {
-		d.Cache.Put(v.User, v.DeviceID, g.trustScope, TrustDecision{
+		d.Cache.Put(v.User, v.DeviceID, g.trustScope, device.TrustDecision{
 			Status: trust.Status, Failed: trust.Failed, Warnings: trust.Warnings, Expires: trust.Expires,
 		})
 	}

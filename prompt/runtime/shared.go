@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -32,8 +32,8 @@ type Options struct {
 type Shared struct {
 	store      store.Store
 	cookies    *session.CookieCodec
-	trustCache *prompt.TrustCache
-	waker      *prompt.Waker
+	trustCache *device.TrustCache
+	waker      *device.Waker
 	signing    *signingKeys
 	logger     *zap.Logger
 
@@ -65,7 +65,7 @@ func Start(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 
 // load builds a Shared from what st holds, without starting anything.
 func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
-	trustCache, err := prompt.NewTrustCache(opts.TrustCacheSize, nil)
+	trustCache, err := device.NewTrustCache(opts.TrustCacheSize, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 		store:      st,
 		cookies:    codec,
 		trustCache: trustCache,
-		waker:      prompt.NewWaker(),
+		waker:      device.NewWaker(),
 		signing:    signing,
 		logger:     logger,
 		stop:       make(chan struct{}),
@@ -118,10 +118,10 @@ func (s *Shared) Store() store.Store { return s.store }
 func (s *Shared) Cookies() *session.CookieCodec { return s.cookies }
 
 // TrustCache returns the device-trust cache.
-func (s *Shared) TrustCache() *prompt.TrustCache { return s.trustCache }
+func (s *Shared) TrustCache() *device.TrustCache { return s.trustCache }
 
 // Waker returns the waker of device long-polls.
-func (s *Shared) Waker() *prompt.Waker { return s.waker }
+func (s *Shared) Waker() *device.Waker { return s.waker }
 
 // Revocations returns the sessions ended on the server.
 func (s *Shared) Revocations() *session.Revocations { return s.revocations }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -56,11 +56,11 @@ func TestRevokeDeviceDropsCachedTrustHereAndTellsOtherInstances(t *testing.T) {
 	s := startShared(t, func(st store.Store) store.Store { notifier.Store = st; return notifier })
 	ctx := t.Context()
 	now := time.Now()
-	device := store.Device{ID: "d1", User: "alice", PublicKey: json.RawMessage(`{"kty":"EC"}`), Platform: "ios", Created: now, LastSeen: now}
-	if err := s.Store().CreateDevice(ctx, device); err != nil {
+	dev := store.Device{ID: "d1", User: "alice", PublicKey: json.RawMessage(`{"kty":"EC"}`), Platform: "ios", Created: now, LastSeen: now}
+	if err := s.Store().CreateDevice(ctx, dev); err != nil {
 		t.Fatal(err)
 	}
-	s.TrustCache().Put("alice", "d1", "policy", prompt.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
+	s.TrustCache().Put("alice", "d1", "policy", device.TrustDecision{Status: "trusted", Expires: now.Add(time.Hour)})
 
 	revoked, err := s.RevokeDevice(ctx, "d1")
 	if err != nil {
@@ -109,7 +109,7 @@ func TestRotateCookieKeyKeepsConfiguredKeysFirst(t *testing.T) {
 func TestListenAppliesOtherInstancesEvents(t *testing.T) {
 	s := startShared(t, func(st store.Store) store.Store { return st })
 	cache := s.TrustCache()
-	decision := prompt.TrustDecision{Status: "trusted", Expires: time.Now().Add(time.Hour)}
+	decision := device.TrustDecision{Status: "trusted", Expires: time.Now().Add(time.Hour)}
 	cache.Put("alice", "d1", "policy", decision)
 	cache.Put("bob", "d2", "policy", decision)
 	events := make(chan store.Event)

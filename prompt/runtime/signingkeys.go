@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/assertion"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -17,7 +17,7 @@ import (
 // the same ones, and the automatic rotation period of the latest
 // configuration.
 type signingKeys struct {
-	keys *prompt.SigningKeys
+	keys *assertion.SigningKeys
 
 	mu       sync.Mutex
 	rotation time.Duration // 0: never
@@ -28,7 +28,7 @@ type signingKeys struct {
 // any key yet.
 func loadSigningKeys(ctx context.Context, st store.SigningKeyStore) (*signingKeys, error) {
 	now := time.Now()
-	candidate, err := prompt.NewSigningKey(now, now)
+	candidate, err := assertion.NewSigningKey(now, now)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func loadSigningKeys(ctx context.Context, st store.SigningKeyStore) (*signingKey
 	if err != nil {
 		return nil, fmt.Errorf("initialising signing keys: %w", err)
 	}
-	keys, err := prompt.NewSigningKeys(stored)
+	keys, err := assertion.NewSigningKeys(stored)
 	if err != nil {
 		return nil, fmt.Errorf("loading signing keys: %w", err)
 	}
@@ -44,7 +44,7 @@ func loadSigningKeys(ctx context.Context, st store.SigningKeyStore) (*signingKey
 }
 
 // SigningKeys returns the keys that sign upstream assertions.
-func (s *Shared) SigningKeys() *prompt.SigningKeys { return s.signing.keys }
+func (s *Shared) SigningKeys() *assertion.SigningKeys { return s.signing.keys }
 
 // SetSigningKeyRotation makes period the automatic rotation period of the
 // signing key: MaintainSigningKeys rotates once the newest key is that
@@ -98,11 +98,11 @@ func (s *Shared) MaintainSigningKeys(ctx context.Context, now time.Time) {
 // immediate: after a key leaked, for example, at the price of upstreams
 // that cached the key set refusing tokens until they fetch it again.
 func (s *Shared) RotateSigningKey(ctx context.Context, now time.Time, immediate bool) (store.SigningKey, error) {
-	activates := now.Add(prompt.SigningKeyPropagationDelay)
+	activates := now.Add(assertion.SigningKeyPropagationDelay)
 	if immediate {
 		activates = now
 	}
-	key, err := prompt.NewSigningKey(now, activates)
+	key, err := assertion.NewSigningKey(now, activates)
 	if err != nil {
 		return store.SigningKey{}, err
 	}
