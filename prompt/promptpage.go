@@ -42,29 +42,8 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	defer cancel()
 	p := f.Pending
 	now := g.cfg.Now()
-	tx, err := g.ownTransaction(ctx, p, p.Tx)
-	timedOut := false
-	switch {
-	case err == nil && tx.State == store.TransactionDenied:
-		g.showDenial(w, r, tx)
-		return
-	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.Rec.PushExpires):
-		// The login request lapsed: say so, and let the app try again on
-		// a fresh transaction.
-		g.recordNoResponse(r, tx)
-		timedOut = true
-		fallthrough
-	case err == nil && (!now.Before(tx.Expires) || tx.State != store.TransactionPending && tx.State != store.TransactionReported && tx.State != store.TransactionApproved),
-		errors.Is(err, store.ErrNotFound):
-		challenge := secret.Token()
-		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
-		if err != nil {
-			g.promptUnavailable(w, r, f, "starting device check", err)
-			return
-		}
-		p.Tx, p.Challenge = tx.ID, challenge
-	case err != nil:
-		g.promptUnavailable(w, r, f, "loading device check", err)
+	tx, timedOut, ok := g.promptTransaction(ctx, w, r, f, now)
+	if !ok {
 		return
 	}
 	devices, err := g.activeDevices(ctx, p.User)
@@ -79,13 +58,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		}
 	}
 	origin := requestOrigin(r)
-	appLink, httpsLink := device.VerifyLinks(origin, tx.ID, p.Challenge)
-	// The links are built from escaped parts; template.URL lets their
-	// trustgate: and intent: schemes through html/template.
-	data.AppLink, data.HTTPSLink = template.URL(appLink), httpsLink
-	if pkg := g.androidPackage(); pkg != "" && accessdevice.Classify(r).Platform == string(policy.Android) {
-		data.IntentLink = template.URL(device.IntentLink(httpsLink, pkg))
-	}
+	g.promptLinks(r, origin, tx.ID, p.Challenge, &data)
 	for _, d := range devices {
 		name := d.Model
 		if name == "" {
@@ -94,29 +67,10 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 		data.DeviceNames = append(data.DeviceNames, name)
 	}
 	if g.promptOffersEnrollment(len(devices)) {
-		// Under approve a person with a device asks for a code (Add a new
-		// device, submitEnroll); under self the code is what they need.
-		data.AddDevice = len(devices) > 0
-		if device.CodeSource(p.Activation) != g.cfg.Device.Enrollment {
-			p.Activation = ""
+		if err := g.promptEnrollment(ctx, p, origin, len(devices) > 0, now, &data); err != nil {
+			g.storeUnavailable(w, r, "issuing activation code", err)
+			return
 		}
-		if p.Activation == "" && !data.AddDevice {
-			code, err := g.issuePromptActivation(ctx, p.User, now)
-			if err != nil {
-				g.storeUnavailable(w, r, "issuing activation code", err)
-				return
-			}
-			p.Activation = code
-		}
-	}
-	if g.promptOffersEnrollment(len(devices)) && p.Activation != "" {
-		actApp, actHTTPS := device.ActivationLinks(origin, p.Activation)
-		data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
-		qr, err := pages.QRCode(actApp)
-		if err != nil {
-			g.cfg.Logger.Warn("drawing activation QR code", zap.Error(err))
-		}
-		data.ActivationQR = qr
 	}
 	data.CanSkip = len(devices) == 0 && g.cfg.Device.Policy.Mode == policy.ModeCheck
 	if err := g.setFlow(w, r, f); err != nil {
@@ -125,6 +79,80 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	}
 	w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
 	g.pages.Prompt(w, r, status, data)
+}
+
+// promptTransaction returns the flow's inline transaction, starting a
+// fresh one when it is gone, over or lapsed (timedOut then says the login
+// request lapsed). When the answer is already written (a denial, an
+// outage) ok is false.
+func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flow, now time.Time) (tx *transaction, timedOut, ok bool) {
+	p := f.Pending
+	tx, err := g.ownTransaction(ctx, p, p.Tx)
+	switch {
+	case err == nil && tx.State == store.TransactionDenied:
+		g.showDenial(w, r, tx)
+		return nil, false, false
+	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.Rec.PushExpires):
+		// The login request lapsed: say so, and let the app try again on
+		// a fresh transaction.
+		g.recordNoResponse(r, tx)
+		timedOut = true
+		fallthrough
+	case err == nil && (!now.Before(tx.Expires) || tx.State != store.TransactionPending && tx.State != store.TransactionReported && tx.State != store.TransactionApproved),
+		errors.Is(err, store.ErrNotFound):
+		challenge := secret.Token()
+		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
+		if err != nil {
+			g.promptUnavailable(w, r, f, "starting device check", err)
+			return nil, false, false
+		}
+		p.Tx, p.Challenge = tx.ID, challenge
+	case err != nil:
+		g.promptUnavailable(w, r, f, "loading device check", err)
+		return nil, false, false
+	}
+	return tx, timedOut, true
+}
+
+// promptLinks fills in the links that open the app on the transaction: the
+// custom scheme, the HTTPS app link and, on Android, the intent link.
+func (g *Gate) promptLinks(r *http.Request, origin, txID, challenge string, data *pages.Prompt) {
+	appLink, httpsLink := device.VerifyLinks(origin, txID, challenge)
+	// The links are built from escaped parts; template.URL lets their
+	// trustgate: and intent: schemes through html/template.
+	data.AppLink, data.HTTPSLink = template.URL(appLink), httpsLink
+	if pkg := g.androidPackage(); pkg != "" && accessdevice.Classify(r).Platform == string(policy.Android) {
+		data.IntentLink = template.URL(device.IntentLink(httpsLink, pkg))
+	}
+}
+
+// promptEnrollment fills in what the prompt offers to add a device: under
+// approve a person with a device asks for a code (Add a new device,
+// submitEnroll); under self the code is what they need, issued here once
+// per flow.
+func (g *Gate) promptEnrollment(ctx context.Context, p *pendingLogin, origin string, hasDevice bool, now time.Time, data *pages.Prompt) error {
+	data.AddDevice = hasDevice
+	if device.CodeSource(p.Activation) != g.cfg.Device.Enrollment {
+		p.Activation = ""
+	}
+	if p.Activation == "" && !data.AddDevice {
+		code, err := g.issuePromptActivation(ctx, p.User, now)
+		if err != nil {
+			return err
+		}
+		p.Activation = code
+	}
+	if p.Activation == "" {
+		return nil
+	}
+	actApp, actHTTPS := device.ActivationLinks(origin, p.Activation)
+	data.ActivationApp, data.ActivationHTTPS = template.URL(actApp), actHTTPS
+	qr, err := pages.QRCode(actApp)
+	if err != nil {
+		g.cfg.Logger.Warn("drawing activation QR code", zap.Error(err))
+	}
+	data.ActivationQR = qr
+	return nil
 }
 
 // promptUnavailable handles a storage error while showing the prompt: under
