@@ -19,30 +19,9 @@ import (
 func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 	switch option := d.Val(); option {
 	case "mode":
-		if h.Mode != "" {
-			return true, d.Err("mode already specified")
-		}
-		var raw string
-		if !d.AllArgs(&raw) {
-			return true, d.ArgErr()
-		}
-		mode, err := policy.ParseMode(raw)
-		if err != nil {
-			return true, d.WrapErr(err)
-		}
-		h.Mode = mode
+		return true, h.unmarshalMode(d)
 	case "mobile":
-		if h.Mobile != nil {
-			return true, d.Err("mobile already specified")
-		}
-		if d.NextArg() {
-			return true, d.ArgErr()
-		}
-		integration, requirements, err := parseMobile(d)
-		if err != nil {
-			return true, err
-		}
-		h.Mobile, h.Requirements = integration, requirements
+		return true, h.unmarshalMobile(d)
 	case "trust_for", "push_timeout":
 		dur, err := parseDurationArg(d)
 		if err != nil {
@@ -71,16 +50,7 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 		}
 		h.AppLinks = links
 	case "origins":
-		origins := d.RemainingArgs()
-		if len(origins) == 0 {
-			return true, d.ArgErr()
-		}
-		for _, o := range origins {
-			if err := checkOrigin(o); err != nil {
-				return true, d.Errf("origins: %v", err)
-			}
-		}
-		h.Origins = append(h.Origins, origins...)
+		return true, h.unmarshalOrigins(d)
 	case "passcode_attempts", "activation_attempts", "push_limit":
 		return true, h.unmarshalAttemptLimit(d)
 	case "fail_mode":
@@ -517,4 +487,53 @@ func parseAppLinks(d *caddyfile.Dispenser) (*AppLinks, error) {
 		return nil, d.Err("app_links names no app (apple or android)")
 	}
 	return links, nil
+}
+
+// unmarshalMode parses the mode line: mode off|check|block.
+func (h *Handler) unmarshalMode(d *caddyfile.Dispenser) error {
+	if h.Mode != "" {
+		return d.Err("mode already specified")
+	}
+	var raw string
+	if !d.AllArgs(&raw) {
+		return d.ArgErr()
+	}
+	mode, err := policy.ParseMode(raw)
+	if err != nil {
+		return d.WrapErr(err)
+	}
+	h.Mode = mode
+	return nil
+}
+
+// unmarshalMobile parses the mobile block: the integration and its
+// requirements.
+func (h *Handler) unmarshalMobile(d *caddyfile.Dispenser) error {
+	if h.Mobile != nil {
+		return d.Err("mobile already specified")
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	integration, requirements, err := parseMobile(d)
+	if err != nil {
+		return err
+	}
+	h.Mobile, h.Requirements = integration, requirements
+	return nil
+}
+
+// unmarshalOrigins parses an origins line; the lines add up.
+func (h *Handler) unmarshalOrigins(d *caddyfile.Dispenser) error {
+	origins := d.RemainingArgs()
+	if len(origins) == 0 {
+		return d.ArgErr()
+	}
+	for _, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			return d.Errf("origins: %v", err)
+		}
+	}
+	h.Origins = append(h.Origins, origins...)
+	return nil
 }
