@@ -225,3 +225,21 @@ func (gw *Gateway) LastLog(t testing.TB, user string) store.AuthLogEntry {
 	}
 	return entries[0]
 }
+
+// PushTo has the prompt send user's devices a login request (SendPush)
+// and returns the ID of the copy deviceID got, with the number to match.
+func (gw *Gateway) PushTo(t testing.TB, user, deviceID string) (id, number string) {
+	t.Helper()
+	before := map[string]bool{}
+	for _, p := range gw.Pending(t, deviceID) {
+		before[p.ID] = true
+	}
+	_, number = gw.SendPush(t, user)
+	for _, p := range gw.Pending(t, deviceID) {
+		if !before[p.ID] {
+			return p.ID, number
+		}
+	}
+	t.Fatalf("device %s got no login request", deviceID)
+	return "", ""
+}
