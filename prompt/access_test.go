@@ -16,6 +16,7 @@ import (
 // requests are answered from the session alone; only the first writes its
 // auth-log entry, and no request reads the device's trust or anything else.
 func TestAccessRefusalReadsNoStorageAfterItsLogEntry(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	var calls atomic.Int64
 	ag.cfg.Store = store.Counted(ag.cfg.Store, func() { calls.Add(1) })

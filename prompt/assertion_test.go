@@ -167,6 +167,7 @@ func verifyAssertion(t *testing.T, set jose.JSONWebKeySet, token, issuer, audien
 }
 
 func TestAssertionCarriesIdentityAndTrustClaims(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		mode     policy.Mode
@@ -227,6 +228,7 @@ func TestAssertionCarriesIdentityAndTrustClaims(t *testing.T) {
 }
 
 func TestAssertionUsesConfiguredHeaderIssuerAudienceAndLifetime(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{
 		Header: "X-App-Jwt", Issuer: "https://gw.example.com", Audience: "https://app.internal", Lifetime: 5 * time.Minute,
 	})
@@ -242,6 +244,7 @@ func TestAssertionUsesConfiguredHeaderIssuerAudienceAndLifetime(t *testing.T) {
 }
 
 func TestAssertionExpiresWhenItsTimeIsUp(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{})
 	r := ag.request(t, ag.session("s1", "", ""), nil)
 	set, _ := ag.jwks(t)
@@ -253,6 +256,7 @@ func TestAssertionExpiresWhenItsTimeIsUp(t *testing.T) {
 }
 
 func TestAssertionNeverOutlivesTheSession(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{Lifetime: 10 * time.Minute})
 	s := ag.session("s1", "", "")
 	s.ExpiresAt = ag.now.Add(90 * time.Second).Unix()
@@ -265,6 +269,7 @@ func TestAssertionNeverOutlivesTheSession(t *testing.T) {
 }
 
 func TestSpoofedAssertionHeadersAreStripped(t *testing.T) {
+	t.Parallel()
 	spoofed := http.Header{
 		"X-Trustgate-Assertion": {"forged"},
 		"X_trustgate_assertion": {"forged"},
@@ -297,6 +302,7 @@ func TestSpoofedAssertionHeadersAreStripped(t *testing.T) {
 }
 
 func TestAssertionIsReusedUntilHalfItsLife(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeCheck, nil, &assertion.Config{})
 	s := ag.session("s1", "trusted", "dev-1")
 	first := ag.request(t, s, nil).Header.Get(assertion.DefaultHeader)
@@ -327,6 +333,7 @@ func TestAssertionIsReusedUntilHalfItsLife(t *testing.T) {
 }
 
 func TestRotatedKeySignsOnceActiveAndOldKeyAgesOut(t *testing.T) {
+	t.Parallel()
 	old, err := assertion.NewSigningKey(assertionBase.Add(-24*time.Hour), assertionBase.Add(-24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -390,6 +397,7 @@ func keyIDsOf(set jose.JSONWebKeySet) []string {
 }
 
 func TestJWKSServesOnlyPublicKeys(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{})
 	set, w := ag.jwks(t)
 	if w.Code != http.StatusOK {
@@ -420,6 +428,7 @@ func TestJWKSServesOnlyPublicKeys(t *testing.T) {
 // Requests keep getting valid tokens while another goroutine refreshes
 // the keys from the store, as every instance does every 30s.
 func TestAssertionSigningIsSafeWhileKeysRefresh(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, &assertion.Config{})
 	stored := []store.SigningKey{}
 	for range 2 {

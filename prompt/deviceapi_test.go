@@ -127,6 +127,7 @@ func yes() *bool { b := true; return &b }
 func no() *bool  { b := false; return &b }
 
 func TestReportForExpiredTransactionIsRefused(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, challenge := d.startInline(t)
 	d.clock.Add(session.FlowLifetime + time.Second)
@@ -143,6 +144,7 @@ func TestReportForExpiredTransactionIsRefused(t *testing.T) {
 }
 
 func TestStaleProofIsRefused(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, challenge := d.startInline(t)
 	// The device's clock is two minutes behind the gateway's.
@@ -164,6 +166,7 @@ func TestStaleProofIsRefused(t *testing.T) {
 // The deadline of a warn requirement, on the gateway's own clock: a
 // warning until the deadline, a refusal after it.
 func TestWarnDeadlineFollowsTheClock(t *testing.T) {
+	t.Parallel()
 	deadline := time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC)
 	req := policy.Requirements{Biometrics: policy.Rule{Level: policy.Warn, Until: deadline}}
 	facts := policy.Facts{Platform: policy.Android, OSVersion: "14", Biometrics: no(), ScreenLock: yes()}
@@ -203,6 +206,7 @@ func TestWarnDeadlineFollowsTheClock(t *testing.T) {
 // working with the store closed. Without the cached decision it must read
 // the device, and with the store gone it fails closed.
 func TestTrustedSessionNeedsNoStorage(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	deviceID, _ := protocol.DeviceID(&d.key.PublicKey)
 	login := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
@@ -276,6 +280,7 @@ func (d *deviceGate) held(deviceID string) bool {
 // empty list (the device polls again and reaches the new configuration),
 // and a poll reaching the retired gate afterwards is not held either.
 func TestRetiredGateEndsHeldLongPollAtOnce(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	retire := make(chan struct{})
 	d.gate.cfg.Retired = retire
@@ -327,6 +332,7 @@ func TestRetiredGateEndsHeldLongPollAtOnce(t *testing.T) {
 // When the process exits, a held long-poll answers within about a second,
 // so that it does not hold up the exit for its whole wait.
 func TestExitingProcessEndsHeldLongPoll(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	var exiting atomic.Bool
 	d.gate.cfg.Exiting = exiting.Load

@@ -50,6 +50,7 @@ func (d *deviceGate) inRealm(t *testing.T, realm string) {
 // alice does not hold it, even when a site of that realm cached a decision
 // for it in the trust cache all sites share.
 func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
+	t.Parallel()
 	a := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	b := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	if a.realmID == b.realmID || a.policyHash != b.policyHash {
@@ -86,6 +87,7 @@ func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 // reached a device of another realm's alice (it never should) cannot be
 // approved with it.
 func TestPushAnswerFromDeviceOfAnotherRealmIsRefused(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	foreign := d.addDeviceIn(t, otherRealm)
 	tx, number, ids := d.startPushLogin(t, foreign)
@@ -112,6 +114,7 @@ func TestPushAnswerFromDeviceOfAnotherRealmIsRefused(t *testing.T) {
 // gate given no realm, whose made-up realm a restart replaces, binds to
 // none.
 func TestPromptCodesBindDevicesToTheirRealm(t *testing.T) {
+	t.Parallel()
 	t.Run("configured realm", func(t *testing.T) {
 		d := newDeviceGate(t, policy.Requirements{}) // alice's unbound phone
 		d.inRealm(t, "users_file:/srv/this-site/users.yaml")

@@ -30,6 +30,7 @@ func (d *deviceGate) enrollCall(t *testing.T, key *ecdsa.PrivateKey, embed bool,
 }
 
 func TestNewDeviceApprovalLapses(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = device.EnrollApprove
 	d.rewire()
@@ -89,6 +90,7 @@ func TestEnrollmentSelfInBlockModeIsRefused(t *testing.T) {
 // copy on the other device is withdrawn (not listed, 409 already_answered),
 // as for a login request.
 func TestNewDeviceApprovalWithdrawsTheOtherCopies(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	d.gate.cfg.Device.Enrollment = device.EnrollApprove
 	d.rewire()

@@ -205,6 +205,7 @@ func (p *phone) signIn(base string) (int, string) {
 }
 
 func TestFailModeSecureRefusesNewSignInsUntilStorageReturns(t *testing.T) {
+	t.Parallel()
 	gw := newFailGateway(t, policy.ModeBlock, "")
 	gw.st.down.Store(true)
 	status, body := newPhone(t).signIn(gw.URL)
@@ -228,6 +229,7 @@ func TestFailModeSecureRefusesNewSignInsUntilStorageReturns(t *testing.T) {
 }
 
 func TestFailModesSafeAndCheckLetPeopleIn(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mode policy.Mode
 		fail FailMode
@@ -265,6 +267,7 @@ func TestFailModesSafeAndCheckLetPeopleIn(t *testing.T) {
 }
 
 func TestFailModeKeepsValidSessionsWorking(t *testing.T) {
+	t.Parallel()
 	gw := newFailGateway(t, policy.ModeCheck, FailSecure)
 	p := newPhone(t)
 	// Sign in while storage is up: in mode check, with no app, continue
@@ -287,6 +290,7 @@ func TestFailModeKeepsValidSessionsWorking(t *testing.T) {
 
 // The would_block flag of a degraded sign-in, as the auth-log line shows it.
 func TestFailModeCheckMarksWouldBlock(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		fail FailMode
 		want bool

@@ -322,6 +322,7 @@ func checkCookies(t *testing.T, step string, resp *http.Response, https bool) {
 }
 
 func TestEveryRouteCarriesHardeningHeaders(t *testing.T) {
+	t.Parallel()
 	for _, tls := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http", true: "https"}[tls], func(t *testing.T) {
 			walkRoutes(t, gateServer(t, hardeningSite(t), tls), siteRoutes)
@@ -330,6 +331,7 @@ func TestEveryRouteCarriesHardeningHeaders(t *testing.T) {
 }
 
 func TestOIDCRoutesCarryHardeningHeaders(t *testing.T) {
+	t.Parallel()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tg.db"))
 	if err != nil {
 		t.Fatal(err)

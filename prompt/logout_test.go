@@ -25,6 +25,7 @@ import (
 )
 
 func TestLogoutMakesCopiedCookieStopWorking(t *testing.T) {
+	t.Parallel()
 	gw := newRevocationGateway(t)
 	alice := gw.signIn(t, "alice")
 	thief := gw.copyOf(t, alice)
@@ -53,6 +54,7 @@ func TestLogoutMakesCopiedCookieStopWorking(t *testing.T) {
 }
 
 func TestSignOutEverywhereEndsEverySessionOfThatUserOnly(t *testing.T) {
+	t.Parallel()
 	gw := newRevocationGateway(t)
 	laptop, phoneBrowser, bob := gw.signIn(t, "alice"), gw.signIn(t, "alice"), gw.signIn(t, "bob")
 	laptop.logout(t, gw.URL, "/.trustgate/logout/everywhere")
@@ -70,6 +72,7 @@ func TestSignOutEverywhereEndsEverySessionOfThatUserOnly(t *testing.T) {
 }
 
 func TestSignOutEverywhereRefusesForeignForm(t *testing.T) {
+	t.Parallel()
 	gw := newRevocationGateway(t)
 	alice := gw.signIn(t, "alice")
 	resp := alice.post(t, gw.URL+"/.trustgate/logout/everywhere", url.Values{"csrf": {"forged"}})
@@ -82,6 +85,7 @@ func TestSignOutEverywhereRefusesForeignForm(t *testing.T) {
 }
 
 func TestLogoutWithStorageDownStillSignsOut(t *testing.T) {
+	t.Parallel()
 	gw := newRevocationGateway(t)
 	alice := gw.signIn(t, "alice")
 	thief := gw.copyOf(t, alice)

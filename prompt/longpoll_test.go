@@ -33,6 +33,7 @@ func (s *pushReadCounter) PendingPushes(ctx context.Context, deviceID string, no
 // waiting devices cost no store queries while they wait. The process's
 // exit is still asked about every second (the Exiting test).
 func TestHeldLongPollDoesNotPollTheStore(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	st := &pushReadCounter{Store: d.gate.cfg.Store}
 	d.gate.cfg.Store = st
@@ -57,6 +58,7 @@ func TestHeldLongPollDoesNotPollTheStore(t *testing.T) {
 // connection too; were it left there, it would cut the long-poll off (and
 // cancel its context) once the body timeout passed.
 func TestHeldLongPollOutlivesBodyDeadline(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	limits := deviceapi.DefaultLimits()
 	limits.BodyTimeout = 500 * time.Millisecond

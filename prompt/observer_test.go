@@ -109,6 +109,7 @@ func newObservedGateway(t *testing.T, mode policy.Mode, fail FailMode, obs Obser
 }
 
 func TestObserverSeesFailModeActivationsAndRecovery(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mode policy.Mode
 		fail FailMode
@@ -151,6 +152,7 @@ func TestObserverSeesFailModeActivationsAndRecovery(t *testing.T) {
 }
 
 func TestObserverCountsLoginsOnlyOnceDurable(t *testing.T) {
+	t.Parallel()
 	obs := new(recordingObserver)
 	gw := newObservedGateway(t, policy.ModeOff, FailSafe, obs)
 	newPhone(t).signIn(gw.URL)
@@ -172,6 +174,7 @@ func TestObserverCountsLoginsOnlyOnceDurable(t *testing.T) {
 }
 
 func TestAuthLogEntryIsLoggedWithItsFields(t *testing.T) {
+	t.Parallel()
 	gw := newObservedGateway(t, policy.ModeOff, "", nil)
 	if status, body := newPhone(t).signIn(gw.URL); status != http.StatusOK || !strings.Contains(body, "upstream: alice") {
 		t.Fatalf("sign-in: %d %s", status, body)

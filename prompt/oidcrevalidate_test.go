@@ -160,6 +160,7 @@ func (b *gateBrowser) reaches() (*httptest.ResponseRecorder, bool) {
 var revalidateUser = &mockoidc.MockUser{Subject: "u-42", Email: "dana@example.com", EmailVerified: true, PreferredUsername: "dana", Groups: []string{"staff"}}
 
 func TestOIDCRevalidateAsksTheProviderOnlyWhenDue(t *testing.T) {
+	t.Parallel()
 	var sw refreshSwitch
 	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSecure)
@@ -223,6 +224,7 @@ func (rg *revalidateGate) readSessionValue(t *testing.T, value string) session.S
 }
 
 func TestOIDCRevalidateSignsARefusedPersonOutEverywhere(t *testing.T) {
+	t.Parallel()
 	var sw refreshSwitch
 	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSafe)
@@ -259,6 +261,7 @@ func TestOIDCRevalidateSignsARefusedPersonOutEverywhere(t *testing.T) {
 }
 
 func TestOIDCRevalidateWhileProviderDownFollowsFailMode(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		mode  FailMode
 		keeps bool
@@ -289,6 +292,7 @@ func TestOIDCRevalidateWhileProviderDownFollowsFailMode(t *testing.T) {
 }
 
 func TestOIDCRevalidateChecksOnceForConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	sw := refreshSwitch{hold: make(chan struct{})}
 	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSecure)
@@ -327,6 +331,7 @@ func TestOIDCRevalidateChecksOnceForConcurrentRequests(t *testing.T) {
 }
 
 func TestOIDCRevalidateChecksSessionsFromBeforeItWasTurnedOn(t *testing.T) {
+	t.Parallel()
 	var sw refreshSwitch
 	p := startProvider(t, "", sw.middleware)
 	g := newRevalidateGate(t, p, FailSecure)

@@ -153,6 +153,7 @@ func flows(t *testing.T, doc any) string {
 // documented fact, whether leaving it out is refused, and compares with
 // the schema's required list.
 func TestDeviceAPIDocFactsMatchServer(t *testing.T) {
+	t.Parallel()
 	doc, _ := loadDeviceAPIDoc(t)
 	schema := docNode(t, doc, "components", "schemas", "Facts").(map[string]any)
 	var required []string
@@ -257,6 +258,7 @@ func maps(m map[string]any) map[string]any {
 // the report and nowhere else: GET pushes does not list it, also not to a
 // long-poll. The document says so.
 func TestDeviceAPIInlinePushIsListedAsInline(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, challenge := d.startInline(t)
 	w := d.report(t, tx.ID, challenge, policy.Facts{Platform: policy.Android, OSVersion: "14", AppVersion: "1.0.0"})
@@ -288,6 +290,7 @@ func TestDeviceAPIInlinePushIsListedAsInline(t *testing.T) {
 // other devices: they are no longer listed, a long-poll does not return
 // them, and answering one gets 409 already_answered.
 func TestDeviceAPIAnswerWithdrawsTheOtherCopies(t *testing.T) {
+	t.Parallel()
 	for _, answer := range []string{protocol.AnswerApprove, protocol.AnswerDeny} {
 		t.Run(answer, func(t *testing.T) {
 			d := newDeviceGate(t, policy.Requirements{})
@@ -351,6 +354,7 @@ func documentedCode(t *testing.T, doc any, code, status string) {
 // with the same link; a denial after the approval, or an approval once the
 // login completed, gets 409 already_answered.
 func TestDeviceAPIApprovingTwiceGivesTheSameAnswer(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, challenge := d.startInline(t)
 	var rep protocol.ReportResponse
@@ -405,6 +409,7 @@ func TestDeviceAPIApprovingTwiceGivesTheSameAnswer(t *testing.T) {
 // A reason goes only with a denial: an approval carrying one is refused
 // with a plain message, and leaves the request pending.
 func TestDeviceAPIApproveWithReasonIsRefused(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	_, number, ids := d.startPushLogin(t, d.key)
 	for _, reason := range []string{protocol.DenyCancelled, protocol.DenyFraud, "because"} {
@@ -487,6 +492,7 @@ func TestDeviceAPIDocPushesGoToActivatedPhones(t *testing.T) {
 // The prompt shows an intent: link only to an Android browser and only with
 // an Android app configured (app_links); the document says so.
 func TestDeviceAPIDocIntentLinkNeedsAppLinks(t *testing.T) {
+	t.Parallel()
 	fp := strings.TrimSuffix(strings.Repeat("AB:", 32), ":")
 	for _, apps := range [][]device.AndroidApp{nil, {{Package: "com.example.trustgate", Fingerprints: []string{fp}}}} {
 		srv := newLinkGateway(t, apps)
@@ -560,6 +566,7 @@ func checkPlain(t *testing.T, what, msg string) {
 // Malformed bodies and proofs get plain messages that name the field and
 // what it must be, never Go types or the decoder's wording.
 func TestDeviceAPIErrorsInPlainWords(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	tx, _ := d.startInline(t)
 	report := protocol.PathReportPrefix + tx.ID + "/report"

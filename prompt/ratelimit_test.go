@@ -64,6 +64,7 @@ func wantRateLimited(t *testing.T, w *httptest.ResponseRecorder, retryAfter stri
 }
 
 func TestDeviceAPIRateLimitsEachDeviceWhereverItComesFrom(t *testing.T) {
+	t.Parallel()
 	d := limitedDeviceGate(t, deviceapi.Limits{Device: deviceapi.Rate{Events: 1, Per: 10 * time.Second, Burst: 2}})
 	for i, addr := range []string{"192.0.2.1", "198.51.100.7"} {
 		if w := d.deviceGet(t, protocol.PathDevice, addr); w.Code != http.StatusOK {
@@ -80,6 +81,7 @@ func TestDeviceAPIRateLimitsEachDeviceWhereverItComesFrom(t *testing.T) {
 // Naming a device's key in a proof that does not verify costs that device
 // nothing: its bucket is charged only for proofs it really signed.
 func TestDeviceBucketIsNotChargedForForgedProofs(t *testing.T) {
+	t.Parallel()
 	d := limitedDeviceGate(t, deviceapi.Limits{Device: deviceapi.Rate{Events: 1, Per: time.Hour, Burst: 1}})
 	u, _ := url.Parse("http://gw.test" + protocol.PathDevice)
 	for i := range 5 {
@@ -105,6 +107,7 @@ func TestDeviceBucketIsNotChargedForForgedProofs(t *testing.T) {
 }
 
 func TestDeviceAPIRateLimitsEachAddress(t *testing.T) {
+	t.Parallel()
 	d := limitedDeviceGate(t, deviceapi.Limits{IP: deviceapi.Rate{Events: 1, Per: time.Minute, Burst: 1}})
 	if w := d.deviceGet(t, protocol.PathDevice, "192.0.2.1"); w.Code != http.StatusOK {
 		t.Fatalf("first request: %d %s", w.Code, w.Body)
@@ -122,6 +125,7 @@ func TestDeviceAPIRateLimitsEachAddress(t *testing.T) {
 }
 
 func TestDeviceAPIRateLimitsActivationsPerAddress(t *testing.T) {
+	t.Parallel()
 	d := limitedDeviceGate(t, deviceapi.Limits{Activation: deviceapi.Rate{Events: 2, Per: time.Minute}})
 	activate := func(addr string) *httptest.ResponseRecorder {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -29,6 +29,7 @@ func (ag *assertionGate) inRealm(t *testing.T, realm string, names map[string]st
 }
 
 func TestSessionWithoutRealmIsRefused(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, nil)
 	s := ag.session("s-old", "", "")
 	if _, ok := ag.signedInRequest(ag.encodeSession(t, s)); !ok {
@@ -43,6 +44,7 @@ func TestSessionWithoutRealmIsRefused(t *testing.T) {
 }
 
 func TestSessionFromAnotherRealmIsRefusedAndLoggedOnce(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, nil)
 	const realmA, realmB = "users_file:/sites/a.yaml", "users_file:/sites/b.yaml"
 	logs := ag.inRealm(t, realmA, map[string]string{session.RealmID(realmB): realmB})
@@ -70,6 +72,7 @@ func TestSessionFromAnotherRealmIsRefusedAndLoggedOnce(t *testing.T) {
 }
 
 func TestLoginFlowFromAnotherRealmIsIgnored(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	const realmA, realmB = "users_file:/sites/a.yaml", "users_file:/sites/b.yaml"
 	ag.inRealm(t, realmA, nil)

@@ -34,6 +34,7 @@ func (ag *assertionGate) signedInRequest(value string) (*httptest.ResponseRecord
 }
 
 func TestSessionCacheStillEnforcesExpiry(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeOff, nil, nil)
 	value := ag.encodeSession(t, ag.session("s1", "", ""))
 	if _, ok := ag.signedInRequest(value); !ok {
@@ -51,6 +52,7 @@ func TestSessionCacheStillEnforcesExpiry(t *testing.T) {
 }
 
 func TestSessionCacheStillEnforcesDeviceTrust(t *testing.T) {
+	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	value := ag.encodeSession(t, ag.session("s1", "trusted", "dev1"))
 	if _, ok := ag.signedInRequest(value); !ok {

@@ -33,6 +33,7 @@ func (p *phone) pollStatus(base string) (*http.Response, status) {
 // that timed out under load) is "try again later", never "expired": the
 // page keeps waiting, and the check goes on once the store answers again.
 func TestStoreFailureDuringStatusPollIsRetryableNotExpired(t *testing.T) {
+	t.Parallel()
 	for _, fail := range []FailMode{FailSecure, FailSafe, FailCheck} {
 		t.Run(string(fail), func(t *testing.T) {
 			gw := newFailGateway(t, policy.ModeBlock, fail)
@@ -64,6 +65,7 @@ func TestStoreFailureDuringStatusPollIsRetryableNotExpired(t *testing.T) {
 // checkStatus says "expired" only for a check that is really gone, and
 // fails, for the caller to answer "try again", when the store does.
 func TestCheckStatusExpiresOnlyChecksThatAreGone(t *testing.T) {
+	t.Parallel()
 	d := newDeviceGate(t, policy.Requirements{})
 	st := &outageStore{Store: d.gate.cfg.Store}
 	d.gate.cfg.Store = st

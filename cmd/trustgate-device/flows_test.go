@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +16,9 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/trustgate/trustgate/cmd/trustgate-device/internal/fakegateway"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 // runWith runs the command line in-process with stdin and a context.
@@ -27,11 +29,18 @@ func runWith(ctx context.Context, stdin string, args ...string) (code int, stdou
 	return code, out.String(), errOut.String()
 }
 
+// newGateway starts a real gate whose policy requires a screen lock and an
+// untampered phone and warns about biometrics (gatetest.AgentPolicy).
+func newGateway(t *testing.T) *gatetest.Gateway {
+	t.Helper()
+	return gatetest.New(t, gatetest.Options{Policy: gatetest.AgentPolicy})
+}
+
 // activateIn activates the device in dir (creating its key) for user on g
 // and returns its device ID.
-func activateIn(t *testing.T, g *fakegateway.Gateway, dir, user string) string {
+func activateIn(t *testing.T, g *gatetest.Gateway, dir, user string) string {
 	t.Helper()
-	link := g.ActivationLink(g.IssueActivation(user))
+	_, link := g.IssueActivation(t, user)
 	code, stdout, stderr := runCLI(t, "activate", link, "--state", dir, "-platform", "android", "-model", "Pixel 8", "-os", "14")
 	if code != exitOK {
 		t.Fatalf("activate exit %d: %s", code, stderr)
@@ -44,7 +53,8 @@ func activateIn(t *testing.T, g *fakegateway.Gateway, dir, user string) string {
 }
 
 func TestActivateCommandStoresActivationInPrivateFile(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	dir := filepath.Join(t.TempDir(), "state")
 	id := activateIn(t, g, dir, "alice")
 	info, err := os.Stat(filepath.Join(dir, stateFile))
@@ -62,42 +72,46 @@ func TestActivateCommandStoresActivationInPrivateFile(t *testing.T) {
 		t.Fatalf("activations %+v", s.Activations)
 	}
 	act := s.Activations[0]
-	if act.User != "alice" || act.DeviceID != id || act.Origin != g.Origin || !act.Allows(g.Origin) || act.PasscodeSecret != g.PasscodeSecret(id) {
+	d := g.Device(t, id)
+	if act.User != "alice" || act.DeviceID != id || act.Origin != g.URL || !act.Allows(g.URL) || act.PasscodeSecret != d.PasscodeSecret {
 		t.Errorf("stored activation %+v", act)
 	}
-	if d, ok := g.Device(id); !ok || d.Request.Model != "Pixel 8" || d.Request.OSVersion != "14" {
+	if d.Model != "Pixel 8" || d.OSVersion != "14" {
 		t.Errorf("gateway record %+v", d)
 	}
 	// Activating the same key again is refused by the gateway, with a hint.
-	code, _, stderr := runCLI(t, "activate", g.ActivationLink(g.IssueActivation("alice")), "--state", dir)
+	_, link := g.IssueActivation(t, "alice")
+	code, _, stderr := runCLI(t, "activate", link, "--state", dir)
 	if code != exitError || !strings.Contains(stderr, "conflict") || !strings.Contains(stderr, "keygen --force") {
 		t.Errorf("second activation: exit %d, stderr %q", code, stderr)
 	}
 }
 
 func TestVerifyCommandReportsFactsAndApprovesInlinePush(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	dir := t.TempDir()
 	activateIn(t, g, dir, "alice")
 	profile := filepath.Join(t.TempDir(), "pixel.json")
 	if err := os.WriteFile(profile, []byte(`{"platform":"android","os_version":"13","screen_lock":false,"biometrics":false,"tampered":false}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tx, challenge := g.StartTransaction("alice")
+	appLink, tx := g.StartInline(t, "alice", "")
+	challenge := queryOf(t, appLink).Get(protocol.ParamChallenge)
 	// The HTTPS form of the link, flags after it; --screen-lock and --os
 	// override the profile.
-	link := g.Origin + protocol.VerifyLinkPath + "?" + url.Values{"tx": {tx}, "challenge": {challenge}}.Encode()
+	link := g.URL + protocol.VerifyLinkPath + "?" + url.Values{"tx": {tx}, "challenge": {challenge}}.Encode()
 	code, stdout, stderr := runCLI(t, "verify", link, "--state", dir, "--profile", profile, "--screen-lock", "--os", "14", "--patch", "2026-10-05")
 	if code != exitOK {
 		t.Fatalf("verify exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"device trusted", "warnings:", "biometrics (no_biometrics)", "required from 2027-01-15", "approved", g.Origin + protocol.ReturnPath + "?"} {
+	for _, want := range []string{"device trusted", "warnings:", "biometrics (no_biometrics)", "required from " + gatetest.BiometricsDeadline.Format(time.DateOnly), "approved", g.URL + protocol.ReturnPath + "?"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
 	var facts map[string]any
-	if err := json.Unmarshal(g.Transaction(tx).Facts, &facts); err != nil {
+	if err := json.Unmarshal(g.Reported(tx), &facts); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"platform": "android", "os_version": "14", "security_patch": "2026-10-05", "screen_lock": true, "biometrics": false, "tampered": false, "model": "Pixel 8", "app_version": appVersion}
@@ -112,77 +126,91 @@ func TestVerifyCommandReportsFactsAndApprovesInlinePush(t *testing.T) {
 }
 
 func TestVerifyCommandShowsFailuresAndAsks(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	dir := t.TempDir()
 	activateIn(t, g, dir, "alice")
-	tx, challenge := g.StartTransaction("alice")
-	code, stdout, stderr := runWith(context.Background(), "fraud\n", "verify", g.VerifyLink(tx, challenge), "--state", dir, "--screen-lock=false", "--tampered=false", "--answer", "ask")
+	link, _ := g.StartInline(t, "alice", "")
+	code, stdout, stderr := runWith(context.Background(), "fraud\n", "verify", link, "--state", dir, "--screen-lock=false", "--tampered=false", "--answer", "ask")
 	if code != exitOK {
 		t.Fatalf("verify exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"device not trusted", "failed requirements:", "Turn on a screen lock.", "Approve this login?", "denied"} {
+	for _, want := range []string{"device not trusted", "failed requirements:", "Turn on a screen lock", "Approve this login?", "denied"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	push := inlinePushOf(t, g, tx)
-	if ans := g.Answer(push); ans == nil || ans.Answer != protocol.AnswerDeny || ans.Reason != protocol.DenyFraud {
+	push := inlinePushOf(t, stdout)
+	if ans := g.Push(t, push); ans.State != store.PushDenied || ans.Answer != protocol.DenyFraud {
 		t.Errorf("gateway recorded %+v, want a fraud denial", ans)
 	}
 }
 
-// inlinePushOf returns the ID of the inline push that the report for tx
-// made on the test gateway.
-func inlinePushOf(t *testing.T, g *fakegateway.Gateway, tx string) string {
+var loginRequestLine = regexp.MustCompile(`(?m)^login request (\S+):`)
+
+// inlinePushOf returns the ID of the inline push that verify printed.
+func inlinePushOf(t *testing.T, stdout string) string {
 	t.Helper()
-	id := g.InlinePush(tx)
-	if id == "" {
-		t.Fatalf("no inline push for %s", tx)
+	m := loginRequestLine.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("verify printed no login request:\n%s", stdout)
 	}
-	return id
+	return m[1]
+}
+
+// queryOf returns the query of a link.
+func queryOf(t *testing.T, link string) url.Values {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
 }
 
 func TestVerifyCommandRefusesOriginNotActivated(t *testing.T) {
-	g := fakegateway.New(t)
-	phish := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
+	phish := newGateway(t)
 	dir := t.TempDir()
 	activateIn(t, g, dir, "alice")
-	tx, challenge := phish.StartTransaction("alice")
-	code, stdout, stderr := runCLI(t, "verify", phish.VerifyLink(tx, challenge), "--state", dir, "--screen-lock")
-	if code != exitError || !strings.Contains(stderr, "not activated") || !strings.Contains(stderr, phish.Origin) {
+	link, tx := phish.StartInline(t, "alice", "")
+	code, stdout, stderr := runCLI(t, "verify", link, "--state", dir, "--screen-lock")
+	if code != exitError || !strings.Contains(stderr, "not activated") || !strings.Contains(stderr, phish.URL) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
-	if stdout != "" || phish.Transaction(tx).Reported {
-		t.Errorf("stdout %q; reported %v", stdout, phish.Transaction(tx).Reported)
+	if state := phish.Transaction(t, tx).State; stdout != "" || state != store.TransactionPending {
+		t.Errorf("stdout %q; transaction %s", stdout, state)
 	}
 }
 
 func TestPushCommandsListApproveAndDeny(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	dir := t.TempDir()
 	id := activateIn(t, g, dir, "alice")
 	code, stdout, _ := runCLI(t, "push", "list", "--state", dir)
 	if code != exitOK || !strings.Contains(stdout, "no pending") {
 		t.Errorf("empty list: exit %d, %q", code, stdout)
 	}
-	matching := g.AddPush(id, "wiki", "42")
-	plain := g.AddPush(id, "<b>crm</b>", "")
-	code, stdout, stderr := runCLI(t, "push", "list", "--state", dir, "--origin", g.Origin)
-	if code != exitOK || !strings.Contains(stdout, matching.ID) || !strings.Contains(stdout, plain.ID) || !strings.Contains(stdout, "number matching") {
+	matching, number := g.PushTo(t, "alice", id)
+	plain, _ := g.PushTo(t, "alice", id)
+	code, stdout, stderr := runCLI(t, "push", "list", "--state", dir, "--origin", g.URL)
+	if code != exitOK || !strings.Contains(stdout, matching) || !strings.Contains(stdout, plain) || !strings.Contains(stdout, "number matching") {
 		t.Errorf("list: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	code, stdout, stderr = runCLI(t, "push", "approve", matching.ID, "--number", "42", "--state", dir)
+	code, stdout, stderr = runCLI(t, "push", "approve", matching, "--number", number, "--state", dir)
 	if code != exitOK || !strings.Contains(stdout, "approved") {
 		t.Errorf("approve: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	code, _, stderr = runCLI(t, "push", "deny", "--fraud", "--state", dir, plain.ID)
+	code, _, stderr = runCLI(t, "push", "deny", "--fraud", "--state", dir, plain)
 	if code != exitOK {
 		t.Errorf("deny: exit %d, stderr %q", code, stderr)
 	}
-	if ans := g.Answer(plain.ID); ans == nil || ans.Reason != protocol.DenyFraud {
+	if ans := g.Push(t, plain); ans.Answer != protocol.DenyFraud {
 		t.Errorf("recorded %+v", ans)
 	}
-	code, _, stderr = runCLI(t, "push", "deny", plain.ID, "--state", dir)
+	code, _, stderr = runCLI(t, "push", "deny", plain, "--state", dir)
 	if code != exitError || !strings.Contains(stderr, "already_answered") {
 		t.Errorf("answering twice: exit %d, stderr %q", code, stderr)
 	}
@@ -193,9 +221,10 @@ func TestPushCommandsListApproveAndDeny(t *testing.T) {
 }
 
 func TestListenAnswersUntilCancelled(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	dir := t.TempDir()
-	id := activateIn(t, g, dir, "alice")
+	activateIn(t, g, dir, "alice")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	type result struct {
@@ -213,12 +242,20 @@ func TestListenAnswersUntilCancelled(t *testing.T) {
 	if err := g.WaitPolls(wait, 1); err != nil {
 		t.Fatal(err)
 	}
-	p := g.AddPush(id, "wiki", "")
-	ans, err := g.WaitAnswer(wait, p.ID)
+	// The gate's pushes to another device need the number shown, which
+	// listen --approve leaves alone; the inline request of a check this
+	// device reports (and leaves unanswered) needs none.
+	link, _ := g.StartInline(t, "alice", "")
+	code, stdout, stderr := runWith(wait, "", "verify", link, "--state", dir, "--screen-lock", "--tampered=false", "--answer", "ask")
+	if code != exitOK || !strings.Contains(stdout, "left unanswered") {
+		t.Fatalf("verify: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	p := inlinePushOf(t, stdout)
+	ans, err := g.WaitAnswered(wait, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ans.Answer != protocol.AnswerApprove {
+	if ans.State != store.PushApproved {
 		t.Errorf("answer %+v", ans)
 	}
 	// And listen polls on, with the documented wait, until cancelled.
@@ -228,22 +265,22 @@ func TestListenAnswersUntilCancelled(t *testing.T) {
 	cancel()
 	select {
 	case r := <-done:
-		if r.code != exitOK || !strings.Contains(r.stdout, p.ID) || !strings.Contains(r.stdout, "approved") {
+		if r.code != exitOK || !strings.Contains(r.stdout, p) || !strings.Contains(r.stdout, "approved") {
 			t.Errorf("listen: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	case <-wait.Done():
 		t.Fatal("listen did not stop when cancelled")
 	}
-	waits, _ := g.Waits()
-	for _, w := range waits {
-		if w != "25" {
-			t.Errorf("listen polled with wait %q, want 25", w)
+	for _, p := range g.Polls() {
+		if p.Wait != "25" {
+			t.Errorf("listen polled with wait %q, want 25", p.Wait)
 		}
 	}
 }
 
 func TestPasscodeCommandPrintsValidCode(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	dir := t.TempDir()
 	id := activateIn(t, g, dir, "alice")
 	code, stdout, stderr := runCLI(t, "passcode", "--state", dir)
@@ -251,19 +288,19 @@ func TestPasscodeCommandPrintsValidCode(t *testing.T) {
 		t.Fatalf("passcode exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(stdout, "\n")
-	if !totp.Validate(lines[0], g.PasscodeSecret(id)) || !strings.Contains(stdout, "valid for") {
+	if !totp.Validate(lines[0], g.Device(t, id).PasscodeSecret) || !strings.Contains(stdout, "valid for") {
 		t.Errorf("passcode printed %q", stdout)
 	}
 }
 
 func TestAppCommandsRefuseBadInput(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	activated := t.TempDir()
 	activateIn(t, g, activated, "alice")
 	withKey := t.TempDir()
 	keygenIn(t, withKey)
-	tx, challenge := g.StartTransaction("alice")
-	link := g.VerifyLink(tx, challenge)
+	link, tx := g.StartInline(t, "alice", "")
 	cases := []struct {
 		name string
 		args []string
@@ -281,7 +318,7 @@ func TestAppCommandsRefuseBadInput(t *testing.T) {
 		{"verify bad platform", []string{"verify", link, "--platform", "symbian", "--state", activated}, exitError, "ios or android"},
 		{"verify missing profile", []string{"verify", link, "--profile", filepath.Join(withKey, "none.json"), "--state", activated}, exitError, "profile"},
 		{"verify not activated", []string{"verify", link, "--state", withKey}, exitError, "not activated"},
-		{"verify link missing challenge", []string{"verify", g.Origin + protocol.VerifyLinkPath + "?tx=abc", "--state", activated}, exitUsage, "missing challenge"},
+		{"verify link missing challenge", []string{"verify", g.URL + protocol.VerifyLinkPath + "?tx=abc", "--state", activated}, exitUsage, "missing challenge"},
 		{"push without subcommand", []string{"push"}, exitUsage, "subcommand"},
 		{"push unknown subcommand", []string{"push", "accept", "x"}, exitUsage, "unknown subcommand"},
 		{"push approve without ID", []string{"push", "approve", "--state", activated}, exitUsage, "missing push ID"},
@@ -297,7 +334,7 @@ func TestAppCommandsRefuseBadInput(t *testing.T) {
 			}
 		})
 	}
-	if g.Transaction(tx).Reported {
+	if g.Transaction(t, tx).State != store.TransactionPending {
 		t.Error("a refused command line reported facts")
 	}
 }

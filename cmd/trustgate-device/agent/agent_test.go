@@ -21,8 +21,10 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
-	"github.com/trustgate/trustgate/cmd/trustgate-device/internal/fakegateway"
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
+	"github.com/trustgate/trustgate/prompt/store"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -56,21 +58,53 @@ func newKeyedAgent(t *testing.T, client *http.Client) (*agent.Agent, *ecdsa.Priv
 	return a, key
 }
 
+// newGateway starts a real gate, in mode (check unless given), whose policy
+// requires a screen lock and an untampered phone and warns about
+// biometrics (gatetest.AgentPolicy).
+func newGateway(t *testing.T, mode ...policy.Mode) *gatetest.Gateway {
+	t.Helper()
+	o := gatetest.Options{Policy: gatetest.AgentPolicy}
+	if len(mode) > 0 {
+		o.Mode = mode[0]
+	}
+	return gatetest.New(t, o)
+}
+
 // activated returns an agent activated for user on g.
-func activated(t *testing.T, g *fakegateway.Gateway, user string) *agent.Agent {
+func activated(t *testing.T, g *gatetest.Gateway, user string) *agent.Agent {
 	t.Helper()
 	a := newAgent(t, nil)
-	if _, err := a.Activate(context.Background(), g.ActivationLink(g.IssueActivation(user)), pixel); err != nil {
+	_, link := g.IssueActivation(t, user)
+	if _, err := a.Activate(context.Background(), link, pixel); err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
+// pendingPush returns the device's one pending login request.
+func pendingPush(t *testing.T, g *gatetest.Gateway, deviceID string) string {
+	t.Helper()
+	pending := g.Pending(t, deviceID)
+	if len(pending) != 1 {
+		t.Fatalf("%d pending login requests, want 1", len(pending))
+	}
+	return pending[0].ID
+}
+
+// otherNumber returns a two-digit number that is not n.
+func otherNumber(n string) string {
+	if n == "10" {
+		return "11"
+	}
+	return "10"
+}
+
 func TestActivateBindsKeyAndKeepsActivation(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := newAgent(t, nil)
-	code := g.IssueActivation("alice")
-	link := "trustgate://activate?" + url.Values{"origin": {g.Origin}, "code": {code}}.Encode()
+	code, _ := g.IssueActivation(t, "alice")
+	link := "trustgate://activate?" + url.Values{"origin": {g.URL}, "code": {code}}.Encode()
 	resp, err := a.Activate(context.Background(), link, pixel)
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +112,11 @@ func TestActivateBindsKeyAndKeepsActivation(t *testing.T) {
 	if resp.DeviceID != a.DeviceID() || resp.User != "alice" {
 		t.Errorf("response %+v", resp)
 	}
-	d, ok := g.Device(a.DeviceID())
-	if !ok || d.User != "alice" || d.Request.Model != "Pixel 8" {
-		t.Errorf("gateway device record %+v (found %v)", d, ok)
+	if d := g.Device(t, a.DeviceID()); d.User != "alice" || d.Model != "Pixel 8" {
+		t.Errorf("gateway device record %+v", d)
 	}
 	act, ok := a.Activation()
-	if !ok || act.User != "alice" || act.Origin != g.Origin || !act.Allows(g.Origin) || act.PasscodeSecret == "" || act.DeviceID != a.DeviceID() {
+	if !ok || act.User != "alice" || act.Origin != g.URL || !act.Allows(g.URL) || act.PasscodeSecret == "" || act.DeviceID != a.DeviceID() {
 		t.Errorf("activation %+v", act)
 	}
 	// The code is single use: a second activation is refused with its code.
@@ -94,13 +127,15 @@ func TestActivateBindsKeyAndKeepsActivation(t *testing.T) {
 }
 
 func TestActivationRestoresFromStoredActivation(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	first, err := agent.New(agent.Config{Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := first.Activate(context.Background(), g.ActivationLink(g.IssueActivation("alice")), pixel); err != nil {
+	_, link := g.IssueActivation(t, "alice")
+	if _, err := first.Activate(context.Background(), link, pixel); err != nil {
 		t.Fatal(err)
 	}
 	act, _ := first.Activation()
@@ -118,12 +153,13 @@ func TestActivationRestoresFromStoredActivation(t *testing.T) {
 }
 
 func TestVerifyPostsChallengeAndFactsThenAnswersInlinePush(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := activated(t, g, "alice")
-	tx, challenge := g.StartTransaction("alice")
+	link, tx := g.StartInline(t, "alice", "")
 	facts := healthy()
 	facts.Biometrics = ptr(false)
-	resp, err := a.Verify(context.Background(), g.VerifyLink(tx, challenge), facts)
+	resp, err := a.Verify(context.Background(), link, facts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,88 +169,96 @@ func TestVerifyPostsChallengeAndFactsThenAnswersInlinePush(t *testing.T) {
 	if len(resp.Warnings) != 1 || resp.Warnings[0].Deadline == nil {
 		t.Errorf("warnings %+v, want biometrics with a deadline", resp.Warnings)
 	}
-	rec := g.Transaction(tx)
 	var sent map[string]any
-	if err := json.Unmarshal(rec.Facts, &sent); err != nil {
+	if err := json.Unmarshal(g.Reported(tx), &sent); err != nil {
 		t.Fatal(err)
 	}
 	if sent["platform"] != "android" || sent["screen_lock"] != true || sent["biometrics"] != false || sent["security_patch"] != "2026-10-05" {
-		t.Errorf("facts the gateway got: %s", rec.Facts)
+		t.Errorf("facts the gateway got: %s", g.Reported(tx))
 	}
 	ans, err := a.Answer(context.Background(), "", resp.Push.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ans.State != "approved" || !strings.HasPrefix(ans.ReturnURL, g.Origin+protocol.ReturnPath+"?") {
+	if ans.State != "approved" || !strings.HasPrefix(ans.ReturnURL, g.URL+protocol.ReturnPath+"?") {
 		t.Errorf("answer response %+v", ans)
 	}
-	if got := g.Answer(resp.Push.ID); got == nil || got.Answer != protocol.AnswerApprove {
+	if got := g.Push(t, resp.Push.ID); got.State != store.PushApproved {
 		t.Errorf("gateway recorded answer %+v", got)
 	}
 	// The transaction is single use.
-	_, err = a.Verify(context.Background(), g.VerifyLink(tx, challenge), facts)
+	_, err = a.Verify(context.Background(), link, facts)
 	if code := agent.ErrorCode(err); code != "conflict" {
 		t.Errorf("second report: %v, want conflict", err)
 	}
 }
 
 func TestVerifyLeavesUnreportedFactsOut(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := activated(t, g, "alice")
-	tx, challenge := g.StartTransaction("alice")
-	resp, err := a.Verify(context.Background(), g.VerifyLink(tx, challenge), agent.Facts{Platform: "ios", OSVersion: "17.4", AppVersion: "1.0.0"})
+	link, tx := g.StartInline(t, "alice", "")
+	resp, err := a.Verify(context.Background(), link, agent.Facts{Platform: "ios", OSVersion: "17.4", AppVersion: "1.0.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.Trusted || len(resp.Failed) != 2 {
 		t.Errorf("verdict %+v, want untrusted without screen lock and tamper facts", resp)
 	}
-	if raw := string(g.Transaction(tx).Facts); strings.Contains(raw, "screen_lock") || strings.Contains(raw, "tampered") {
+	if raw := string(g.Reported(tx)); strings.Contains(raw, "screen_lock") || strings.Contains(raw, "tampered") {
 		t.Errorf("unreported facts were sent: %s", raw)
 	}
 }
 
 func TestVerifyRefusesOriginNotActivated(t *testing.T) {
-	g := fakegateway.New(t)
-	other := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
+	other := newGateway(t)
 	a := activated(t, g, "alice")
-	tx, challenge := other.StartTransaction("alice")
-	_, err := a.Verify(context.Background(), other.VerifyLink(tx, challenge), healthy())
-	if !errors.Is(err, agent.ErrForeignOrigin) || !strings.Contains(err.Error(), other.Origin) {
-		t.Fatalf("error %v, want ErrForeignOrigin naming %s", err, other.Origin)
+	link, tx := other.StartInline(t, "alice", "")
+	_, err := a.Verify(context.Background(), link, healthy())
+	if !errors.Is(err, agent.ErrForeignOrigin) || !strings.Contains(err.Error(), other.URL) {
+		t.Fatalf("error %v, want ErrForeignOrigin naming %s", err, other.URL)
 	}
-	if other.Transaction(tx).Reported {
+	if other.Transaction(t, tx).State != store.TransactionPending {
 		t.Error("the foreign gateway got a report")
 	}
-	_, err = newAgent(t, nil).Verify(context.Background(), g.VerifyLink(tx, challenge), healthy())
+	own, _ := g.StartInline(t, "alice", "")
+	_, err = newAgent(t, nil).Verify(context.Background(), own, healthy())
 	if !errors.Is(err, agent.ErrNotActivated) {
 		t.Errorf("unactivated agent: %v, want ErrNotActivated", err)
 	}
 }
 
 func TestVerifyAnotherUsersTransactionIsRefused(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := activated(t, g, "alice")
-	tx, challenge := g.StartTransaction("bob")
-	_, err := a.Verify(context.Background(), g.VerifyLink(tx, challenge), healthy())
+	activated(t, g, "bob") // so that bob's prompt offers the app
+	link, _ := g.StartInline(t, "bob", "")
+	_, err := a.Verify(context.Background(), link, healthy())
 	var apiErr *agent.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden || apiErr.Code != "wrong_user" {
 		t.Errorf("error %v, want 403 wrong_user", err)
 	}
-	_, err = a.Verify(context.Background(), g.VerifyLink(tx, "not-the-challenge"), healthy())
+	u, _ := url.Parse(link)
+	q := u.Query()
+	q.Set(protocol.ParamChallenge, "not-the-challenge")
+	u.RawQuery = q.Encode()
+	_, err = a.Verify(context.Background(), u.String(), healthy())
 	if agent.ErrorCode(err) != "wrong_user" && agent.ErrorCode(err) != "wrong_challenge" {
 		t.Errorf("error %v", err)
 	}
 }
 
 func TestBlockedReportHasNothingToApprove(t *testing.T) {
-	g := fakegateway.New(t)
-	g.Block = true
+	t.Parallel()
+	g := newGateway(t, policy.ModeBlock)
 	a := activated(t, g, "alice")
-	tx, challenge := g.StartTransaction("alice")
+	link, _ := g.StartInline(t, "alice", "")
 	f := healthy()
 	f.ScreenLock = ptr(false)
-	resp, err := a.Verify(context.Background(), g.VerifyLink(tx, challenge), f)
+	resp, err := a.Verify(context.Background(), link, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +268,8 @@ func TestBlockedReportHasNothingToApprove(t *testing.T) {
 }
 
 func TestPushesLongPollsWithWaitQueryOutsideTheProof(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := activated(t, g, "alice")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -240,51 +285,55 @@ func TestPushesLongPollsWithWaitQueryOutsideTheProof(t *testing.T) {
 	if err := g.WaitPolls(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	push := g.AddPush(a.DeviceID(), "wiki", "")
+	g.SendPush(t, "alice")
+	push := pendingPush(t, g, a.DeviceID())
 	pushes := <-got
 	if err := <-errs; err != nil {
 		t.Fatal(err)
 	}
-	if len(pushes) != 1 || pushes[0].ID != push.ID || pushes[0].Application != "wiki" {
+	if len(pushes) != 1 || pushes[0].ID != push || pushes[0].Application != gatetest.Application {
 		t.Errorf("pushes %+v", pushes)
 	}
 	// Without wait: no query at all; over 30 s: capped.
 	if _, err := a.Pushes(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	waits, raw := g.Waits()
-	if len(waits) != 2 || waits[0] != "25" || raw[1] != "" {
-		t.Errorf("wait values %q, raw queries %q", waits, raw)
+	polls := g.Polls()
+	if len(polls) != 2 || polls[0].Wait != "25" || polls[1].RawQuery != "" {
+		t.Errorf("polls %+v", polls)
 	}
 }
 
 func TestPushesAreAnsweredWithNumberMatching(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := activated(t, g, "alice")
 	ctx := context.Background()
-	p := g.AddPush(a.DeviceID(), "wiki", "42")
+	_, number := g.SendPush(t, "alice")
 	pushes, err := a.Pushes(ctx, 0)
 	if err != nil || len(pushes) != 1 || !pushes[0].NumberMatching {
 		t.Fatalf("pushes %+v, %v", pushes, err)
 	}
-	_, err = a.Answer(ctx, "", p.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: "41"})
+	_, err = a.Answer(ctx, "", pushes[0].ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: otherNumber(number)})
 	if agent.ErrorCode(err) != "wrong_number" {
 		t.Errorf("wrong number: %v", err)
 	}
-	p2 := g.AddPush(a.DeviceID(), "wiki", "42")
-	ans, err := a.Answer(ctx, g.Origin, p2.ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: "42"})
+	_, number = g.SendPush(t, "alice")
+	p2 := pendingPush(t, g, a.DeviceID())
+	ans, err := a.Answer(ctx, g.URL, p2, protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: number})
 	if err != nil || ans.State != "approved" || ans.ReturnURL != "" {
 		t.Errorf("answer %+v, %v", ans, err)
 	}
-	p3 := g.AddPush(a.DeviceID(), "wiki", "")
-	ans, err = a.Answer(ctx, "", p3.ID, protocol.AnswerRequest{Answer: protocol.AnswerDeny, Reason: protocol.DenyFraud})
+	g.SendPush(t, "alice")
+	p3 := pendingPush(t, g, a.DeviceID())
+	ans, err = a.Answer(ctx, "", p3, protocol.AnswerRequest{Answer: protocol.AnswerDeny, Reason: protocol.DenyFraud})
 	if err != nil || ans.State != "denied" {
 		t.Errorf("deny %+v, %v", ans, err)
 	}
-	if rec := g.Answer(p3.ID); rec == nil || rec.Reason != protocol.DenyFraud {
+	if rec := g.Push(t, p3); rec.State != store.PushDenied || rec.Answer != protocol.DenyFraud {
 		t.Errorf("recorded %+v", rec)
 	}
-	if _, err := a.Answer(ctx, "https://evil.example", p3.ID, protocol.AnswerRequest{Answer: protocol.AnswerDeny}); !errors.Is(err, agent.ErrForeignOrigin) {
+	if _, err := a.Answer(ctx, "https://evil.example", p3, protocol.AnswerRequest{Answer: protocol.AnswerDeny}); !errors.Is(err, agent.ErrForeignOrigin) {
 		t.Errorf("answer at a foreign origin: %v", err)
 	}
 	if _, err := a.Answer(ctx, "", "../device", protocol.AnswerRequest{Answer: protocol.AnswerDeny}); err == nil {
@@ -312,10 +361,12 @@ func (replayTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestAPIErrorsCarryTheirCode(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a, key := newKeyedAgent(t, nil)
 	ctx := context.Background()
-	if _, err := a.Activate(ctx, g.ActivationLink(g.IssueActivation("alice")), pixel); err != nil {
+	_, link := g.IssueActivation(t, "alice")
+	if _, err := a.Activate(ctx, link, pixel); err != nil {
 		t.Fatal(err)
 	}
 	act, _ := a.Activation()
@@ -344,13 +395,14 @@ func TestAPIErrorsCarryTheirCode(t *testing.T) {
 		}
 	})
 	t.Run("key already activated", func(t *testing.T) {
-		_, err := a.Activate(ctx, g.ActivationLink(g.IssueActivation("alice")), pixel)
+		_, link := g.IssueActivation(t, "alice")
+		_, err := a.Activate(ctx, link, pixel)
 		if agent.ErrorCode(err) != "conflict" {
 			t.Errorf("error %v, want conflict", err)
 		}
 	})
 	t.Run("revoked device", func(t *testing.T) {
-		g.Revoke(a.DeviceID())
+		g.Revoke(t, a.DeviceID())
 		_, err := a.Device(ctx)
 		var apiErr *agent.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden || apiErr.Code != "revoked_device" {
@@ -380,9 +432,10 @@ func TestAPIErrorsCarryTheirCode(t *testing.T) {
 }
 
 func TestPasscodeMatchesProvisionedSecret(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	a := activated(t, g, "alice")
-	secret := g.PasscodeSecret(a.DeviceID())
+	secret := g.Device(t, a.DeviceID()).PasscodeSecret
 	for _, now := range []time.Time{time.Now(), time.Date(2026, 11, 27, 3, 0, 29, 0, time.UTC)} {
 		code, err := a.Passcode(now)
 		if err != nil {
@@ -416,6 +469,7 @@ func mustPasscode(t *testing.T, a *agent.Agent, now time.Time) string {
 }
 
 func TestLoadProfileRefusesUnknownFacts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustgate/trustgate/cmd/trustgate-device/internal/fakegateway"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -36,10 +35,12 @@ func (rt *retiringTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 // error: Pushes returns at once with nothing, and the next poll, sent
 // straight away, gets the login request.
 func TestPushesTakesEarlyEmptyAnswerAsPollAgain(t *testing.T) {
-	g := fakegateway.New(t)
+	t.Parallel()
+	g := newGateway(t)
 	rt := &retiringTransport{}
 	a := newAgent(t, &http.Client{Transport: rt})
-	if _, err := a.Activate(context.Background(), g.ActivationLink(g.IssueActivation("alice")), pixel); err != nil {
+	_, link := g.IssueActivation(t, "alice")
+	if _, err := a.Activate(context.Background(), link, pixel); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -64,13 +65,14 @@ func TestPushesTakesEarlyEmptyAnswerAsPollAgain(t *testing.T) {
 	if err := g.WaitPolls(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	p := g.AddPush(a.DeviceID(), "wiki", "")
+	g.SendPush(t, "alice")
+	p := pendingPush(t, g, a.DeviceID())
 	select {
 	case pushes = <-got:
 	case <-ctx.Done():
 		t.Fatal("the poll after the early answer got nothing")
 	}
-	if len(pushes) != 1 || pushes[0].ID != p.ID {
+	if len(pushes) != 1 || pushes[0].ID != p {
 		t.Errorf("poll after the early answer: %+v", pushes)
 	}
 	if n := rt.polls.Load(); n != 2 {
