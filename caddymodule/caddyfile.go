@@ -7,6 +7,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/trustgate/trustgate/caddymodule/login"
 )
 
 func init() {
@@ -144,7 +146,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if h.LoginRaw != nil {
 				return d.Err("login already specified")
 			}
-			raw, err := unmarshalLogin(d)
+			raw, err := login.ParseCaddyfile(d)
 			if err != nil {
 				return err
 			}
@@ -188,7 +190,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := h.checkEnrollmentLine(); err != nil {
 		return err
 	}
-	return wrapAt(d, checkLoginSource(h.LoginRaw))
+	return wrapAt(d, login.CheckSource(h.LoginRaw))
 }
 
 // unmarshalSessionOption parses one of session_lifetime <duration>,
@@ -278,6 +280,15 @@ func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 		return 0, d.Errf("duration must be positive, got %q", raw)
 	}
 	return caddy.Duration(dur), nil
+}
+
+// wrapAt adds the dispenser's file and line to a setting's error, so that
+// a Caddyfile's error is the JSON's error with its position.
+func wrapAt(d *caddyfile.Dispenser, err error) error {
+	if err == nil {
+		return nil
+	}
+	return d.WrapErr(err)
 }
 
 // Interface guards

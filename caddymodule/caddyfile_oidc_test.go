@@ -6,6 +6,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/trustgate/trustgate/caddymodule/login"
 )
 
 func TestOIDCSessionOptionsParse(t *testing.T) {
@@ -22,7 +24,7 @@ func TestOIDCSessionOptionsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := parsedLogin[OIDCLogin](t, h.LoginRaw, "oidc")
+	o := parsedLogin[login.OIDCLogin](t, h.LoginRaw, "oidc")
 	if o.LogoutRedirect != "https://idp.example.com/signed-out" || o.Prompt != "login" || o.Revalidate != caddy.Duration(15*time.Minute) {
 		t.Fatalf("parsed %+v", o)
 	}

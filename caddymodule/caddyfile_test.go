@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	"github.com/trustgate/trustgate/caddymodule/login"
 )
 
 func TestDirectiveParsesEveryOption(t *testing.T) {
@@ -43,7 +45,7 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 	}
 	want := Handler{
 		Application: "legacy-crm",
-		LoginRaw: caddyconfig.JSONModuleObject(&OIDCLogin{
+		LoginRaw: caddyconfig.JSONModuleObject(&login.OIDCLogin{
 			Issuer: "https://idp.example.com", ClientID: "crm", ClientSecret: "{env.OIDC_SECRET}",
 			Scopes: []string{"openid", "email", "groups"}, GroupsClaim: "roles", UserClaim: "email",
 			RedirectURL: "https://crm.example.com/.trustgate/oidc/callback", Timeout: caddy.Duration(5e9),
@@ -64,7 +66,7 @@ func TestDirectiveParsesEveryOption(t *testing.T) {
 	if err := u.UnmarshalCaddyfile(caddyfile.NewTestDispenser("trusted_endpoints {\n login users_file /etc/trustgate/users.yaml\n}")); err != nil {
 		t.Fatal(err)
 	}
-	if got := parsedLogin[UsersFileLogin](t, u.LoginRaw, "users_file"); got.Path != "/etc/trustgate/users.yaml" {
+	if got := parsedLogin[login.UsersFileLogin](t, u.LoginRaw, "users_file"); got.Path != "/etc/trustgate/users.yaml" {
 		t.Fatalf("users_file: %s", u.LoginRaw)
 	}
 

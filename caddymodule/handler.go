@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/caddymodule/login"
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/session"
@@ -46,8 +47,8 @@ type Handler struct {
 	Application string `json:"application,omitempty"`
 
 	// LoginRaw is the primary login, exactly one: a login source module
-	// named by its "source" key, users_file (UsersFileLogin) or oidc
-	// (OIDCLogin), or a third party's (see Login).
+	// named by its "source" key, users_file (login.UsersFileLogin) or oidc
+	// (login.OIDCLogin), or a third party's (see login.Login).
 	LoginRaw json.RawMessage `json:"login,omitempty" caddy:"namespace=trusted_endpoints.login inline_key=source"`
 
 	// Allow says who may enter the application at all: a person who
@@ -206,7 +207,7 @@ type Handler struct {
 	app *App
 	// login is the loaded login source; one that is a LoginChecker is
 	// checked in Validate.
-	login Login
+	login login.Login
 }
 
 // CaddyModule returns the Caddy module information.
@@ -322,7 +323,7 @@ func (h *Handler) Validate() error {
 	if err := h.validateDevice(); err != nil {
 		return err
 	}
-	if checker, ok := h.login.(LoginChecker); ok {
+	if checker, ok := h.login.(login.LoginChecker); ok {
 		return checker.CheckLogin(h.logger)
 	}
 	return nil

@@ -1,123 +1,25 @@
 package caddymodule
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"go.uber.org/zap"
 
-	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/caddymodule/login"
 )
-
-// loginNamespace is the Caddy namespace of the login sources; loginKey
-// the JSON key that names one in a handler's "login" object.
-const (
-	loginNamespace = "trusted_endpoints.login"
-	loginKey       = "source"
-)
-
-// Login is a primary login source: a guest module in the
-// trusted_endpoints.login namespace, which a site's handler loads from its
-// "login" object, named by that object's "source" key. users_file and
-// oidc are built in. A third party adds a source by registering a module
-// that implements Login (and caddyfile.Unmarshaler, to be written as
-// `login <name> ...` in a Caddyfile).
-type Login interface {
-	// ConfigureGate puts the login into the gate's configuration: Users,
-	// or OIDC with its redirect, logout and revalidation settings.
-	// cfg.Logger is the site's logger.
-	ConfigureGate(cfg *prompt.Config) error
-
-	// Realm names the login source after ConfigureGate: the site's realm
-	// unless session_realm names another, so the sites whose sources
-	// have the same name share sessions. A name starts with the source
-	// ("users_file:", "oidc:"), never with "realm:".
-	Realm() (string, error)
-}
-
-// LoginChecker is a Login that checks itself against the world outside the
-// configuration (the OIDC provider) when the configuration loads, after
-// ConfigureGate; an error refuses the configuration.
-type LoginChecker interface {
-	CheckLogin(logger *zap.Logger) error
-}
 
 // loadLogin loads the handler's login module.
-func (h *Handler) loadLogin(ctx caddy.Context) (Login, error) {
-	if err := checkLoginSource(h.LoginRaw); err != nil {
+func (h *Handler) loadLogin(ctx caddy.Context) (login.Login, error) {
+	if err := login.CheckSource(h.LoginRaw); err != nil {
 		return nil, err
 	}
 	mod, err := ctx.LoadModule(h, "LoginRaw")
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	login, ok := mod.(Login)
+	source, ok := mod.(login.Login)
 	if !ok {
 		return nil, fmt.Errorf("login: module %T is not a login source (it lacks ConfigureGate or Realm)", mod)
 	}
-	return login, nil
-}
-
-// checkLoginSource refuses a login object that names no source, which is
-// also the shape of the JSON before login sources were modules
-// ({"users_file": ...} or {"oidc": {...}}), with a message that says what
-// to write instead.
-func checkLoginSource(raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return fmt.Errorf("login: no primary login configured (%s)", loginSources())
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	if _, ok := fields[loginKey]; ok {
-		return nil
-	}
-	_, usersFile := fields["users_file"]
-	_, oidc := fields["oidc"]
-	switch {
-	case usersFile && oidc:
-		return errors.New(`login: choose users_file or oidc, not both (and write it as {"source": "users_file", "path": ...} or {"source": "oidc", "issuer": ...})`)
-	case usersFile:
-		return errors.New(`login: name the source: {"source": "users_file", "path": <path>}`)
-	case oidc:
-		return errors.New(`login: name the source: {"source": "oidc", "issuer": ..., "client_id": ...}`)
-	}
-	return fmt.Errorf("login: name the source with %q (%s)", loginKey, loginSources())
-}
-
-// unmarshalLogin parses `login <source> ...` with the Caddyfile unmarshaler
-// of the source's module and returns the handler's login object.
-func unmarshalLogin(d *caddyfile.Dispenser) (json.RawMessage, error) {
-	if !d.NextArg() {
-		return nil, d.ArgErr()
-	}
-	source := d.Val()
-	id := loginNamespace + "." + source
-	if _, err := caddy.GetModule(id); err != nil {
-		return nil, d.Errf("unknown login kind %q (want %s)", source, loginSources())
-	}
-	unm, err := caddyfile.UnmarshalModule(d, id)
-	if err != nil {
-		return nil, err
-	}
-	return caddyconfig.JSONModuleObject(unm, loginKey, source, nil), nil
-}
-
-// loginSources lists the registered login sources, the built-in ones
-// first: "users_file or oidc".
-func loginSources() string {
-	names := []string{"users_file", "oidc"}
-	for _, m := range caddy.GetModules(loginNamespace) {
-		if name := m.ID.Name(); !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return source, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/trustgate/trustgate/caddymodule/login"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/signin"
 )
@@ -82,7 +83,7 @@ func (r *rosterLogin) Realm() (string, error) {
 }
 
 var (
-	_ Login                 = (*rosterLogin)(nil)
+	_ login.Login           = (*rosterLogin)(nil)
 	_ caddyfile.Unmarshaler = (*rosterLogin)(nil)
 )
 
@@ -108,7 +109,7 @@ func parsedLogin[T any](t *testing.T, raw json.RawMessage, source string) T {
 
 // usersFileLoginJSON is the login object of a users file at path.
 func usersFileLoginJSON(path string) json.RawMessage {
-	return caddyconfig.JSONModuleObject(&UsersFileLogin{Path: path}, "source", "users_file", nil)
+	return caddyconfig.JSONModuleObject(&login.UsersFileLogin{Path: path}, "source", "users_file", nil)
 }
 
 func TestThirdPartyLoginSourceSignsPeopleIn(t *testing.T) {
@@ -183,7 +184,7 @@ func TestLoginCaddyfileAndJSONAgree(t *testing.T) {
 			var fromFile Handler
 			fileErr := fromFile.UnmarshalCaddyfile(caddyfile.NewTestDispenser(
 				"trusted_endpoints {\n login oidc {\n issuer https://i\n client_id x\n " + tc.line + "\n }\n}"))
-			var o OIDCLogin
+			var o login.OIDCLogin
 			if err := json.Unmarshal([]byte(`{"issuer": "https://i", "client_id": "x", `+tc.json+`}`), &o); err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
-package caddymodule
+package login
 
 import (
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
@@ -47,7 +48,7 @@ func (o *OIDCLogin) unmarshalOption(d *caddyfile.Dispenser) error {
 		}
 		return nil
 	case "timeout", "revalidate":
-		dur, err := parseDurationArg(d)
+		dur, err := durationArg(d)
 		if err != nil {
 			return err
 		}
@@ -83,6 +84,23 @@ func wrapAt(d *caddyfile.Dispenser, err error) error {
 		return nil
 	}
 	return d.WrapErr(err)
+}
+
+// durationArg parses the one positive duration of an option's line (as
+// caddymodule's own options do).
+func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	var raw string
+	if !d.AllArgs(&raw) {
+		return 0, d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(raw)
+	if err != nil {
+		return 0, d.Errf("invalid duration %q: %v", raw, err)
+	}
+	if dur <= 0 {
+		return 0, d.Errf("duration must be positive, got %q", raw)
+	}
+	return caddy.Duration(dur), nil
 }
 
 // Interface guard

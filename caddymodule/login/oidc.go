@@ -1,4 +1,4 @@
-package caddymodule
+package login
 
 import (
 	"errors"
@@ -73,7 +73,7 @@ type OIDCLogin struct {
 // CaddyModule returns the Caddy module information.
 func (OIDCLogin) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  loginNamespace + ".oidc",
+		ID:  Namespace + ".oidc",
 		New: func() caddy.Module { return new(OIDCLogin) },
 	}
 }

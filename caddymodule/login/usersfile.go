@@ -1,4 +1,4 @@
-package caddymodule
+package login
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ type UsersFileLogin struct {
 // CaddyModule returns the Caddy module information.
 func (UsersFileLogin) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  loginNamespace + ".users_file",
+		ID:  Namespace + ".users_file",
 		New: func() caddy.Module { return new(UsersFileLogin) },
 	}
 }
