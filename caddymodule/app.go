@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/caddymodule/storage"
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/runtime"
@@ -113,7 +114,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.sites = new(siteRegistry)
 	a.realms = new(realmRegistry)
-	storage, err := a.loadStorage(ctx)
+	loaded, err := a.loadStorage(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,9 +133,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	a.key = storage.key // never logged: it may hold a password
+	a.key = loaded.key // never logged: it may hold a password
 	val, _, err := sharedPool.LoadOrNew(a.key, func() (caddy.Destructor, error) {
-		return openShared(storage.Storage, a.TrustCacheSize, a.logger)
+		return openShared(loaded.Storage, a.TrustCacheSize, a.logger)
 	})
 	if err != nil {
 		return err
@@ -207,11 +208,11 @@ type sharedState struct {
 	*runtime.Shared
 }
 
-// openShared opens the store of storage and starts its runtime.
-func openShared(storage Storage, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
+// openShared opens the store of the storage module and starts its runtime.
+func openShared(module storage.Storage, trustCacheSize int, logger *zap.Logger) (*sharedState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := storage.OpenStore(ctx)
+	st, err := module.OpenStore(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,14 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+
+	"github.com/trustgate/trustgate/caddymodule/storage"
 )
 
 // parseGlobalOption sets up the trusted_endpoints app. Syntax:
@@ -46,7 +47,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if app.StorageRaw != nil {
 				return nil, d.Err("storage already specified")
 			}
-			raw, err := parseStorage(d)
+			raw, err := storage.ParseCaddyfile(d)
 			if err != nil {
 				return nil, err
 			}
@@ -91,24 +92,6 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 		Name:  appName,
 		Value: caddyconfig.JSON(app, nil),
 	}, nil
-}
-
-// parseStorage parses the storage line of the global option with the
-// Caddyfile parser of the storage module it names,
-// trusted_endpoints.storage.<backend>, and returns the module's JSON.
-func parseStorage(d *caddyfile.Dispenser) (json.RawMessage, error) {
-	if !d.NextArg() {
-		return nil, d.ArgErr()
-	}
-	backend := d.Val()
-	if _, err := caddy.GetModule(storageNamespace + "." + backend); err != nil {
-		return nil, d.Errf("unknown storage backend %q (want %s)", backend, knownStorageBackends())
-	}
-	unm, err := caddyfile.UnmarshalModule(d, storageNamespace+"."+backend)
-	if err != nil {
-		return nil, err
-	}
-	return caddyconfig.JSONModuleObject(unm, "backend", backend, nil), nil
 }
 
 // parseRetention parses the block of the retention global option. A period

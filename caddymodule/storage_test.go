@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/trustgate/trustgate/caddymodule/storage"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -168,6 +169,6 @@ func TestPostgresStorageErrorHidesPassword(t *testing.T) {
 
 // Interface guards
 var (
-	_ Storage               = (*thirdPartyStorage)(nil)
+	_ storage.Storage       = (*thirdPartyStorage)(nil)
 	_ caddyfile.Unmarshaler = (*thirdPartyStorage)(nil)
 )

@@ -1,4 +1,4 @@
-package caddymodule
+package storage
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type PostgresStorage struct {
 // CaddyModule returns the Caddy module information.
 func (PostgresStorage) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  storageNamespace + ".postgres",
+		ID:  Namespace + ".postgres",
 		New: func() caddy.Module { return new(PostgresStorage) },
 	}
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package storage
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type SQLiteStorage struct {
 // CaddyModule returns the Caddy module information.
 func (SQLiteStorage) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  storageNamespace + ".sqlite",
+		ID:  Namespace + ".sqlite",
 		New: func() caddy.Module { return new(SQLiteStorage) },
 	}
 }
