@@ -259,11 +259,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.accessConfig(&cfg); err != nil {
 		return err
 	}
-	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+	m := gatewayMetrics()
+	if err := m.Register(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	cfg.Observer = newMetricsObserver(cfg.Application, h.logger)
-	cfg.Store = countedStore(cfg.Store, cfg.Application)
+	cfg.Observer = m.Observer(cfg.Application, h.logger)
+	cfg.Store = m.CountedStore(cfg.Store, cfg.Application)
 	if cfg.Assertion, err = h.UpstreamAssertion.promptConfig(repl, app.SigningKeys()); err != nil {
 		return err
 	}
