@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"sync"
 
+	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/metrics"
 )
 
@@ -30,3 +31,8 @@ func trustCacheStats() (hits, misses uint64, entries int) {
 	})
 	return hits, misses, entries
 }
+
+// Interface guards
+var (
+	_ prompt.Observer = (*metrics.Observer)(nil)
+)

@@ -85,7 +85,7 @@ func (g *Gate) degrade(r *http.Request, what string, err error) bool {
 		return false
 	}
 	g.observer().StoreFailed(opCode(what))
-	g.observer().FailModeActivated(g.cfg.FailMode)
+	g.observer().FailModeActivated(string(g.cfg.FailMode))
 	if g.cfg.FailMode == FailSecure {
 		return false
 	}

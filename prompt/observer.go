@@ -50,11 +50,11 @@ type Observer interface {
 	StoreFailed(op string)
 
 	// FailModeActivated is called when a sign-in step finds storage
-	// unreachable and mode decides what happens: secure refuses the
-	// sign-in, safe and check let it go on. The gate stays degraded, as
-	// far as it knows, until the store next answers: LoginRecorded or
-	// VerificationStarted.
-	FailModeActivated(mode FailMode)
+	// unreachable and mode (a FailMode: secure, safe or check) decides
+	// what happens: secure refuses the sign-in, safe and check let it go
+	// on. The gate stays degraded, as far as it knows, until the store
+	// next answers: LoginRecorded or VerificationStarted.
+	FailModeActivated(mode string)
 }
 
 // Outcomes of login requests, as passed to Observer.PushOutcome.
@@ -75,7 +75,7 @@ func (nopObserver) VerificationStarted(string, time.Time)              {}
 func (nopObserver) VerificationFinished(string, time.Duration, string) {}
 func (nopObserver) PushOutcome(string)                                 {}
 func (nopObserver) StoreFailed(string)                                 {}
-func (nopObserver) FailModeActivated(FailMode)                         {}
+func (nopObserver) FailModeActivated(string)                           {}
 
 // observer returns the gate's Observer, or one that does nothing.
 func (g *Gate) observer() Observer {

@@ -54,7 +54,7 @@ func (o *recordingObserver) VerificationFinished(id string, took time.Duration, 
 
 func (o *recordingObserver) PushOutcome(outcome string)   { o.add("push %s", outcome) }
 func (o *recordingObserver) StoreFailed(op string)        { o.add("store_failed %s", op) }
-func (o *recordingObserver) FailModeActivated(m FailMode) { o.add("fail_mode %s", m) }
+func (o *recordingObserver) FailModeActivated(m string) { o.add("fail_mode %s", m) }
 
 // take returns the events so far and forgets them.
 func (o *recordingObserver) take() []string {

@@ -29,8 +29,8 @@ func TestMetricsObserverShowsDegradedState(t *testing.T) {
 	}
 
 	o.StoreFailed("counting_login_attempts")
-	o.FailModeActivated(prompt.FailSafe)
-	o.FailModeActivated(prompt.FailSafe)
+	o.FailModeActivated("safe")
+	o.FailModeActivated("safe")
 	if v := metricValue(t, degraded); v != 1 {
 		t.Errorf("degraded = %v during the outage, want 1", v)
 	}

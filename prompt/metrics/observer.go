@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -74,14 +73,12 @@ func (o *Observer) StoreFailed(op string) {
 	o.m.storeErrors.WithLabelValues(o.application, op).Inc()
 }
 
-// FailModeActivated implements prompt.Observer.
-func (o *Observer) FailModeActivated(mode prompt.FailMode) {
-	o.m.failModeActivations.WithLabelValues(o.application, string(mode)).Inc()
+// FailModeActivated implements prompt.Observer (caddymodule/metrics.go
+// holds the interface guard, so that this package needs nothing of prompt).
+func (o *Observer) FailModeActivated(mode string) {
+	o.m.failModeActivations.WithLabelValues(o.application, mode).Inc()
 	o.degraded.Set(1)
 	if o.inFailMode.CompareAndSwap(false, true) {
-		o.logger.Warn("storage unreachable: fail mode in effect", zap.String("fail_mode", string(mode)))
+		o.logger.Warn("storage unreachable: fail mode in effect", zap.String("fail_mode", mode))
 	}
 }
-
-// Interface guard
-var _ prompt.Observer = (*Observer)(nil)
