@@ -52,8 +52,8 @@ func (o *recordingObserver) VerificationFinished(id string, took time.Duration, 
 	o.add("finished %s", result)
 }
 
-func (o *recordingObserver) PushOutcome(outcome string)   { o.add("push %s", outcome) }
-func (o *recordingObserver) StoreFailed(op string)        { o.add("store_failed %s", op) }
+func (o *recordingObserver) PushOutcome(outcome string) { o.add("push %s", outcome) }
+func (o *recordingObserver) StoreFailed(op string)      { o.add("store_failed %s", op) }
 func (o *recordingObserver) FailModeActivated(m string) { o.add("fail_mode %s", m) }
 
 // take returns the events so far and forgets them.
