@@ -1,7 +1,6 @@
 package prompt
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+	"github.com/trustgate/trustgate/prompt/store/storetest"
 )
 
 func TestLogoutMakesCopiedCookieStopWorking(t *testing.T) {
@@ -89,7 +88,7 @@ func TestLogoutWithStorageDownStillSignsOut(t *testing.T) {
 	gw := newRevocationGateway(t)
 	alice := gw.signIn(t, "alice")
 	thief := gw.copyOf(t, alice)
-	gw.st.down.Store(true)
+	gw.st.Down.Store(true)
 	alice.logout(t, gw.URL, "/.trustgate/logout")
 	if status, _ := thief.get(t, gw.URL+"/app"); status != http.StatusFound {
 		t.Errorf("copied cookie after sign-out with storage down: %d, want a redirect to login", status)
@@ -97,7 +96,7 @@ func TestLogoutWithStorageDownStillSignsOut(t *testing.T) {
 	if gw.logs.FilterMessageSnippet("signing out").Len() != 1 {
 		t.Errorf("no warning about the unstored revocation; logs: %v", gw.logs.All())
 	}
-	gw.st.down.Store(false)
+	gw.st.Down.Store(false)
 	if err := gw.revocations.Refresh(t.Context(), gw.st, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,34 +104,6 @@ func TestLogoutWithStorageDownStillSignsOut(t *testing.T) {
 	if err != nil || len(stored.Sessions) != 1 {
 		t.Errorf("stored revocations once storage is back = %v, %v; want the session", stored.Sessions, err)
 	}
-}
-
-// revocationOutageStore is a real SQLite store whose revocation calls can
-// be made to fail as an unreachable database's would.
-type revocationOutageStore struct {
-	store.Store
-	down atomic.Bool
-}
-
-func (s *revocationOutageStore) RevokeSession(ctx context.Context, id string, expires time.Time) error {
-	if s.down.Load() {
-		return errOutage
-	}
-	return s.Store.RevokeSession(ctx, id, expires)
-}
-
-func (s *revocationOutageStore) RevokeUserSessions(ctx context.Context, user string, before, expires time.Time) error {
-	if s.down.Load() {
-		return errOutage
-	}
-	return s.Store.RevokeUserSessions(ctx, user, before, expires)
-}
-
-func (s *revocationOutageStore) SessionRevocations(ctx context.Context, now time.Time) (store.Revocations, error) {
-	if s.down.Load() {
-		return store.Revocations{}, errOutage
-	}
-	return s.Store.SessionRevocations(ctx, now)
 }
 
 func openRevocationStore(t *testing.T) store.Store {
@@ -149,14 +120,14 @@ func openRevocationStore(t *testing.T) store.Store {
 // upstream; alice and bob sign in with password pw-<name>.
 type revocationGateway struct {
 	*httptest.Server
-	st          *revocationOutageStore
+	st          *storetest.RevocationOutage
 	revocations *session.Revocations
 	logs        *observer.ObservedLogs
 }
 
 func newRevocationGateway(t *testing.T) *revocationGateway {
 	t.Helper()
-	st := &revocationOutageStore{Store: openRevocationStore(t)}
+	st := &storetest.RevocationOutage{Store: openRevocationStore(t)}
 	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(time.Now())}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,20 +1,16 @@
 package session
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+	"github.com/trustgate/trustgate/prompt/store/storetest"
 )
-
-var errOutage = errors.New("connection refused")
 
 func TestRevocationsRefuseRevokedSessionsAndUsersCutoff(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -70,14 +66,14 @@ func TestRevocationsRefuseRevokedSessionsAndUsersCutoff(t *testing.T) {
 
 func TestRevocationsRefreshMergesStoreAndStoresWhatFailed(t *testing.T) {
 	ctx := t.Context()
-	st := &revocationOutageStore{Store: openRevocationStore(t)}
+	st := &storetest.RevocationOutage{Store: openRevocationStore(t)}
 	now := time.Now()
 	// Another instance revoked s-remote.
 	if err := st.Store.RevokeSession(ctx, "s-remote", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	r := NewRevocations()
-	st.down.Store(true)
+	st.Down.Store(true)
 	if err := r.RevokeSession(ctx, st, "s-local", now.Add(time.Hour)); err == nil || IsStoredButNotAnnounced(err) {
 		t.Fatalf("RevokeSession with storage down = %v, want the store's error", err)
 	}
@@ -87,7 +83,7 @@ func TestRevocationsRefreshMergesStoreAndStoresWhatFailed(t *testing.T) {
 	if err := r.Refresh(ctx, st, now); err == nil {
 		t.Fatal("Refresh with storage down succeeded")
 	}
-	st.down.Store(false)
+	st.Down.Store(false)
 	if err := r.Refresh(ctx, st, now); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
@@ -131,34 +127,6 @@ func BenchmarkRevocationCheck(b *testing.B) {
 			}
 		})
 	})
-}
-
-// revocationOutageStore is a real SQLite store whose revocation calls can
-// be made to fail as an unreachable database's would.
-type revocationOutageStore struct {
-	store.Store
-	down atomic.Bool
-}
-
-func (s *revocationOutageStore) RevokeSession(ctx context.Context, id string, expires time.Time) error {
-	if s.down.Load() {
-		return errOutage
-	}
-	return s.Store.RevokeSession(ctx, id, expires)
-}
-
-func (s *revocationOutageStore) RevokeUserSessions(ctx context.Context, user string, before, expires time.Time) error {
-	if s.down.Load() {
-		return errOutage
-	}
-	return s.Store.RevokeUserSessions(ctx, user, before, expires)
-}
-
-func (s *revocationOutageStore) SessionRevocations(ctx context.Context, now time.Time) (store.Revocations, error) {
-	if s.down.Load() {
-		return store.Revocations{}, errOutage
-	}
-	return s.Store.SessionRevocations(ctx, now)
 }
 
 func openRevocationStore(t *testing.T) store.Store {
