@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // unmarshalDeviceOption parses one device-check option of the
@@ -530,7 +531,7 @@ func (h *Handler) unmarshalOrigins(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	for _, o := range origins {
-		if err := checkOrigin(o); err != nil {
+		if err := web.CheckOrigin(o); err != nil {
 			return d.Errf("origins: %v", err)
 		}
 	}

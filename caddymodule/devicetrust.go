@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"go.uber.org/zap"
@@ -11,6 +10,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // AppLinks names the mobile apps allowed to open the gateway's HTTPS links.
@@ -142,7 +142,7 @@ func (h *Handler) validateDevice() error {
 		}
 	}
 	for _, o := range h.Origins {
-		if err := checkOrigin(o); err != nil {
+		if err := web.CheckOrigin(o); err != nil {
 			errs = append(errs, fmt.Errorf("origins: %w", err))
 		}
 	}
@@ -165,16 +165,4 @@ func (h *Handler) warnAboutDeviceSettings() {
 		h.logger.Warn("mode block with the mobile integration disabled: no device can be proven trusted, so every login is denied; enable it for groups or all",
 			zap.String("mode", string(p.Mode)))
 	}
-}
-
-// checkOrigin accepts scheme://host[:port] with scheme http or https and
-// nothing after the host, not even a slash: origins are compared as
-// strings.
-func checkOrigin(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("origin %q is not scheme://host[:port] (http or https)", s)
-	}
-	return nil
 }

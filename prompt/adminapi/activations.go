@@ -3,7 +3,6 @@ package adminapi
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +47,7 @@ func (h *Handler) issueActivation(w http.ResponseWriter, r *http.Request) error 
 	}
 	origin := strings.TrimSuffix(req.Origin, "/")
 	if origin != "" {
-		if err := CheckOrigin(origin); err != nil {
+		if err := web.CheckOrigin(origin); err != nil {
 			return web.Errorf(http.StatusBadRequest, "%v", err)
 		}
 	}
@@ -120,16 +119,4 @@ func parseDuration(s string) (time.Duration, error) {
 		inNumber = (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+'
 	}
 	return time.ParseDuration(s)
-}
-
-// CheckOrigin accepts scheme://host[:port] with scheme http or https and
-// nothing after the host, not even a slash: origins are compared as
-// strings.
-func CheckOrigin(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("origin %q is not scheme://host[:port] (http or https)", s)
-	}
-	return nil
 }

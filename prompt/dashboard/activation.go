@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/adminapi"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // activationView is the dashboard's activation page: the form, and the
@@ -69,7 +70,7 @@ func (v *request) activate() error {
 		return v.render(http.StatusBadRequest, "activate", page)
 	}
 	if view.Origin != "" {
-		if err := adminapi.CheckOrigin(view.Origin); err != nil {
+		if err := web.CheckOrigin(view.Origin); err != nil {
 			page.Error = "Gateway origin: " + err.Error()
 			return v.render(http.StatusBadRequest, "activate", page)
 		}
