@@ -5,8 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -33,10 +31,10 @@ func (g *Gate) reservedRoutes() []reservedRoute {
 		{strings.TrimSuffix(protocol.APIPrefix, "/"), page(g.notFound)},
 		{ReservedPrefix + "static/{name...}", page(g.serveStatic)},
 		{protocol.APIPrefix, http.HandlerFunc(g.serveDeviceAPI)},
-		{ReservedPrefix + "login", wrap(g.serveLogin)},
-		{ReservedPrefix + "oidc/callback", wrap(g.serveOIDCCallback)},
-		{ReservedPrefix + "logout", wrap(g.serveLogout)},
-		{ReservedPrefix + "logout/everywhere", wrap(g.serveLogoutEverywhere)},
+		{ReservedPrefix + "login", page(g.serveLogin)},
+		{ReservedPrefix + "oidc/callback", page(g.serveOIDCCallback)},
+		{ReservedPrefix + "logout", page(g.serveLogout)},
+		{ReservedPrefix + "logout/everywhere", page(g.serveLogoutEverywhere)},
 		{ReservedPrefix + "verify", wrap(g.serveVerify)},
 		{ReservedPrefix + "verify/status", wrap(g.serveStatus)},
 		{ReservedPrefix + "verify/next", wrap(g.serveNext)},
@@ -60,7 +58,7 @@ func (g *Gate) reservedRoutes() []reservedRoute {
 // handlers (the pages writer's message page for a browser, JSON
 // otherwise) and the router of its paths.
 func (g *Gate) route() {
-	g.errors = web.ErrorWriter{Page: g.pages.Error, Log: g.logError}
+	g.errors = web.ErrorWriter{Page: g.errorPage, Log: g.logError}
 	g.reserved = g.newReservedRouter()
 }
 
@@ -126,9 +124,4 @@ func (g *Gate) notFound(w http.ResponseWriter, r *http.Request) error {
 func (g *Gate) serveStatic(w http.ResponseWriter, r *http.Request) error {
 	g.pages.ServeStatic(w, r, r.PathValue("name"))
 	return nil
-}
-
-// logError logs a gateway answer that failed on the server's side.
-func (g *Gate) logError(r *http.Request, e *web.Error) {
-	g.cfg.Logger.Error("answering "+r.URL.Path, zap.Int("status", e.Status), zap.Error(e.Err))
 }
