@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/accessdevice"
 	"github.com/trustgate/trustgate/prompt/secret"
