@@ -18,10 +18,10 @@ import (
 
 // serveComplete finishes a check that may complete without the return
 // link (a push to another device, or an unbound site), and shows denials.
-func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.pendingFlow(w, r)
-	if !ok {
-		return
+func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.pendingFlow(r)
+	if err != nil {
+		return err
 	}
 	p := f.Pending
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
@@ -33,7 +33,7 @@ func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
 	tx, err := g.ownTransaction(ctx, p, id)
 	if err != nil {
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
-		return
+		return nil
 	}
 	switch {
 	case tx.State == store.TransactionDenied:
@@ -43,12 +43,13 @@ func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 	}
+	return nil
 }
 
 // serveReturn is the return link the app opens in the phone's browser after
 // approving an inline check: only the browser that started the check holds
 // the flow cookie that completes it.
-func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
+func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	txID, code := q.Get(protocol.ParamTransaction), q.Get(protocol.ParamCode)
 	f := g.readFlow(r)
@@ -57,12 +58,11 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 			// Opened again after it signed this browser in (the app, or
 			// the person, followed it twice).
 			g.renderSignedIn(w, r, s, txID)
-			return
+			return nil
 		}
 		g.cfg.Logger.Warn("return link opened without its browser", zap.String("ip", g.cfg.ClientIP(r)))
-		g.renderMessage(w, r, http.StatusForbidden, "Open in your browser",
+		return pageErr(http.StatusForbidden, "Open in your browser",
 			"Finish signing in in the browser where you started: this link only works there.", "")
-		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
@@ -75,18 +75,18 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Logger.Info("return link opened again after completing; resuming the login",
 			zap.String("user", tx.User), zap.String("transaction", tx.ID))
 		g.completeTransaction(w, r, f, tx, false)
-		return
+		return nil
 	}
 	if err != nil || tx.State != store.TransactionApproved || !secret.Equal(secret.Hash(code), tx.Rec.ReturnHash) {
 		if err == nil && tx.State == store.TransactionDenied {
 			g.showDenial(w, r, tx)
-			return
+			return nil
 		}
-		g.renderMessage(w, r, http.StatusForbidden, "Link not valid",
+		return pageErr(http.StatusForbidden, "Link not valid",
 			"This sign-in link is not valid any more. Please start again.", pathVerify)
-		return
 	}
 	g.completeTransaction(w, r, f, tx, false)
+	return nil
 }
 
 // reopenedAfterCompleting reports whether tx, loaded for the browser that

@@ -218,15 +218,14 @@ func reasonList(codes []string) []policy.Reason {
 }
 
 // pendingFlow returns the request's flow with a pending device check, or
-// shows the person that their sign-in expired.
-func (g *Gate) pendingFlow(w http.ResponseWriter, r *http.Request) (*flow, bool) {
+// the error that tells the person their sign-in expired.
+func (g *Gate) pendingFlow(r *http.Request) (*flow, error) {
 	f := g.readFlow(r)
 	if f == nil || f.Pending == nil || g.cfg.Device == nil {
-		g.renderMessage(w, r, http.StatusBadRequest, "Sign-in expired",
+		return nil, pageErr(http.StatusBadRequest, "Sign-in expired",
 			"Your sign-in took too long or was started in another browser. Please sign in again.", ReservedPrefix+"login")
-		return nil, false
 	}
-	return f, true
+	return f, nil
 }
 
 // ownTransaction loads transaction id and checks that it was started by
