@@ -47,11 +47,10 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) error {
 		return g.showPrompt(w, r, f, http.StatusUnauthorized, "That passcode is not valid. Enter the current code from the trustgate app.")
 	}
 	g.attemptSucceeded(ctx, lockKey)
-	g.finish(w, r, verification{
+	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: factorPasscode, Reason: reasonValidPasscode, Return: f.Return,
 		Status: policy.NotTrusted, Failed: []policy.Finding{notVerifiedFinding()},
 	})
-	return nil
 }
 
 // submitPush sends a login request to the person's activated devices, with
@@ -127,13 +126,12 @@ func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) error {
 	if len(devices) > 0 || g.cfg.Device.Policy.Mode != policy.ModeCheck {
 		return g.showPrompt(w, r, f, http.StatusForbidden, "Use the trustgate app to continue.")
 	}
-	g.finish(w, r, verification{
+	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: p.Factor, Reason: primaryReason(p.Factor), Return: f.Return,
 		Status: policy.NotTrusted,
 		Failed: []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
 			Hint: "Activate the trustgate app on your phone to check your device."}},
 	})
-	return nil
 }
 
 // postedPendingForm reads a posted prompt form and checks its CSRF token

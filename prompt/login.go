@@ -152,12 +152,10 @@ func (g *Gate) passwordRefused(w http.ResponseWriter, r *http.Request, f *flow, 
 // durable before the session cookie is issued.
 func (g *Gate) completeLogin(w http.ResponseWriter, r *http.Request, f *flow, id session.Identity, factor string) error {
 	if !g.cfg.Access.Allows(id.User, id.Email, id.Groups) {
-		g.completeRefusedLogin(w, r, f, id, factor)
-		return nil
+		return g.completeRefusedLogin(w, r, f, id, factor)
 	}
 	if g.cfg.Device != nil && g.cfg.Device.Policy.Mode != policy.ModeOff {
-		g.afterPrimary(w, r, f.Return, id, factor)
-		return nil
+		return g.afterPrimary(w, r, f.Return, id, factor)
 	}
 	err := g.record(r, store.AuthLogEntry{
 		User: id.User, Email: id.Email, Groups: id.Groups,

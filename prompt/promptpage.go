@@ -158,8 +158,7 @@ func (g *Gate) promptEnrollment(ctx context.Context, p *pendingLogin, origin str
 // otherwise they are told to try again later (the error returned).
 func (g *Gate) promptUnavailable(w http.ResponseWriter, r *http.Request, f *flow, what string, err error) error {
 	if g.degrade(r, what, err) {
-		g.finishDegraded(w, r, f.Return, f.Pending.Identity, f.Pending.Factor)
-		return nil
+		return g.finishDegraded(w, r, f.Return, f.Pending.Identity, f.Pending.Factor)
 	}
 	return g.errUnavailable(r, what, err)
 }
