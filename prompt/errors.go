@@ -103,7 +103,8 @@ func (g *Gate) logError(r *http.Request, e *web.Error) {
 }
 
 // writeErrorPage writes err as the message page whatever the client, for
-// the handlers that still answer their errors in place.
+// the proxied path's answers that are not the gateway's own routes (a
+// session that could not be renewed).
 func (g *Gate) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return

@@ -181,19 +181,3 @@ func primaryReason(factor string) string {
 	}
 	return reasonValidPassword
 }
-
-// unavailable writes errUnavailable's page, for handlers that answer
-// their errors in place.
-func (g *Gate) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
-	g.writeErrorPage(w, r, g.errUnavailable(r, what, err))
-}
-
-// storeUnavailable writes errStoreUnavailable's page.
-func (g *Gate) storeUnavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
-	g.writeErrorPage(w, r, g.errStoreUnavailable(r, what, err))
-}
-
-// internalError writes errInternal's page.
-func (g *Gate) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	g.writeErrorPage(w, r, errInternal(what, err))
-}

@@ -274,9 +274,11 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 //
 // The answer is worked out on a fresh stack (onFreshStack): between two
 // polls the page's keep-alive connection waits on the goroutine that
-// served the last one, with whatever stack that grew to.
-func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
+// served the last one, with whatever stack that grew to. Every answer,
+// the 503 included, is the status the script reads: none is an error.
+func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) error {
 	web.OnFreshStack(func() { g.answerStatus(w, r) })
+	return nil
 }
 
 // answerStatus is serveStatus on its fresh stack.

@@ -21,8 +21,6 @@ type reservedRoute struct {
 // the page security headers first; the device API sets its own.
 func (g *Gate) reservedRoutes() []reservedRoute {
 	page := func(h web.HandlerFunc) http.Handler { return withPageHeaders(g.errors.Handle(h)) }
-	// wrap adapts a handler that writes its own errors.
-	wrap := func(h http.HandlerFunc) http.Handler { return withPageHeaders(h) }
 	routes := []reservedRoute{
 		// Anything else is the not-found page. The exact paths below the
 		// prefix routes keep ServeMux from redirecting them to the prefix.
@@ -36,7 +34,7 @@ func (g *Gate) reservedRoutes() []reservedRoute {
 		{ReservedPrefix + "logout", page(g.serveLogout)},
 		{ReservedPrefix + "logout/everywhere", page(g.serveLogoutEverywhere)},
 		{ReservedPrefix + "verify", page(g.serveVerify)},
-		{ReservedPrefix + "verify/status", wrap(g.serveStatus)},
+		{ReservedPrefix + "verify/status", page(g.serveStatus)},
 		{ReservedPrefix + "verify/next", page(g.serveNext)},
 		{ReservedPrefix + "verify/complete", page(g.serveComplete)},
 		{ReservedPrefix + "verify/passcode", page(g.submitPasscode)},
