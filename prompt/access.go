@@ -81,15 +81,15 @@ func (g *Gate) recordRefusal(r *http.Request, id session.Identity, factor string
 // but with no device trust, and sent back where they were going, which
 // answers 403: no loop back to the login, and never the device check. The
 // auth log gets the session's one not_authorized entry here.
-func (g *Gate) completeRefusedLogin(w http.ResponseWriter, r *http.Request, f *flow, id session.Identity, factor string) {
+func (g *Gate) completeRefusedLogin(w http.ResponseWriter, r *http.Request, f *flow, id session.Identity, factor string) error {
 	s, err := g.startSession(w, r, id, factor, nil)
 	if err != nil {
-		g.internalError(w, r, "encoding session", err)
-		return
+		return errInternal("encoding session", err)
 	}
 	g.refusals.first(s.ID)
 	g.recordRefusal(r, id, factor)
 	g.clearFlow(w, r)
 	web.NoStore(w)
 	http.Redirect(w, r, f.Return, http.StatusSeeOther)
+	return nil
 }

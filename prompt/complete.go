@@ -18,10 +18,10 @@ import (
 
 // serveComplete finishes a check that may complete without the return
 // link (a push to another device, or an unbound site), and shows denials.
-func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.pendingFlow(w, r)
-	if !ok {
-		return
+func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.pendingFlow(r)
+	if err != nil {
+		return err
 	}
 	p := f.Pending
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
@@ -33,22 +33,23 @@ func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) {
 	tx, err := g.ownTransaction(ctx, p, id)
 	if err != nil {
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
-		return
+		return nil
 	}
 	switch {
 	case tx.State == store.TransactionDenied:
 		g.showDenial(w, r, tx)
 	case tx.State == store.TransactionApproved && (tx.Rec.Kind == txPush || g.cfg.Device.Unbound):
-		g.completeTransaction(w, r, f, tx, tx.Rec.Kind == txInline)
+		return g.completeTransaction(w, r, f, tx, tx.Rec.Kind == txInline)
 	default:
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 	}
+	return nil
 }
 
 // serveReturn is the return link the app opens in the phone's browser after
 // approving an inline check: only the browser that started the check holds
 // the flow cookie that completes it.
-func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
+func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	txID, code := q.Get(protocol.ParamTransaction), q.Get(protocol.ParamCode)
 	f := g.readFlow(r)
@@ -57,12 +58,11 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 			// Opened again after it signed this browser in (the app, or
 			// the person, followed it twice).
 			g.renderSignedIn(w, r, s, txID)
-			return
+			return nil
 		}
 		g.cfg.Logger.Warn("return link opened without its browser", zap.String("ip", g.cfg.ClientIP(r)))
-		g.renderMessage(w, r, http.StatusForbidden, "Open in your browser",
+		return pageErr(http.StatusForbidden, "Open in your browser",
 			"Finish signing in in the browser where you started: this link only works there.", "")
-		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
@@ -74,19 +74,17 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) {
 		// its session (finish skips the commit, see completeAndRecord).
 		g.cfg.Logger.Info("return link opened again after completing; resuming the login",
 			zap.String("user", tx.User), zap.String("transaction", tx.ID))
-		g.completeTransaction(w, r, f, tx, false)
-		return
+		return g.completeTransaction(w, r, f, tx, false)
 	}
 	if err != nil || tx.State != store.TransactionApproved || !secret.Equal(secret.Hash(code), tx.Rec.ReturnHash) {
 		if err == nil && tx.State == store.TransactionDenied {
 			g.showDenial(w, r, tx)
-			return
+			return nil
 		}
-		g.renderMessage(w, r, http.StatusForbidden, "Link not valid",
+		return pageErr(http.StatusForbidden, "Link not valid",
 			"This sign-in link is not valid any more. Please start again.", pathVerify)
-		return
 	}
-	g.completeTransaction(w, r, f, tx, false)
+	return g.completeTransaction(w, r, f, tx, false)
 }
 
 // reopenedAfterCompleting reports whether tx, loaded for the browser that
@@ -116,7 +114,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *session
 
 // completeTransaction uses an approved transaction once and finishes the
 // login it proves: finish moves it to completed (completeAndRecord).
-func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) {
+func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) error {
 	v := verification{
 		Identity: session.Identity(tx.Rec.Identity), Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
 		Reason: reasonUserApproved,
@@ -137,24 +135,25 @@ func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *fl
 		v.Status = policy.NotTrusted
 		v.Failed = []policy.Finding{notVerifiedFinding()}
 	}
-	g.finish(w, r, v)
+	return g.finish(w, r, v)
 }
 
 // completeAndRecord uses the approved transaction tx up (approved to
 // completed) and records entry, the login it proves, in one commit where
 // the store can (store.InOneCommit): the person waits for one commit, not
 // two, and a login is never recorded without its transaction used up. It
-// answers the request and reports false when the login must not go on:
-// the transaction was used already or could not be used, or the record
-// could not be written and the fail mode does not let the login through.
-func (g *Gate) completeAndRecord(w http.ResponseWriter, r *http.Request, tx *transaction, entry store.AuthLogEntry) bool {
+// reports false when the login must not go on, with the error that
+// answers it (nil: the client went away): the transaction was used already
+// or could not be used, or the record could not be written and the fail
+// mode does not let the login through.
+func (g *Gate) completeAndRecord(r *http.Request, tx *transaction, entry store.AuthLogEntry) (bool, error) {
 	// Detached from the request, as in record: a client that hangs up
 	// must not cancel the write of its own login record.
 	if tx.State == store.TransactionCompleted {
 		// The same browser opened the return link again after the
 		// transaction was used up and its login recorded
 		// (reopenedAfterCompleting): nothing is written again.
-		return true
+		return true, nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
@@ -175,23 +174,20 @@ func (g *Gate) completeAndRecord(w http.ResponseWriter, r *http.Request, tx *tra
 	if err != nil {
 		// The transaction was not used up (and nothing was recorded).
 		if errors.Is(err, store.ErrConflict) {
-			g.renderMessage(w, r, http.StatusConflict, "Already used", "This sign-in was already completed.", pathVerify)
-			return false
+			return false, pageErr(http.StatusConflict, "Already used", "This sign-in was already completed.", pathVerify)
 		}
-		g.storeUnavailable(w, r, "completing device check", err)
-		return false
+		return false, g.errStoreUnavailable(r, "completing device check", err)
 	}
 	// The transaction is used up, whatever happened to the record.
 	g.verificationFinished(tx, entry.Result)
 	if recErr != nil {
 		if !g.degrade(r, "recording login", recErr) {
-			g.unavailable(w, r, "recording login", recErr)
-			return false
+			return false, g.errUnavailable(r, "recording login", recErr)
 		}
-		return true
+		return true, nil
 	}
 	g.loginRecorded(recorded)
-	return true
+	return true, nil
 }
 
 func notVerifiedFinding() policy.Finding {

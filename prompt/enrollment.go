@@ -53,33 +53,30 @@ func ActivationQR(link string) (template.URL, error) {
 // with it: under enrollment approve the prompt offers the code only on
 // request ("Add a new device"), and a code used up by a refused device
 // is replaced this way.
-func (g *Gate) submitEnroll(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.postedPendingForm(w, r)
-	if !ok {
-		return
+func (g *Gate) submitEnroll(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.postedPendingForm(w, r)
+	if f == nil {
+		return err
 	}
 	p := f.Pending
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.storeUnavailable(w, r, "reading devices", err)
-		return
+		return g.errStoreUnavailable(r, "reading devices", err)
 	}
 	if !g.promptOffersEnrollment(len(devices)) {
-		g.showPrompt(w, r, f, http.StatusForbidden, "Ask an administrator to activate a device for you.")
-		return
+		return g.showPrompt(w, r, f, http.StatusForbidden, "Ask an administrator to activate a device for you.")
 	}
 	code, err := g.issuePromptActivation(ctx, p.User, g.cfg.Now())
 	if err != nil {
-		g.storeUnavailable(w, r, "issuing activation code", err)
-		return
+		return g.errStoreUnavailable(r, "issuing activation code", err)
 	}
 	p.Activation = code
 	if err := g.setFlow(w, r, f); err != nil {
-		g.internalError(w, r, "encoding login flow", err)
-		return
+		return errInternal("encoding login flow", err)
 	}
 	web.NoStore(w)
 	http.Redirect(w, r, pathVerify, http.StatusSeeOther)
+	return nil
 }

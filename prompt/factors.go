@@ -14,10 +14,10 @@ import (
 )
 
 // submitPasscode checks a passcode from the app, typed in the browser.
-func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.postedPendingForm(w, r)
-	if !ok {
-		return
+func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.postedPendingForm(w, r)
+	if f == nil {
+		return err
 	}
 	p := f.Pending
 	code := r.PostForm.Get("passcode")
@@ -26,33 +26,28 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 	lockKey := "passcode:" + p.User
 	allowed, err := g.beginAttemptLimit(ctx, lockKey, g.cfg.Device.PasscodeAttempts)
 	if err != nil {
-		g.storeUnavailable(w, r, "counting passcode attempts", err)
-		return
+		return g.errStoreUnavailable(r, "counting passcode attempts", err)
 	}
 	if !allowed {
 		_ = g.record(r, store.AuthLogEntry{User: p.User, Email: p.Email, Groups: p.Groups, Result: store.ResultDenied,
 			Reason: reasonLockedOut, Factor: factorPasscode, Mode: string(g.cfg.Device.Policy.Mode)})
-		g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many wrong passcodes. Please wait a while and try again.")
-		return
+		return g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many wrong passcodes. Please wait a while and try again.")
 	}
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.storeUnavailable(w, r, "reading devices", err)
-		return
+		return g.errStoreUnavailable(r, "reading devices", err)
 	}
 	matched, err := g.devices.CheckPasscode(ctx, devices, code)
 	if err != nil {
-		g.storeUnavailable(w, r, "recording passcode", err)
-		return
+		return g.errStoreUnavailable(r, "recording passcode", err)
 	}
 	if matched == nil {
 		_ = g.record(r, store.AuthLogEntry{User: p.User, Email: p.Email, Groups: p.Groups, Result: store.ResultDenied,
 			Reason: reasonInvalidPasscode, Factor: factorPasscode, Mode: string(g.cfg.Device.Policy.Mode)})
-		g.showPrompt(w, r, f, http.StatusUnauthorized, "That passcode is not valid. Enter the current code from the trustgate app.")
-		return
+		return g.showPrompt(w, r, f, http.StatusUnauthorized, "That passcode is not valid. Enter the current code from the trustgate app.")
 	}
 	g.attemptSucceeded(ctx, lockKey)
-	g.finish(w, r, verification{
+	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: factorPasscode, Reason: reasonValidPasscode, Return: f.Return,
 		Status: policy.NotTrusted, Failed: []policy.Finding{notVerifiedFinding()},
 	})
@@ -60,32 +55,28 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) {
 
 // submitPush sends a login request to the person's activated devices, with
 // a number to type there (number matching).
-func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.postedPendingForm(w, r)
-	if !ok {
-		return
+func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.postedPendingForm(w, r)
+	if f == nil {
+		return err
 	}
 	p := f.Pending
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.storeUnavailable(w, r, "reading devices", err)
-		return
+		return g.errStoreUnavailable(r, "reading devices", err)
 	}
 	if len(devices) == 0 {
-		g.showPrompt(w, r, f, http.StatusBadRequest, "You have no activated device to send a request to.")
-		return
+		return g.showPrompt(w, r, f, http.StatusBadRequest, "You have no activated device to send a request to.")
 	}
 	d := g.cfg.Device
 	allowed, err := g.devices.AllowPush(ctx, p.User)
 	if err != nil {
-		g.storeUnavailable(w, r, "counting login requests", err)
-		return
+		return g.errStoreUnavailable(r, "counting login requests", err)
 	}
 	if !allowed {
-		g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many login requests were sent. Please wait a few minutes, or use a passcode.")
-		return
+		return g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many login requests were sent. Please wait a few minutes, or use a passcode.")
 	}
 	number := device.MatchNumber()
 	now := g.cfg.Now()
@@ -99,8 +90,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 		NumberHash: secret.Hash(number), PushExpires: now.Add(d.PushTimeout), PushIDs: pushIDs,
 	})
 	if err != nil {
-		g.storeUnavailable(w, r, "starting login request", err)
-		return
+		return g.errStoreUnavailable(r, "starting login request", err)
 	}
 	for i, dev := range devices {
 		push := protocol.Push{
@@ -109,37 +99,34 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) {
 			Time: now.UTC(), Expires: tx.Rec.PushExpires.UTC(), NumberMatching: true,
 		}
 		if err := g.devices.SendPush(ctx, dev.ID, tx.ID, push); err != nil {
-			g.storeUnavailable(w, r, "sending login request", err)
-			return
+			return g.errStoreUnavailable(r, "sending login request", err)
 		}
 	}
 	p.PushTx, p.Number = tx.ID, number
 	if err := g.setFlow(w, r, f); err != nil {
-		g.internalError(w, r, "encoding login flow", err)
-		return
+		return errInternal("encoding login flow", err)
 	}
 	web.NoStore(w)
 	http.Redirect(w, r, pathVerify, http.StatusSeeOther)
+	return nil
 }
 
 // submitSkip lets a person without an activated app in, in mode check,
 // recording that the device was not checked.
-func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.postedPendingForm(w, r)
-	if !ok {
-		return
+func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.postedPendingForm(w, r)
+	if f == nil {
+		return err
 	}
 	p := f.Pending
 	devices, err := g.activeDevices(r.Context(), p.User)
 	if err != nil {
-		g.storeUnavailable(w, r, "reading devices", err)
-		return
+		return g.errStoreUnavailable(r, "reading devices", err)
 	}
 	if len(devices) > 0 || g.cfg.Device.Policy.Mode != policy.ModeCheck {
-		g.showPrompt(w, r, f, http.StatusForbidden, "Use the trustgate app to continue.")
-		return
+		return g.showPrompt(w, r, f, http.StatusForbidden, "Use the trustgate app to continue.")
 	}
-	g.finish(w, r, verification{
+	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: p.Factor, Reason: primaryReason(p.Factor), Return: f.Return,
 		Status: policy.NotTrusted,
 		Failed: []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
@@ -148,25 +135,22 @@ func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) {
 }
 
 // postedPendingForm reads a posted prompt form and checks its CSRF token
-// against the flow cookie.
-func (g *Gate) postedPendingForm(w http.ResponseWriter, r *http.Request) (*flow, bool) {
+// against the flow cookie. Without a flow the request is answered: by the
+// error returned, or (nil, nil) by the prompt shown again.
+func (g *Gate) postedPendingForm(w http.ResponseWriter, r *http.Request) (*flow, error) {
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.", pathVerify)
-		return nil, false
+		return nil, errMethod(w, http.MethodPost, pathVerify)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		g.renderMessage(w, r, http.StatusRequestEntityTooLarge, "Form not read", "The form could not be read. Please try again.", pathVerify)
-		return nil, false
+		return nil, pageErr(http.StatusRequestEntityTooLarge, "Form not read", "The form could not be read. Please try again.", pathVerify)
 	}
-	f, ok := g.pendingFlow(w, r)
-	if !ok {
-		return nil, false
+	f, err := g.pendingFlow(r)
+	if err != nil {
+		return nil, err
 	}
 	if !secret.Equal(r.PostForm.Get("csrf"), f.CSRF) {
-		g.showPrompt(w, r, f, http.StatusForbidden, "Your form expired. Please try again.")
-		return nil, false
+		return nil, g.showPrompt(w, r, f, http.StatusForbidden, "Your form expired. Please try again.")
 	}
-	return f, true
+	return f, nil
 }

@@ -97,8 +97,8 @@ func (g *Gate) degrade(r *http.Request, what string, err error) bool {
 
 // finishDegraded lets a person whose device check cannot run (storage
 // unreachable) through under fail mode safe or check.
-func (g *Gate) finishDegraded(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) {
-	g.finish(w, r, verification{
+func (g *Gate) finishDegraded(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) error {
+	return g.finish(w, r, verification{
 		Identity: id, Factor: factor, Reason: primaryReason(factor), Return: returnTo,
 		Status: policy.Unknown, Degraded: true,
 		Failed: []policy.Finding{{Requirement: "device_check", Reason: reasonStorageUnavailable,

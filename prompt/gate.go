@@ -327,7 +327,9 @@ func (g *Gate) requireCheck(w http.ResponseWriter, r *http.Request, s *session.S
 		return
 	}
 	web.SecurityHeaders(w)
-	g.afterPrimary(w, r, SafeReturn(r.URL.RequestURI()), s.Identity, s.Factor)
+	if err := g.afterPrimary(w, r, SafeReturn(r.URL.RequestURI()), s.Identity, s.Factor); err != nil {
+		g.errors.Write(w, r, err)
+	}
 }
 
 // serveWellKnown serves the app-link association files, when configured.

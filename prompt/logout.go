@@ -13,18 +13,18 @@ import (
 // session's CSRF token): the session is revoked on the server, so that a
 // copy of its cookie stops working on every instance, and its cookie is
 // cleared.
-func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
-	g.logout(w, r, false)
+func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) error {
+	return g.logout(w, r, false)
 }
 
 // serveLogoutEverywhere signs the user out of every session they hold, in
 // any browser (POST, with the session's CSRF token); GET shows the sign-out
 // page.
-func (g *Gate) serveLogoutEverywhere(w http.ResponseWriter, r *http.Request) {
-	g.logout(w, r, true)
+func (g *Gate) serveLogoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	return g.logout(w, r, true)
 }
 
-func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
+func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) error {
 	session := g.readSession(r)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -32,17 +32,15 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			g.renderMessage(w, r, http.StatusBadRequest, "Sign-out failed", "The sign-out form could not be read.", ReservedPrefix+"logout")
-			return
+			return pageErr(http.StatusBadRequest, "Sign-out failed", "The sign-out form could not be read.", ReservedPrefix+"logout")
 		}
 		if session == nil {
 			g.endSession(w, r)
 			http.Redirect(w, r, ReservedPrefix+"logout", http.StatusSeeOther)
-			return
+			return nil
 		}
 		if !secret.Equal(r.PostForm.Get("csrf"), session.CSRF) {
-			g.renderMessage(w, r, http.StatusForbidden, "Sign-out failed", "The sign-out request did not come from this gateway's page. Use the button on the sign-out page.", ReservedPrefix+"logout")
-			return
+			return pageErr(http.StatusForbidden, "Sign-out failed", "The sign-out request did not come from this gateway's page. Use the button on the sign-out page.", ReservedPrefix+"logout")
 		}
 		g.revokeSession(r, session, everywhere)
 		g.endSession(w, r)
@@ -51,13 +49,13 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 		// browser would be signed in again as this one without a word.
 		if dest := g.providerLogoutURL(r, session); dest != "" {
 			http.Redirect(w, r, dest, http.StatusSeeOther)
-			return
+			return nil
 		}
 		http.Redirect(w, r, ReservedPrefix+"logout", http.StatusSeeOther)
 	default:
-		w.Header().Set("Allow", "GET, HEAD, POST")
-		g.renderMessage(w, r, http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.", "")
+		return errMethod(w, "GET, HEAD, POST", "")
 	}
+	return nil
 }
 
 // revokeSession revokes s, or every session of its user begun until now,

@@ -16,28 +16,26 @@ import (
 
 // startOIDC sends the browser to the provider with a fresh state, nonce and
 // PKCE verifier, remembered in the flow cookie.
-func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string) {
+func (g *Gate) startOIDC(w http.ResponseWriter, r *http.Request, returnTo string) error {
 	started, authURL, err := g.cfg.OIDC.Start(r.Context(), g.redirectURL(r))
 	if err != nil {
-		g.oidcFailed(w, r, err, returnTo)
-		return
+		return g.oidcFailed(w, r, err, returnTo)
 	}
 	f := g.newFlow(returnTo)
 	f.State, f.Nonce, f.Verifier = started.State, started.Nonce, started.Verifier
 	if err := g.setFlow(w, r, f); err != nil {
-		g.internalError(w, r, "encoding login flow", err)
-		return
+		return errInternal("encoding login flow", err)
 	}
 	web.NoStore(w)
 	http.Redirect(w, r, authURL, http.StatusFound)
+	return nil
 }
 
 // serveOIDCCallback finishes an OIDC login (signin.OIDCSessions.Redeem)
 // with the provider's answer and this browser's flow cookie.
-func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
+func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) error {
 	if g.cfg.OIDC == nil {
-		g.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no such page on this gateway.", "")
-		return
+		return g.notFound(w, r)
 	}
 	q := r.URL.Query()
 	cb := signin.Callback{
@@ -62,20 +60,19 @@ func (g *Gate) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	var le *signin.LoginError
 	switch {
 	case errors.As(err, &le):
-		g.oidcFailed(w, r, err, returnTo)
+		return g.oidcFailed(w, r, err, returnTo)
 	case err != nil:
-		g.unavailable(w, r, "completing an OIDC sign-in", err)
-	default:
-		id := sessionIdentity(in.Identity)
-		id.ProviderRef, id.RecheckAt = in.ProviderRef, in.RecheckAt
-		g.completeLogin(w, r, f, id, "oidc") // f is set: its state matched
+		return g.errUnavailable(r, "completing an OIDC sign-in", err)
 	}
+	id := sessionIdentity(in.Identity)
+	id.ProviderRef, id.RecheckAt = in.ProviderRef, in.RecheckAt
+	return g.completeLogin(w, r, f, id, "oidc") // f is set: its state matched
 }
 
 // oidcFailed records a refused OIDC login and shows a page that says what
 // the person can do. "Start again" leads back to returnTo, the page the
-// person wanted.
-func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, returnTo string) {
+// person wanted. The refusal is logged here.
+func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, returnTo string) error {
 	reason := signin.ReasonOf(err, "error")
 	result, title := store.ResultDenied, "Sign-in failed"
 	status, msg := http.StatusForbidden, "Your sign-in could not be verified. Please start again."
@@ -84,9 +81,8 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, ret
 		// Trying again does not help: say so, and tell the operator why.
 		g.cfg.Logger.Error("OIDC sign-in is misconfigured", zap.String("reason", reason), zap.Error(err))
 		_ = g.record(r, store.AuthLogEntry{Result: store.ResultError, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
-		g.renderMessage(w, r, http.StatusInternalServerError, "Sign-in misconfigured",
+		return pageErr(http.StatusInternalServerError, "Sign-in misconfigured",
 			"This sign-in is misconfigured, so nobody can sign in here until it is fixed. Please tell the administrator of this site.", "")
-		return
 	}
 	switch reason {
 	case signin.ReasonProviderUnavailable:
@@ -103,7 +99,7 @@ func (g *Gate) oidcFailed(w http.ResponseWriter, r *http.Request, err error, ret
 	}
 	g.cfg.Logger.Warn("OIDC sign-in refused", zap.Error(err))
 	_ = g.record(r, store.AuthLogEntry{Result: result, Reason: reason, Factor: "oidc", Detail: truncate(err.Error(), 256)})
-	g.renderMessage(w, r, status, title, msg, link)
+	return pageErr(status, title, msg, link)
 }
 
 func (g *Gate) redirectURL(r *http.Request) string {

@@ -48,7 +48,7 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *session.Ses
 	}
 	next, err := g.sessions.Renew(w, r, s, id)
 	if err != nil {
-		g.internalError(w, r, "encoding session", err)
+		g.writeErrorPage(w, r, errInternal("encoding session", err))
 		return nil
 	}
 	return next

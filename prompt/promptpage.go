@@ -25,31 +25,31 @@ import (
 // The page is built on a fresh stack (onFreshStack): the browser's
 // connection then waits, between the page's status polls, on a goroutine
 // that rendering and the store reads did not grow.
-func (g *Gate) serveVerify(w http.ResponseWriter, r *http.Request) {
+func (g *Gate) serveVerify(w http.ResponseWriter, r *http.Request) error {
+	var err error
 	web.OnFreshStack(func() {
-		f, ok := g.pendingFlow(w, r)
-		if !ok {
-			return
+		var f *flow
+		if f, err = g.pendingFlow(r); err == nil {
+			err = g.showPrompt(w, r, f, http.StatusOK, "")
 		}
-		g.showPrompt(w, r, f, http.StatusOK, "")
 	})
+	return err
 }
 
 // showPrompt renders the prompt for f, starting a fresh inline transaction
 // when there is none or the last one is over.
-func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, status int, errMsg string) {
+func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, status int, errMsg string) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	p := f.Pending
 	now := g.cfg.Now()
-	tx, timedOut, ok := g.promptTransaction(ctx, w, r, f, now)
-	if !ok {
-		return
+	tx, timedOut, err := g.promptTransaction(ctx, w, r, f, now)
+	if tx == nil {
+		return err
 	}
 	devices, err := g.activeDevices(ctx, p.User)
 	if err != nil {
-		g.promptUnavailable(w, r, f, "reading devices", err)
-		return
+		return g.promptUnavailable(w, r, f, "reading devices", err)
 	}
 	data := pages.Prompt{User: p.User, CSRF: f.CSRF, Error: errMsg, Devices: len(devices), TimedOut: timedOut || r.URL.Query().Get("timeout") != ""}
 	if p.PushTx != "" {
@@ -68,30 +68,30 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 	}
 	if g.promptOffersEnrollment(len(devices)) {
 		if err := g.promptEnrollment(ctx, p, origin, len(devices) > 0, now, &data); err != nil {
-			g.storeUnavailable(w, r, "issuing activation code", err)
-			return
+			return g.errStoreUnavailable(r, "issuing activation code", err)
 		}
 	}
 	data.CanSkip = len(devices) == 0 && g.cfg.Device.Policy.Mode == policy.ModeCheck
 	if err := g.setFlow(w, r, f); err != nil {
-		g.internalError(w, r, "encoding login flow", err)
-		return
+		return errInternal("encoding login flow", err)
 	}
 	w.Header().Set("Accept-CH", accessdevice.AcceptClientHints)
 	g.pages.Prompt(w, r, status, data)
+	return nil
 }
 
 // promptTransaction returns the flow's inline transaction, starting a
 // fresh one when it is gone, over or lapsed (timedOut then says the login
-// request lapsed). When the answer is already written (a denial, an
-// outage) ok is false.
-func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flow, now time.Time) (tx *transaction, timedOut, ok bool) {
+// request lapsed). Without a transaction (nil) the request is answered:
+// by the error returned, or (nil error) by a page already written (a
+// denial, a login let in by the fail mode).
+func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flow, now time.Time) (tx *transaction, timedOut bool, err error) {
 	p := f.Pending
-	tx, err := g.ownTransaction(ctx, p, p.Tx)
+	tx, err = g.ownTransaction(ctx, p, p.Tx)
 	switch {
 	case err == nil && tx.State == store.TransactionDenied:
 		g.showDenial(w, r, tx)
-		return nil, false, false
+		return nil, false, nil
 	case err == nil && tx.State == store.TransactionReported && !now.Before(tx.Rec.PushExpires):
 		// The login request lapsed: say so, and let the app try again on
 		// a fresh transaction.
@@ -103,15 +103,13 @@ func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *
 		challenge := secret.Token()
 		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
 		if err != nil {
-			g.promptUnavailable(w, r, f, "starting device check", err)
-			return nil, false, false
+			return nil, false, g.promptUnavailable(w, r, f, "starting device check", err)
 		}
 		p.Tx, p.Challenge = tx.ID, challenge
 	case err != nil:
-		g.promptUnavailable(w, r, f, "loading device check", err)
-		return nil, false, false
+		return nil, false, g.promptUnavailable(w, r, f, "loading device check", err)
 	}
-	return tx, timedOut, true
+	return tx, timedOut, nil
 }
 
 // promptLinks fills in the links that open the app on the transaction: the
@@ -157,13 +155,12 @@ func (g *Gate) promptEnrollment(ctx context.Context, p *pendingLogin, origin str
 
 // promptUnavailable handles a storage error while showing the prompt: under
 // fail mode safe or check the person goes on without a device check,
-// otherwise they are told to try again later.
-func (g *Gate) promptUnavailable(w http.ResponseWriter, r *http.Request, f *flow, what string, err error) {
+// otherwise they are told to try again later (the error returned).
+func (g *Gate) promptUnavailable(w http.ResponseWriter, r *http.Request, f *flow, what string, err error) error {
 	if g.degrade(r, what, err) {
-		g.finishDegraded(w, r, f.Return, f.Pending.Identity, f.Pending.Factor)
-		return
+		return g.finishDegraded(w, r, f.Return, f.Pending.Identity, f.Pending.Factor)
 	}
-	g.unavailable(w, r, what, err)
+	return g.errUnavailable(r, what, err)
 }
 
 // activeDevices returns the person's active devices that count on this
@@ -277,9 +274,11 @@ func (g *Gate) checkStatus(ctx context.Context, p *pendingLogin) (status, error)
 //
 // The answer is worked out on a fresh stack (onFreshStack): between two
 // polls the page's keep-alive connection waits on the goroutine that
-// served the last one, with whatever stack that grew to.
-func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) {
+// served the last one, with whatever stack that grew to. Every answer,
+// the 503 included, is the status the script reads: none is an error.
+func (g *Gate) serveStatus(w http.ResponseWriter, r *http.Request) error {
 	web.OnFreshStack(func() { g.answerStatus(w, r) })
+	return nil
 }
 
 // answerStatus is serveStatus on its fresh stack.
@@ -310,10 +309,10 @@ func (g *Gate) answerStatus(w http.ResponseWriter, r *http.Request) {
 
 // serveNext is the no-script "Continue" button: it goes where the waiting
 // page's script would go.
-func (g *Gate) serveNext(w http.ResponseWriter, r *http.Request) {
-	f, ok := g.pendingFlow(w, r)
-	if !ok {
-		return
+func (g *Gate) serveNext(w http.ResponseWriter, r *http.Request) error {
+	f, err := g.pendingFlow(r)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -326,4 +325,5 @@ func (g *Gate) serveNext(w http.ResponseWriter, r *http.Request) {
 	}
 	web.NoStore(w)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
 }

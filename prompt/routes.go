@@ -5,8 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/web"
 )
@@ -23,8 +21,6 @@ type reservedRoute struct {
 // the page security headers first; the device API sets its own.
 func (g *Gate) reservedRoutes() []reservedRoute {
 	page := func(h web.HandlerFunc) http.Handler { return withPageHeaders(g.errors.Handle(h)) }
-	// wrap adapts a handler that writes its own errors.
-	wrap := func(h http.HandlerFunc) http.Handler { return withPageHeaders(h) }
 	routes := []reservedRoute{
 		// Anything else is the not-found page. The exact paths below the
 		// prefix routes keep ServeMux from redirecting them to the prefix.
@@ -33,19 +29,19 @@ func (g *Gate) reservedRoutes() []reservedRoute {
 		{strings.TrimSuffix(protocol.APIPrefix, "/"), page(g.notFound)},
 		{ReservedPrefix + "static/{name...}", page(g.serveStatic)},
 		{protocol.APIPrefix, http.HandlerFunc(g.serveDeviceAPI)},
-		{ReservedPrefix + "login", wrap(g.serveLogin)},
-		{ReservedPrefix + "oidc/callback", wrap(g.serveOIDCCallback)},
-		{ReservedPrefix + "logout", wrap(g.serveLogout)},
-		{ReservedPrefix + "logout/everywhere", wrap(g.serveLogoutEverywhere)},
-		{ReservedPrefix + "verify", wrap(g.serveVerify)},
-		{ReservedPrefix + "verify/status", wrap(g.serveStatus)},
-		{ReservedPrefix + "verify/next", wrap(g.serveNext)},
-		{ReservedPrefix + "verify/complete", wrap(g.serveComplete)},
-		{ReservedPrefix + "verify/passcode", wrap(g.submitPasscode)},
-		{ReservedPrefix + "verify/push", wrap(g.submitPush)},
-		{ReservedPrefix + "verify/skip", wrap(g.submitSkip)},
-		{ReservedPrefix + "verify/enroll", wrap(g.submitEnroll)},
-		{protocol.ReturnPath, wrap(g.serveReturn)},
+		{ReservedPrefix + "login", page(g.serveLogin)},
+		{ReservedPrefix + "oidc/callback", page(g.serveOIDCCallback)},
+		{ReservedPrefix + "logout", page(g.serveLogout)},
+		{ReservedPrefix + "logout/everywhere", page(g.serveLogoutEverywhere)},
+		{ReservedPrefix + "verify", page(g.serveVerify)},
+		{ReservedPrefix + "verify/status", page(g.serveStatus)},
+		{ReservedPrefix + "verify/next", page(g.serveNext)},
+		{ReservedPrefix + "verify/complete", page(g.serveComplete)},
+		{ReservedPrefix + "verify/passcode", page(g.submitPasscode)},
+		{ReservedPrefix + "verify/push", page(g.submitPush)},
+		{ReservedPrefix + "verify/skip", page(g.submitSkip)},
+		{ReservedPrefix + "verify/enroll", page(g.submitEnroll)},
+		{protocol.ReturnPath, page(g.serveReturn)},
 		{protocol.VerifyLinkPath, page(g.serveAppLinkFallback)},
 		{protocol.ActivateLinkPath, page(g.serveAppLinkFallback)},
 	}
@@ -60,7 +56,7 @@ func (g *Gate) reservedRoutes() []reservedRoute {
 // handlers (the pages writer's message page for a browser, JSON
 // otherwise) and the router of its paths.
 func (g *Gate) route() {
-	g.errors = web.ErrorWriter{Page: g.pages.Error, Log: g.logError}
+	g.errors = web.ErrorWriter{Page: g.errorPage, Log: g.logError}
 	g.reserved = g.newReservedRouter()
 }
 
@@ -126,9 +122,4 @@ func (g *Gate) notFound(w http.ResponseWriter, r *http.Request) error {
 func (g *Gate) serveStatic(w http.ResponseWriter, r *http.Request) error {
 	g.pages.ServeStatic(w, r, r.PathValue("name"))
 	return nil
-}
-
-// logError logs a gateway answer that failed on the server's side.
-func (g *Gate) logError(r *http.Request, e *web.Error) {
-	g.cfg.Logger.Error("answering "+r.URL.Path, zap.Int("status", e.Status), zap.Error(e.Err))
 }

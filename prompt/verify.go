@@ -98,7 +98,7 @@ func (d *DeviceTrust) inScope(groups []string) bool {
 
 // afterPrimary continues a successful primary login (or a session whose
 // trust must be decided again) with the device check.
-func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) {
+func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) error {
 	d := g.cfg.Device
 	access := accessdevice.Classify(r)
 	platform := policy.Platform(access.Platform)
@@ -107,12 +107,11 @@ func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo str
 		f.CSRF = secret.Token()
 		f.Pending = &pendingLogin{Identity: id, Factor: factor, Secret: secret.Token()}
 		if err := g.setFlow(w, r, f); err != nil {
-			g.internalError(w, r, "encoding login flow", err)
-			return
+			return errInternal("encoding login flow", err)
 		}
 		web.NoStore(w)
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
-		return
+		return nil
 	}
 	v := verification{Identity: id, Factor: factor, Reason: primaryReason(factor), Return: returnTo, Status: policy.Unknown}
 	switch {
@@ -124,13 +123,13 @@ func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo str
 		v.Failed = []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform,
 			Hint: "This application needs a checked device. Open it on your iPhone or Android phone with the trustgate app installed."}}
 	}
-	g.finish(w, r, v)
+	return g.finish(w, r, v)
 }
 
 // finish decides a verification under the mode, records it, and starts the
 // session or shows the denial page. The auth-log entry is durable before
 // the session cookie is issued.
-func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
+func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) error {
 	d := g.cfg.Device
 	mode := d.Policy.Mode
 	if v.Degraded {
@@ -156,22 +155,21 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		entry.Result, entry.Reason = store.ResultDenied, string(outcome.Reason)
 	}
 	if v.complete {
-		if !g.completeAndRecord(w, r, v.tx, entry) {
-			return
+		if ok, err := g.completeAndRecord(r, v.tx, entry); !ok {
+			return err
 		}
 	} else {
 		if v.tx != nil {
 			g.verificationFinished(v.tx, entry.Result)
 		}
 		if err := g.record(r, entry); err != nil && !g.degrade(r, "recording login", err) {
-			g.unavailable(w, r, "recording login", err)
-			return
+			return g.errUnavailable(r, "recording login", err)
 		}
 	}
 	g.clearFlow(w, r)
 	if !outcome.Allow {
 		g.renderDenied(w, r, v.Failed, v.Warnings)
-		return
+		return nil
 	}
 	now := g.cfg.Now()
 	trust := session.Trust{
@@ -182,8 +180,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 		trust.Expires = now.Add(min(d.TrustFor, degradedTrustFor))
 	}
 	if _, err := g.startSession(w, r, v.Identity, v.Factor, &trust); err != nil {
-		g.internalError(w, r, "encoding session", err)
-		return
+		return errInternal("encoding session", err)
 	}
 	if v.DeviceID != "" {
 		d.Cache.Put(v.User, v.DeviceID, g.trustScope, device.TrustDecision{
@@ -192,10 +189,11 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) {
 	}
 	if len(v.Warnings) > 0 {
 		g.renderNotice(w, r, v.Warnings, v.Return)
-		return
+		return nil
 	}
 	web.NoStore(w)
 	http.Redirect(w, r, v.Return, http.StatusSeeOther)
+	return nil
 }
 
 func findingReasons(fs []policy.Finding) []string {
@@ -218,15 +216,14 @@ func reasonList(codes []string) []policy.Reason {
 }
 
 // pendingFlow returns the request's flow with a pending device check, or
-// shows the person that their sign-in expired.
-func (g *Gate) pendingFlow(w http.ResponseWriter, r *http.Request) (*flow, bool) {
+// the error that tells the person their sign-in expired.
+func (g *Gate) pendingFlow(r *http.Request) (*flow, error) {
 	f := g.readFlow(r)
 	if f == nil || f.Pending == nil || g.cfg.Device == nil {
-		g.renderMessage(w, r, http.StatusBadRequest, "Sign-in expired",
+		return nil, pageErr(http.StatusBadRequest, "Sign-in expired",
 			"Your sign-in took too long or was started in another browser. Please sign in again.", ReservedPrefix+"login")
-		return nil, false
 	}
-	return f, true
+	return f, nil
 }
 
 // ownTransaction loads transaction id and checks that it was started by
