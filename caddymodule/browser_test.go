@@ -229,7 +229,7 @@ func TestBrowserPhoneUnhealthyDeviceIsDenied(t *testing.T) {
 
 func TestBrowserPhoneTimeoutThenOtherDevice(t *testing.T) {
 	up := newUpstream(t)
-	deviceGateway(t, up, "check", pilotMobile+"\n\t\tpush_timeout 2s")
+	deviceGateway(t, up, "check", pilotMobile+"\n\t\tpush_timeout 3s")
 	dev := newDevice(t, "alice", android14)
 	other := newDevice(t, "alice", agent.DeviceInfo{Platform: "ios", Model: "iPhone 15", OSVersion: "17.4", AppVersion: "1.0.0"})
 	ctx := phoneBrowser(t)
@@ -257,11 +257,14 @@ func TestBrowserPhoneTimeoutThenOtherDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	screenshot(t, ctx, shots, "8-number-matching")
+	// The other device looks before the screenshot: the request lapses
+	// after push_timeout, which a slow screenshot on a busy machine could
+	// outlast.
 	pushes, err := other.Pushes(context.Background(), 10*time.Second)
 	if err != nil || len(pushes) != 1 || !pushes[0].NumberMatching {
 		t.Fatalf("other device's pushes: %+v %v", pushes, err)
 	}
+	screenshot(t, ctx, shots, "8-number-matching")
 	if _, err := other.Answer(context.Background(), gateURL, pushes[0].ID, protocol.AnswerRequest{Answer: protocol.AnswerApprove, Number: strings.TrimSpace(number)}); err != nil {
 		t.Fatal(err)
 	}
