@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/directive"
 	"github.com/trustgate/trustgate/caddymodule/login"
 )
 
@@ -190,7 +191,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := h.checkEnrollmentLine(); err != nil {
 		return err
 	}
-	return wrapAt(d, login.CheckSource(h.LoginRaw))
+	return directive.WrapAt(d, login.CheckSource(h.LoginRaw))
 }
 
 // unmarshalSessionOption parses one of session_lifetime <duration>,
@@ -198,7 +199,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 func (h *Handler) unmarshalSessionOption(d *caddyfile.Dispenser) error {
 	switch d.Val() {
 	case "session_lifetime":
-		dur, err := parseDurationArg(d)
+		dur, err := directive.DurationArg(d)
 		if err != nil {
 			return err
 		}
@@ -265,30 +266,6 @@ func parseUpstreamHeaders(d *caddyfile.Dispenser) (*UpstreamHeaders, error) {
 		}
 	}
 	return u, nil
-}
-
-func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
-	var raw string
-	if !d.AllArgs(&raw) {
-		return 0, d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(raw)
-	if err != nil {
-		return 0, d.Errf("invalid duration %q: %v", raw, err)
-	}
-	if dur <= 0 {
-		return 0, d.Errf("duration must be positive, got %q", raw)
-	}
-	return caddy.Duration(dur), nil
-}
-
-// wrapAt adds the dispenser's file and line to a setting's error, so that
-// a Caddyfile's error is the JSON's error with its position.
-func wrapAt(d *caddyfile.Dispenser, err error) error {
-	if err == nil {
-		return nil
-	}
-	return d.WrapErr(err)
 }
 
 // Interface guards

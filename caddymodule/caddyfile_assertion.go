@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/trustgate/trustgate/caddymodule/internal/directive"
 )
 
 // unmarshalUpstreamAssertion parses the upstream_assertion option of the
@@ -36,7 +37,7 @@ func (h *Handler) unmarshalUpstreamAssertion(d *caddyfile.Dispenser) error {
 				return d.WrapErr(err)
 			}
 		case "lifetime":
-			dur, err := parseDurationArg(d)
+			dur, err := directive.DurationArg(d)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/directive"
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/web"
@@ -24,7 +25,7 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 	case "mobile":
 		return true, h.unmarshalMobile(d)
 	case "trust_for", "push_timeout":
-		dur, err := parseDurationArg(d)
+		dur, err := directive.DurationArg(d)
 		if err != nil {
 			return true, err
 		}

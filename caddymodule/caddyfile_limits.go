@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/trustgate/trustgate/caddymodule/internal/directive"
 )
 
 // unmarshalLimits parses the limits option of the handler: the device
@@ -59,7 +60,7 @@ func (h *Handler) unmarshalLimits(d *caddyfile.Dispenser) error {
 			}
 			l.Keys = n
 		case "body_timeout":
-			dur, err := parseDurationArg(d)
+			dur, err := directive.DurationArg(d)
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,8 @@
 package login
 
 import (
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/trustgate/trustgate/caddymodule/internal/directive"
 )
 
 // UnmarshalCaddyfile sets up the OIDC login from the rest of a
@@ -48,7 +48,7 @@ func (o *OIDCLogin) unmarshalOption(d *caddyfile.Dispenser) error {
 		}
 		return nil
 	case "timeout", "revalidate":
-		dur, err := durationArg(d)
+		dur, err := directive.DurationArg(d)
 		if err != nil {
 			return err
 		}
@@ -62,12 +62,12 @@ func (o *OIDCLogin) unmarshalOption(d *caddyfile.Dispenser) error {
 		if !d.AllArgs(&o.LogoutRedirect) {
 			return d.ArgErr()
 		}
-		return wrapAt(d, checkOIDCLogoutRedirect(o.LogoutRedirect))
+		return directive.WrapAt(d, checkOIDCLogoutRedirect(o.LogoutRedirect))
 	case "prompt":
 		if !d.AllArgs(&o.Prompt) {
 			return d.ArgErr()
 		}
-		return wrapAt(d, checkOIDCPrompt(o.Prompt))
+		return directive.WrapAt(d, checkOIDCPrompt(o.Prompt))
 	default:
 		return d.Errf("unknown oidc option %q", field)
 	}
@@ -75,32 +75,6 @@ func (o *OIDCLogin) unmarshalOption(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	return nil
-}
-
-// wrapAt adds the dispenser's file and line to a setting's error, so that
-// a Caddyfile's error is the JSON's error with its position.
-func wrapAt(d *caddyfile.Dispenser, err error) error {
-	if err == nil {
-		return nil
-	}
-	return d.WrapErr(err)
-}
-
-// durationArg parses the one positive duration of an option's line (as
-// caddymodule's own options do).
-func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
-	var raw string
-	if !d.AllArgs(&raw) {
-		return 0, d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(raw)
-	if err != nil {
-		return 0, d.Errf("invalid duration %q: %v", raw, err)
-	}
-	if dur <= 0 {
-		return 0, d.Errf("duration must be positive, got %q", raw)
-	}
-	return caddy.Duration(dur), nil
 }
 
 // Interface guard
