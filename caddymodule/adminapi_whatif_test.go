@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
-	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
+	"github.com/trustgate/trustgate/prompt/whatif"
 )
 
 // whatIfGateway starts a gateway with one application per policy the
@@ -91,37 +91,37 @@ func TestAdminWhatIfAnswersEachBranchOfTheFlow(t *testing.T) {
 		warnings   int
 	}{
 		{"mode off: no check", `{"user": "alice", "application": "off-app", "device_id": "alice-unlocked"}`,
-			prompt.WhatIfAllow, "", false, []string{}, 0},
+			whatif.Allow, "", false, []string{}, 0},
 		{"integration disabled", `{"user": "alice", ` + pilot + `, "application": "disabled-app", "device_id": "alice-healthy"}`,
-			prompt.WhatIfDeny, policy.Unknown, false, []string{"device_check_not_enabled"}, 0},
+			whatif.Deny, policy.Unknown, false, []string{"device_check_not_enabled"}, 0},
 		{"not in the rollout group, block", `{"user": "bob", "groups": ["staff"], "application": "block-app", "device_id": "bob-phone"}`,
-			prompt.WhatIfDeny, policy.Unknown, false, []string{"device_check_not_enabled"}, 0},
+			whatif.Deny, policy.Unknown, false, []string{"device_check_not_enabled"}, 0},
 		{"not in the rollout group, check", `{"user": "bob", "groups": ["staff"], "application": "check-app"}`,
-			prompt.WhatIfAllow, policy.Unknown, true, []string{"device_check_not_enabled"}, 0},
+			whatif.Allow, policy.Unknown, true, []string{"device_check_not_enabled"}, 0},
 		{"desktop browser", `{"user": "alice", ` + pilot + `, "application": "block-app", "device_id": "alice-healthy", "access_platform": "desktop"}`,
-			prompt.WhatIfDeny, policy.NotTrusted, false, []string{"unsupported_platform"}, 0},
+			whatif.Deny, policy.NotTrusted, false, []string{"unsupported_platform"}, 0},
 		{"platform not enabled", `{"user": "alice", ` + pilot + `, "application": "check-app", "access_platform": "ios"}`,
-			prompt.WhatIfAllow, policy.NotTrusted, true, []string{"unsupported_platform"}, 0},
+			whatif.Allow, policy.NotTrusted, true, []string{"unsupported_platform"}, 0},
 		{"no activated device, block", `{"user": "carol", ` + pilot + `, "application": "block-app", "access_platform": "android"}`,
-			prompt.WhatIfDeny, policy.NotTrusted, false, []string{"no_activated_mobile_app"}, 0},
+			whatif.Deny, policy.NotTrusted, false, []string{"no_activated_mobile_app"}, 0},
 		{"no activated device, check", `{"user": "carol", ` + pilot + `, "application": "check-app", "access_platform": "android"}`,
-			prompt.WhatIfAllow, policy.NotTrusted, true, []string{"no_activated_mobile_app"}, 0},
+			whatif.Allow, policy.NotTrusted, true, []string{"no_activated_mobile_app"}, 0},
 		{"trusted device", `{"user": "alice", ` + pilot + `, "application": "block-app", "device_id": "alice-healthy"}`,
-			prompt.WhatIfAllow, policy.Trusted, false, []string{}, 0},
+			whatif.Allow, policy.Trusted, false, []string{}, 0},
 		{"latest device by default", `{"user": "alice", ` + pilot + `, "application": "block-app"}`,
-			prompt.WhatIfAllow, policy.Trusted, false, []string{}, 0},
+			whatif.Allow, policy.Trusted, false, []string{}, 0},
 		{"failing device, check", `{"user": "alice", ` + pilot + `, "application": "check-app", "device_id": "alice-unlocked"}`,
-			prompt.WhatIfAllow, policy.NotTrusted, true, []string{"no_screen_lock"}, 0},
+			whatif.Allow, policy.NotTrusted, true, []string{"no_screen_lock"}, 0},
 		{"failing device, block", `{"user": "alice", ` + pilot + `, "application": "block-app", "device_id": "alice-unlocked"}`,
-			prompt.WhatIfDeny, policy.NotTrusted, false, []string{"no_screen_lock"}, 0},
+			whatif.Deny, policy.NotTrusted, false, []string{"no_screen_lock"}, 0},
 		{"warn requirement", `{"user": "alice", ` + pilot + `, "application": "block-app", "device_id": "alice-nobio"}`,
-			prompt.WhatIfAllow, policy.Trusted, false, []string{}, 1},
+			whatif.Allow, policy.Trusted, false, []string{}, 1},
 		{"given facts", `{"user": "alice", ` + pilot + `, "application": "block-app", "device_id": "alice-healthy",
 			"facts": {"platform": "android", "os_version": "14", "screen_lock": false, "biometrics": true}}`,
-			prompt.WhatIfDeny, policy.NotTrusted, false, []string{"no_screen_lock"}, 0},
+			whatif.Deny, policy.NotTrusted, false, []string{"no_screen_lock"}, 0},
 		{"groups from the auth log", `{"user": "dave", "application": "block-app",
 			"facts": {"platform": "android", "os_version": "14", "screen_lock": true, "biometrics": true}}`,
-			prompt.WhatIfAllow, policy.Trusted, false, []string{}, 0},
+			whatif.Allow, policy.Trusted, false, []string{}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			status, got, raw := whatIf(t, tt.body)
@@ -190,7 +190,7 @@ func TestAdminWhatIfAgreesWithTheLiveFlow(t *testing.T) {
 	_, dev := trustedSession(t, "/wi")
 	live := lastLog(t, "alice")
 	_, got, raw := whatIf(t, `{"user": "alice", "application": "legacy", "device_id": "`+dev.DeviceID()+`"}`)
-	if live.Result != store.ResultSuccess || got.Outcome != prompt.WhatIfAllow || string(got.Status) != live.TrustStatus {
+	if live.Result != store.ResultSuccess || got.Outcome != whatif.Allow || string(got.Status) != live.TrustStatus {
 		t.Errorf("live login %s (%s), what-if %s", live.Result, live.TrustStatus, raw)
 	}
 
@@ -204,7 +204,7 @@ func TestAdminWhatIfAgreesWithTheLiveFlow(t *testing.T) {
 	}
 	live = lastLog(t, "alice")
 	_, got, raw = whatIf(t, `{"user": "alice", "application": "legacy", "device_id": "`+dev.DeviceID()+`"}`)
-	if live.Result != store.ResultDenied || got.Outcome != prompt.WhatIfDeny || string(got.Reason) != live.Reason ||
+	if live.Result != store.ResultDenied || got.Outcome != whatif.Deny || string(got.Reason) != live.Reason ||
 		!slices.Equal(got.Reasons, live.FailedRequirements) {
 		t.Errorf("live login %s %s %v, what-if %s", live.Result, live.Reason, live.FailedRequirements, raw)
 	}

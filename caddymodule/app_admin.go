@@ -103,11 +103,6 @@ func (g adminGateway) ActivationRealm(application string) (realm, id string, err
 	return g.app.activationRealm(application)
 }
 
-// WhatIf answers q under p with the live flow's decisions (prompt.WhatIf).
-func (g adminGateway) WhatIf(p policy.Policy, q adminapi.WhatIfQuery, now time.Time) adminapi.WhatIfDecision {
-	return adminapi.WhatIfDecision(prompt.WhatIf(p, prompt.WhatIfQuery(q), now))
-}
-
 // Interface guards
 var (
 	_ adminapi.Gateway  = adminGateway{}

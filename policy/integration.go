@@ -41,6 +41,12 @@ type Integration struct {
 	Platforms []Platform `json:"platforms,omitempty"`
 }
 
+// InScope reports whether the mobile check applies to a user in
+// userGroups on any platform the app runs on.
+func (i Integration) InScope(userGroups []string) bool {
+	return i.Applies(userGroups, IOS) || i.Applies(userGroups, Android)
+}
+
 // Applies reports whether the mobile check applies to a user in
 // userGroups on platform p: the integration is on for the user (all users,
 // or a user in one of its groups) and p is an enabled platform.

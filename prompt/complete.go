@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/session"
@@ -133,7 +134,7 @@ func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *fl
 	default:
 		v.Factor, v.DeviceID = factorPush, ""
 		v.Status = policy.NotTrusted
-		v.Failed = []policy.Finding{notVerifiedFinding()}
+		v.Failed = []policy.Finding{device.NotVerifiedFinding()}
 	}
 	return g.finish(w, r, v)
 }
@@ -188,11 +189,6 @@ func (g *Gate) completeAndRecord(r *http.Request, tx *transaction, entry store.A
 	}
 	g.loginRecorded(recorded)
 	return true, nil
-}
-
-func notVerifiedFinding() policy.Finding {
-	return policy.Finding{Requirement: "device_check", Reason: reasonNotVerified,
-		Hint: "You proved who you are, but this device was not checked. Open this page on your phone with the trustgate app to check it."}
 }
 
 // showDenial shows why a transaction was denied.

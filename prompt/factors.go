@@ -49,7 +49,7 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) error {
 	g.attemptSucceeded(ctx, lockKey)
 	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: factorPasscode, Reason: reasonValidPasscode, Return: f.Return,
-		Status: policy.NotTrusted, Failed: []policy.Finding{notVerifiedFinding()},
+		Status: policy.NotTrusted, Failed: []policy.Finding{device.NotVerifiedFinding()},
 	})
 }
 

@@ -22,15 +22,11 @@ const (
 
 	reasonValidPasscode   = "valid_passcode"
 	reasonInvalidPasscode = "invalid_passcode"
-	reasonNoActivatedApp  = "no_activated_mobile_app"
+	reasonNoActivatedApp  = device.ReasonNoActivatedApp
 	reasonNoResponse      = "no_response"
 	reasonWrongNumber     = device.ReasonWrongNumber
-	// reasonNotVerified: the person proved who they are (passcode, push to
-	// another device) but the access device itself was not checked.
-	reasonNotVerified = "device_not_verified"
-	// reasonNotInScope: the mobile check does not apply to the person
-	// (integration disabled or user outside its groups).
-	reasonNotInScope = "device_check_not_enabled"
+	reasonNotVerified     = device.ReasonNotVerified
+	reasonNotInScope      = device.ReasonNotInScope
 )
 
 // Paths of the browser side of the device check, under ReservedPrefix.
@@ -92,8 +88,7 @@ type verification struct {
 // inScope reports whether the mobile check applies to a user in groups on
 // any enabled platform.
 func (d *DeviceTrust) inScope(groups []string) bool {
-	in := d.Policy.Integration
-	return in.Applies(groups, policy.IOS) || in.Applies(groups, policy.Android)
+	return d.Policy.Integration.InScope(groups)
 }
 
 // afterPrimary continues a successful primary login (or a session whose

@@ -85,6 +85,4 @@ type Sites interface {
 	// ActivationRealm is the realm an admin's activation code for
 	// application binds its device to, and the realm's ID ("" for none).
 	ActivationRealm(application string) (realm, id string, err error)
-	// WhatIf answers q under p with the decisions of the live flow.
-	WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfDecision
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
+	"github.com/trustgate/trustgate/prompt/whatif"
 )
 
 // whatIfRequest is the body of POST /trusted-endpoints/what-if.
@@ -51,7 +52,7 @@ type WhatIfAnswer struct {
 	EmailSource string `json:"email_source"`
 	// DeviceID is the device the answer is about, when there is one.
 	DeviceID string `json:"device_id,omitempty"`
-	WhatIfDecision
+	whatif.Answer
 }
 
 // whatIf serves POST /trusted-endpoints/what-if: would the user, on the
@@ -89,15 +90,15 @@ func (h *Handler) whatIf(w http.ResponseWriter, r *http.Request) error {
 	if q.Device != nil {
 		answer.DeviceID = q.Device.ID
 	}
-	answer.WhatIfDecision = gw.WhatIf(pol, q, time.Now())
+	answer.Answer = whatif.Decide(pol, q, time.Now())
 	web.WriteJSON(w, http.StatusOK, answer)
 	return nil
 }
 
 // parseWhatIf checks a what-if request and reads its facts and access
 // platform.
-func parseWhatIf(req whatIfRequest) (WhatIfQuery, error) {
-	var q WhatIfQuery
+func parseWhatIf(req whatIfRequest) (whatif.Query, error) {
+	var q whatif.Query
 	if strings.TrimSpace(req.User) == "" {
 		return q, badRequest("user", "required")
 	}

@@ -31,7 +31,22 @@ const (
 	FactorMobileInline = "mobile_inline"
 	FactorPush         = "push"
 	ReasonWrongNumber  = "wrong_number"
+	// ReasonNoActivatedApp: the person has no activated (unrevoked) device.
+	ReasonNoActivatedApp = "no_activated_mobile_app"
+	// ReasonNotVerified: the person proved who they are (passcode, push to
+	// another device) but the access device itself was not checked.
+	ReasonNotVerified = "device_not_verified"
+	// ReasonNotInScope: the mobile check does not apply to the person
+	// (integration disabled or user outside its groups).
+	ReasonNotInScope = "device_check_not_enabled"
 )
+
+// NotVerifiedFinding is the finding of a login whose person was proven
+// but whose access device was not checked.
+func NotVerifiedFinding() policy.Finding {
+	return policy.Finding{Requirement: "device_check", Reason: ReasonNotVerified,
+		Hint: "You proved who you are, but this device was not checked. Open this page on your phone with the trustgate app to check it."}
+}
 
 // Identity is who signed in, as the prompt's Identity (prompt.Identity,
 // the same fields and JSON) is kept in a transaction.

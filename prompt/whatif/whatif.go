@@ -1,4 +1,4 @@
-package prompt
+package whatif
 
 import (
 	"encoding/json"
@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-// WhatIfQuery asks whether a person would get into an application on a
-// device: the what-if question of the admin API. WhatIf answers it from
+// Query asks whether a person would get into an application on a
+// device: the what-if question of the admin API. Decide answers it from
 // values only, so that the caller can take them from the live inventory.
-type WhatIfQuery struct {
+type Query struct {
 	// User, Email and Groups are the person, as primary login would give
 	// them; the access rules look at all three, the device check at the
 	// groups.
@@ -39,12 +40,12 @@ type WhatIfQuery struct {
 
 // WhatIf outcomes.
 const (
-	WhatIfAllow = "allow"
-	WhatIfDeny  = "deny"
+	Allow = "allow"
+	Deny  = "deny"
 )
 
-// WhatIfAnswer is WhatIf's answer: what the login would do, and why.
-type WhatIfAnswer struct {
+// Answer is Decide's answer: what the login would do, and why.
+type Answer struct {
 	// Outcome is "allow" or "deny".
 	Outcome string `json:"outcome"`
 	// Status is the trust status the login would record (trusted, not
@@ -67,7 +68,7 @@ type WhatIfAnswer struct {
 	Explanation string `json:"explanation"`
 }
 
-// WhatIf answers q under the policy p at instant now, with the decisions
+// Decide answers q under the policy p at instant now, with the decisions
 // the live flow makes: the access rules first, as in Authenticate (a
 // person they refuse is denied with reason not_authorized, whatever the
 // device), then the integration's scope and platforms as in
@@ -75,10 +76,10 @@ type WhatIfAnswer struct {
 // and the mode as in finish (policy.Decide). It assumes the person passes
 // primary login and approves the login request; a device that reports
 // facts other than its last ones may be decided otherwise.
-func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
-	a := WhatIfAnswer{Mode: p.Mode, Failed: []policy.Finding{}, Warnings: []policy.Finding{}, Reasons: []string{}}
+func Decide(p policy.Policy, q Query, now time.Time) Answer {
+	a := Answer{Mode: p.Mode, Failed: []policy.Finding{}, Warnings: []policy.Finding{}, Reasons: []string{}}
 	if !q.Access.Allows(q.User, q.Email, q.Groups) {
-		a.Outcome, a.Reason = WhatIfDeny, policy.ReasonNotAuthorized
+		a.Outcome, a.Reason = Deny, policy.ReasonNotAuthorized
 		a.Failed = []policy.Finding{{Requirement: "access", Reason: policy.ReasonNotAuthorized,
 			Hint: "This account may not use this application. Ask its administrator for access."}}
 		a.Reasons = []string{string(policy.ReasonNotAuthorized)}
@@ -86,7 +87,7 @@ func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
 		return a
 	}
 	if p.Mode == policy.ModeOff {
-		a.Outcome = WhatIfAllow
+		a.Outcome = Allow
 		a.Explanation = "Mode off: no device check; the person gets in after primary login."
 		return a
 	}
@@ -100,18 +101,17 @@ func WhatIf(p policy.Policy, q WhatIfQuery, now time.Time) WhatIfAnswer {
 
 // whatIfTrust fills in a's trust status and findings as the live flow
 // would reach them, and says in words which branch decided.
-func whatIfTrust(p policy.Policy, q WhatIfQuery, now time.Time, a *WhatIfAnswer) string {
-	d := &DeviceTrust{Policy: p}
+func whatIfTrust(p policy.Policy, q Query, now time.Time, a *Answer) string {
 	in := p.Integration
-	device := q.Device
-	if device != nil && !device.Active() {
-		device = nil
+	dev := q.Device
+	if dev != nil && !dev.Active() {
+		dev = nil
 	}
-	access := whatIfAccessPlatform(q, device)
+	access := whatIfAccessPlatform(q, dev)
 	switch {
-	case !d.inScope(q.Groups):
+	case !in.InScope(q.Groups):
 		a.Status = policy.Unknown
-		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,
+		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: device.ReasonNotInScope,
 			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
 		if in.State == policy.Groups {
 			return fmt.Sprintf("The person is in none of the rollout groups (%s), so no device check applies and the device's trust stays unknown.", strings.Join(in.Groups, ", "))
@@ -125,25 +125,25 @@ func whatIfTrust(p policy.Policy, q WhatIfQuery, now time.Time, a *WhatIfAnswer)
 			return fmt.Sprintf("The access device's platform (%s) is not enabled in the integration, so the mobile app cannot check it: it is not trusted.", access)
 		}
 		return "The access device is a desktop or another browser the mobile app cannot check: it is not trusted."
-	case device == nil && q.Facts == nil:
+	case dev == nil && q.Facts == nil:
 		a.Status = policy.NotTrusted
-		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
+		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: device.ReasonNoActivatedApp,
 			Hint: "Activate the trustgate app on your phone to check your device."}}
 		if q.Device != nil {
 			return "The device was revoked, so it cannot check the access device: it is not trusted."
 		}
 		return "The person has no activated (unrevoked) device, so nothing can check the access device: it is not trusted."
-	case device != nil && policy.Platform(device.Platform) != access && q.Facts == nil:
+	case dev != nil && policy.Platform(dev.Platform) != access && q.Facts == nil:
 		a.Status = policy.NotTrusted
-		a.Failed = []policy.Finding{notVerifiedFinding()}
-		return fmt.Sprintf("The device (%s) is not the access device (%s): it can approve a login request, which proves the person, but the access device itself is not checked.", device.Platform, access)
+		a.Failed = []policy.Finding{device.NotVerifiedFinding()}
+		return fmt.Sprintf("The device (%s) is not the access device (%s): it can approve a login request, which proves the person, but the access device itself is not checked.", dev.Platform, access)
 	}
 	return whatIfHealth(p, q, now, a)
 }
 
 // whatIfAccessPlatform is the platform of the access device: the one
 // asked about, or else the facts' or the device's own.
-func whatIfAccessPlatform(q WhatIfQuery, device *store.Device) policy.Platform {
+func whatIfAccessPlatform(q Query, device *store.Device) policy.Platform {
 	access := policy.Platform(strings.ToLower(strings.TrimSpace(q.AccessPlatform)))
 	if access != "" {
 		return access
@@ -159,11 +159,11 @@ func whatIfAccessPlatform(q WhatIfQuery, device *store.Device) policy.Platform {
 
 // whatIfHealth evaluates the requirements against the given facts or the
 // device's latest report, as for a health report.
-func whatIfHealth(p policy.Policy, q WhatIfQuery, now time.Time, a *WhatIfAnswer) string {
+func whatIfHealth(p policy.Policy, q Query, now time.Time, a *Answer) string {
 	facts, ok := whatIfFacts(q)
 	if !ok {
 		a.Status = policy.Unknown
-		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotVerified,
+		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: device.ReasonNotVerified,
 			Hint: "The device has not reported its health yet."}}
 		return "The device has never reported its health, so its trust cannot be foreseen: the live check asks it for a report."
 	}
@@ -187,13 +187,13 @@ func whatIfHealth(p policy.Policy, q WhatIfQuery, now time.Time, a *WhatIfAnswer
 
 // whatIfDecide applies the mode to a's status and reasons, as finish does,
 // fills in the outcome and returns the sentence that explains it.
-func whatIfDecide(mode policy.Mode, a *WhatIfAnswer) string {
-	outcome := policy.Decide(mode, a.Status, reasonList(a.Reasons))
+func whatIfDecide(mode policy.Mode, a *Answer) string {
+	outcome := policy.Decide(mode, a.Status, reasons(a.Reasons))
 	a.WouldBlock, a.Reason = outcome.WouldBlock, outcome.Reason
 	if outcome.Allow {
-		a.Outcome = WhatIfAllow
+		a.Outcome = Allow
 	} else {
-		a.Outcome = WhatIfDeny
+		a.Outcome = Deny
 	}
 	switch {
 	case mode == policy.ModeCheck && outcome.WouldBlock:
@@ -209,7 +209,7 @@ func whatIfDecide(mode policy.Mode, a *WhatIfAnswer) string {
 
 // whatIfFacts returns the facts to evaluate: the given ones, or the
 // device's latest report; false when there are none.
-func whatIfFacts(q WhatIfQuery) (policy.Facts, bool) {
+func whatIfFacts(q Query) (policy.Facts, bool) {
 	if q.Facts != nil {
 		return *q.Facts, true
 	}
@@ -218,4 +218,13 @@ func whatIfFacts(q WhatIfQuery) (policy.Facts, bool) {
 		return facts, false
 	}
 	return facts, true
+}
+
+// reasons turns reason codes into policy reasons.
+func reasons(codes []string) []policy.Reason {
+	out := make([]policy.Reason, len(codes))
+	for i, c := range codes {
+		out[i] = policy.Reason(c)
+	}
+	return out
 }
