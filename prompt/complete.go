@@ -117,7 +117,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *session
 // login it proves: finish moves it to completed (completeAndRecord).
 func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) error {
 	v := verification{
-		Identity: session.Identity(tx.Rec.Identity), Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
+		Identity: tx.Rec.Identity, Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
 		Reason: reasonUserApproved,
 	}
 	switch tx.Rec.Kind {

@@ -42,7 +42,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 	access := accessdevice.Classify(r)
 	rec.Kind = kind
 	rec.BrowserHash = secret.Hash(p.Secret)
-	rec.Identity = device.Identity(p.Identity)
+	rec.Identity = p.Identity
 	rec.Primary = p.Factor
 	rec.Return = returnTo
 	rec.Access = store.AccessDevice{Kind: access.Kind, OS: access.OS, OSVersion: access.OSVersion, Browser: access.Browser}

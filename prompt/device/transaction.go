@@ -8,6 +8,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/secret"
+	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -48,16 +49,6 @@ func NotVerifiedFinding() policy.Finding {
 		Hint: "You proved who you are, but this device was not checked. Open this page on your phone with the trustgate app to check it."}
 }
 
-// Identity is who signed in, as the prompt's Identity (prompt.Identity,
-// the same fields and JSON) is kept in a transaction.
-type Identity struct {
-	User        string   `json:"u"`
-	Email       string   `json:"e,omitempty"`
-	Groups      []string `json:"g,omitempty"`
-	ProviderRef string   `json:"pr,omitempty"`
-	RecheckAt   int64    `json:"rc,omitempty"`
-}
-
 // Record is the flow's record of a verification transaction, kept as the
 // store's opaque Transaction.Data.
 type Record struct {
@@ -69,9 +60,9 @@ type Record struct {
 	// only that browser may complete the transaction.
 	BrowserHash string `json:"bh"`
 	// Who signed in, how, and where they were going.
-	Identity Identity `json:"id"`
-	Primary  string   `json:"pf"`
-	Return   string   `json:"ret"`
+	Identity session.Identity `json:"id"`
+	Primary  string           `json:"pf"`
+	Return   string           `json:"ret"`
 	// The access device as the browser's request described it.
 	Access    store.AccessDevice `json:"ad"`
 	IP        string             `json:"ip"`
