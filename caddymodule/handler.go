@@ -238,7 +238,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	cfg := prompt.Config{
 		FailMode:         prompt.FailMode(h.FailMode),
 		Application:      repl.ReplaceKnown(h.Application, ""),
-		Store:            app.Store(),
 		Cookies:          app.Cookies(),
 		SessionLifetime:  time.Duration(h.SessionLifetime),
 		SessionCacheSize: h.SessionCacheSize,
@@ -264,7 +263,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	cfg.Observer = m.Observer(cfg.Application, h.logger)
-	cfg.Store = m.CountedStore(cfg.Store, cfg.Application)
+	cfg.Store = m.CountedStore(app.Store(), cfg.Application)
 	if cfg.Assertion, err = h.UpstreamAssertion.promptConfig(repl, app.SigningKeys()); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func TestAccessRefusalReadsNoStorageAfterItsLogEntry(t *testing.T) {
 	t.Parallel()
 	ag := newAssertionGate(t, policy.ModeBlock, nil, nil)
 	var calls atomic.Int64
-	ag.cfg.Store = store.Counted(ag.cfg.Store, func() { calls.Add(1) })
+	ag.cfg.Store = store.Counted(ag.cfg.Store.(store.Store), func() { calls.Add(1) })
 	access, err := policy.NewAccess(&policy.AccessRules{Groups: []string{"admins"}})
 	if err != nil {
 		t.Fatal(err)

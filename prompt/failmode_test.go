@@ -34,7 +34,7 @@ var errOutage = errors.New("connection refused")
 // outageStore is a real SQLite store whose connection can be cut: while
 // down, every call fails as an unreachable database's would.
 type outageStore struct {
-	store.Store
+	Store
 	down atomic.Bool
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/trustgate/trustgate/prompt/pages"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
-	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
@@ -44,8 +43,9 @@ type Config struct {
 	// refresh token kept in the store, whether the person may still sign
 	// in. Zero: never.
 	OIDCRevalidate time.Duration
-	// Store keeps lockouts, single-use values and the auth log.
-	Store store.Store
+	// Store keeps what the gate and its parts share between requests and
+	// instances (see Store).
+	Store Store
 	// Cookies encodes the session and login-flow cookies.
 	Cookies *session.CookieCodec
 	// Realm names where this gate's sessions are valid (see RealmID): a

@@ -18,7 +18,7 @@ import (
 
 // pushReadCounter counts a store's reads of pending login requests.
 type pushReadCounter struct {
-	store.Store
+	Store
 	reads atomic.Int64
 }
 

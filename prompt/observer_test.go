@@ -211,7 +211,7 @@ func TestAuthLogEntryIsLoggedWithItsFields(t *testing.T) {
 		t.Errorf("the password reached the log: %s", raw)
 	}
 	// The stored row and the logged one are the same login.
-	rows, err := gw.st.QueryAuthLog(t.Context(), store.AuthLogQuery{User: "alice"})
+	rows, err := gw.st.Store.(store.Store).QueryAuthLog(t.Context(), store.AuthLogQuery{User: "alice"})
 	if err != nil || len(rows) != 1 || rows[0].ID != fields["id"] {
 		t.Errorf("stored rows %+v (%v), logged id %v", rows, err, fields["id"])
 	}

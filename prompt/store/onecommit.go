@@ -29,12 +29,13 @@ type Wrapper interface {
 	Unwrap() Store
 }
 
-// InOneCommit runs fn in one commit when s, or the store it wraps (a
+// InOneCommit runs fn in one commit when s (a store, or a consumer's
+// narrower view of one), or the store it wraps (a
 // Wrapper, such as Counted's, unwrapped as far as it goes), is a
 // OneCommitter. Otherwise it just calls fn with ctx: its calls then commit
 // one by one, as they would without InOneCommit, and an error fn returns
 // undoes nothing.
-func InOneCommit(ctx context.Context, s Store, fn func(ctx context.Context) error) error {
+func InOneCommit(ctx context.Context, s any, fn func(ctx context.Context) error) error {
 	for s != nil {
 		if c, ok := s.(OneCommitter); ok {
 			return c.InOneCommit(ctx, fn)

@@ -24,10 +24,10 @@ import (
 func BenchVerification(b *testing.B, open func(b *testing.B) store.Store) {
 	for _, v := range []struct {
 		name     string
-		together func(ctx context.Context, s store.Store, fn func(ctx context.Context) error) error
+		together func(ctx context.Context, s any, fn func(ctx context.Context) error) error
 	}{
 		{"one-commit", store.InOneCommit},
-		{"call-by-call", func(ctx context.Context, _ store.Store, fn func(ctx context.Context) error) error { return fn(ctx) }},
+		{"call-by-call", func(ctx context.Context, _ any, fn func(ctx context.Context) error) error { return fn(ctx) }},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			s := open(b)
@@ -57,7 +57,7 @@ func BenchVerification(b *testing.B, open func(b *testing.B) store.Store) {
 
 // benchVerification makes the store calls of verification n by device d.
 func benchVerification(ctx context.Context, s store.Store, d store.Device, n int64,
-	together func(ctx context.Context, s store.Store, fn func(ctx context.Context) error) error) error {
+	together func(ctx context.Context, s any, fn func(ctx context.Context) error) error) error {
 	now := benchTime
 	data := json.RawMessage(`{"kind":"inline","ch":"c","bh":"b","id":{"user":"alice"},"ret":"/","ad":{"kind":"phone","os":"Android"},"ip":"192.0.2.1"}`)
 	tx := store.Transaction{ID: fmt.Sprintf("bench-tx-%d", n), User: d.User, Data: data,
