@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/accessdevice"
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -128,14 +129,14 @@ func authLogFields(e store.AuthLogEntry) []zap.Field {
 // recordTx records an outcome decided on the device side of transaction tx:
 // the request r is the device's, so the access device, IP and user agent
 // come from the browser that started tx.
-func (g *Gate) recordTx(r *http.Request, tx *transaction, device *store.Device, result, reason, factor string, unbound bool) error {
-	err := g.record(r, g.txEntry(tx, device, result, reason, factor, unbound))
+func (g *Gate) recordTx(r *http.Request, tx *device.Transaction, dev *store.Device, result, reason, factor string, unbound bool) error {
+	err := g.record(r, g.txEntry(tx, dev, result, reason, factor, unbound))
 	g.txRecorded(tx, result, reason, err)
 	return err
 }
 
 // txEntry is the auth-log entry of an outcome of tx (recordTx).
-func (g *Gate) txEntry(tx *transaction, device *store.Device, result, reason, factor string, unbound bool) store.AuthLogEntry {
+func (g *Gate) txEntry(tx *device.Transaction, dev *store.Device, result, reason, factor string, unbound bool) store.AuthLogEntry {
 	id := tx.Rec.Identity
 	e := store.AuthLogEntry{
 		User: id.User, Email: id.Email, Groups: id.Groups,
@@ -146,8 +147,8 @@ func (g *Gate) txEntry(tx *transaction, device *store.Device, result, reason, fa
 	if g.cfg.Device != nil {
 		e.Mode = string(g.cfg.Device.Policy.Mode)
 	}
-	if device != nil {
-		e.DeviceID = device.ID
+	if dev != nil {
+		e.DeviceID = dev.ID
 	}
 	if v := tx.Rec.Verdict; v != nil {
 		e.TrustStatus = string(v.Status())
@@ -160,7 +161,7 @@ func (g *Gate) txEntry(tx *transaction, device *store.Device, result, reason, fa
 // txRecorded tells the observer that tx ended with result, its record
 // written or failed with err. Callers go on whether or not the entry was
 // written: the transaction has ended either way.
-func (g *Gate) txRecorded(tx *transaction, result, reason string, err error) {
+func (g *Gate) txRecorded(tx *device.Transaction, result, reason string, err error) {
 	g.storeFailed("recording login", err)
 	g.verificationFinished(tx, result)
 	if reason == reasonNoResponse {

@@ -39,8 +39,8 @@ func (g *Gate) serveComplete(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case tx.State == store.TransactionDenied:
 		g.showDenial(w, r, tx)
-	case tx.State == store.TransactionApproved && (tx.Rec.Kind == txPush || g.cfg.Device.Unbound):
-		return g.completeTransaction(w, r, f, tx, tx.Rec.Kind == txInline)
+	case tx.State == store.TransactionApproved && (tx.Rec.Kind == device.KindPush || g.cfg.Device.Unbound):
+		return g.completeTransaction(w, r, f, tx, tx.Rec.Kind == device.KindInline)
 	default:
 		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
 	}
@@ -92,8 +92,8 @@ func (g *Gate) serveReturn(w http.ResponseWriter, r *http.Request) error {
 // started it (ownTransaction), was completed already, its link is still
 // within its lifetime and code is its return code: the same browser opens
 // the same return link again.
-func (g *Gate) reopenedAfterCompleting(tx *transaction, code string) bool {
-	return tx.State == store.TransactionCompleted && tx.Rec.Kind == txInline &&
+func (g *Gate) reopenedAfterCompleting(tx *device.Transaction, code string) bool {
+	return tx.State == store.TransactionCompleted && tx.Rec.Kind == device.KindInline &&
 		g.cfg.Now().Before(tx.Expires) && tx.Rec.ReturnHash != "" &&
 		secret.Equal(secret.Hash(code), tx.Rec.ReturnHash)
 }
@@ -115,13 +115,13 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *session
 
 // completeTransaction uses an approved transaction once and finishes the
 // login it proves: finish moves it to completed (completeAndRecord).
-func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *transaction, unbound bool) error {
+func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *device.Transaction, unbound bool) error {
 	v := verification{
 		Identity: tx.Rec.Identity, Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
 		Reason: reasonUserApproved,
 	}
 	switch tx.Rec.Kind {
-	case txInline:
+	case device.KindInline:
 		v.Factor, v.Facts, v.Unbound = factorMobileInline, tx.Rec.Facts, unbound
 		if vd := tx.Rec.Verdict; vd != nil && tx.Rec.PolicyHash == g.policyHash {
 			v.Status, v.Failed, v.Warnings = vd.Status(), vd.Failed, vd.Warnings
@@ -147,7 +147,7 @@ func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *fl
 // answers it (nil: the client went away): the transaction was used already
 // or could not be used, or the record could not be written and the fail
 // mode does not let the login through.
-func (g *Gate) completeAndRecord(r *http.Request, tx *transaction, entry store.AuthLogEntry) (bool, error) {
+func (g *Gate) completeAndRecord(r *http.Request, tx *device.Transaction, entry store.AuthLogEntry) (bool, error) {
 	// Detached from the request, as in record: a client that hangs up
 	// must not cancel the write of its own login record.
 	if tx.State == store.TransactionCompleted {
@@ -192,7 +192,7 @@ func (g *Gate) completeAndRecord(r *http.Request, tx *transaction, entry store.A
 }
 
 // showDenial shows why a transaction was denied.
-func (g *Gate) showDenial(w http.ResponseWriter, r *http.Request, tx *transaction) {
+func (g *Gate) showDenial(w http.ResponseWriter, r *http.Request, tx *device.Transaction) {
 	g.clearFlow(w, r)
 	switch tx.Rec.Reason {
 	case protocol.DenyCancelled, protocol.DenyFraud:

@@ -91,13 +91,13 @@ func newDeviceGate(t *testing.T, req policy.Requirements) *deviceGate {
 
 // startInline starts an inline transaction for alice as her phone's
 // browser would, and returns it with its challenge.
-func (d *deviceGate) startInline(t *testing.T) (*transaction, string) {
+func (d *deviceGate) startInline(t *testing.T) (*device.Transaction, string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
 	r.Header.Set("User-Agent", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
 	p := &pendingLogin{Identity: session.Identity{User: "alice"}, Factor: "password", Secret: secret.Token()}
 	challenge := secret.Token()
-	tx, err := d.gate.newTransaction(t.Context(), r, p, "/", txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
+	tx, err := d.gate.newTransaction(t.Context(), r, p, "/", device.KindInline, store.TransactionPending, device.Record{ChallengeHash: secret.Hash(challenge)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func (g *Gate) submitPush(w http.ResponseWriter, r *http.Request) error {
 	for i := range devices {
 		pushIDs[i] = secret.Token()
 	}
-	tx, err := g.newTransaction(ctx, r, p, f.Return, txPush, store.TransactionReported, txRecord{
+	tx, err := g.newTransaction(ctx, r, p, f.Return, device.KindPush, store.TransactionReported, device.Record{
 		NumberHash: secret.Hash(number), PushExpires: now.Add(d.PushTimeout), PushIDs: pushIDs,
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -86,7 +87,7 @@ func (g *Gate) observer() Observer {
 }
 
 // verificationFinished tells the observer that tx ended with result.
-func (g *Gate) verificationFinished(tx *transaction, result string) {
+func (g *Gate) verificationFinished(tx *device.Transaction, result string) {
 	g.observer().VerificationFinished(tx.ID, g.cfg.Now().Sub(tx.Created), result)
 }
 

@@ -85,7 +85,7 @@ func (g *Gate) showPrompt(w http.ResponseWriter, r *http.Request, f *flow, statu
 // request lapsed). Without a transaction (nil) the request is answered:
 // by the error returned, or (nil error) by a page already written (a
 // denial, a login let in by the fail mode).
-func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flow, now time.Time) (tx *transaction, timedOut bool, err error) {
+func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flow, now time.Time) (tx *device.Transaction, timedOut bool, err error) {
 	p := f.Pending
 	tx, err = g.ownTransaction(ctx, p, p.Tx)
 	switch {
@@ -101,7 +101,7 @@ func (g *Gate) promptTransaction(ctx context.Context, w http.ResponseWriter, r *
 	case err == nil && (!now.Before(tx.Expires) || tx.State != store.TransactionPending && tx.State != store.TransactionReported && tx.State != store.TransactionApproved),
 		errors.Is(err, store.ErrNotFound):
 		challenge := secret.Token()
-		tx, err = g.newTransaction(ctx, r, p, f.Return, txInline, store.TransactionPending, txRecord{ChallengeHash: secret.Hash(challenge)})
+		tx, err = g.newTransaction(ctx, r, p, f.Return, device.KindInline, store.TransactionPending, device.Record{ChallengeHash: secret.Hash(challenge)})
 		if err != nil {
 			return nil, false, g.promptUnavailable(w, r, f, "starting device check", err)
 		}
@@ -188,7 +188,7 @@ func (g *Gate) androidPackage() string {
 
 // recordNoResponse records, once per transaction, that the person did not
 // answer the login request in time.
-func (g *Gate) recordNoResponse(r *http.Request, tx *transaction) {
+func (g *Gate) recordNoResponse(r *http.Request, tx *device.Transaction) {
 	fresh, err := g.cfg.Store.UseOnce(r.Context(), "noresponse:"+tx.ID, tx.Expires)
 	if err != nil || !fresh {
 		return

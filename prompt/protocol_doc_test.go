@@ -93,7 +93,7 @@ func (d *deviceGate) addDevice(t *testing.T) *ecdsa.PrivateKey {
 // startPushLogin starts a login request with number matching for alice, as
 // the prompt's "send a request" does, to each of keys' devices; it returns
 // the transaction, the number the browser shows and each device's copy.
-func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*transaction, string, []string) {
+func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*device.Transaction, string, []string) {
 	t.Helper()
 	ctx := t.Context()
 	r := httptest.NewRequest(http.MethodGet, "http://gw.test/", nil)
@@ -105,7 +105,7 @@ func (d *deviceGate) startPushLogin(t *testing.T, keys ...*ecdsa.PrivateKey) (*t
 		ids[i] = secret.Token()
 	}
 	expires := d.clock.Now().Add(time.Minute)
-	tx, err := d.gate.newTransaction(ctx, r, p, "/", txPush, store.TransactionReported, txRecord{NumberHash: secret.Hash(number), PushExpires: expires, PushIDs: ids})
+	tx, err := d.gate.newTransaction(ctx, r, p, "/", device.KindPush, store.TransactionReported, device.Record{NumberHash: secret.Hash(number), PushExpires: expires, PushIDs: ids})
 	if err != nil {
 		t.Fatal(err)
 	}

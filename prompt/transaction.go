@@ -11,34 +11,19 @@ import (
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-// The browser's side of the verification transactions the device service
-// keeps (device.Transaction): the prompt starts them, and the browser that
-// started one completes it.
-type (
-	transaction = device.Transaction
-	txRecord    = device.Record
-)
-
-// Transaction kinds (device.KindInline and so on).
-const (
-	txInline = device.KindInline
-	txPush   = device.KindPush
-	txEnroll = device.KindEnroll
-)
-
-func (g *Gate) loadTransaction(ctx context.Context, id string) (*transaction, error) {
+func (g *Gate) loadTransaction(ctx context.Context, id string) (*device.Transaction, error) {
 	return g.devices.Transaction(ctx, id)
 }
 
 // transition moves tx from state from to state to with its (changed)
 // record; it fails with store.ErrConflict when another request won.
-func (g *Gate) transition(ctx context.Context, tx *transaction, from, to, deviceID string) error {
+func (g *Gate) transition(ctx context.Context, tx *device.Transaction, from, to, deviceID string) error {
 	return g.devices.Transition(ctx, tx, from, to, deviceID)
 }
 
 // newTransaction stores a new transaction of kind for the pending login p,
 // started by request r, in state.
-func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLogin, returnTo, kind, state string, rec txRecord) (*transaction, error) {
+func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLogin, returnTo, kind, state string, rec device.Record) (*device.Transaction, error) {
 	access := accessdevice.Classify(r)
 	rec.Kind = kind
 	rec.BrowserHash = secret.Hash(p.Secret)
@@ -52,7 +37,7 @@ func (g *Gate) newTransaction(ctx context.Context, r *http.Request, p *pendingLo
 }
 
 // factorOf is the auth log's factor of a login proven by tx.
-func factorOf(tx *transaction) string {
+func factorOf(tx *device.Transaction) string {
 	return tx.Factor()
 }
 

@@ -79,7 +79,7 @@ type verification struct {
 	Degraded bool
 	// tx, when set, supplies the access device, IP and user agent of the
 	// browser that started the check.
-	tx *transaction
+	tx *device.Transaction
 	// complete says tx is approved and finish uses it up (approved to
 	// completed) in the commit that records the login.
 	complete bool
@@ -223,7 +223,7 @@ func (g *Gate) pendingFlow(r *http.Request) (*flow, error) {
 
 // ownTransaction loads transaction id and checks that it was started by
 // this browser.
-func (g *Gate) ownTransaction(ctx context.Context, p *pendingLogin, id string) (*transaction, error) {
+func (g *Gate) ownTransaction(ctx context.Context, p *pendingLogin, id string) (*device.Transaction, error) {
 	if id == "" {
 		return nil, store.ErrNotFound
 	}
