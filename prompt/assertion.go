@@ -1,9 +1,8 @@
 package prompt
 
 import (
+	"fmt"
 	"net/http"
-
-	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/assertion"
@@ -24,11 +23,12 @@ func (g *Gate) mode() policy.Mode {
 }
 
 // setAssertion sets the signed assertion for s on r, when the site has one.
-// When it cannot sign, it answers 500 and reports false: an upstream that
-// relies on the assertion must not get a request without it.
-func (g *Gate) setAssertion(w http.ResponseWriter, r *http.Request, s *session.Session) bool {
+// When it cannot sign, it fails with a 500 for the error writer: an
+// upstream that relies on the assertion must not get a request without
+// it.
+func (g *Gate) setAssertion(r *http.Request, s *session.Session) error {
 	if g.assertion == nil {
-		return true
+		return nil
 	}
 	subject := assertion.Subject{
 		Session: s.ID, User: s.User, Email: s.Email, Groups: s.Groups,
@@ -36,17 +36,13 @@ func (g *Gate) setAssertion(w http.ResponseWriter, r *http.Request, s *session.S
 	}
 	token, err := g.assertion.Token(r, &subject, g.policyHash, g.mode(), g.cfg.Now())
 	if err != nil {
-		g.cfg.Logger.Error("signing the upstream assertion", zap.String("user", s.User), zap.Error(err))
-		if !web.WantsPage(r) {
-			web.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "the gateway could not sign the request"})
-			return false
-		}
-		web.SecurityHeaders(w)
-		g.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong", "The gateway could not pass your request on. Please try again later.", "")
-		return false
+		return &web.Error{Status: http.StatusInternalServerError, Code: "assertion_failed",
+			Message: "The gateway could not pass your request on. Please try again later.",
+			Err: &pageCause{title: "Something went wrong", what: "signing the upstream assertion",
+				err: fmt.Errorf("user %q: %w", s.User, err)}}
 	}
 	r.Header[g.assertion.Header()] = []string{token}
-	return true
+	return nil
 }
 
 // serveJWKS serves the published signing keys (assertion.Signer.ServeJWKS).

@@ -102,16 +102,14 @@ func (g *Gate) logError(r *http.Request, e *web.Error) {
 	g.cfg.Logger.Error("answering "+r.URL.Path, zap.Int("status", e.Status), zap.Error(e.Err))
 }
 
-// writeErrorPage writes err as the message page whatever the client, for
-// the proxied path's answers that are not the gateway's own routes (a
-// session that could not be renewed).
-func (g *Gate) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+// writeError answers err on the proxied path (not one of the gateway's
+// own routes, whose handlers return their errors): with the page security
+// headers, a page for a browser and JSON for any other client, as on the
+// gateway's routes.
+func (g *Gate) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
 	}
-	e := web.AsError(err)
-	if e.Status >= http.StatusInternalServerError {
-		g.logError(r, e)
-	}
-	g.errorPage(w, r, e)
+	web.SecurityHeaders(w)
+	g.errors.Write(w, r, err)
 }

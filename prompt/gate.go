@@ -294,7 +294,8 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (s *session.
 	}
 	session.StripCookies(r)
 	g.headers.setValues(r.Header, s)
-	if !g.setAssertion(w, r, s) {
+	if err := g.setAssertion(r, s); err != nil {
+		g.writeError(w, r, err)
 		return nil, true
 	}
 	return s, false

@@ -36,7 +36,7 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *session.Ses
 		g.requireLogin(w, r)
 		return nil
 	case out.Err != nil && g.cfg.FailMode == FailSecure:
-		g.providerUnreachable(w, r)
+		g.writeError(w, r, errProviderUnreachable(w))
 		return nil
 	}
 	id := s.Identity
@@ -48,7 +48,7 @@ func (g *Gate) revalidate(w http.ResponseWriter, r *http.Request, s *session.Ses
 	}
 	next, err := g.sessions.Renew(w, r, s, id)
 	if err != nil {
-		g.writeErrorPage(w, r, errInternal("encoding session", err))
+		g.writeError(w, r, errInternal("encoding session", err))
 		return nil
 	}
 	return next
@@ -91,18 +91,14 @@ func (h revalidationHost) RecordRefusal(id signin.Identity, why error) {
 		Result: store.ResultDenied, Reason: reasonProviderRefused, Factor: "oidc", Detail: truncate(why.Error(), 256)})
 }
 
-// providerUnreachable answers a request whose session could not be
-// checked with the provider, under fail mode secure.
-func (g *Gate) providerUnreachable(w http.ResponseWriter, r *http.Request) {
+// errProviderUnreachable is the answer to a request whose session could
+// not be checked with the provider, under fail mode secure.
+func errProviderUnreachable(w http.ResponseWriter) error {
 	w.Header().Set("Retry-After", "60")
-	if !web.WantsPage(r) {
-		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "identity provider unreachable"})
-		return
-	}
-	web.SecurityHeaders(w)
 	web.NoStore(w)
-	g.renderMessage(w, r, http.StatusServiceUnavailable, "Sign-in provider unreachable",
-		"Your sign-in must be checked with the identity provider, which cannot be reached right now. Please try again in a minute.", "")
+	return &web.Error{Status: http.StatusServiceUnavailable, Code: "provider_unreachable",
+		Message: "Your sign-in must be checked with the identity provider, which cannot be reached right now. Please try again in a minute.",
+		Err:     &pageCause{title: "Sign-in provider unreachable"}}
 }
 
 // Interface guards.

@@ -18,6 +18,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/signin"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
+	"github.com/trustgate/trustgate/prompt/web"
 )
 
 // refreshSwitch makes the mock provider's token endpoint answer refresh
@@ -111,8 +112,14 @@ func (rg *revalidateGate) browser(t *testing.T) *gateBrowser {
 // the application.
 func (b *gateBrowser) get(target string) (*httptest.ResponseRecorder, bool) {
 	b.t.Helper()
+	return b.getAs(target, "text/html")
+}
+
+// getAs is get for a client that accepts accept.
+func (b *gateBrowser) getAs(target, accept string) (*httptest.ResponseRecorder, bool) {
+	b.t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "https://gate.example.test"+target, nil)
-	r.Header.Set("Accept", "text/html")
+	r.Header.Set("Accept", accept)
 	for name, value := range b.cookies {
 		r.AddCookie(&http.Cookie{Name: name, Value: value})
 	}
@@ -280,6 +287,16 @@ func TestOIDCRevalidateWhileProviderDownFollowsFailMode(t *testing.T) {
 			}
 			if !tt.keeps && (w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "cannot be reached")) {
 				t.Fatalf("secure: %d\n%s", w.Code, w.Body)
+			}
+			if !tt.keeps {
+				// An API client gets the same refusal as JSON, from the
+				// same error writer.
+				w, _ := b.getAs("/app", "application/json")
+				var body web.JSONError
+				if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" ||
+					json.Unmarshal(w.Body.Bytes(), &body) != nil || body.Code != "provider_unreachable" || !strings.Contains(body.Error, "cannot be reached") {
+					t.Fatalf("secure, API client: %d %v\n%s", w.Code, w.Header(), w.Body)
+				}
 			}
 			// Back up: the session is checked and carries on.
 			sw.down.Store(false)
