@@ -11,13 +11,13 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/internal/testclock"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/secret"
 	"github.com/trustgate/trustgate/prompt/session"
@@ -26,30 +26,12 @@ import (
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
 
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // deviceGate is a gate with a device check on a real SQLite store and an
 // injected clock, with one activated device for alice.
 type deviceGate struct {
 	gate  *Gate
 	store store.Store
-	clock *testClock
+	clock *testclock.Clock
 	key   *ecdsa.PrivateKey
 }
 
@@ -60,7 +42,7 @@ func newDeviceGate(t *testing.T, req policy.Requirements) *deviceGate {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clock := &testClock{now: time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC))
 	codec, err := session.NewCookieCodec([]store.CookieKey{session.NewCookieKey(clock.Now())}, clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +163,7 @@ func TestWarnDeadlineFollowsTheClock(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDeviceGate(t, req)
-			d.clock.now = tc.at
+			d.clock.Set(tc.at)
 			tx, challenge := d.startInline(t)
 			w := d.report(t, tx.ID, challenge, facts)
 			var resp protocol.ReportResponse

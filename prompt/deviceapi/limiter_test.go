@@ -4,32 +4,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/internal/testclock"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestLimiterRefusesOverBurstUntilRefilled(t *testing.T) {
-	clock := &testClock{now: time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC))
 	l, err := NewLimiter(Limits{IP: Rate{Events: 1, Per: 2 * time.Second, Burst: 3}, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
