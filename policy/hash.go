@@ -42,6 +42,8 @@ func (p Policy) Hash() string {
 		e.list("integration.groups", slices.Compact(groups))
 	}
 
+	e.managed(p.Managed)
+
 	r := p.Requirements
 	e.rule(KindScreenLock, r.ScreenLock)
 	e.rule(KindBiometrics, r.Biometrics)
@@ -70,6 +72,23 @@ func (p Policy) Hash() string {
 	}
 	sum := sha256.Sum256([]byte(e.b.String()))
 	return hex.EncodeToString(sum[:])
+}
+
+// managed encodes the managed-device settings when they are on; a policy
+// without them, or with them disabled, hashes as it did before they
+// existed.
+func (e *encoder) managed(m Managed) {
+	if m.State == "" || m.State == Disabled {
+		return
+	}
+	e.line("managed.state", string(m.State))
+	e.list("managed.platforms", platformStrings(m.platforms()))
+	e.line("managed.match", string(m.MatchBy()))
+	if m.State == Groups {
+		groups := slices.Clone(m.Groups)
+		slices.Sort(groups)
+		e.list("managed.groups", slices.Compact(groups))
+	}
 }
 
 // encoder writes one quoted key=value line per setting, so no value can

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 )
@@ -51,20 +50,7 @@ func (i Integration) InScope(userGroups []string) bool {
 // userGroups on platform p: the integration is on for the user (all users,
 // or a user in one of its groups) and p is an enabled platform.
 func (i Integration) Applies(userGroups []string, p Platform) bool {
-	if !i.PlatformEnabled(p) {
-		return false
-	}
-	switch i.State {
-	case All:
-		return true
-	case Groups:
-		for _, g := range userGroups {
-			if slices.Contains(i.Groups, g) {
-				return true
-			}
-		}
-	}
-	return false
+	return i.PlatformEnabled(p) && stateApplies(i.State, i.Groups, userGroups)
 }
 
 // PlatformEnabled reports whether p is an enabled platform. It does not look
@@ -87,19 +73,8 @@ func (i Integration) platforms() []Platform {
 // Validate reports an unknown state or platform, and a groups state
 // without groups.
 func (i Integration) Validate() error {
-	switch i.State {
-	case "", Disabled, All:
-	case Groups:
-		if len(i.Groups) == 0 {
-			return errors.New("integration state groups names no groups")
-		}
-	default:
-		return fmt.Errorf("unknown integration state %q (want disabled, groups or all)", i.State)
-	}
-	for _, g := range i.Groups {
-		if g == "" {
-			return errors.New("empty group name")
-		}
+	if err := validateState(i.State, i.Groups); err != nil {
+		return err
 	}
 	for _, p := range i.Platforms {
 		if !p.Supported() {

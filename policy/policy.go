@@ -16,6 +16,10 @@ type Policy struct {
 	Integration Integration `json:"integration,omitzero"`
 	// Requirements are the device health rules.
 	Requirements Requirements `json:"requirements,omitzero"`
+	// Managed says to whom and on which platforms a managed device (a
+	// device certificate found in the inventory) vouches for the access
+	// device, where the mobile check does not apply.
+	Managed Managed `json:"managed,omitzero"`
 }
 
 // Validate reports every configuration error in p.
@@ -28,6 +32,9 @@ func (p Policy) Validate() error {
 	}
 	if err := p.Integration.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("integration: %w", err))
+	}
+	if err := p.Managed.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("managed: %w", err))
 	}
 	if err := p.Requirements.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("requirements: %w", err))
