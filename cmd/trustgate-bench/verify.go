@@ -99,10 +99,28 @@ func verifyOn(ctx context.Context, b *bench, st gateway.Storage, users int, t *t
 	if err != nil {
 		return err
 	}
-	// Every user needs a session for the next stretch.
+	if err := lapsedSessions(ctx, srv, workers); err != nil {
+		return err
+	}
+
+	check := func(ctx context.Context, w *verifyWorker) error { return w.checkAgain(ctx) }
+	if err := warmUp(ctx, srv, workers, check); err != nil {
+		return err
+	}
+	alone, err := measure(ctx, srv, workers, o.verifyDuration, check)
+	if err != nil {
+		return err
+	}
+	addVerifyRow(t, st.Name, alone, withSignIn)
+	return nil
+}
+
+// lapsedSessions gives every user a session (the stretch with sign-in
+// reached only some), then waits until their device trust has lapsed.
+func lapsedSessions(ctx context.Context, srv *gateway.Server, workers []*verifyWorker) error {
 	for _, w := range workers {
-		for user := w.index; user < users; user += w.stride {
-			if sessions[user] != nil {
+		for user := w.index; user < len(w.sessions); user += w.stride {
+			if w.sessions[user] != nil {
 				continue
 			}
 			if err := w.signInAs(ctx, user); err != nil {
@@ -114,19 +132,17 @@ func verifyOn(ctx context.Context, b *bench, st gateway.Storage, users int, t *t
 	// (the cookie keeps whole seconds, rounded down).
 	select {
 	case <-time.After(verifyTrustFor + 100*time.Millisecond):
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
 
-	check := func(ctx context.Context, w *verifyWorker) error { return w.checkAgain(ctx) }
-	if err := warmUp(ctx, srv, workers, check); err != nil {
-		return err
-	}
-	alone, err := measure(ctx, srv, workers, o.verifyDuration, check)
-	if err != nil {
-		return err
-	}
-	t.Add(st.Name, strconv.Itoa(alone.done), fmt.Sprintf("%.1f", alone.perSecond()),
+// addVerifyRow adds storage's row: the device checks alone, then the
+// stretch with sign-in; a note under the table gives each stretch's first
+// failure.
+func addVerifyRow(t *table.Table, storage string, alone, withSignIn stretch) {
+	t.Add(storage, strconv.Itoa(alone.done), fmt.Sprintf("%.1f", alone.perSecond()),
 		table.Millis(alone.latency.Percentile(50)), table.Millis(alone.latency.Percentile(99)), table.Millis(perRequest(alone.cpu, alone.done)),
 		strconv.Itoa(alone.failed+withSignIn.failed),
 		fmt.Sprintf("%.1f", withSignIn.perSecond()), table.Millis(perRequest(withSignIn.cpu, withSignIn.done)),
@@ -136,10 +152,9 @@ func verifyOn(ctx context.Context, b *bench, st gateway.Storage, users int, t *t
 		r    stretch
 	}{{"device check", alone}, {"with sign-in", withSignIn}} {
 		if s.r.firstErr != nil {
-			t.Note("%s, %s: %d failed verifications, first: %v", st.Name, s.what, s.r.failed, s.r.firstErr)
+			t.Note("%s, %s: %d failed verifications, first: %v", storage, s.what, s.r.failed, s.r.firstErr)
 		}
 	}
-	return nil
 }
 
 // verification is one verification a worker runs.
