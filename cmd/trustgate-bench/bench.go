@@ -5,7 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
 )
 
 // bench is what every run shares: the options, a temporary directory, the
@@ -46,35 +47,18 @@ func (b *bench) serverDir(name string) string {
 
 // startGated runs configuration B on storage st, with trustFor as its
 // trust_for (empty: the default).
-func (b *bench) startGated(name string, st storage, trustFor string) (*server, error) {
-	return startOnFreePorts(func(port, adminPort int) (*server, error) {
-		cfg := gatedConfig(port, adminPort, b.upstream.addr, b.usersPath, st, trustFor)
-		return startServer(name, b.serverDir(name), cfg, port, adminPort, st.env...)
+func (b *bench) startGated(name string, st gateway.Storage, trustFor string) (*gateway.Server, error) {
+	return gateway.StartOnFreePorts(func(port, adminPort int) (*gateway.Server, error) {
+		cfg := gateway.GatedConfig(port, adminPort, b.upstream.addr, b.usersPath, st, trustFor)
+		return gateway.Start(name, b.serverDir(name), cfg, port, adminPort, st.Env...)
 	})
 }
 
 // startPlain runs configuration A.
-func (b *bench) startPlain(name string) (*server, error) {
-	return startOnFreePorts(func(port, adminPort int) (*server, error) {
-		return startServer(name, b.serverDir(name), plainConfig(port, adminPort, b.upstream.addr), port, adminPort)
+func (b *bench) startPlain(name string) (*gateway.Server, error) {
+	return gateway.StartOnFreePorts(func(port, adminPort int) (*gateway.Server, error) {
+		return gateway.Start(name, b.serverDir(name), gateway.PlainConfig(port, adminPort, b.upstream.addr), port, adminPort)
 	})
-}
-
-// startOnFreePorts starts a server on two free ports, trying other ports
-// when another process took one between the choice and the listen.
-func startOnFreePorts(start func(port, adminPort int) (*server, error)) (*server, error) {
-	var err error
-	for range 3 {
-		var ports []int
-		if ports, err = freePorts(2); err != nil {
-			return nil, err
-		}
-		var srv *server
-		if srv, err = start(ports[0], ports[1]); err == nil || !strings.Contains(err.Error(), "address already in use") {
-			return srv, err
-		}
-	}
-	return nil, err
 }
 
 func (b *bench) close() {

@@ -7,13 +7,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/table"
 )
 
 // TestMain lets the test binary stand in for the bench binary: the bench
-// starts its servers by running itself with serveCommand.
+// starts its servers by running itself as the gateway (see
+// gateway.IsServeInvocation).
 func TestMain(m *testing.M) {
-	if isServeInvocation() {
-		serveCaddy()
+	if gateway.IsServeInvocation() {
+		gateway.Serve()
 		return
 	}
 	os.Exit(m.Run())
@@ -46,35 +50,35 @@ func newTinyBench(t *testing.T, runs ...string) *bench {
 }
 
 // column returns the cells of the named column.
-func column(t *testing.T, tb *table, name string) []string {
+func column(t *testing.T, tb *table.Table, name string) []string {
 	t.Helper()
-	for i, h := range tb.header {
+	for i, h := range tb.Header {
 		if h == name {
 			var cells []string
-			for _, r := range tb.rows {
+			for _, r := range tb.Rows {
 				cells = append(cells, r[i])
 			}
 			return cells
 		}
 	}
-	t.Fatalf("table %q has no column %q", tb.title, name)
+	t.Fatalf("table %q has no column %q", tb.Title, name)
 	return nil
 }
 
 // value returns the value of the measure row named name.
-func value(t *testing.T, tb *table, name string) string {
+func value(t *testing.T, tb *table.Table, name string) string {
 	t.Helper()
-	for _, r := range tb.rows {
+	for _, r := range tb.Rows {
 		if r[0] == name {
 			return r[1]
 		}
 	}
-	t.Fatalf("table %q has no row %q", tb.title, name)
+	t.Fatalf("table %q has no row %q", tb.Title, name)
 	return ""
 }
 
 // wantValues checks that each measure row of checks holds its value.
-func wantValues(t *testing.T, tb *table, checks map[string]string) {
+func wantValues(t *testing.T, tb *table.Table, checks map[string]string) {
 	t.Helper()
 	for row, want := range checks {
 		if got := value(t, tb, row); got != want {
@@ -83,9 +87,9 @@ func wantValues(t *testing.T, tb *table, checks map[string]string) {
 	}
 }
 
-func printed(tb *table) string {
+func printed(tb *table.Table) string {
 	var out bytes.Buffer
-	tb.print(&out)
+	tb.Print(&out)
 	return out.String()
 }
 
@@ -133,10 +137,10 @@ func TestVerifyRunCompletesVerificationsWithoutErrors(t *testing.T) {
 	if b.opts.postgres != "" {
 		want = 2
 	}
-	if len(tb.rows) != want {
-		t.Fatalf("%d rows, want %d\n%s", len(tb.rows), want, printed(tb))
+	if len(tb.Rows) != want {
+		t.Fatalf("%d rows, want %d\n%s", len(tb.Rows), want, printed(tb))
 	}
-	for i, r := range tb.rows {
+	for i, r := range tb.Rows {
 		if column(t, tb, "errors")[i] != "0" || column(t, tb, "verifications")[i] == "0" {
 			t.Errorf("%s: %v\n%s", r[0], r, printed(tb))
 		}
@@ -183,36 +187,6 @@ func TestPendingRunWithSharedBrowserConnectionsSaysSo(t *testing.T) {
 	wantValues(t, tb, checks)
 	if got := value(t, tb, "one idle browser connection (measured alone, 20 of them)"); !strings.Contains(got, "KiB Go heap+stack") {
 		t.Errorf("idle connection: %s\n%s", got, printed(tb))
-	}
-}
-
-// The simulated waiting page keeps the script's pace: every poll interval
-// for 10 s after the state last changed, then twice, then after a minute
-// three times that; after failures 2 s doubling to 30 s, at least
-// Retry-After, and back to the pace after an answer.
-func TestPendingRunWaitingPageFollowsTheScriptsPace(t *testing.T) {
-	loaded := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := newWaitingPage(time.Second, loaded)
-	steps := []struct {
-		name string
-		got  time.Duration
-		want time.Duration
-	}{
-		{"first poll", p.first(), time.Second},
-		{"first answer", p.answered("waiting", loaded.Add(time.Second)), time.Second},
-		{"10 s later", p.answered("waiting", loaded.Add(11*time.Second)), 2 * time.Second},
-		{"a minute later", p.answered("waiting", loaded.Add(61*time.Second)), 3 * time.Second},
-		{"first failure", p.failed(0), 2 * time.Second},
-		{"second failure", p.failed(0), 4 * time.Second},
-		{"Retry-After longer", p.failed(10 * time.Second), 10 * time.Second},
-		{"more failures", func() time.Duration { p.failed(0); p.failed(0); return p.failed(0) }(), 30 * time.Second},
-		{"state changes", p.answered("waiting_approval", loaded.Add(70*time.Second)), time.Second},
-		{"failure after an answer", p.failed(0), 2 * time.Second},
-	}
-	for _, s := range steps {
-		if s.got != s.want {
-			t.Errorf("%s: next poll in %s, want %s", s.name, s.got, s.want)
-		}
 	}
 }
 

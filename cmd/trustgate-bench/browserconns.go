@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/browser"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loopback"
 )
 
 // A pending verification holds two connections on each side: the phone's
@@ -35,7 +39,7 @@ func browserConnections(want, asked int, limit uint64) int {
 func sharedBrowserTransports(n int) []*http.Transport {
 	ts := make([]*http.Transport, n)
 	for j := range ts {
-		t := transportFrom(phoneAddr(j), 1)
+		t := loopback.TransportFrom(loopback.PhoneAddr(j), 1)
 		t.MaxConnsPerHost = 1
 		ts[j] = t
 	}
@@ -56,12 +60,12 @@ func browserSharing(pending, conns int) string {
 // sign-in (answered "expired" without reading the store), and returns the
 // server's growth per connection: RSS, and Go heap plus stacks. It closes
 // the connections; the caller restarts the server, whose memory they used.
-func idleConnectionCost(ctx context.Context, srv *server, n int) (rss, goBytes int64, err error) {
-	warm := newBrowser(transportFrom(workerAddr(0), 1))
-	if _, err := warm.status(ctx, srv.url); err != nil {
+func idleConnectionCost(ctx context.Context, srv *gateway.Server, n int) (rss, goBytes int64, err error) {
+	warm := browser.New(loopback.TransportFrom(loopback.WorkerAddr(0), 1))
+	if _, err := warm.Status(ctx, srv.URL); err != nil {
 		return 0, 0, fmt.Errorf("measuring idle connections: %w", err)
 	}
-	warm.client.CloseIdleConnections()
+	warm.CloseIdleConnections()
 	rss0, mem0, err := settledMemory(srv)
 	if err != nil {
 		return 0, 0, err
@@ -75,8 +79,8 @@ func idleConnectionCost(ctx context.Context, srv *server, n int) (rss, goBytes i
 		}
 	}()
 	for i := range transports {
-		transports[i] = transportFrom(phoneAddr(i), 1)
-		if _, err := newBrowser(transports[i]).status(ctx, srv.url); err != nil {
+		transports[i] = loopback.TransportFrom(loopback.PhoneAddr(i), 1)
+		if _, err := browser.New(transports[i]).Status(ctx, srv.URL); err != nil {
 			return 0, 0, fmt.Errorf("measuring idle connections: %w", err)
 		}
 	}
@@ -89,15 +93,15 @@ func idleConnectionCost(ctx context.Context, srv *server, n int) (rss, goBytes i
 
 // settledMemory reads the server's RSS after a moment's rest, and its Go
 // memory after a garbage collection: live memory only.
-func settledMemory(srv *server) (int64, goMemory, error) {
+func settledMemory(srv *gateway.Server) (int64, gateway.GoMemory, error) {
 	time.Sleep(time.Second)
-	rss, err := srv.rss()
+	rss, err := srv.RSS()
 	if err != nil {
-		return 0, goMemory{}, err
+		return 0, gateway.GoMemory{}, err
 	}
-	if err := srv.collect(); err != nil {
-		return 0, goMemory{}, err
+	if err := srv.Collect(); err != nil {
+		return 0, gateway.GoMemory{}, err
 	}
-	mem, err := srv.goMemory()
+	mem, err := srv.GoMemory()
 	return rss, mem, err
 }

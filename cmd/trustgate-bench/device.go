@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
@@ -28,9 +29,9 @@ func healthyFacts() agent.Facts {
 // activateDevice issues an activation code for user through the admin API
 // and activates a new device key with it, as a phone scanning the code
 // would. The agent sends its requests through client.
-func activateDevice(ctx context.Context, srv *server, user string, client *http.Client) (*agent.Agent, error) {
-	body, _ := json.Marshal(map[string]string{"user": user, "origin": srv.url})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.admin+"/trusted-endpoints/activations", bytes.NewReader(body))
+func activateDevice(ctx context.Context, srv *gateway.Server, user string, client *http.Client) (*agent.Agent, error) {
+	body, _ := json.Marshal(map[string]string{"user": user, "origin": srv.URL})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.Admin+"/trusted-endpoints/activations", bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("issuing an activation for %s: %w", user, err)
 	}
@@ -58,7 +59,7 @@ func activateDevice(ctx context.Context, srv *server, user string, client *http.
 	if err != nil {
 		return nil, fmt.Errorf("making the agent for %s: %w", user, err)
 	}
-	link := srv.url + protocol.ActivateLinkPath + "?code=" + url.QueryEscape(issued.Code)
+	link := srv.URL + protocol.ActivateLinkPath + "?code=" + url.QueryEscape(issued.Code)
 	info := agent.DeviceInfo{Platform: "android", Model: "Pixel 8", OSVersion: "14", AppVersion: "1.0.0"}
 	if _, err := dev.Activate(ctx, link, info); err != nil {
 		return nil, fmt.Errorf("activating %s's device: %w", user, err)
@@ -75,7 +76,7 @@ const setupAttempts = 3
 // activations at once; device i is user i's, on phone i. Setup is not
 // measured, so an activation the gateway was too busy for is tried again a
 // few times.
-func activateDevices(ctx context.Context, srv *server, phones []*http.Transport, parallel int) ([]*agent.Agent, error) {
+func activateDevices(ctx context.Context, srv *gateway.Server, phones []*http.Transport, parallel int) ([]*agent.Agent, error) {
 	n := len(phones)
 	devices := make([]*agent.Agent, n)
 	var (

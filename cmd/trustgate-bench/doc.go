@@ -31,4 +31,13 @@
 //
 // Everything stays on loopback. The figures are measurements, never
 // assertions; the machine's load (other processes) moves them.
+//
+// The runs are hot.go, verify.go and pending.go (with browserconns.go);
+// flow.go and device.go are the person and the phone they simulate, and
+// main.go and bench.go the command's wiring. The machinery is in internal/:
+// gateway (the server child process, its Caddyfiles, its admin endpoint),
+// loadgen (the load generator and its latency percentiles), browser (the
+// phone's browser and its waiting page), loopback (an address of its own
+// for every client), proc (CPU, memory and limits from /proc) and table
+// (the printed results).
 package main

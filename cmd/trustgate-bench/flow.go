@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/browser"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
@@ -16,15 +17,15 @@ import (
 // the app a transaction, the app reports healthy facts and approves, the
 // browser opens the app's return link and is let in to the upstream. On
 // success b holds a session whose device is trusted.
-func verifyInline(ctx context.Context, srv *server, b *browser, dev *agent.Agent, user string) error {
-	status, body, err := b.get(ctx, srv.url+"/")
+func verifyInline(ctx context.Context, srv *gateway.Server, b *browser.Browser, dev *agent.Agent, user string) error {
+	status, body, err := b.Get(ctx, srv.URL+"/")
 	if err != nil {
 		return fmt.Errorf("opening the protected site: %w", err)
 	}
 	if status != http.StatusFound && status != http.StatusSeeOther {
-		return fmt.Errorf("opening the protected site without a session: status %d, want a redirect to sign in: %s", status, snippet(body))
+		return fmt.Errorf("opening the protected site without a session: status %d, want a redirect to sign in: %s", status, browser.Snippet(body))
 	}
-	if err := b.login(ctx, srv.url, user, benchPassword); err != nil {
+	if err := b.Login(ctx, srv.URL, user, benchPassword); err != nil {
 		return err
 	}
 	return deviceCheck(ctx, srv, b, dev)
@@ -35,13 +36,13 @@ func verifyInline(ctx context.Context, srv *server, b *browser, dev *agent.Agent
 // URL sends the browser to the prompt (the gateway's requireCheck), and the
 // check goes on as in verifyInline. On success b holds a new session whose
 // device is trusted.
-func verifyLapsed(ctx context.Context, srv *server, b *browser, dev *agent.Agent) error {
-	status, body, err := b.get(ctx, srv.url+"/")
+func verifyLapsed(ctx context.Context, srv *gateway.Server, b *browser.Browser, dev *agent.Agent) error {
+	status, body, err := b.Get(ctx, srv.URL+"/")
 	if err != nil {
 		return fmt.Errorf("opening the protected site: %w", err)
 	}
 	if status != http.StatusSeeOther {
-		return fmt.Errorf("opening the protected site with a lapsed device trust: status %d, want a redirect to the device check: %s", status, snippet(body))
+		return fmt.Errorf("opening the protected site with a lapsed device trust: status %d, want a redirect to the device check: %s", status, browser.Snippet(body))
 	}
 	return deviceCheck(ctx, srv, b, dev)
 }
@@ -50,8 +51,8 @@ func verifyLapsed(ctx context.Context, srv *server, b *browser, dev *agent.Agent
 // its way to the prompt: the prompt starts a transaction, the app reports
 // healthy facts and approves, the browser opens the app's return link and
 // is let in to the upstream.
-func deviceCheck(ctx context.Context, srv *server, b *browser, dev *agent.Agent) error {
-	link, err := b.prompt(ctx, srv.url)
+func deviceCheck(ctx context.Context, srv *gateway.Server, b *browser.Browser, dev *agent.Agent) error {
+	link, err := b.Prompt(ctx, srv.URL)
 	if err != nil {
 		return err
 	}
@@ -69,35 +70,15 @@ func deviceCheck(ctx context.Context, srv *server, b *browser, dev *agent.Agent)
 	if ans.ReturnURL == "" {
 		return fmt.Errorf("approving in the app: state %q and no return link", ans.State)
 	}
-	if _, err := b.expect(ctx, ans.ReturnURL, http.StatusSeeOther); err != nil {
+	if _, err := b.Expect(ctx, ans.ReturnURL, http.StatusSeeOther); err != nil {
 		return fmt.Errorf("the app's return link: %w", err)
 	}
-	page, err := b.expect(ctx, srv.url+"/", http.StatusOK)
+	page, err := b.Expect(ctx, srv.URL+"/", http.StatusOK)
 	if err != nil {
 		return fmt.Errorf("the protected site after the check: %w", err)
 	}
 	if !strings.Contains(page, upstreamBody) {
-		return fmt.Errorf("the protected site after the check is not the upstream's page: %s", snippet(page))
+		return fmt.Errorf("the protected site after the check is not the upstream's page: %s", browser.Snippet(page))
 	}
-	return nil
-}
-
-// cookiesFor returns the cookies b holds for base, to give another browser
-// the same session.
-func cookiesFor(b *browser, base string) ([]*http.Cookie, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", base, err)
-	}
-	return b.client.Jar.Cookies(u), nil
-}
-
-// setCookies gives b the cookies for base.
-func setCookies(b *browser, base string, cookies []*http.Cookie) error {
-	u, err := url.Parse(base)
-	if err != nil {
-		return fmt.Errorf("parsing %s: %w", base, err)
-	}
-	b.client.Jar.SetCookies(u, cookies)
 	return nil
 }

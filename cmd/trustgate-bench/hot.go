@@ -8,14 +8,21 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/browser"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loadgen"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loopback"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/proc"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/table"
 )
 
 // hotTarget is one configuration of the hot-path run and its totals.
 type hotTarget struct {
 	label string
-	srv   *server
-	gen   *loadGenerator
-	total loadResult
+	srv   *gateway.Server
+	gen   *loadgen.Generator
+	total loadgen.Result
 	cpu   time.Duration
 	// benchCPU is this process's CPU (load generator and upstream) over
 	// the stretches being totalled.
@@ -24,44 +31,44 @@ type hotTarget struct {
 
 // runHot compares the signed-in, trusted request path of trustgate with
 // plain Caddy proxying to the same upstream.
-func runHot(ctx context.Context, b *bench) (*table, error) {
+func runHot(ctx context.Context, b *bench) (*table.Table, error) {
 	o := b.opts
 	plain, err := b.startPlain("hot-plain")
 	if err != nil {
 		return nil, err
 	}
-	defer plain.stop()
-	gated, err := b.startGated("hot-trustgate", sqliteStorage(b.serverDir("hot-trustgate")+"/tg.db"), "")
+	defer plain.Stop()
+	gated, err := b.startGated("hot-trustgate", gateway.SQLiteStorage(b.serverDir("hot-trustgate")+"/tg.db"), "")
 	if err != nil {
 		return nil, err
 	}
-	defer gated.stop()
+	defer gated.Stop()
 
 	cookie, err := trustedSession(ctx, gated)
 	if err != nil {
-		return nil, fmt.Errorf("getting a trusted session through the real flow: %w\nserver log:\n%s", err, gated.logTail())
+		return nil, fmt.Errorf("getting a trusted session through the real flow: %w\nserver log:\n%s", err, gated.LogTail())
 	}
 	h := &hotRun{
 		ctx:   ctx,
 		gated: gated,
 		targets: []*hotTarget{
-			{label: "A plain caddy", srv: plain, gen: newLoadGenerator(plain.url+"/", "", o.workers)},
-			{label: "B trustgate", srv: gated, gen: newLoadGenerator(gated.url+"/", cookie, o.workers)},
+			{label: "A plain caddy", srv: plain, gen: loadgen.New(plain.URL+"/", "", upstreamBody, o.workers)},
+			{label: "B trustgate", srv: gated, gen: loadgen.New(gated.URL+"/", cookie, upstreamBody, o.workers)},
 		},
-		t: &table{
-			title:  fmt.Sprintf("hot path: %d workers, keep-alive, %s per round after %s warm-up", o.workers, o.duration, o.warmup),
-			header: []string{"config", "round", "requests", "req/s", "p50", "p99", "server CPU/req", "bench CPU/req", "errors"},
+		t: &table.Table{
+			Title:  fmt.Sprintf("hot path: %d workers, keep-alive, %s per round after %s warm-up", o.workers, o.duration, o.warmup),
+			Header: []string{"config", "round", "requests", "req/s", "p50", "p99", "server CPU/req", "bench CPU/req", "errors"},
 		},
 	}
 	if err := h.saturated(o); err != nil {
 		return nil, err
 	}
 	a, bb := h.targets[0], h.targets[1]
-	if a.total.requests == 0 || bb.total.requests == 0 {
+	if a.total.Requests == 0 || bb.total.Requests == 0 {
 		return h.t, fmt.Errorf("a configuration answered no request")
 	}
-	rateA := float64(a.total.requests) / a.total.elapsed.Seconds()
-	rateB := float64(bb.total.requests) / bb.total.elapsed.Seconds()
+	rateA := float64(a.total.Requests) / a.total.Elapsed.Seconds()
+	rateB := float64(bb.total.Requests) / bb.total.Elapsed.Seconds()
 
 	// The same offered load to both, below saturation: the CPU a request
 	// costs, without the slower server also batching fewer requests per
@@ -75,15 +82,15 @@ func runHot(ctx context.Context, b *bench) (*table, error) {
 		return nil, err
 	}
 	t := h.t
-	t.note("B/A req/s at saturation: %.3f (target ≥ 0.95)", rateB/rateA)
-	t.note("server CPU added by trustgate at the same offered load (%.0f req/s to each, paced): %s per request (target ≤ 10 µs)",
-		paced, micros(perRequest(pacedCPU[1], pacedTotal[1].requests)-perRequest(pacedCPU[0], pacedTotal[0].requests)))
-	t.note("server CPU added at saturation: %s per request (the slower server also batches fewer requests per wake-up)",
-		micros(perRequest(bb.cpu, bb.total.requests)-perRequest(a.cpu, a.total.requests)))
-	t.note("storage calls during trustgate's %d measured requests: %.0f (%s, from admin /metrics; target 0)",
-		bb.total.requests+pacedTotal[1].requests, h.storeCalls, storeCallsMetric)
-	t.note("server CPU is the gateway process's utime+stime from /proc, in 10 ms ticks; bench CPU is this process's, where the load generator and the upstream run, on the same two cores: at saturation req/s follows the sum of both")
-	t.note("B's requests carry one session made by the real flow (users-file sign-in, device check answered by the reference agent)")
+	t.Note("B/A req/s at saturation: %.3f (target ≥ 0.95)", rateB/rateA)
+	t.Note("server CPU added by trustgate at the same offered load (%.0f req/s to each, paced): %s per request (target ≤ 10 µs)",
+		paced, table.Micros(perRequest(pacedCPU[1], pacedTotal[1].Requests)-perRequest(pacedCPU[0], pacedTotal[0].Requests)))
+	t.Note("server CPU added at saturation: %s per request (the slower server also batches fewer requests per wake-up)",
+		table.Micros(perRequest(bb.cpu, bb.total.Requests)-perRequest(a.cpu, a.total.Requests)))
+	t.Note("storage calls during trustgate's %d measured requests: %.0f (%s, from admin /metrics; target 0)",
+		bb.total.Requests+pacedTotal[1].Requests, h.storeCalls, storeCallsMetric)
+	t.Note("server CPU is the gateway process's utime+stime from /proc, in 10 ms ticks; bench CPU is this process's, where the load generator and the upstream run, on the same two cores: at saturation req/s follows the sum of both")
+	t.Note("B's requests carry one session made by the real flow (users-file sign-in, device check answered by the reference agent)")
 	return t, nil
 }
 
@@ -96,9 +103,9 @@ const storeCallsMetric = "caddy_trusted_endpoints_store_calls_total"
 // it fills and the storage calls trustgate made while measured.
 type hotRun struct {
 	ctx        context.Context
-	gated      *server
+	gated      *gateway.Server
 	targets    []*hotTarget
-	t          *table
+	t          *table.Table
 	storeCalls float64
 }
 
@@ -107,12 +114,12 @@ type hotRun struct {
 func (h *hotRun) saturated(o options) error {
 	for round := 1; round <= o.rounds; round++ {
 		for _, tg := range h.targets {
-			tg.gen.run(h.ctx, o.warmup, false)
-			res, cpu, err := h.measure(tg, strconv.Itoa(round), func() loadResult { return tg.gen.run(h.ctx, o.duration, true) })
+			tg.gen.Run(h.ctx, o.warmup, false)
+			res, cpu, err := h.measure(tg, strconv.Itoa(round), func() loadgen.Result { return tg.gen.Run(h.ctx, o.duration, true) })
 			if err != nil {
 				return err
 			}
-			tg.total.add(res)
+			tg.total.Add(res)
 			tg.cpu += cpu
 		}
 	}
@@ -125,78 +132,78 @@ func (h *hotRun) saturated(o options) error {
 
 // paced runs o.rounds rounds of each target at the offered load rate and
 // returns the totals and server CPU of each.
-func (h *hotRun) paced(o options, rate float64) ([2]loadResult, [2]time.Duration, error) {
-	var total [2]loadResult
+func (h *hotRun) paced(o options, rate float64) ([2]loadgen.Result, [2]time.Duration, error) {
+	var total [2]loadgen.Result
 	var cpus [2]time.Duration
 	for round := 1; round <= o.rounds; round++ {
 		for i, tg := range h.targets {
-			res, cpu, err := h.measure(tg, "paced "+strconv.Itoa(round), func() loadResult { return tg.gen.runPaced(h.ctx, o.duration, rate) })
+			res, cpu, err := h.measure(tg, "paced "+strconv.Itoa(round), func() loadgen.Result { return tg.gen.RunPaced(h.ctx, o.duration, rate) })
 			if err != nil {
 				return total, cpus, err
 			}
-			total[i].add(res)
+			total[i].Add(res)
 			cpus[i] += cpu
 		}
 	}
 	for i, tg := range h.targets {
 		addHotRow(h.t, tg.label, "paced all", total[i], cpus[i], tg.benchCPU)
-		tg.gen.close()
+		tg.gen.Close()
 	}
 	return total, cpus, nil
 }
 
 // measure runs one measured stretch of tg's load, adds its row and
 // returns it with the server CPU it took.
-func (h *hotRun) measure(tg *hotTarget, round string, drive func() loadResult) (loadResult, time.Duration, error) {
+func (h *hotRun) measure(tg *hotTarget, round string, drive func() loadgen.Result) (loadgen.Result, time.Duration, error) {
 	var calls0 float64
-	self0, err := processCPU(os.Getpid())
+	self0, err := proc.CPU(os.Getpid())
 	if err != nil {
-		return loadResult{}, 0, err
+		return loadgen.Result{}, 0, err
 	}
 	if tg.srv == h.gated {
-		if calls0, err = h.gated.metricSum(storeCallsMetric); err != nil {
-			return loadResult{}, 0, err
+		if calls0, err = h.gated.MetricSum(storeCallsMetric); err != nil {
+			return loadgen.Result{}, 0, err
 		}
 	}
-	cpu0, err := tg.srv.cpu()
+	cpu0, err := tg.srv.CPU()
 	if err != nil {
-		return loadResult{}, 0, err
+		return loadgen.Result{}, 0, err
 	}
 	res := drive()
-	cpu1, err := tg.srv.cpu()
+	cpu1, err := tg.srv.CPU()
 	if err != nil {
-		return loadResult{}, 0, err
+		return loadgen.Result{}, 0, err
 	}
-	self1, err := processCPU(os.Getpid())
+	self1, err := proc.CPU(os.Getpid())
 	if err != nil {
-		return loadResult{}, 0, err
+		return loadgen.Result{}, 0, err
 	}
 	tg.benchCPU += self1 - self0
 	if tg.srv == h.gated {
-		calls1, err := h.gated.metricSum(storeCallsMetric)
+		calls1, err := h.gated.MetricSum(storeCallsMetric)
 		if err != nil {
-			return loadResult{}, 0, err
+			return loadgen.Result{}, 0, err
 		}
 		h.storeCalls += calls1 - calls0
 	}
 	if h.ctx.Err() != nil {
-		return loadResult{}, 0, h.ctx.Err()
+		return loadgen.Result{}, 0, h.ctx.Err()
 	}
 	addHotRow(h.t, tg.label, round, res, cpu1-cpu0, self1-self0)
-	if res.firstErr != nil {
-		h.t.note("%s round %s: %d errors, first: %v", tg.label, round, res.errors, res.firstErr)
+	if res.FirstErr != nil {
+		h.t.Note("%s round %s: %d errors, first: %v", tg.label, round, res.Errors, res.FirstErr)
 	}
 	return res, cpu1 - cpu0, nil
 }
 
-func addHotRow(t *table, label, round string, r loadResult, cpu, benchCPU time.Duration) {
+func addHotRow(t *table.Table, label, round string, r loadgen.Result, cpu, benchCPU time.Duration) {
 	rate := 0.0
-	if r.elapsed > 0 {
-		rate = float64(r.requests) / r.elapsed.Seconds()
+	if r.Elapsed > 0 {
+		rate = float64(r.Requests) / r.Elapsed.Seconds()
 	}
-	t.add(label, round, strconv.Itoa(r.requests), fmt.Sprintf("%.0f", rate),
-		ms(r.latency.percentile(50)), ms(r.latency.percentile(99)),
-		micros(perRequest(cpu, r.requests)), micros(perRequest(benchCPU, r.requests)), strconv.Itoa(r.errors))
+	t.Add(label, round, strconv.Itoa(r.Requests), fmt.Sprintf("%.0f", rate),
+		table.Millis(r.Latency.Percentile(50)), table.Millis(r.Latency.Percentile(99)),
+		table.Micros(perRequest(cpu, r.Requests)), table.Micros(perRequest(benchCPU, r.Requests)), strconv.Itoa(r.Errors))
 }
 
 // perRequest divides a CPU time among n requests.
@@ -209,16 +216,16 @@ func perRequest(cpu time.Duration, n int) time.Duration {
 
 // trustedSession signs user 0 in through the real flow, device check and
 // all, and returns the session's Cookie header.
-func trustedSession(ctx context.Context, srv *server) (string, error) {
-	phone := phones(1)
-	defer closePhones(phone)
+func trustedSession(ctx context.Context, srv *gateway.Server) (string, error) {
+	phone := loopback.Phones(1)
+	defer loopback.CloseIdle(phone)
 	dev, err := activateDevice(ctx, srv, userName(0), &http.Client{Transport: phone[0], Timeout: 30 * time.Second})
 	if err != nil {
 		return "", err
 	}
-	br := newBrowser(phone[0])
+	br := browser.New(phone[0])
 	if err := verifyInline(ctx, srv, br, dev, userName(0)); err != nil {
 		return "", err
 	}
-	return br.sessionCookies(srv.url)
+	return br.CookieHeader(srv.URL)
 }

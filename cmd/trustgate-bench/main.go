@@ -11,6 +11,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/proc"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/table"
 )
 
 // options are the command's flags.
@@ -96,8 +100,8 @@ func parseOptions(args []string, errOut io.Writer) (options, error) {
 }
 
 func main() {
-	if isServeInvocation() {
-		serveCaddy()
+	if gateway.IsServeInvocation() {
+		gateway.Serve()
 		return
 	}
 	o, err := parseOptions(os.Args[1:], os.Stderr)
@@ -123,12 +127,12 @@ func benchmark(ctx context.Context, o options, out io.Writer) error {
 	}
 	defer b.close()
 	fmt.Fprintf(out, "trustgate-bench: %d CPUs (%s/%s), %s, load average %s at start\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadAverage())
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), proc.LoadAverage())
 	if o.keep {
 		fmt.Fprintf(out, "files in %s\n", b.dir)
 	}
 	for _, name := range o.runs {
-		var t *table
+		var t *table.Table
 		switch name {
 		case "hot":
 			t, err = runHot(ctx, b)
@@ -137,9 +141,9 @@ func benchmark(ctx context.Context, o options, out io.Writer) error {
 		case "pending":
 			t, err = runPending(ctx, b)
 		}
-		if t != nil && len(t.rows) > 0 {
-			t.note("load average after the run: %s (it counts the bench's own threads too)", loadAverage())
-			t.print(out)
+		if t != nil && len(t.Rows) > 0 {
+			t.Note("load average after the run: %s (it counts the bench's own threads too)", proc.LoadAverage())
+			t.Print(out)
 		}
 		if err != nil {
 			return fmt.Errorf("%s run: %w", name, err)

@@ -10,6 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/browser"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loadgen"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loopback"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/proc"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/table"
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 )
 
@@ -23,23 +29,23 @@ const filesSpare = 512
 // runPending holds many verifications pending at once, each a browser
 // waiting on the prompt and its device long-polling for login requests,
 // and measures the gateway's memory.
-func runPending(ctx context.Context, b *bench) (*table, error) {
+func runPending(ctx context.Context, b *bench) (*table.Table, error) {
 	p := newPendingRun(b.opts)
-	srv, err := b.startGated("pending", sqliteStorage(b.serverDir("pending")+"/tg.db"), "")
+	srv, err := b.startGated("pending", gateway.SQLiteStorage(b.serverDir("pending")+"/tg.db"), "")
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	p.srv = srv
-	p.phones = phones(p.want)
-	defer closePhones(p.phones)
+	p.phones = loopback.Phones(p.want)
+	defer loopback.CloseIdle(p.phones)
 	if err := p.prepare(ctx); err != nil {
 		return nil, err
 	}
 	p.hold = &pendingHold{srv: srv, poll: p.opts.poll}
 	if p.conns < p.want {
 		p.hold.shared = sharedBrowserTransports(p.conns)
-		defer closePhones(p.hold.shared)
+		defer loopback.CloseIdle(p.hold.shared)
 	}
 	holdCtx, stopHolding := context.WithCancel(ctx)
 	defer stopHolding()
@@ -59,8 +65,8 @@ func runPending(ctx context.Context, b *bench) (*table, error) {
 // what it measured, phase by phase.
 type pendingRun struct {
 	opts   options
-	t      *table
-	srv    *server
+	t      *table.Table
+	srv    *gateway.Server
 	phones []*http.Transport
 	hold   *pendingHold
 	// want verifications held over conns browser connections; limit is
@@ -73,14 +79,14 @@ type pendingRun struct {
 	idleRSS, idleGo    int64
 	idleMeasured       int
 	rssBefore          int64
-	memBefore          goMemory
+	memBefore          gateway.GoMemory
 	opened, openErrors int
 	firstOpenErr       error
 	openTime, openCPU  time.Duration
 	errorsBefore       int64
 	firstErrBefore     error
 	rssMax, rssLast    int64
-	memHeld            goMemory
+	memHeld            gateway.GoMemory
 	memRead            bool
 	held, heldCPU      time.Duration
 	stillWaiting       int64
@@ -90,19 +96,19 @@ type pendingRun struct {
 // limit and over how many browser connections.
 func newPendingRun(o options) *pendingRun {
 	p := &pendingRun{opts: o, want: o.pending}
-	limit, limitErr := raiseOpenFiles(uint64(p.want*filesPerPending + filesSpare))
+	limit, limitErr := proc.RaiseOpenFiles(uint64(p.want*filesPerPending + filesSpare))
 	p.limit = limit
-	p.t = &table{header: []string{"measure", "value"}, leftAligned: true}
+	p.t = &table.Table{Header: []string{"measure", "value"}, LeftAligned: true}
 	if limitErr != nil {
-		p.t.note("open-files limit: %v", limitErr)
+		p.t.Note("open-files limit: %v", limitErr)
 	}
 	p.conns = browserConnections(p.want, o.browserConns, limit)
 	if p.conns < 1 {
 		room := max((int(limit)-filesSpare)/filesPerPending, 1)
-		p.t.note("only %d of %d pending fit in the open-files limit %d of one process", room, p.want, limit)
+		p.t.Note("only %d of %d pending fit in the open-files limit %d of one process", room, p.want, limit)
 		p.want, p.conns = room, room
 	}
-	p.t.title = fmt.Sprintf("pending capacity: %d verifications held pending %s (%s; device long-polling)", p.want, o.hold, browserWaiting(o.poll))
+	p.t.Title = fmt.Sprintf("pending capacity: %d verifications held pending %s (%s; device long-polling)", p.want, o.hold, browserWaiting(o.poll))
 	return p
 }
 
@@ -112,11 +118,11 @@ func newPendingRun(o options) *pendingRun {
 func (p *pendingRun) prepare(ctx context.Context) error {
 	srv := p.srv
 	setupStart := time.Now()
-	stopClosing := closeIdleMeanwhile(p.phones)
+	stopClosing := loopback.CloseIdleMeanwhile(p.phones)
 	devices, err := activateDevices(ctx, srv, p.phones, p.opts.pendingParallel)
 	stopClosing()
 	if err != nil {
-		return fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.logTail())
+		return fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.LogTail())
 	}
 	p.devices = devices
 	p.activation = time.Since(setupStart)
@@ -124,20 +130,20 @@ func (p *pendingRun) prepare(ctx context.Context) error {
 	if p.conns < p.want {
 		// The browsers will share connections: first measure what one
 		// idle connection of their own would have cost, in a fresh process.
-		if err := srv.restart(); err != nil {
+		if err := srv.Restart(); err != nil {
 			return err
 		}
 		if p.idleRSS, p.idleGo, err = idleConnectionCost(ctx, srv, p.idleMeasured); err != nil {
-			return fmt.Errorf("%w\nserver log:\n%s", err, srv.logTail())
+			return fmt.Errorf("%w\nserver log:\n%s", err, srv.LogTail())
 		}
 	}
 	// A fresh process for the baseline, so the activations' garbage does not
 	// count; one complete verification first warms templates and caches.
-	if err := srv.restart(); err != nil {
+	if err := srv.Restart(); err != nil {
 		return err
 	}
-	if err := verifyInline(ctx, srv, newBrowser(p.phones[0]), devices[0], userName(0)); err != nil {
-		return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.logTail())
+	if err := verifyInline(ctx, srv, browser.New(p.phones[0]), devices[0], userName(0)); err != nil {
+		return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.LogTail())
 	}
 	p.phones[0].CloseIdleConnections()
 	p.rssBefore, p.memBefore, err = settledMemory(srv)
@@ -148,13 +154,13 @@ func (p *pendingRun) prepare(ctx context.Context) error {
 // measures how long that took and the server CPU it cost.
 func (p *pendingRun) openAll(ctx, holdCtx context.Context) error {
 	openStart := time.Now()
-	openCPU0, err := p.srv.cpu()
+	openCPU0, err := p.srv.CPU()
 	if err != nil {
 		return err
 	}
 	p.opened, p.openErrors, p.firstOpenErr = p.hold.open(holdCtx, p.devices, p.opts.pendingParallel, openStart.Add(p.opts.openTimeout))
 	p.openTime = time.Since(openStart)
-	openCPU1, err := p.srv.cpu()
+	openCPU1, err := p.srv.CPU()
 	if err != nil {
 		return err
 	}
@@ -163,7 +169,7 @@ func (p *pendingRun) openAll(ctx, holdCtx context.Context) error {
 		return ctx.Err()
 	}
 	if p.opened+p.openErrors < p.want {
-		p.t.note("stopped opening after -open-timeout %s: the server could not keep up (it was at %.0f%% of one core meanwhile)",
+		p.t.Note("stopped opening after -open-timeout %s: the server could not keep up (it was at %.0f%% of one core meanwhile)",
 			p.opts.openTimeout, 100*float64(p.openCPU)/float64(p.openTime))
 	}
 	return nil
@@ -177,13 +183,13 @@ func (p *pendingRun) measureHeld(ctx context.Context) error {
 	p.errorsBefore = p.hold.errors.Load()
 	p.firstErrBefore = p.hold.firstError()
 	p.hold.resetCounts()
-	cpu0, err := srv.cpu()
+	cpu0, err := srv.CPU()
 	if err != nil {
 		return err
 	}
 	holdStart := time.Now()
 	for time.Since(holdStart) < o.hold && ctx.Err() == nil {
-		if p.rssLast, err = srv.rss(); err != nil {
+		if p.rssLast, err = srv.RSS(); err != nil {
 			return err
 		}
 		p.rssMax = max(p.rssMax, p.rssLast)
@@ -195,7 +201,7 @@ func (p *pendingRun) measureHeld(ctx context.Context) error {
 		time.Sleep(250 * time.Millisecond)
 	}
 	p.held = time.Since(holdStart)
-	cpu1, err := srv.cpu()
+	cpu1, err := srv.CPU()
 	if err != nil {
 		return err
 	}
@@ -208,17 +214,17 @@ func (p *pendingRun) measureHeld(ctx context.Context) error {
 // the goroutine count cost the server a walk of every goroutine. The RSS
 // figures are the maximum over the whole hold.
 func (p *pendingRun) readGoMemory() error {
-	if err := p.srv.collect(); err != nil {
+	if err := p.srv.Collect(); err != nil {
 		return err
 	}
 	var err error
-	if p.memHeld, err = p.srv.goMemory(); err != nil {
+	if p.memHeld, err = p.srv.GoMemory(); err != nil {
 		return err
 	}
 	p.memRead = true
 	if p.opts.keep {
-		if err := p.srv.saveProfiles("held"); err != nil {
-			p.t.note("saving profiles: %v", err)
+		if err := p.srv.SaveProfiles("held"); err != nil {
+			p.t.Note("saving profiles: %v", err)
 		}
 	}
 	return nil
@@ -227,78 +233,78 @@ func (p *pendingRun) readGoMemory() error {
 // report fills the table with what was measured.
 func (p *pendingRun) report() {
 	t, o, want, conns, opened := p.t, p.opts, p.want, p.conns, p.opened
-	t.add("pending verifications opened", fmt.Sprintf("%d of %d", opened, want))
-	t.add("browser connections", browserSharing(want, conns))
-	t.add("opening them took", fmt.Sprintf("%s (%.0f/s: sign-in + prompt)", p.openTime.Round(time.Millisecond), float64(opened)/p.openTime.Seconds()))
-	t.add("server CPU while opening", fmt.Sprintf("%.0f%% of one core", 100*float64(p.openCPU)/float64(p.openTime)))
-	t.add("setup: activating the devices took", p.activation.Round(time.Millisecond).String())
-	t.add("server RSS before", megabytes(p.rssBefore))
-	t.add("server RSS held (max / last)", megabytes(p.rssMax)+" / "+megabytes(p.rssLast))
+	t.Add("pending verifications opened", fmt.Sprintf("%d of %d", opened, want))
+	t.Add("browser connections", browserSharing(want, conns))
+	t.Add("opening them took", fmt.Sprintf("%s (%.0f/s: sign-in + prompt)", p.openTime.Round(time.Millisecond), float64(opened)/p.openTime.Seconds()))
+	t.Add("server CPU while opening", fmt.Sprintf("%.0f%% of one core", 100*float64(p.openCPU)/float64(p.openTime)))
+	t.Add("setup: activating the devices took", p.activation.Round(time.Millisecond).String())
+	t.Add("server RSS before", table.MiB(p.rssBefore))
+	t.Add("server RSS held (max / last)", table.MiB(p.rssMax)+" / "+table.MiB(p.rssLast))
 	if opened > 0 {
 		p.reportPerVerification()
 	}
 	if conns < want {
-		t.add(fmt.Sprintf("one idle browser connection (measured alone, %d of them)", p.idleMeasured),
-			fmt.Sprintf("%s RSS, %s Go heap+stack", kib(p.idleRSS, 1), kib(p.idleGo, 1)))
+		t.Add(fmt.Sprintf("one idle browser connection (measured alone, %d of them)", p.idleMeasured),
+			fmt.Sprintf("%s RSS, %s Go heap+stack", table.KiBEach(p.idleRSS, 1), table.KiBEach(p.idleGo, 1)))
 		// Memory a fresh process already holds hides part of the
 		// connections' cost from RSS; their Go heap and stacks do not.
-		t.add(fmt.Sprintf("RSS held + %d browser connections of their own", want-conns),
-			megabytes(p.rssMax+int64(want-conns)*max(p.idleRSS, p.idleGo)))
+		t.Add(fmt.Sprintf("RSS held + %d browser connections of their own", want-conns),
+			table.MiB(p.rssMax+int64(want-conns)*max(p.idleRSS, p.idleGo)))
 	}
-	t.add("server CPU while held", fmt.Sprintf("%.0f%% of one core", 100*float64(p.heldCPU)/float64(p.held)))
+	t.Add("server CPU while held", fmt.Sprintf("%.0f%% of one core", 100*float64(p.heldCPU)/float64(p.held)))
 	hold := p.hold
 	if o.poll > 0 {
 		polls := hold.polls.Load()
-		t.add("status polls answered", fmt.Sprintf("%d (%.0f/s)", polls, float64(polls)/p.held.Seconds()))
-		t.add("status poll p50 / p99", ms(hold.pollLatency().percentile(50))+" / "+ms(hold.pollLatency().percentile(99)))
-		t.add("status polls refused (503: the page backed off)", strconv.FormatInt(hold.refused.Load(), 10))
+		t.Add("status polls answered", fmt.Sprintf("%d (%.0f/s)", polls, float64(polls)/p.held.Seconds()))
+		t.Add("status poll p50 / p99", table.Millis(hold.pollLatency().Percentile(50))+" / "+table.Millis(hold.pollLatency().Percentile(99)))
+		t.Add("status polls refused (503: the page backed off)", strconv.FormatInt(hold.refused.Load(), 10))
 	}
-	t.add("long-polls answered (empty, as expected)", strconv.FormatInt(hold.longPolls.Load(), 10))
+	t.Add("long-polls answered (empty, as expected)", strconv.FormatInt(hold.longPolls.Load(), 10))
 	if o.poll > 0 {
-		t.add("browsers still seeing \"waiting\" at the end", fmt.Sprintf("%d of %d", p.stillWaiting, opened))
+		t.Add("browsers still seeing \"waiting\" at the end", fmt.Sprintf("%d of %d", p.stillWaiting, opened))
 	}
-	t.add("errors opening", strconv.Itoa(p.openErrors))
-	t.add("poll errors before the hold", strconv.FormatInt(p.errorsBefore, 10))
-	t.add("errors while held", strconv.FormatInt(hold.errors.Load(), 10))
+	t.Add("errors opening", strconv.Itoa(p.openErrors))
+	t.Add("poll errors before the hold", strconv.FormatInt(p.errorsBefore, 10))
+	t.Add("errors while held", strconv.FormatInt(hold.errors.Load(), 10))
 	p.reportNotes()
 }
 
 // reportPerVerification adds what one pending verification costs.
 func (p *pendingRun) reportPerVerification() {
 	t, opened := p.t, p.opened
-	t.add("RSS per pending verification", kib(p.rssMax-p.rssBefore, opened))
+	t.Add("RSS per pending verification", table.KiBEach(p.rssMax-p.rssBefore, opened))
 	if !p.memRead {
 		return
 	}
 	before, held := p.memBefore, p.memHeld
-	t.add("Go heap live before / held (after a forced GC)", megabytes(before.HeapInuse)+" / "+megabytes(held.HeapInuse))
-	t.add("Go heap live per pending verification", kib(held.HeapInuse-before.HeapInuse, opened))
-	t.add("goroutine stacks per pending verification", kib(held.StackInuse-before.StackInuse, opened))
-	t.add("goroutines per pending verification", fmt.Sprintf("%.2f (%d before, %d held)",
+	t.Add("Go heap live before / held (after a forced GC)", table.MiB(before.HeapInuse)+" / "+table.MiB(held.HeapInuse))
+	t.Add("Go heap live per pending verification", table.KiBEach(held.HeapInuse-before.HeapInuse, opened))
+	t.Add("goroutine stacks per pending verification", table.KiBEach(held.StackInuse-before.StackInuse, opened))
+	t.Add("goroutines per pending verification", fmt.Sprintf("%.2f (%d before, %d held)",
 		float64(held.Goroutines-before.Goroutines)/float64(opened), before.Goroutines, held.Goroutines))
 }
 
 // reportNotes adds the notes under the table: limits, sharing, errors.
 func (p *pendingRun) reportNotes() {
 	t, want, conns := p.t, p.want, p.conns
-	t.note("open-files limit %d per process; each pending verification holds %d connections in the bench and %d in the server (%s)",
+	t.Note("open-files limit %d per process; each pending verification holds %d connections in the bench and %d in the server (%s)",
 		p.limit, filesPerPending, filesPerPending, browserSharing(want, conns))
 	if conns < want {
-		t.note("the %d browsers beyond %d shared a connection with another browser, each sending its own polls with its own cookies; "+
+		t.Note("the %d browsers beyond %d shared a connection with another browser, each sending its own polls with its own cookies; "+
 			"one idle browser connection was measured on its own (%d connections in a fresh server) and the larger of its RSS and Go figures is added back in the row above",
 			want-conns, conns, p.idleMeasured)
 	}
-	t.note("errors count every failed poll: refused ones (the page retried after its back-off), network errors, unexpected states and long-poll failures")
+	t.Note("errors count every failed poll: refused ones (the page retried after its back-off), network errors, unexpected states and long-poll failures")
 	if p.firstOpenErr != nil {
-		t.note("first error opening: %v", p.firstOpenErr)
+		t.Note("first error opening: %v", p.firstOpenErr)
 	}
 	if p.firstErrBefore != nil {
-		t.note("first error before the hold: %v", p.firstErrBefore)
+		t.Note("first error before the hold: %v", p.firstErrBefore)
 	}
 	if e := p.hold.firstError(); e != nil {
-		t.note("first error while held: %v", e)
+		t.Note("first error while held: %v", e)
 	}
-	t.note("target: 10,000 pending under 500 MB RSS")
+	t.Note("target: 10,000 pending under 500 MB RSS")
 }
 
 // longPollWait is how long the phones ask the gateway to hold their
@@ -324,7 +330,7 @@ func browserWaiting(poll time.Duration) string {
 // pendingHold is the set of browsers and devices keeping verifications
 // pending.
 type pendingHold struct {
-	srv  *server
+	srv  *gateway.Server
 	poll time.Duration
 	// shared, when set, are the keep-alive connections the waiting
 	// browsers share (see browserConnections): browser i's for i below
@@ -336,7 +342,7 @@ type pendingHold struct {
 
 	mu       sync.Mutex
 	firstErr error
-	latency  latencies
+	latency  loadgen.Latencies
 }
 
 // open signs every device's user in, opens the prompt (which starts the
@@ -353,14 +359,14 @@ func (h *pendingHold) open(ctx context.Context, devices []*agent.Agent, parallel
 	for range parallel {
 		wg.Go(func() {
 			for i := range next {
-				br := newBrowser(h.browserTransport(i))
-				err := br.login(ctx, h.srv.url, userName(i), benchPassword)
+				br := browser.New(h.browserTransport(i))
+				err := br.Login(ctx, h.srv.URL, userName(i), benchPassword)
 				if err == nil {
-					_, err = br.prompt(ctx, h.srv.url)
+					_, err = br.Prompt(ctx, h.srv.URL)
 				}
 				mu.Lock()
 				if err != nil {
-					br.client.CloseIdleConnections()
+					br.CloseIdleConnections()
 					failed++
 					if firstErr == nil {
 						firstErr = fmt.Errorf("%s: %w", userName(i), err)
@@ -374,8 +380,8 @@ func (h *pendingHold) open(ctx context.Context, devices []*agent.Agent, parallel
 					if n := len(h.shared); n > 0 && i >= n {
 						// The browser's connection closes; it polls
 						// through browser i%n's.
-						br.client.CloseIdleConnections()
-						br = br.through(h.shared[i%n])
+						br.CloseIdleConnections()
+						br = br.Through(h.shared[i%n])
 					}
 					h.waiting.Add(1)
 					h.wg.Go(func() { h.browserWaits(ctx, br, loaded) })
@@ -403,21 +409,21 @@ func (h *pendingHold) browserTransport(i int) *http.Transport {
 	if i < len(h.shared) {
 		return h.shared[i]
 	}
-	return transportFrom(phoneAddr(i), 1)
+	return loopback.TransportFrom(loopback.PhoneAddr(i), 1)
 }
 
 // browserWaits polls the prompt's status as its script does (see
-// waitingPage), until ctx ends or the check is no longer waiting. With no
-// poll interval it only keeps its connection open, as a page without
-// script does.
-func (h *pendingHold) browserWaits(ctx context.Context, br *browser, loaded time.Time) {
-	defer br.client.CloseIdleConnections()
+// browser.WaitingPage), until ctx ends or the check is no longer waiting.
+// With no poll interval it only keeps its connection open, as a page
+// without script does.
+func (h *pendingHold) browserWaits(ctx context.Context, br *browser.Browser, loaded time.Time) {
+	defer br.CloseIdleConnections()
 	if h.poll <= 0 {
 		<-ctx.Done()
 		return
 	}
-	page := newWaitingPage(h.poll, loaded)
-	timer := time.NewTimer(page.first())
+	page := browser.NewWaitingPage(h.poll, loaded)
+	timer := time.NewTimer(page.First())
 	defer timer.Stop()
 	for {
 		select {
@@ -426,19 +432,19 @@ func (h *pendingHold) browserWaits(ctx context.Context, br *browser, loaded time
 		case <-timer.C:
 		}
 		began := time.Now()
-		state, err := br.status(ctx, h.srv.url)
+		state, err := br.Status(ctx, h.srv.URL)
 		if ctx.Err() != nil {
 			return
 		}
-		var refused *pollRefused
+		var refused *browser.PollRefused
 		switch {
 		case errors.As(err, &refused):
 			h.refused.Add(1)
 			h.fail(err)
-			timer.Reset(page.failed(refused.retryAfter))
+			timer.Reset(page.Failed(refused.RetryAfter))
 		case err != nil:
 			h.fail(err)
-			timer.Reset(page.failed(0))
+			timer.Reset(page.Failed(0))
 		case state != "waiting":
 			h.fail(fmt.Errorf("status poll: state %q, want \"waiting\"", state))
 			h.waiting.Add(-1)
@@ -449,7 +455,7 @@ func (h *pendingHold) browserWaits(ctx context.Context, br *browser, loaded time
 			h.mu.Lock()
 			h.latency = append(h.latency, now.Sub(began))
 			h.mu.Unlock()
-			timer.Reset(page.answered(state, now))
+			timer.Reset(page.Answered(state, now))
 		}
 	}
 }
@@ -493,7 +499,7 @@ func (h *pendingHold) firstError() error {
 	return h.firstErr
 }
 
-func (h *pendingHold) pollLatency() latencies {
+func (h *pendingHold) pollLatency() loadgen.Latencies {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.latency

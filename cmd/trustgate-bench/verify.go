@@ -8,6 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/browser"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/gateway"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loadgen"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/loopback"
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/table"
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 )
 
@@ -19,13 +24,13 @@ const verifyTrustFor = 2 * time.Second
 
 // runVerify measures complete inline verifications per second on SQLite
 // and, when a PostgreSQL server is given, on PostgreSQL.
-func runVerify(ctx context.Context, b *bench) (*table, error) {
+func runVerify(ctx context.Context, b *bench) (*table.Table, error) {
 	o := b.opts
 	users := max(o.verifyUsers, o.verifyWorkers)
-	t := &table{
-		title: fmt.Sprintf("verification throughput: %d users with an activated device, %d at once, %s per storage (and %s with sign-in)",
+	t := &table.Table{
+		Title: fmt.Sprintf("verification throughput: %d users with an activated device, %d at once, %s per storage (and %s with sign-in)",
 			users, o.verifyWorkers, o.verifyDuration, signInDuration(o.verifyDuration)),
-		header: []string{"storage", "verifications", "per s", "p50", "p99", "server CPU/verification", "errors",
+		Header: []string{"storage", "verifications", "per s", "p50", "p99", "server CPU/verification", "errors",
 			"with sign-in: per s", "CPU", "p50"},
 	}
 	stores := []string{"sqlite"}
@@ -33,14 +38,14 @@ func runVerify(ctx context.Context, b *bench) (*table, error) {
 		stores = append(stores, "postgres")
 	}
 	for _, name := range stores {
-		st := sqliteStorage(b.serverDir("verify-sqlite") + "/tg.db")
+		st := gateway.SQLiteStorage(b.serverDir("verify-sqlite") + "/tg.db")
 		if name == "postgres" {
-			dsn, drop, err := freshDatabase(ctx, o.postgres)
+			dsn, drop, err := gateway.FreshDatabase(ctx, o.postgres)
 			if err != nil {
 				return nil, err
 			}
 			defer drop()
-			st = postgresStorage(dsn)
+			st = gateway.PostgresStorage(dsn)
 		}
 		if err := verifyOn(ctx, b, st, users, t); err != nil {
 			// The storages done so far still print.
@@ -48,14 +53,14 @@ func runVerify(ctx context.Context, b *bench) (*table, error) {
 		}
 	}
 	if o.postgres == "" {
-		t.note("postgres: not run (give -postgres or TRUSTGATE_TEST_POSTGRES)")
+		t.Note("postgres: not run (give -postgres or TRUSTGATE_TEST_POSTGRES)")
 	} else {
-		t.note("server CPU is the gateway's alone: SQLite runs inside it, PostgreSQL's own processes are not counted")
+		t.Note("server CPU is the gateway's alone: SQLite runs inside it, PostgreSQL's own processes are not counted")
 	}
-	t.note("a verification (the issue's unit, from transaction created to session issued): a signed-in person whose device trust has lapsed opens the protected URL → prompt (transaction created) → signed health report → approval → return link → upstream page: 4 browser and 2 device requests; the sign-in is not in it")
-	t.note("with sign-in: the same check after a users-file sign-in (bcrypt cost 4) in a fresh browser, as a person without a session does it: 6 browser and 2 device requests; measured over its own, shorter stretch before the other")
-	t.note("errors counts failures in both stretches")
-	t.note("targets: ≥ 500 verifications/s on SQLite with durable auth-log writes, ≤ 2 ms server CPU per verification")
+	t.Note("a verification (the issue's unit, from transaction created to session issued): a signed-in person whose device trust has lapsed opens the protected URL → prompt (transaction created) → signed health report → approval → return link → upstream page: 4 browser and 2 device requests; the sign-in is not in it")
+	t.Note("with sign-in: the same check after a users-file sign-in (bcrypt cost 4) in a fresh browser, as a person without a session does it: 6 browser and 2 device requests; measured over its own, shorter stretch before the other")
+	t.Note("errors counts failures in both stretches")
+	t.Note("targets: ≥ 500 verifications/s on SQLite with durable auth-log writes, ≤ 2 ms server CPU per verification")
 	return t, nil
 }
 
@@ -67,18 +72,18 @@ func signInDuration(d time.Duration) time.Duration { return max(d/2, 500*time.Mi
 // stretch of sign-ins with their device check, which leaves every user
 // with a session, then, once those sessions' device trust has lapsed, a
 // stretch of device checks alone.
-func verifyOn(ctx context.Context, b *bench, st storage, users int, t *table) error {
+func verifyOn(ctx context.Context, b *bench, st gateway.Storage, users int, t *table.Table) error {
 	o := b.opts
-	srv, err := b.startGated("verify-"+st.name, st, verifyTrustFor.String())
+	srv, err := b.startGated("verify-"+st.Name, st, verifyTrustFor.String())
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	phones := phones(users)
-	defer closePhones(phones)
+	defer srv.Stop()
+	phones := loopback.Phones(users)
+	defer loopback.CloseIdle(phones)
 	devices, err := activateDevices(ctx, srv, phones, o.verifyWorkers)
 	if err != nil {
-		return fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.logTail())
+		return fmt.Errorf("activating devices: %w\nserver log:\n%s", err, srv.LogTail())
 	}
 	sessions := make([][]*http.Cookie, users)
 	workers := make([]*verifyWorker, o.verifyWorkers)
@@ -94,23 +99,8 @@ func verifyOn(ctx context.Context, b *bench, st storage, users int, t *table) er
 	if err != nil {
 		return err
 	}
-	// Every user needs a session for the next stretch.
-	for _, w := range workers {
-		for user := w.index; user < users; user += w.stride {
-			if sessions[user] != nil {
-				continue
-			}
-			if err := w.signInAs(ctx, user); err != nil {
-				return fmt.Errorf("signing in %s: %w\nserver log:\n%s", userName(user), err, srv.logTail())
-			}
-		}
-	}
-	// The last session issued lapses verifyTrustFor after it was issued
-	// (the cookie keeps whole seconds, rounded down).
-	select {
-	case <-time.After(verifyTrustFor + 100*time.Millisecond):
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := lapsedSessions(ctx, srv, workers); err != nil {
+		return err
 	}
 
 	check := func(ctx context.Context, w *verifyWorker) error { return w.checkAgain(ctx) }
@@ -121,20 +111,50 @@ func verifyOn(ctx context.Context, b *bench, st storage, users int, t *table) er
 	if err != nil {
 		return err
 	}
-	t.add(st.name, strconv.Itoa(alone.done), fmt.Sprintf("%.1f", alone.perSecond()),
-		ms(alone.latency.percentile(50)), ms(alone.latency.percentile(99)), ms(perRequest(alone.cpu, alone.done)),
+	addVerifyRow(t, st.Name, alone, withSignIn)
+	return nil
+}
+
+// lapsedSessions gives every user a session (the stretch with sign-in
+// reached only some), then waits until their device trust has lapsed.
+func lapsedSessions(ctx context.Context, srv *gateway.Server, workers []*verifyWorker) error {
+	for _, w := range workers {
+		for user := w.index; user < len(w.sessions); user += w.stride {
+			if w.sessions[user] != nil {
+				continue
+			}
+			if err := w.signInAs(ctx, user); err != nil {
+				return fmt.Errorf("signing in %s: %w\nserver log:\n%s", userName(user), err, srv.LogTail())
+			}
+		}
+	}
+	// The last session issued lapses verifyTrustFor after it was issued
+	// (the cookie keeps whole seconds, rounded down).
+	select {
+	case <-time.After(verifyTrustFor + 100*time.Millisecond):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// addVerifyRow adds storage's row: the device checks alone, then the
+// stretch with sign-in; a note under the table gives each stretch's first
+// failure.
+func addVerifyRow(t *table.Table, storage string, alone, withSignIn stretch) {
+	t.Add(storage, strconv.Itoa(alone.done), fmt.Sprintf("%.1f", alone.perSecond()),
+		table.Millis(alone.latency.Percentile(50)), table.Millis(alone.latency.Percentile(99)), table.Millis(perRequest(alone.cpu, alone.done)),
 		strconv.Itoa(alone.failed+withSignIn.failed),
-		fmt.Sprintf("%.1f", withSignIn.perSecond()), ms(perRequest(withSignIn.cpu, withSignIn.done)),
-		ms(withSignIn.latency.percentile(50)))
+		fmt.Sprintf("%.1f", withSignIn.perSecond()), table.Millis(perRequest(withSignIn.cpu, withSignIn.done)),
+		table.Millis(withSignIn.latency.Percentile(50)))
 	for _, s := range []struct {
 		what string
 		r    stretch
 	}{{"device check", alone}, {"with sign-in", withSignIn}} {
 		if s.r.firstErr != nil {
-			t.note("%s, %s: %d failed verifications, first: %v", st.name, s.what, s.r.failed, s.r.firstErr)
+			t.Note("%s, %s: %d failed verifications, first: %v", storage, s.what, s.r.failed, s.r.firstErr)
 		}
 	}
-	return nil
 }
 
 // verification is one verification a worker runs.
@@ -142,7 +162,7 @@ type verification func(ctx context.Context, w *verifyWorker) error
 
 // warmUp runs one verification per worker, not measured; any failure
 // stops the run.
-func warmUp(ctx context.Context, srv *server, workers []*verifyWorker, run verification) error {
+func warmUp(ctx context.Context, srv *gateway.Server, workers []*verifyWorker, run verification) error {
 	errs := make([]error, len(workers))
 	var wg sync.WaitGroup
 	for i, w := range workers {
@@ -151,7 +171,7 @@ func warmUp(ctx context.Context, srv *server, workers []*verifyWorker, run verif
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.logTail())
+			return fmt.Errorf("warm-up verification: %w\nserver log:\n%s", err, srv.LogTail())
 		}
 	}
 	return nil
@@ -160,7 +180,7 @@ func warmUp(ctx context.Context, srv *server, workers []*verifyWorker, run verif
 // stretch is what one measured stretch of verifications came to.
 type stretch struct {
 	done, failed int
-	latency      latencies
+	latency      loadgen.Latencies
 	firstErr     error
 	elapsed      time.Duration
 	cpu          time.Duration // the gateway's
@@ -175,9 +195,9 @@ func (s stretch) perSecond() float64 {
 
 // measure runs verifications on every worker, one after another, for d,
 // and counts them and the gateway's CPU time.
-func measure(ctx context.Context, srv *server, workers []*verifyWorker, d time.Duration, run verification) (stretch, error) {
+func measure(ctx context.Context, srv *gateway.Server, workers []*verifyWorker, d time.Duration, run verification) (stretch, error) {
 	var s stretch
-	cpu0, err := srv.cpu()
+	cpu0, err := srv.CPU()
 	if err != nil {
 		return s, err
 	}
@@ -207,7 +227,7 @@ func measure(ctx context.Context, srv *server, workers []*verifyWorker, d time.D
 	}
 	wg.Wait()
 	s.elapsed = time.Since(start)
-	cpu1, err := srv.cpu()
+	cpu1, err := srv.CPU()
 	if err != nil {
 		return s, err
 	}
@@ -229,7 +249,7 @@ func measure(ctx context.Context, srv *server, workers []*verifyWorker, d time.D
 // verifyWorker does verifications one after another, for users index,
 // index+stride, … in turn.
 type verifyWorker struct {
-	srv     *server
+	srv     *gateway.Server
 	devices []*agent.Agent
 	phones  []*http.Transport
 	// sessions are the cookies of each user's last sign-in: the worker
@@ -259,11 +279,11 @@ func (w *verifyWorker) signInAndCheck(ctx context.Context) error {
 // signInAs runs a verification with sign-in by user, in a fresh browser,
 // and keeps the session it ends with.
 func (w *verifyWorker) signInAs(ctx context.Context, user int) error {
-	br := newBrowser(w.phones[user])
+	br := browser.New(w.phones[user])
 	if err := verifyInline(ctx, w.srv, br, w.devices[user], userName(user)); err != nil {
 		return fmt.Errorf("%s: %w", userName(user), err)
 	}
-	cookies, err := cookiesFor(br, w.srv.url)
+	cookies, err := br.Cookies(w.srv.URL)
 	if err != nil {
 		return err
 	}
@@ -277,8 +297,8 @@ func (w *verifyWorker) signInAs(ctx context.Context, user int) error {
 // stays lapsed.
 func (w *verifyWorker) checkAgain(ctx context.Context) error {
 	user := w.nextUser()
-	br := newBrowser(w.phones[user])
-	if err := setCookies(br, w.srv.url, w.sessions[user]); err != nil {
+	br := browser.New(w.phones[user])
+	if err := br.SetCookies(w.srv.URL, w.sessions[user]); err != nil {
 		return err
 	}
 	if err := verifyLapsed(ctx, w.srv, br, w.devices[user]); err != nil {

@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// freshDatabase creates a database of its own on the PostgreSQL server at
+// FreshDatabase creates a database of its own on the PostgreSQL server at
 // adminURL and returns its URL and a function that drops it.
-func freshDatabase(ctx context.Context, adminURL string) (string, func(), error) {
+func FreshDatabase(ctx context.Context, adminURL string) (string, func(), error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", nil, fmt.Errorf("the PostgreSQL server must be given as a postgres:// URL")

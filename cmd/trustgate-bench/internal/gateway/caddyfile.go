@@ -1,22 +1,29 @@
-package main
+package gateway
 
 import "fmt"
 
-// storage is where a trustgate server keeps its state.
-type storage struct {
-	name string // "sqlite" or "postgres", for tables
+// Storage is where a trustgate server keeps its state.
+type Storage struct {
+	// Name is "sqlite" or "postgres", for tables and directory names.
+	Name string
+
+	// Env is what the storage line's placeholders need: Start it with
+	// the server.
+	Env []string
+
 	// directive is the global option's storage line.
 	directive string
-	// env is what the directive's placeholders need.
-	env []string
 }
 
-func sqliteStorage(path string) storage {
-	return storage{name: "sqlite", directive: "storage sqlite " + path}
+// SQLiteStorage keeps the state in the SQLite database at path.
+func SQLiteStorage(path string) Storage {
+	return Storage{Name: "sqlite", directive: "storage sqlite " + path}
 }
 
-func postgresStorage(dsn string) storage {
-	return storage{name: "postgres", directive: "storage postgres {env.TG_BENCH_DSN}", env: []string{"TG_BENCH_DSN=" + dsn}}
+// PostgresStorage keeps the state in the PostgreSQL database at dsn, which
+// reaches the server through the environment, not the Caddyfile.
+func PostgresStorage(dsn string) Storage {
+	return Storage{Name: "postgres", directive: "storage postgres {env.TG_BENCH_DSN}", Env: []string{"TG_BENCH_DSN=" + dsn}}
 }
 
 // proxyBlock is the reverse_proxy both configurations share, so that they
@@ -31,8 +38,8 @@ func proxyBlock(upstreamAddr string) string {
 	}`, upstreamAddr)
 }
 
-// plainConfig is configuration A: Caddy proxying to the upstream.
-func plainConfig(port, adminPort int, upstreamAddr string) string {
+// PlainConfig is configuration A: Caddy proxying to the upstream.
+func PlainConfig(port, adminPort int, upstreamAddr string) string {
 	return fmt.Sprintf(`{
 	admin 127.0.0.1:%d
 	persist_config off
@@ -45,10 +52,10 @@ http://:%d {
 `, adminPort, port, proxyBlock(upstreamAddr))
 }
 
-// gatedConfig is configuration B: the same proxy with trusted_endpoints in
+// GatedConfig is configuration B: the same proxy with trusted_endpoints in
 // front: users-file login, mode block, the mobile check for the pilot group.
 // trustFor, when not empty, is the directive's trust_for.
-func gatedConfig(port, adminPort int, upstreamAddr, usersPath string, st storage, trustFor string) string {
+func GatedConfig(port, adminPort int, upstreamAddr, usersPath string, st Storage, trustFor string) string {
 	if trustFor != "" {
 		trustFor = "\n\t\ttrust_for " + trustFor
 	}

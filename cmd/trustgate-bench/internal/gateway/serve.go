@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"os"
@@ -14,15 +14,16 @@ import (
 // bench can start its server as a child process of the same build.
 const serveCommand = "__serve-caddy"
 
-// isServeInvocation reports whether this process was started as the
-// gateway child.
-func isServeInvocation() bool {
+// IsServeInvocation reports whether this process was started as the
+// gateway child: a command (or test binary) that starts servers calls it
+// first thing in main (or TestMain), and then Serve.
+func IsServeInvocation() bool {
 	return len(os.Args) > 1 && os.Args[1] == serveCommand
 }
 
-// serveCaddy runs Caddy with the arguments after serveCommand; it does not
+// Serve runs Caddy with the arguments after serveCommand; it does not
 // return while Caddy runs.
-func serveCaddy() {
+func Serve() {
 	os.Args = append([]string{os.Args[0]}, os.Args[2:]...)
 	caddycmd.Main()
 }

@@ -1,4 +1,8 @@
-package main
+// Package proc reads what Linux says about a process, for trustgate-bench:
+// the CPU time and resident memory of the gateway process it started (from
+// /proc), the machine's load average, and the open-files limit the bench
+// raises before it holds thousands of connections.
+package proc
 
 import (
 	"bytes"
@@ -13,8 +17,9 @@ import (
 // which is 100 on every Linux architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-// processCPU returns the user+system CPU time pid has used so far.
-func processCPU(pid int) (time.Duration, error) {
+// CPU returns the user+system CPU time pid has used so far, in whole
+// clock ticks (10 ms).
+func CPU(pid int) (time.Duration, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("reading CPU time of process %d: %w", pid, err)
@@ -40,8 +45,8 @@ func processCPU(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * clockTick, nil
 }
 
-// processRSS returns the resident set size of pid in bytes.
-func processRSS(pid int) (int64, error) {
+// RSS returns the resident set size of pid in bytes.
+func RSS(pid int) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("reading memory of process %d: %w", pid, err)
@@ -60,9 +65,9 @@ func processRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("process %d: no VmRSS in /proc status", pid)
 }
 
-// loadAverage returns /proc/loadavg's first three figures, as uptime prints
-// them.
-func loadAverage() string {
+// LoadAverage returns /proc/loadavg's first three figures, as uptime prints
+// them, or "unknown".
+func LoadAverage() string {
 	data, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return "unknown"

@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"bufio"
@@ -13,17 +13,19 @@ import (
 	"time"
 )
 
-// goMemory is what the gateway's Go runtime says it holds, read from the
+// GoMemory is what the gateway's Go runtime says it holds, read from the
 // admin endpoint (Caddy serves expvar's /debug/vars and pprof there).
-type goMemory struct {
+type GoMemory struct {
 	// HeapInuse is the bytes in heap spans with at least one object:
 	// live objects and the garbage not yet collected.
 	HeapInuse int64
 	// StackInuse is the bytes of goroutine stacks.
 	StackInuse int64
 	// Sys is everything the runtime has mapped.
-	Sys        int64
-	NumGC      int64
+	Sys int64
+	// NumGC is how many garbage collections have run.
+	NumGC int64
+	// Goroutines is how many goroutines there are.
 	Goroutines int64
 }
 
@@ -35,10 +37,10 @@ func adminGet(u string) (*http.Response, error) {
 	return client.Get(u)
 }
 
-// goMemory reads the server's runtime memory figures and goroutine count.
-func (s *server) goMemory() (goMemory, error) {
-	var m goMemory
-	resp, err := adminGet(s.admin + "/debug/vars")
+// GoMemory reads the server's runtime memory figures and goroutine count.
+func (s *Server) GoMemory() (GoMemory, error) {
+	var m GoMemory
+	resp, err := adminGet(s.Admin + "/debug/vars")
 	if err != nil {
 		return m, fmt.Errorf("reading the %s server's memory statistics: %w", s.name, err)
 	}
@@ -60,11 +62,11 @@ func (s *server) goMemory() (goMemory, error) {
 	return m, nil
 }
 
-// collect makes the server run a garbage collection (the heap profile's
+// Collect makes the server run a garbage collection (the heap profile's
 // gc=1), so that the heap figures read next count live memory, not
 // whatever garbage the last collection left.
-func (s *server) collect() error {
-	resp, err := adminGet(s.admin + "/debug/pprof/heap?gc=1")
+func (s *Server) Collect() error {
+	resp, err := adminGet(s.Admin + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		return fmt.Errorf("collecting the %s server's garbage: %w", s.name, err)
 	}
@@ -78,8 +80,8 @@ func (s *server) collect() error {
 
 // goroutines reads the goroutine count from the first line of the text
 // goroutine profile ("goroutine profile: total N").
-func (s *server) goroutines() (int64, error) {
-	resp, err := adminGet(s.admin + "/debug/pprof/goroutine?debug=1")
+func (s *Server) goroutines() (int64, error) {
+	resp, err := adminGet(s.Admin + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		return 0, fmt.Errorf("reading the %s server's goroutines: %w", s.name, err)
 	}
@@ -99,22 +101,23 @@ func (s *server) goroutines() (int64, error) {
 	return n, nil
 }
 
-// saveProfiles writes the server's heap and goroutine profiles into its
+// SaveProfiles writes the server's heap and goroutine profiles into its
 // directory, as name-heap.pb.gz and name-goroutine.txt, for
 // `go tool pprof` after a -keep run.
-func (s *server) saveProfiles(name string) error {
+func (s *Server) SaveProfiles(name string) error {
 	for _, p := range []struct{ path, file string }{
 		{"/debug/pprof/heap", name + "-heap.pb.gz"},
 		{"/debug/pprof/goroutine?debug=1", name + "-goroutine.txt"},
 	} {
-		if err := s.saveURL(s.admin+p.path, filepath.Join(s.dir, p.file)); err != nil {
+		if err := s.saveURL(s.Admin+p.path, filepath.Join(s.dir, p.file)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *server) saveURL(u, path string) error {
+// saveURL writes what the admin endpoint answers at u into the file path.
+func (s *Server) saveURL(u, path string) error {
 	resp, err := adminGet(u)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", u, err)
@@ -129,12 +132,4 @@ func (s *server) saveURL(u, path string) error {
 		return fmt.Errorf("saving %s: %w", u, err)
 	}
 	return f.Close()
-}
-
-// kib formats bytes per item in KiB.
-func kib(bytes int64, n int) string {
-	if n <= 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f KiB", float64(bytes)/1024/float64(n))
 }

@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"bufio"
@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// metricSum scrapes the server's admin /metrics and returns the sum of
+// MetricSum scrapes the server's admin /metrics and returns the sum of
 // every series of the metric called name (all label values).
-func (s *server) metricSum(name string) (float64, error) {
+func (s *Server) MetricSum(name string) (float64, error) {
 	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get(s.admin + "/metrics")
+	resp, err := c.Get(s.Admin + "/metrics")
 	if err != nil {
 		return 0, fmt.Errorf("scraping the %s server's metrics: %w", s.name, err)
 	}

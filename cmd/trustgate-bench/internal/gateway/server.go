@@ -1,7 +1,14 @@
-package main
+// Package gateway runs the servers trustgate-bench measures. The bench
+// binary re-executes itself with a hidden first argument (IsServeInvocation,
+// Serve) as Caddy with trustgate's modules, on a Caddyfile it writes:
+// plain reverse_proxy (PlainConfig) or trusted_endpoints in front of the
+// same proxy (GatedConfig), on SQLite or on a fresh PostgreSQL database
+// (FreshDatabase). A Server is one such child process: it starts, restarts
+// and stops it, reads its CPU time and memory from /proc and from Caddy's
+// admin endpoint, and gives the end of its log for error messages.
+package gateway
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,14 +17,21 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/trustgate/trustgate/cmd/trustgate-bench/internal/proc"
 )
 
-// server is a gateway child process serving one Caddyfile.
-type server struct {
+// Server is a gateway child process serving one Caddyfile.
+type Server struct {
+	// URL is the site, http://127.0.0.1:port.
+	URL string
+
+	// Admin is Caddy's admin endpoint, http://127.0.0.1:adminPort: the
+	// activations API, the metrics and the Go runtime's figures.
+	Admin string
+
 	name    string
 	cmd     *exec.Cmd
-	url     string // the site, http://127.0.0.1:port
-	admin   string // the admin endpoint
 	port    int
 	dir     string
 	config  string
@@ -26,10 +40,10 @@ type server struct {
 	done    chan struct{}
 }
 
-// startServer writes cfg as the Caddyfile in dir and runs this binary as
+// Start writes cfg as the Caddyfile in dir and runs this binary as
 // Caddy on it. The child's config and data directories are inside dir; its
 // output goes to dir/server.log.
-func startServer(name, dir, cfg string, port, adminPort int, extraEnv ...string) (*server, error) {
+func Start(name, dir, cfg string, port, adminPort int, extraEnv ...string) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the %s server's directory: %w", name, err)
 	}
@@ -42,10 +56,10 @@ func startServer(name, dir, cfg string, port, adminPort int, extraEnv ...string)
 		"XDG_DATA_HOME="+filepath.Join(dir, "data"),
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
 	)
-	s := &server{
+	s := &Server{
 		name: name, dir: dir, config: config, port: port,
-		url:     fmt.Sprintf("http://127.0.0.1:%d", port),
-		admin:   fmt.Sprintf("http://127.0.0.1:%d", adminPort),
+		URL:     fmt.Sprintf("http://127.0.0.1:%d", port),
+		Admin:   fmt.Sprintf("http://127.0.0.1:%d", adminPort),
 		logPath: filepath.Join(dir, "server.log"),
 		env:     append(env, extraEnv...),
 	}
@@ -53,7 +67,7 @@ func startServer(name, dir, cfg string, port, adminPort int, extraEnv ...string)
 }
 
 // start runs the process and waits until it accepts connections.
-func (s *server) start() error {
+func (s *Server) start() error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding this binary to run the %s server: %w", s.name, err)
@@ -84,42 +98,42 @@ func (s *server) start() error {
 		}
 		select {
 		case <-s.done:
-			return fmt.Errorf("the %s server exited at start:\n%s", s.name, s.logTail())
+			return fmt.Errorf("the %s server exited at start:\n%s", s.name, s.LogTail())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.stop()
-			return fmt.Errorf("the %s server did not accept connections within a minute:\n%s", s.name, s.logTail())
+			s.Stop()
+			return fmt.Errorf("the %s server did not accept connections within a minute:\n%s", s.name, s.LogTail())
 		}
 	}
 }
 
-// restart stops the process and runs it again on the same config and data.
-func (s *server) restart() error {
-	s.stop()
+// Restart stops the process and runs it again on the same config and data.
+func (s *Server) Restart() error {
+	s.Stop()
 	return s.start()
 }
 
 // pid is the server process's ID.
-func (s *server) pid() int { return s.cmd.Process.Pid }
+func (s *Server) pid() int { return s.cmd.Process.Pid }
 
-// cpu is the CPU time the server has used so far.
-func (s *server) cpu() (time.Duration, error) {
+// CPU is the CPU time the server has used so far.
+func (s *Server) CPU() (time.Duration, error) {
 	if s.exited() {
-		return 0, fmt.Errorf("the %s server exited:\n%s", s.name, s.logTail())
+		return 0, fmt.Errorf("the %s server exited:\n%s", s.name, s.LogTail())
 	}
-	return processCPU(s.pid())
+	return proc.CPU(s.pid())
 }
 
-// rss is the server's resident memory in bytes.
-func (s *server) rss() (int64, error) {
+// RSS is the server's resident memory in bytes.
+func (s *Server) RSS() (int64, error) {
 	if s.exited() {
-		return 0, fmt.Errorf("the %s server exited:\n%s", s.name, s.logTail())
+		return 0, fmt.Errorf("the %s server exited:\n%s", s.name, s.LogTail())
 	}
-	return processRSS(s.pid())
+	return proc.RSS(s.pid())
 }
 
-func (s *server) exited() bool {
+func (s *Server) exited() bool {
 	select {
 	case <-s.done:
 		return true
@@ -128,8 +142,8 @@ func (s *server) exited() bool {
 	}
 }
 
-// stop interrupts the server and waits for it, killing it after 10 s.
-func (s *server) stop() {
+// Stop interrupts the server and waits for it, killing it after 10 s.
+func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -142,8 +156,8 @@ func (s *server) stop() {
 	}
 }
 
-// logTail is the end of the server's log, for error messages.
-func (s *server) logTail() string {
+// LogTail is the end of the server's log, for error messages.
+func (s *Server) LogTail() string {
 	data, err := os.ReadFile(s.logPath)
 	if err != nil {
 		return "(no server log: " + err.Error() + ")"
@@ -154,35 +168,4 @@ func (s *server) logTail() string {
 		text = "…" + text[len(text)-keep:]
 	}
 	return strings.TrimRight(text, "\n")
-}
-
-// freePort returns a loopback TCP port nobody listens on right now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, errors.New("finding a free port: not a TCP address")
-	}
-	return addr.Port, nil
-}
-
-// freePorts returns n distinct free ports.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	seen := map[int]bool{}
-	for len(ports) < n {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		if !seen[p] {
-			seen[p] = true
-			ports = append(ports, p)
-		}
-	}
-	return ports, nil
 }

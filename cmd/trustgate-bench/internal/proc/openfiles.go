@@ -1,15 +1,15 @@
-package main
+package proc
 
 import (
 	"fmt"
 	"syscall"
 )
 
-// raiseOpenFiles lets this process (and the servers it starts, which
+// RaiseOpenFiles lets this process (and the servers it starts, which
 // inherit the limit) hold want open files, raising the hard limit too when
 // allowed. It returns the soft limit now in force, and an error when that is
 // less than want.
-func raiseOpenFiles(want uint64) (uint64, error) {
+func RaiseOpenFiles(want uint64) (uint64, error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, fmt.Errorf("reading the open-files limit: %w", err)
