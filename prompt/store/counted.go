@@ -49,6 +49,11 @@ func (c *countedNotifier) Listen(ctx context.Context, fn func(Event)) error {
 	return c.n.Listen(ctx, fn)
 }
 
+func (c *counted) ActivateInventory(ctx context.Context, id string, at time.Time) error {
+	c.count()
+	return c.s.ActivateInventory(ctx, id, at)
+}
+
 func (c *counted) AddCookieKey(ctx context.Context, key CookieKey) error {
 	c.count()
 	return c.s.AddCookieKey(ctx, key)
@@ -57,6 +62,11 @@ func (c *counted) AddCookieKey(ctx context.Context, key CookieKey) error {
 func (c *counted) AddFailure(ctx context.Context, key string, at time.Time) error {
 	c.count()
 	return c.s.AddFailure(ctx, key, at)
+}
+
+func (c *counted) AddInventoryEntries(ctx context.Context, id string, entries []InventoryEntry) error {
+	c.count()
+	return c.s.AddInventoryEntries(ctx, id, entries)
 }
 
 func (c *counted) AddSigningKey(ctx context.Context, key SigningKey) error {
@@ -109,6 +119,11 @@ func (c *counted) CreateDevice(ctx context.Context, d Device) error {
 	return c.s.CreateDevice(ctx, d)
 }
 
+func (c *counted) CreateInventory(ctx context.Context, inv Inventory) error {
+	c.count()
+	return c.s.CreateInventory(ctx, inv)
+}
+
 func (c *counted) CreatePush(ctx context.Context, p Push) error {
 	c.count()
 	return c.s.CreatePush(ctx, p)
@@ -117,6 +132,11 @@ func (c *counted) CreatePush(ctx context.Context, p Push) error {
 func (c *counted) CreateTransaction(ctx context.Context, t Transaction) error {
 	c.count()
 	return c.s.CreateTransaction(ctx, t)
+}
+
+func (c *counted) DeleteInventory(ctx context.Context, id string) error {
+	c.count()
+	return c.s.DeleteInventory(ctx, id)
 }
 
 func (c *counted) DeleteProviderSession(ctx context.Context, id string) error {
@@ -142,6 +162,16 @@ func (c *counted) InitCookieKeys(ctx context.Context, candidate CookieKey) ([]Co
 func (c *counted) InitSigningKeys(ctx context.Context, candidate SigningKey) ([]SigningKey, error) {
 	c.count()
 	return c.s.InitSigningKeys(ctx, candidate)
+}
+
+func (c *counted) Inventories(ctx context.Context) ([]Inventory, error) {
+	c.count()
+	return c.s.Inventories(ctx)
+}
+
+func (c *counted) InventoryEntries(ctx context.Context, id string, offset, limit int) ([]InventoryEntry, error) {
+	c.count()
+	return c.s.InventoryEntries(ctx, id, offset, limit)
 }
 
 func (c *counted) ListDevices(ctx context.Context, q DeviceQuery) ([]Device, error) {
@@ -192,6 +222,11 @@ func (c *counted) QueryAuthLog(ctx context.Context, q AuthLogQuery) ([]AuthLogEn
 func (c *counted) RecordHealth(ctx context.Context, id string, health json.RawMessage, verdict string, at time.Time) error {
 	c.count()
 	return c.s.RecordHealth(ctx, id, health, verdict, at)
+}
+
+func (c *counted) RestorePreviousInventory(ctx context.Context, at time.Time) (Inventory, error) {
+	c.count()
+	return c.s.RestorePreviousInventory(ctx, at)
 }
 
 func (c *counted) RevokeDevice(ctx context.Context, id string, at time.Time) error {

@@ -27,6 +27,7 @@ type Store interface {
 	SingleUseStore
 	AuthLogStore
 	PurgeStore
+	InventoryStore
 
 	// Close releases the store's resources.
 	Close() error

@@ -25,3 +25,7 @@ func BenchmarkDeviceLookup(b *testing.B) {
 func BenchmarkVerification(b *testing.B) {
 	storetest.BenchVerification(b, openBench)
 }
+
+func BenchmarkInventoryImport(b *testing.B) {
+	storetest.BenchInventoryImport(b, openBench)
+}

@@ -77,3 +77,18 @@ func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
 	}
 	return s.pool.Begin(ctx)
 }
+
+// inTransaction runs fn in a transaction of its own (inside InOneCommit, a
+// savepoint) and commits it when fn returns nil; otherwise it rolls it back
+// and returns fn's error.
+func (s *Store) inTransaction(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) // after Commit, a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -82,8 +82,14 @@ func (s *Store) TransitionTransaction(ctx context.Context, id, from, to, deviceI
 // exists, a query for the row without the precondition, and returns
 // store.ErrNotFound if the row is not there and store.ErrConflict if it is.
 func (s *Store) missingOrConflict(ctx context.Context, exists string, args ...any) error {
+	return missingOrConflictIn(ctx, s.q(ctx), exists, args...)
+}
+
+// missingOrConflictIn is missingOrConflict run through q, such as the
+// transaction the compare-and-set ran in.
+func missingOrConflictIn(ctx context.Context, q querier, exists string, args ...any) error {
 	var one int
-	err := s.q(ctx).QueryRow(ctx, exists, args...).Scan(&one)
+	err := q.QueryRow(ctx, exists, args...).Scan(&one)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.ErrNotFound

@@ -55,6 +55,13 @@
 //     transaction gives store.ErrNotFound whatever from is.
 //   - AnswerPush refuses a state other than approved or denied with an
 //     error, and changes nothing.
+//   - Inventories orders by Created, newest first, and by ID among
+//     inventories made at the same instant. InventoryEntries refuses a
+//     negative offset or a limit below 1 with an error, and returns no
+//     entries, without an error, for a page past the end. An entry's
+//     strings come back as stored, empty ones empty. AddInventoryEntries of
+//     no entries changes nothing, but still answers ErrNotFound or
+//     ErrConflict as a batch would.
 //   - InOneCommit is optional (store.OneCommitter); its tests skip a store
 //     without it. Where offered, the calls made inside it see each other's
 //     writes and commit together, an error fn returns keeps nothing of
@@ -166,6 +173,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 		{"SessionRevocations", s.sessionRevocations},
 		{"ProviderSessions", s.providerSessions},
+		{"Inventories", s.inventories},
 
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
 		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
@@ -210,6 +218,9 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (a, b store.Store)) {
 		{"LastSeenIsLatestAfterConcurrentUpdatesAcrossInstances", s.lastSeenIsLatestAfterConcurrentUpdatesAcrossInstances},
 		{"PurgeInactiveDevicesOnOneInstanceIsSeenByOther", s.purgeInactiveDevicesOnOneInstanceIsSeenByOther},
 		{"SessionRevokedOnOneInstanceIsRevokedOnOther", s.sessionRevokedOnOneInstanceIsRevokedOnOther},
+		{"ActivateInventoryLeavesOneActiveAcrossInstances", s.activateInventoryLeavesOneActiveAcrossInstances},
+		{"ActivateInventoryHasOneWinnerAcrossInstances", s.activateInventoryHasOneWinnerAcrossInstances},
+		{"AddInventoryEntriesRacingActivationAddsAllOrNothing", s.addInventoryEntriesRacingActivationAddsAllOrNothing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
