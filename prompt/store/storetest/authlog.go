@@ -259,10 +259,42 @@ func (s suite) queryAuthLogOnEmptyStoreReturnsNothing(t *testing.T) {
 
 func (s suite) queryAuthLogFilters(t *testing.T) {
 	st := s.newStore(t)
-	minute := func(n int) time.Time { return base.Add(time.Duration(n) * time.Minute) }
+	entries := filterEntries()
+	ids := appendEntries(t, st, entries...)
+	for _, tt := range authLogFilterCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			q := tt.q
+			if tt.beforeEntry != nil {
+				q.BeforeID = ids[*tt.beforeEntry]
+			}
+			got, err := st.QueryAuthLog(t.Context(), q)
+			if err != nil {
+				t.Fatalf("QueryAuthLog(%+v): %v", q, err)
+			}
+			wantIDs := make([]int64, len(tt.want))
+			for i, n := range tt.want {
+				wantIDs[i] = ids[n]
+			}
+			if !slices.Equal(entryIDs(got), wantIDs) {
+				t.Fatalf("QueryAuthLog(%+v) IDs = %v, want %v", q, entryIDs(got), wantIDs)
+			}
+			for i, n := range tt.want {
+				checkEntry(t, got[i], entries[n], ids[n])
+			}
+		})
+	}
+}
+
+// filterMinute is the time of filter entry n: entry n is logged at minute n.
+func filterMinute(n int) time.Time { return base.Add(time.Duration(n) * time.Minute) }
+
+// filterEntries are the auth-log entries queryAuthLogFilters filters:
+// entry i is logged at minute i, with users, applications, results and
+// reasons that vary independently of the device-trust fields.
+func filterEntries() []store.AuthLogEntry {
 	entry := func(n int, user, app, result, reason string) store.AuthLogEntry {
 		e := fullEntry()
-		e.Time, e.User, e.Application, e.Result, e.Reason = minute(n), user, app, result, reason
+		e.Time, e.User, e.Application, e.Result, e.Reason = filterMinute(n), user, app, result, reason
 		return e
 	}
 	// Entry i is logged at minute i.
@@ -289,16 +321,24 @@ func (s suite) queryAuthLogFilters(t *testing.T) {
 	for i, tr := range trust {
 		entries[i].Factor, entries[i].TrustStatus, entries[i].WouldBlock = tr.factor, tr.trustStatus, tr.wouldBlock
 	}
-	ids := appendEntries(t, st, entries...)
+	return entries
+}
 
-	tests := []struct {
-		name string
-		q    store.AuthLogQuery
-		// beforeEntry, when set, is the index of the entry whose ID is the
-		// BeforeID cursor.
-		beforeEntry *int
-		want        []int // entry indexes, newest first
-	}{
+// authLogFilterCase is one query of queryAuthLogFilters and the entries
+// it must return.
+type authLogFilterCase struct {
+	name string
+	q    store.AuthLogQuery
+	// beforeEntry, when set, is the index of the entry whose ID is the
+	// BeforeID cursor.
+	beforeEntry *int
+	want        []int // entry indexes, newest first
+}
+
+// authLogFilterCases are the queries of queryAuthLogFilters.
+func authLogFilterCases() []authLogFilterCase {
+	minute := filterMinute
+	return []authLogFilterCase{
 		{name: "no filter", want: []int{5, 4, 3, 2, 1, 0}},
 		{name: "user", q: store.AuthLogQuery{User: "alice"}, want: []int{3, 2, 0}},
 		{name: "application", q: store.AuthLogQuery{Application: "mail"}, want: []int{5, 4, 2}},
@@ -328,28 +368,6 @@ func (s suite) queryAuthLogFilters(t *testing.T) {
 		{name: "limit with filter", q: store.AuthLogQuery{Application: "mail", Limit: 2}, want: []int{5, 4}},
 		{name: "limit larger than matches", q: store.AuthLogQuery{Result: store.ResultError, Limit: 10}, want: []int{3}},
 		{name: "negative limit means default", q: store.AuthLogQuery{Limit: -1}, want: []int{5, 4, 3, 2, 1, 0}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			q := tt.q
-			if tt.beforeEntry != nil {
-				q.BeforeID = ids[*tt.beforeEntry]
-			}
-			got, err := st.QueryAuthLog(t.Context(), q)
-			if err != nil {
-				t.Fatalf("QueryAuthLog(%+v): %v", q, err)
-			}
-			wantIDs := make([]int64, len(tt.want))
-			for i, n := range tt.want {
-				wantIDs[i] = ids[n]
-			}
-			if !slices.Equal(entryIDs(got), wantIDs) {
-				t.Fatalf("QueryAuthLog(%+v) IDs = %v, want %v", q, entryIDs(got), wantIDs)
-			}
-			for i, n := range tt.want {
-				checkEntry(t, got[i], entries[n], ids[n])
-			}
-		})
 	}
 }
 

@@ -120,10 +120,28 @@ func (s suite) canceledContextLeavesDeviceRecordsUnchanged(t *testing.T) {
 
 	now := base.Add(time.Second)
 	canceled := canceledContext()
-	calls := []struct {
-		name string
-		call func(ctx context.Context) error
-	}{
+	for _, c := range deviceRecordCalls(st, d, a, tr, p, now) {
+		t.Run(c.name, func(t *testing.T) {
+			err := returnsWithin(t, c.name, func() error { return c.call(canceled) })
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s with a canceled context = %v, want an error wrapping context.Canceled", c.name, err)
+			}
+		})
+	}
+	// None of the canceled writes may have happened.
+	checkDeviceRecordsUnchanged(t, st, d, a, tr, p, now)
+}
+
+// namedCall is one store call, made with the context it is given.
+type namedCall struct {
+	name string
+	call func(ctx context.Context) error
+}
+
+// deviceRecordCalls are a call of every method that reads or writes the
+// device records d, a, tr and p (or new ones beside them), at now.
+func deviceRecordCalls(st store.Store, d store.Device, a store.Activation, tr store.Transaction, p store.Push, now time.Time) []namedCall {
+	return []namedCall{
 		{"CreateActivation", func(ctx context.Context) error {
 			return st.CreateActivation(ctx, testActivation(2, "alice"))
 		}},
@@ -175,16 +193,12 @@ func (s suite) canceledContextLeavesDeviceRecordsUnchanged(t *testing.T) {
 			return err
 		}},
 	}
-	for _, c := range calls {
-		t.Run(c.name, func(t *testing.T) {
-			err := returnsWithin(t, c.name, func() error { return c.call(canceled) })
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("%s with a canceled context = %v, want an error wrapping context.Canceled", c.name, err)
-			}
-		})
-	}
+}
 
-	// None of the canceled writes may have happened.
+// checkDeviceRecordsUnchanged fails t unless d, a, tr and p are as they
+// were created and none of the records deviceRecordCalls creates exists.
+func checkDeviceRecordsUnchanged(t *testing.T, st store.Store, d store.Device, a store.Activation, tr store.Transaction, p store.Push, now time.Time) {
+	t.Helper()
 	ctx := t.Context()
 	checkDevice(t, storedDevice(t, st, d.ID), d)
 	checkTransaction(t, storedTransaction(t, st, tr.ID), tr)

@@ -24,14 +24,58 @@ const raceCallers = 16
 // content: exactly one succeeds, every other gets ErrConflict, and both
 // instances then hold the winner's record.
 func (s sharedSuite) createWithOneKeyHasOneWinnerAcrossInstances(t *testing.T) {
-	kinds := []struct {
-		name string
-		// create stores round's record with the content of caller i.
-		create func(t *testing.T, st store.Store, round, i int) error
-		// owner reads back round's record and returns the caller whose
-		// content it holds.
-		owner func(t *testing.T, st store.Store, round int) string
-	}{
+	for _, kind := range createKinds() {
+		t.Run(kind.name, func(t *testing.T) {
+			a, b := s.newPair(t)
+			handles := []store.Store{a, b}
+			const rounds = 5
+			for round := range rounds {
+				var losses atomic.Int32
+				winners := make(chan string, raceCallers)
+				parallel(raceCallers, func(i int) {
+					err := kind.create(t, handles[i%2], round, i)
+					switch {
+					case err == nil:
+						winners <- callerName(i)
+					case errors.Is(err, store.ErrConflict):
+						losses.Add(1)
+					default:
+						t.Errorf("creating the %s on handle %d: %v, want nil or ErrConflict", kind.name, i%2, err)
+					}
+				})
+				close(winners)
+				if len(winners) != 1 || losses.Load() != raceCallers-1 {
+					t.Fatalf("round %d: of %d concurrent creates of one %s on two instances, %d succeeded and %d got ErrConflict; want 1 and %d",
+						round, raceCallers, kind.name, len(winners), losses.Load(), raceCallers-1)
+				}
+				winner := <-winners
+				// Read on the other instance than the one the winner used
+				// for half the rounds; the activation read consumes it, so
+				// it is read once.
+				if got := kind.owner(t, handles[round%2], round); got != winner {
+					t.Errorf("round %d: stored %s holds the content of %s, want the winner %s's",
+						round, kind.name, got, winner)
+				}
+			}
+		})
+	}
+}
+
+// createKind is a kind of record created under a key of its own, which
+// createWithOneKeyHasOneWinnerAcrossInstances races to create.
+type createKind struct {
+	name string
+	// create stores round's record with the content of caller i.
+	create func(t *testing.T, st store.Store, round, i int) error
+	// owner reads back round's record and returns the caller whose
+	// content it holds.
+	owner func(t *testing.T, st store.Store, round int) string
+}
+
+// createKinds are the records created under a key of their own: devices,
+// activations, transactions and pushes.
+func createKinds() []createKind {
+	return []createKind{
 		{"device",
 			func(t *testing.T, st store.Store, round, i int) error {
 				return st.CreateDevice(t.Context(), newDevice(round, callerName(i), base))
@@ -67,41 +111,6 @@ func (s sharedSuite) createWithOneKeyHasOneWinnerAcrossInstances(t *testing.T) {
 			func(t *testing.T, st store.Store, round int) string {
 				return storedPush(t, st, testPush(round, "thumbprint-1", base).ID).User
 			}},
-	}
-	for _, kind := range kinds {
-		t.Run(kind.name, func(t *testing.T) {
-			a, b := s.newPair(t)
-			handles := []store.Store{a, b}
-			const rounds = 5
-			for round := range rounds {
-				var losses atomic.Int32
-				winners := make(chan string, raceCallers)
-				parallel(raceCallers, func(i int) {
-					err := kind.create(t, handles[i%2], round, i)
-					switch {
-					case err == nil:
-						winners <- callerName(i)
-					case errors.Is(err, store.ErrConflict):
-						losses.Add(1)
-					default:
-						t.Errorf("creating the %s on handle %d: %v, want nil or ErrConflict", kind.name, i%2, err)
-					}
-				})
-				close(winners)
-				if len(winners) != 1 || losses.Load() != raceCallers-1 {
-					t.Fatalf("round %d: of %d concurrent creates of one %s on two instances, %d succeeded and %d got ErrConflict; want 1 and %d",
-						round, raceCallers, kind.name, len(winners), losses.Load(), raceCallers-1)
-				}
-				winner := <-winners
-				// Read on the other instance than the one the winner used
-				// for half the rounds; the activation read consumes it, so
-				// it is read once.
-				if got := kind.owner(t, handles[round%2], round); got != winner {
-					t.Errorf("round %d: stored %s holds the content of %s, want the winner %s's",
-						round, kind.name, got, winner)
-				}
-			}
-		})
 	}
 }
 

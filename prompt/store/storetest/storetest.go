@@ -88,10 +88,25 @@ import (
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Helper()
 	s := suite{open: open}
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
+	for _, group := range [][]subtest{
+		s.keyTests(), s.onceTests(), s.authLogTests(), s.deviceTests(),
+		s.flowTests(), s.purgeTests(), s.sharedStateTests(), s.lifecycleTests(),
+	} {
+		for _, tt := range group {
+			t.Run(tt.name, tt.run)
+		}
+	}
+}
+
+// subtest is one named test of the suite.
+type subtest struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// keyTests are the tests of the cookie and signing keys.
+func (s suite) keyTests() []subtest {
+	return []subtest{
 		{"CookieKeysIsEmptyOnNewStore", s.cookieKeysIsEmptyOnNewStore},
 		{"InitCookieKeysStoresCandidateOnEmptyStore", s.initCookieKeysStoresCandidateOnEmptyStore},
 		{"InitCookieKeysKeepsFirstKey", s.initCookieKeysKeepsFirstKey},
@@ -100,7 +115,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AddCookieKeyMakesKeyNewestDespiteEarlierCreated", s.addCookieKeyMakesKeyNewestDespiteEarlierCreated},
 		{"AddCookieKeyRejectsDuplicateID", s.addCookieKeyRejectsDuplicateID},
 		{"SigningKeys", s.signingKeys},
+	}
+}
 
+// onceTests are the tests of failures (lockouts) and single-use IDs.
+func (s suite) onceTests() []subtest {
+	return []subtest{
 		{"CountFailuresCountsFromSince", s.countFailuresCountsFromSince},
 		{"CountFailuresIsZeroForUnknownKey", s.countFailuresIsZeroForUnknownKey},
 		{"ClearFailuresClearsOnlyThatKey", s.clearFailuresClearsOnlyThatKey},
@@ -109,7 +129,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UseOnceIsSingleUse", s.useOnceIsSingleUse},
 		{"UseOnceIsSingleUseUnderConcurrency", s.useOnceIsSingleUseUnderConcurrency},
 		{"PurgeFreesExpiredSingleUseIDs", s.purgeFreesExpiredSingleUseIDs},
+	}
+}
 
+// authLogTests are the tests of the auth log.
+func (s suite) authLogTests() []subtest {
+	return []subtest{
 		{"AppendAuthLogRoundTripsEveryField", s.appendAuthLogRoundTripsEveryField},
 		{"AppendAuthLogRoundTripsEdgeValues", s.appendAuthLogRoundTripsEdgeValues},
 		{"AppendAuthLogWithoutTrustFieldsReadsBackZeroValues", s.appendAuthLogWithoutTrustFieldsReadsBackZeroValues},
@@ -118,7 +143,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"QueryAuthLogFilters", s.queryAuthLogFilters},
 		{"QueryAuthLogLimitDefaultsTo100", s.queryAuthLogLimitDefaultsTo100},
 		{"QueryAuthLogPagesWithBeforeID", s.queryAuthLogPagesWithBeforeID},
+	}
+}
 
+// deviceTests are the tests of devices, their health history and the rollout impact.
+func (s suite) deviceTests() []subtest {
+	return []subtest{
 		{"CreateDeviceRoundTripsEveryField", s.createDeviceRoundTripsEveryField},
 		{"CreateDeviceRejectsDuplicateID", s.createDeviceRejectsDuplicateID},
 		{"DeviceOfUnknownIDIsNotFound", s.deviceOfUnknownIDIsNotFound},
@@ -136,7 +166,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RolloutImpactCountsWouldBlockLogins", s.rolloutImpactCountsWouldBlockLogins},
 		{"RolloutImpactOfEmptyLogIsZero", s.rolloutImpactOfEmptyLogIsZero},
 		{"RolloutImpactCountsPeopleTheAccessRulesRefuseApart", s.rolloutImpactCountsPeopleTheAccessRulesRefuseApart},
+	}
+}
 
+// flowTests are the tests of activation codes, verification transactions and pushes.
+func (s suite) flowTests() []subtest {
+	return []subtest{
 		{"ConsumeActivationSucceedsOnce", s.consumeActivationSucceedsOnce},
 		{"ConsumeActivationExpiresAtExpires", s.consumeActivationExpiresAtExpires},
 		{"ConsumeActivationOfUnknownCodeIsNotFound", s.consumeActivationOfUnknownCodeIsNotFound},
@@ -160,7 +195,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AnswerPushRejectsStateThatIsNotAnAnswer", s.answerPushRejectsStateThatIsNotAnAnswer},
 		{"AnswerPushHasOneWinnerUnderConcurrency", s.answerPushHasOneWinnerUnderConcurrency},
 		{"WithdrawPushesLeavesOnlyTheAnswer", s.withdrawPushesLeavesOnlyTheAnswer},
+	}
+}
 
+// purgeTests are the tests of retention.
+func (s suite) purgeTests() []subtest {
+	return []subtest{
 		{"PurgeRemovesExpiredActivationsTransactionsAndPushes", s.purgeRemovesExpiredActivationsTransactionsAndPushes},
 
 		{"PurgeAuthLogDeletesOldestEntriesInBatches", s.purgeAuthLogDeletesOldestEntriesInBatches},
@@ -170,11 +210,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeInactiveDevicesHonoursLimit", s.purgeInactiveDevicesHonoursLimit},
 		{"PurgeWithoutPositiveLimitFailsAndChangesNothing", s.purgeWithoutPositiveLimitFailsAndChangesNothing},
 		{"PurgeWithCanceledContextChangesNothing", s.purgeWithCanceledContextChangesNothing},
+	}
+}
 
+// sharedStateTests are the tests of session revocations, provider sessions and inventories (each a group of subtests).
+func (s suite) sharedStateTests() []subtest {
+	return []subtest{
 		{"SessionRevocations", s.sessionRevocations},
 		{"ProviderSessions", s.providerSessions},
 		{"Inventories", s.inventories},
+	}
+}
 
+// lifecycleTests are the tests of closing, canceled contexts and InOneCommit.
+func (s suite) lifecycleTests() []subtest {
+	return []subtest{
 		{"CloseMakesStoreUnusable", s.closeMakesStoreUnusable},
 		{"CanceledContextReturnsErrorAndChangesNothing", s.canceledContextReturnsErrorAndChangesNothing},
 		{"CanceledContextLeavesDeviceRecordsUnchanged", s.canceledContextLeavesDeviceRecordsUnchanged},
@@ -184,9 +234,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InOneCommitNestedErrorUndoesOnlyTheInnerCalls", s.inOneCommitNestedErrorUndoesOnlyTheInnerCalls},
 		{"InOneCommitWithCanceledContextChangesNothing", s.inOneCommitWithCanceledContextChangesNothing},
 		{"InOneCommitKeepsSingleUseUnderConcurrency", s.inOneCommitKeepsSingleUseUnderConcurrency},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, tt.run)
 	}
 }
 
