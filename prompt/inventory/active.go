@@ -108,3 +108,6 @@ func (a *Active) pageSize() int {
 	}
 	return DefaultPageSize
 }
+
+// Interface guards: the store's inventory contract is what Active needs.
+var _ Source = store.InventoryStore(nil)

@@ -35,6 +35,9 @@ func fieldIndex(name string) int {
 	return -1
 }
 
+// fieldList names the columns and keys, for error messages.
+func fieldList() string { return strings.Join(fieldNames[:], ", ") }
+
 // fieldOf returns the field of e at position i of fieldNames.
 func fieldOf(e *store.InventoryEntry, i int) *string {
 	switch i {

@@ -75,8 +75,7 @@ func csvColumns(header []string) ([]int, error) {
 		columns[i] = f
 	}
 	if len(unknown) > 0 {
-		problems = append(problems, fmt.Errorf("unknown column %s (the columns are %s)",
-			strings.Join(unknown, ", "), strings.Join(fieldNames[:], ", ")))
+		problems = append(problems, fmt.Errorf("unknown column %s (the columns are %s)", strings.Join(unknown, ", "), fieldList()))
 	}
 	if !have[fieldPlatform] {
 		problems = append(problems, errors.New("no platform column"))

@@ -121,3 +121,11 @@ func (p fieldErrors) Error() string {
 }
 
 func (p fieldErrors) Unwrap() []error { return p }
+
+// Interface guards
+var (
+	_ error = (*ParseError)(nil)
+	_ error = (*RowError)(nil)
+	_ error = (*FieldError)(nil)
+	_ error = (*DuplicateError)(nil)
+)

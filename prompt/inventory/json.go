@@ -120,7 +120,7 @@ func (j *jsonReader) object() error {
 		f := fieldIndex(key)
 		switch {
 		case f < 0:
-			problems = problems.add(fmt.Errorf("unknown key %q (the keys are %s)", truncate(key), keyList))
+			problems = problems.add(fmt.Errorf("unknown key %q (the keys are %s)", truncate(key), fieldList()))
 		case have[f]:
 			problems = problems.add(fmt.Errorf("key %s is given twice", fieldNames[f]))
 		}
@@ -145,8 +145,6 @@ func (j *jsonReader) object() error {
 	}
 	return j.c.row(line, e, problems)
 }
-
-var keyList = fmt.Sprintf("%q", fieldNames)
 
 // skip reads the rest of a value that began with tok.
 func (j *jsonReader) skip(tok json.Token) error {

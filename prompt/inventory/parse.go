@@ -150,3 +150,6 @@ func skipBOM(in *bufio.Reader) {
 		_, _ = in.Discard(3)
 	}
 }
+
+// Interface guards: the store's inventory contract is what Import needs.
+var _ ImportStore = store.InventoryStore(nil)
