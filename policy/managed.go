@@ -41,11 +41,14 @@ type Match string
 
 // Identifiers a managed device's certificate is matched by.
 const (
-	// MatchFingerprint: the SHA-256 of the certificate (the default).
+	// MatchFingerprint: the SHA-256 of the whole certificate (the
+	// default): the strictest, but a renewed certificate needs a new
+	// inventory entry.
 	MatchFingerprint Match = "fingerprint"
-	// MatchSerial: the certificate's serial number.
+	// MatchSerial: the certificate's serial number, unique per issuing CA.
 	MatchSerial Match = "serial"
-	// MatchSANURI: a URI in the certificate's subject alternative names.
+	// MatchSANURI: a URI in the certificate's subject alternative names;
+	// any of them may match.
 	MatchSANURI Match = "san_uri"
 	// MatchHardwareSerial: the subject's serialNumber attribute, where
 	// management systems put the device's hardware serial.

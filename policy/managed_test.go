@@ -70,11 +70,16 @@ func TestParseManagedPlatformAndMatch(t *testing.T) {
 	if _, err := ParsePlatform("windows"); err == nil {
 		t.Error("the mobile app's ParsePlatform accepted windows")
 	}
-	if m, err := ParseMatch("hardware_serial"); err != nil || m != MatchHardwareSerial {
-		t.Errorf("ParseMatch = %q, %v", m, err)
+	for _, word := range []string{"fingerprint", "serial", "san_uri", "hardware_serial"} {
+		if m, err := ParseMatch(word); err != nil || string(m) != word {
+			t.Errorf("ParseMatch(%q) = %q, %v", word, m, err)
+		}
 	}
-	if _, err := ParseMatch("Fingerprint"); err == nil {
-		t.Error("ParseMatch is case-sensitive, as the Caddyfile's other words are")
+	// Case-sensitive, as the Caddyfile's other words are.
+	for _, word := range []string{"", "Fingerprint", "san", "subject"} {
+		if m, err := ParseMatch(word); err == nil {
+			t.Errorf("ParseMatch(%q) = %q, want an error", word, m)
+		}
 	}
 	if got := (Managed{}).MatchBy(); got != MatchFingerprint {
 		t.Errorf("default match = %q", got)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -101,7 +102,7 @@ func TestActiveStartsEmpty(t *testing.T) {
 	t.Parallel()
 	var a Active
 	cert := newTestCA(t).issue(t, big.NewInt(1), "")
-	if _, ok := a.Index().Lookup(cert, MatchSerial); ok || a.Index().Len() != 0 {
+	if _, ok := a.Index().Lookup(cert, policy.MatchSerial); ok || a.Index().Len() != 0 {
 		t.Fatal("a new Active matched a certificate")
 	}
 }
@@ -127,7 +128,7 @@ func TestActiveReloadLoadsTheActiveInventoryInPages(t *testing.T) {
 	}
 	ca := newTestCA(t)
 	for serial, want := range map[int64]bool{100: true, 100 + 12_344: true, 99: false, 5: false, 50_000: false} {
-		if _, ok := x.Lookup(ca.issue(t, big.NewInt(serial), ""), MatchSerial); ok != want {
+		if _, ok := x.Lookup(ca.issue(t, big.NewInt(serial), ""), policy.MatchSerial); ok != want {
 			t.Errorf("serial %x matched = %v, want %v", serial, ok, want)
 		}
 	}
@@ -167,8 +168,8 @@ func TestActiveReloadFollowsActivationAndRestore(t *testing.T) {
 		if changed, err := a.Reload(context.Background(), src); err != nil || !changed {
 			t.Fatalf("%s: Reload = %v, %v", step, changed, err)
 		}
-		_, gotFirst := a.Index().Lookup(first, MatchSerial)
-		_, gotSecond := a.Index().Lookup(second, MatchSerial)
+		_, gotFirst := a.Index().Lookup(first, policy.MatchSerial)
+		_, gotSecond := a.Index().Lookup(second, policy.MatchSerial)
 		if gotFirst != wantFirst || gotSecond != wantSecond {
 			t.Fatalf("%s: first matched %v, second %v; want %v, %v", step, gotFirst, gotSecond, wantFirst, wantSecond)
 		}
@@ -252,8 +253,8 @@ func TestActiveLookupsSeeOneWholeInventoryDuringReloads(t *testing.T) {
 				default:
 				}
 				x := a.Index()
-				_, okA := x.Lookup(inA, MatchSerial)
-				_, okB := x.Lookup(inB, MatchSerial)
+				_, okA := x.Lookup(inA, policy.MatchSerial)
+				_, okB := x.Lookup(inB, policy.MatchSerial)
 				if okA == okB || x.Len() != 2000 {
 					t.Errorf("a lookup saw %q with %d entries: in a %v, in b %v", x.Inventory().ID, x.Len(), okA, okB)
 					return

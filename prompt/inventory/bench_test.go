@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -48,7 +49,7 @@ func BenchmarkLookupFingerprint(b *testing.B) {
 	x := NewIndex(store.Inventory{ID: "inv"}, entries)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := x.Lookup(cert, MatchFingerprint); !ok {
+		if _, ok := x.Lookup(cert, policy.MatchFingerprint); !ok {
 			b.Fatal("no match")
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"strings"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -69,29 +70,29 @@ func (x *Index) Len() int {
 }
 
 // Lookup returns the entry that the identifier m of cert names. With
-// MatchSANURI, any URI of the certificate may name it (the first one that
+// policy.MatchSANURI, any URI of the certificate may name it (the first one that
 // does, in the certificate's order). cert must be the leaf of a chain
 // that the TLS handshake verified; Lookup checks nothing but the
 // identifier.
-func (x *Index) Lookup(cert *x509.Certificate, m Match) (store.InventoryEntry, bool) {
+func (x *Index) Lookup(cert *x509.Certificate, m policy.Match) (store.InventoryEntry, bool) {
 	if x == nil || cert == nil {
 		return store.InventoryEntry{}, false
 	}
 	var i int
 	var ok bool
 	switch m {
-	case MatchFingerprint:
+	case policy.MatchFingerprint:
 		var buf [64]byte
 		i, ok = x.byIdentifier[fieldFingerprint][string(fingerprintOf(cert, &buf))]
-	case MatchSerial:
+	case policy.MatchSerial:
 		i, ok = x.find(fieldSerial, serialOf(cert))
-	case MatchSANURI:
+	case policy.MatchSANURI:
 		for _, u := range sanURIsOf(cert) {
 			if i, ok = x.find(fieldSANURI, u); ok {
 				break
 			}
 		}
-	case MatchHardwareSerial:
+	case policy.MatchHardwareSerial:
 		i, ok = x.find(fieldHardwareSerial, hardwareSerialOf(cert))
 	}
 	if !ok {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -46,22 +47,22 @@ func TestIndexLooksUpEachMatchKind(t *testing.T) {
 	tests := []struct {
 		name  string
 		cert  *x509.Certificate
-		match Match
+		match policy.Match
 		label string // "" when nothing may match
 	}{
-		{"fingerprint", byFingerprint, MatchFingerprint, "a"},
-		{"serial", bySerial, MatchSerial, "b"},
-		{"any san uri", bySAN, MatchSANURI, "c"},
-		{"hardware serial", byHardware, MatchHardwareSerial, "d"},
-		{"listed by fingerprint, matched by serial", byFingerprint, MatchSerial, ""},
-		{"listed by serial, matched by fingerprint", bySerial, MatchFingerprint, ""},
-		{"listed by hardware serial, matched by san uri", byHardware, MatchSANURI, ""},
-		{"unlisted by fingerprint", unlisted, MatchFingerprint, ""},
-		{"unlisted by serial", unlisted, MatchSerial, ""},
-		{"unlisted by san uri", unlisted, MatchSANURI, ""},
-		{"unlisted by hardware serial", unlisted, MatchHardwareSerial, ""},
-		{"unknown match", byFingerprint, Match("subject"), ""},
-		{"no certificate", nil, MatchFingerprint, ""},
+		{"fingerprint", byFingerprint, policy.MatchFingerprint, "a"},
+		{"serial", bySerial, policy.MatchSerial, "b"},
+		{"any san uri", bySAN, policy.MatchSANURI, "c"},
+		{"hardware serial", byHardware, policy.MatchHardwareSerial, "d"},
+		{"listed by fingerprint, matched by serial", byFingerprint, policy.MatchSerial, ""},
+		{"listed by serial, matched by fingerprint", bySerial, policy.MatchFingerprint, ""},
+		{"listed by hardware serial, matched by san uri", byHardware, policy.MatchSANURI, ""},
+		{"unlisted by fingerprint", unlisted, policy.MatchFingerprint, ""},
+		{"unlisted by serial", unlisted, policy.MatchSerial, ""},
+		{"unlisted by san uri", unlisted, policy.MatchSANURI, ""},
+		{"unlisted by hardware serial", unlisted, policy.MatchHardwareSerial, ""},
+		{"unknown match", byFingerprint, policy.Match("subject"), ""},
+		{"no certificate", nil, policy.MatchFingerprint, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +79,7 @@ func TestEmptyIndexMatchesNothing(t *testing.T) {
 	t.Parallel()
 	cert := newTestCA(t).issue(t, big.NewInt(7), "HW", "urn:device:7")
 	for _, x := range []*Index{nil, NewIndex(store.Inventory{}, nil)} {
-		for _, m := range []Match{MatchFingerprint, MatchSerial, MatchSANURI, MatchHardwareSerial} {
+		for _, m := range []policy.Match{policy.MatchFingerprint, policy.MatchSerial, policy.MatchSANURI, policy.MatchHardwareSerial} {
 			if e, ok := x.Lookup(cert, m); ok {
 				t.Errorf("empty index matched %+v by %s", e, m)
 			}
@@ -97,21 +98,7 @@ func TestIndexNormalisesStoredIdentifiersAndKeepsTheFirstOfDuplicates(t *testing
 		{Serial: "0ABC", Platform: "linux", Label: "first"},
 		{Serial: "abc", Platform: "linux", Label: "second"},
 	})
-	if e, ok := x.Lookup(cert, MatchSerial); !ok || e.Label != "first" {
+	if e, ok := x.Lookup(cert, policy.MatchSerial); !ok || e.Label != "first" {
 		t.Fatalf("Lookup = %+v, %v; want the first entry", e, ok)
-	}
-}
-
-func TestParseMatch(t *testing.T) {
-	t.Parallel()
-	for _, word := range []string{"fingerprint", "serial", "san_uri", "hardware_serial"} {
-		if m, err := ParseMatch(word); err != nil || string(m) != word {
-			t.Errorf("ParseMatch(%q) = %q, %v", word, m, err)
-		}
-	}
-	for _, word := range []string{"", "Fingerprint", "san", "subject"} {
-		if m, err := ParseMatch(word); err == nil {
-			t.Errorf("ParseMatch(%q) = %q, want an error", word, m)
-		}
 	}
 }
