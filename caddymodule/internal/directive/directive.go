@@ -32,3 +32,22 @@ func WrapAt(d *caddyfile.Dispenser, err error) error {
 	}
 	return d.WrapErr(err)
 }
+
+// OnOff parses an option's optional on or off; a bare option means on.
+func OnOff(d *caddyfile.Dispenser) (bool, error) {
+	option := d.Val()
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 0:
+		return true, nil
+	case len(args) > 1:
+		return false, d.ArgErr()
+	}
+	switch args[0] {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, d.Errf("%s: want on or off, got %q", option, args[0])
+}
