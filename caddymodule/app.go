@@ -6,15 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/sites"
 	"github.com/trustgate/trustgate/caddymodule/storage"
-	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/runtime"
 	"github.com/trustgate/trustgate/prompt/session"
@@ -71,11 +69,10 @@ type App struct {
 	shared *sharedState
 	key    string
 
-	// sites are the device policies of this configuration's protected
-	// applications, for the what-if API.
-	sites *siteRegistry
-	// realms are the realms of this configuration's sites.
-	realms *realmRegistry
+	// sites are this configuration's sites: their applications' device
+	// policies, access rules and realms, for the admin API and the
+	// dashboard, and the login source of each realm.
+	sites *sites.Registry
 	// carrySessions is set when a dashboard of this configuration is
 	// provisioned: the trusted_endpoints handlers then hand each signed-in
 	// session on in the request's context. Written only while provisioning,
@@ -112,8 +109,7 @@ const defaultTrustCacheSize = 100000
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
-	a.sites = new(siteRegistry)
-	a.realms = new(realmRegistry)
+	a.sites = new(sites.Registry)
 	loaded, err := a.loadStorage(ctx)
 	if err != nil {
 		return err
@@ -260,60 +256,6 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("not valid base64")
-}
-
-// siteRegistry holds the device policy of each protected application of
-// one configuration, by application name, so that the admin API can answer
-// what-if questions under the policy in force.
-//
-// It lives on the App, which Caddy builds anew for every configuration, so
-// during a reload the new configuration's handlers fill a new registry
-// while the old one serves the old configuration until it is dropped
-// whole; nothing needs unregistering. Within one configuration, two sites
-// naming the same application keep the one provisioned last.
-type siteRegistry struct {
-	mu    sync.Mutex
-	sites map[string]policy.Policy
-	// access and rules are the access rules of each application
-	// (caddymodule/access.go).
-	access map[string]*policy.Access
-	rules  map[string]*policy.AccessRules
-	// realms are the realms of each application's sites
-	// (caddymodule/devicerealm.go).
-	realms applicationRealms
-}
-
-// register records the policy of application, replacing an earlier one of
-// the same name. It reports whether it replaced a different policy.
-func (r *siteRegistry) register(application string, p policy.Policy) (replaced bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.sites == nil {
-		r.sites = make(map[string]policy.Policy)
-	}
-	old, ok := r.sites[application]
-	r.sites[application] = p
-	return ok && old.Hash() != p.Hash()
-}
-
-// policy returns the policy of application.
-func (r *siteRegistry) policy(application string) (policy.Policy, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p, ok := r.sites[application]
-	return p, ok
-}
-
-// applications returns the registered application names, sorted.
-func (r *siteRegistry) applications() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.sites))
-	for name := range r.sites {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // Interface guards

@@ -76,31 +76,31 @@ func (g adminGateway) ActivationQR(link string) (template.URL, error) {
 }
 
 // Applications returns the configuration's application names, sorted.
-func (g adminGateway) Applications() []string { return g.app.sites.applications() }
+func (g adminGateway) Applications() []string { return g.app.sites.Applications() }
 
 // Policy returns the device policy of application.
 func (g adminGateway) Policy(application string) (policy.Policy, bool) {
-	return g.app.sites.policy(application)
+	return g.app.sites.Policy(application)
 }
 
 // AccessRules returns the access rules of application.
 func (g adminGateway) AccessRules(application string) *policy.Access {
-	return g.app.sites.accessRules(application)
+	return g.app.sites.AccessRules(application)
 }
 
 // CountsDevice reports whether application's sites count d.
 func (g adminGateway) CountsDevice(application string, d *store.Device) bool {
-	return device.InRealm(d, g.app.sites.applicationRealmID(application))
+	return device.InRealm(d, g.app.sites.ApplicationRealmID(application))
 }
 
 // Authorized reports whether an entry's person passes the access rules of
 // its application, as they are now.
-func (g adminGateway) Authorized() func(store.AuthLogEntry) bool { return g.app.sites.authorized() }
+func (g adminGateway) Authorized() func(store.AuthLogEntry) bool { return g.app.sites.Authorized() }
 
 // ActivationRealm returns the realm an admin code for application binds
 // its device to.
 func (g adminGateway) ActivationRealm(application string) (realm, id string, err error) {
-	return g.app.activationRealm(application)
+	return g.app.sites.ActivationRealm(application)
 }
 
 // Interface guards

@@ -279,19 +279,19 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if cfg.Realm, err = h.joinRealm(app); err != nil {
 		return err
 	}
-	cfg.RealmName = app.realms.name
+	cfg.RealmName = app.sites.RealmName
 	h.gate, err = prompt.NewGate(cfg)
 	if err != nil {
 		return err
 	}
-	if cfg.Application != "" && app.sites.register(cfg.Application, h.devicePolicy()) {
+	if cfg.Application != "" && app.sites.RegisterPolicy(cfg.Application, h.devicePolicy()) {
 		h.logger.Warn("two sites name the same application with different device policies; what-if answers use the last one",
 			zap.String("application", cfg.Application))
 	}
 	if cfg.Application != "" {
-		app.sites.registerRealm(cfg.Application, cfg.Realm)
+		app.sites.RegisterApplicationRealm(cfg.Application, cfg.Realm)
 	}
-	if cfg.Application != "" && app.sites.registerAccess(cfg.Application, h.Allow, cfg.Access) {
+	if cfg.Application != "" && app.sites.RegisterAccess(cfg.Application, h.Allow, cfg.Access) {
 		h.logger.Warn("two sites name the same application with different allow lines; what-if and rollout impact use the last one",
 			zap.String("application", cfg.Application))
 	}
