@@ -188,6 +188,15 @@ func (a *App) RotateCookieKey(ctx context.Context) (store.CookieKey, error) {
 	return a.shared.RotateCookieKey(ctx)
 }
 
+// Sites returns the registry of this configuration's sites.
+func (a *App) Sites() *sites.Registry { return a.sites }
+
+// CarrySessions makes this configuration's trusted_endpoints handlers hand
+// each signed-in session on in the request's context, to a dashboard after
+// them (signedin.Session). The dashboard calls it while provisioning,
+// before any request is served.
+func (a *App) CarrySessions() { a.carrySessions = true }
+
 // RevokeDevice revokes a device on every instance at once and returns it;
 // see runtime.Shared.RevokeDevice.
 func (a *App) RevokeDevice(ctx context.Context, id string) (store.Device, error) {

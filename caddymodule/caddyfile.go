@@ -13,10 +13,8 @@ import (
 )
 
 func init() {
+	// Its place, before basic_auth, is set by internal/directive.
 	httpcaddyfile.RegisterHandlerDirective("trusted_endpoints", parseCaddyfile)
-	// Before basic_auth puts the gate ahead of handle, route, respond and
-	// reverse_proxy, so a proxied route can never skip it.
-	httpcaddyfile.RegisterDirectiveOrder("trusted_endpoints", httpcaddyfile.Before, "basic_auth")
 	httpcaddyfile.RegisterGlobalOption("trusted_endpoints", parseGlobalOption)
 }
 

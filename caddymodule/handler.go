@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/signedin"
 	"github.com/trustgate/trustgate/caddymodule/login"
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
@@ -342,7 +343,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	// context, which no client can set. Without one the request is not
 	// copied to carry it.
 	if h.app != nil && h.app.carrySessions {
-		r = carrySession(r, session)
+		r = signedin.With(r, session)
 	}
 	return next.ServeHTTP(w, r)
 }

@@ -24,6 +24,9 @@ import (
 	"github.com/caddyserver/certmagic"
 	"golang.org/x/crypto/bcrypt"
 
+	// The admin API and the dashboard, which the tests use through
+	// Caddy, are their own modules (package admin never imports this one).
+	_ "github.com/trustgate/trustgate/caddymodule/admin"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 

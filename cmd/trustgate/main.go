@@ -1,5 +1,6 @@
 // Command trustgate is Caddy with every standard module plus trustgate's
-// trusted_endpoints app, handler and admin routes. Use it as you would use
+// trusted_endpoints app and handler (caddymodule) and its admin API and
+// dashboard (caddymodule/admin). Use it as you would use
 // caddy: `trustgate run --config Caddyfile`. `trustgate hash-password`
 // makes bcrypt or argon2id hashes for a users file.
 package main
@@ -11,6 +12,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/trustgate/trustgate/caddymodule"
+	_ "github.com/trustgate/trustgate/caddymodule/admin"
 )
 
 func main() { caddycmd.Main() }

@@ -1,4 +1,4 @@
-package caddymodule
+package admin
 
 import (
 	"context"
@@ -15,18 +15,18 @@ import (
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
-// adminGateway is the running app as the admin API and the dashboard see
-// it (adminapi.Gateway, dashboard.Gateway).
-type adminGateway struct {
-	app *App
+// gateway is the running app as the admin API and the dashboard see it
+// (adminapi.Gateway, dashboard.Gateway).
+type gateway struct {
+	app App
 }
 
 // Store returns the app's store.
-func (g adminGateway) Store() adminapi.Store { return g.app.Store() }
+func (g gateway) Store() adminapi.Store { return g.app.Store() }
 
 // RotateCookieKey adds a new cookie key; it signs after
 // prompt.KeyPropagationDelay.
-func (g adminGateway) RotateCookieKey(ctx context.Context) (string, time.Time, error) {
+func (g gateway) RotateCookieKey(ctx context.Context) (string, time.Time, error) {
 	key, err := g.app.RotateCookieKey(ctx)
 	if err != nil {
 		return "", time.Time{}, err
@@ -35,24 +35,24 @@ func (g adminGateway) RotateCookieKey(ctx context.Context) (string, time.Time, e
 }
 
 // RotateSigningKey adds a new upstream-assertion signing key.
-func (g adminGateway) RotateSigningKey(ctx context.Context, immediate bool) (store.SigningKey, error) {
+func (g gateway) RotateSigningKey(ctx context.Context, immediate bool) (store.SigningKey, error) {
 	return g.app.RotateSigningKey(ctx, immediate)
 }
 
 // PublishedSigningKeys are the key IDs this instance's JWKS holds.
-func (g adminGateway) PublishedSigningKeys(now time.Time) []string {
+func (g gateway) PublishedSigningKeys(now time.Time) []string {
 	return g.app.SigningKeys().PublishedKeyIDs(now)
 }
 
 // RevokeDevice revokes a device on every instance at once
 // (runtime.Shared.RevokeDevice). An unknown device is store.ErrNotFound.
-func (g adminGateway) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
+func (g gateway) RevokeDevice(ctx context.Context, id string) (store.Device, error) {
 	return g.app.RevokeDevice(ctx, id)
 }
 
 // RevokeUserSessions ends every session of user begun before before, on
 // every instance.
-func (g adminGateway) RevokeUserSessions(ctx context.Context, user string, before time.Time) error {
+func (g gateway) RevokeUserSessions(ctx context.Context, user string, before time.Time) error {
 	err := g.app.Revocations().RevokeUserSessions(ctx, g.app.Store(), user, before)
 	if session.IsStoredButNotAnnounced(err) {
 		return fmt.Errorf("%w: %w", adminapi.ErrNotAnnounced, err)
@@ -61,50 +61,50 @@ func (g adminGateway) RevokeUserSessions(ctx context.Context, user string, befor
 }
 
 // IssueActivation stores a new activation code for user.
-func (g adminGateway) IssueActivation(ctx context.Context, user, realmID string, ttl time.Duration, now time.Time) (string, error) {
+func (g gateway) IssueActivation(ctx context.Context, user, realmID string, ttl time.Duration, now time.Time) (string, error) {
 	return device.IssueActivation(ctx, g.app.Store(), user, realmID, ttl, now)
 }
 
 // ActivationLinks returns the activation links of code at origin.
-func (g adminGateway) ActivationLinks(origin, code string) (app, https string) {
+func (g gateway) ActivationLinks(origin, code string) (app, https string) {
 	return device.ActivationLinks(origin, code)
 }
 
 // ActivationQR draws an activation link as a QR code.
-func (g adminGateway) ActivationQR(link string) (template.URL, error) {
+func (g gateway) ActivationQR(link string) (template.URL, error) {
 	return prompt.ActivationQR(link)
 }
 
 // Applications returns the configuration's application names, sorted.
-func (g adminGateway) Applications() []string { return g.app.sites.Applications() }
+func (g gateway) Applications() []string { return g.app.Sites().Applications() }
 
 // Policy returns the device policy of application.
-func (g adminGateway) Policy(application string) (policy.Policy, bool) {
-	return g.app.sites.Policy(application)
+func (g gateway) Policy(application string) (policy.Policy, bool) {
+	return g.app.Sites().Policy(application)
 }
 
 // AccessRules returns the access rules of application.
-func (g adminGateway) AccessRules(application string) *policy.Access {
-	return g.app.sites.AccessRules(application)
+func (g gateway) AccessRules(application string) *policy.Access {
+	return g.app.Sites().AccessRules(application)
 }
 
 // CountsDevice reports whether application's sites count d.
-func (g adminGateway) CountsDevice(application string, d *store.Device) bool {
-	return device.InRealm(d, g.app.sites.ApplicationRealmID(application))
+func (g gateway) CountsDevice(application string, d *store.Device) bool {
+	return device.InRealm(d, g.app.Sites().ApplicationRealmID(application))
 }
 
 // Authorized reports whether an entry's person passes the access rules of
 // its application, as they are now.
-func (g adminGateway) Authorized() func(store.AuthLogEntry) bool { return g.app.sites.Authorized() }
+func (g gateway) Authorized() func(store.AuthLogEntry) bool { return g.app.Sites().Authorized() }
 
 // ActivationRealm returns the realm an admin code for application binds
 // its device to.
-func (g adminGateway) ActivationRealm(application string) (realm, id string, err error) {
-	return g.app.sites.ActivationRealm(application)
+func (g gateway) ActivationRealm(application string) (realm, id string, err error) {
+	return g.app.Sites().ActivationRealm(application)
 }
 
 // Interface guards
 var (
-	_ adminapi.Gateway  = adminGateway{}
-	_ dashboard.Gateway = adminGateway{}
+	_ adminapi.Gateway  = gateway{}
+	_ dashboard.Gateway = gateway{}
 )

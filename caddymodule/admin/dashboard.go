@@ -1,7 +1,6 @@
-package caddymodule
+package admin
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,8 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/signedin"
 	"github.com/trustgate/trustgate/prompt/dashboard"
-	"github.com/trustgate/trustgate/prompt/session"
 )
 
 func init() {
@@ -58,15 +57,18 @@ func (d *Dashboard) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("getting trusted_endpoints app: %w", err)
 	}
-	app := appIface.(*App)
-	app.carrySessions = true
+	app, err := asApp(appIface)
+	if err != nil {
+		return err
+	}
+	app.CarrySessions()
 	d.PathPrefix = strings.TrimSuffix(d.PathPrefix, "/")
 	logger := ctx.Logger()
 	d.handler, err = dashboard.New(dashboard.Config{
 		AdminGroups: d.AdminGroups,
 		PathPrefix:  d.PathPrefix,
 		SignedIn:    signedInPerson,
-		Gateway:     adminGateway{app: app},
+		Gateway:     gateway{app: app},
 		Logger:      logger,
 	})
 	return err
@@ -95,25 +97,10 @@ func (d Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyh
 	return nil
 }
 
-// sessionCtxKey is the context key under which the trusted_endpoints
-// handler hands the signed-in session to the handlers after it.
-type sessionCtxKey struct{}
-
-// carrySession returns r carrying the signed-in session.
-func carrySession(r *http.Request, s *session.Session) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), sessionCtxKey{}, s))
-}
-
-// signedIn returns the session the trusted_endpoints handler established
-// for r, or nil when no such handler ran before.
-func signedIn(r *http.Request) *session.Session {
-	s, _ := r.Context().Value(sessionCtxKey{}).(*session.Session)
-	return s
-}
-
-// signedInPerson is the person of signedIn, as the dashboard sees them.
+// signedInPerson is the person the trusted_endpoints handler before the
+// dashboard signed in, as the dashboard sees them; nil when none ran.
 func signedInPerson(r *http.Request) *dashboard.Person {
-	s := signedIn(r)
+	s := signedin.Session(r)
 	if s == nil {
 		return nil
 	}

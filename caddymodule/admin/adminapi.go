@@ -1,4 +1,4 @@
-package caddymodule
+package admin
 
 import (
 	"fmt"
@@ -63,7 +63,11 @@ func (a *AdminAPI) gateway() (adminapi.Gateway, error) {
 	if err != nil {
 		return nil, &web.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("trusted_endpoints is not running: %v", err), Err: err}
 	}
-	return adminGateway{app: appIface.(*App)}, nil
+	app, err := asApp(appIface)
+	if err != nil {
+		return nil, err
+	}
+	return gateway{app: app}, nil
 }
 
 // Interface guards

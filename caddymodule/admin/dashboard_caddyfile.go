@@ -1,17 +1,17 @@
-package caddymodule
+package admin
 
 import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	_ "github.com/trustgate/trustgate/caddymodule/internal/directive" // the directive's order
 )
 
 func init() {
+	// Its place, right after trusted_endpoints, is set by
+	// caddymodule/internal/directive.
 	httpcaddyfile.RegisterHandlerDirective("trusted_endpoints_dashboard", parseDashboardCaddyfile)
-	// Also before basic_auth, and registered after trusted_endpoints
-	// (caddyfile.go's init runs first), so it lands right after the gate:
-	// the gate signs the person in before the dashboard sees the request.
-	httpcaddyfile.RegisterDirectiveOrder("trusted_endpoints_dashboard", httpcaddyfile.Before, "basic_auth")
 }
 
 func parseDashboardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
