@@ -9,13 +9,15 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 // accessGateway starts a gateway protecting up with the test users file and
 // the given allow lines (and other settings) inside trusted_endpoints.
 func accessGateway(t *testing.T, up *upstream, settings string) {
 	t.Helper()
-	accessGatewayAt(t, storePath(t), writeUsersFile(t), up, settings)
+	accessGatewayAt(t, storePath(t), gatetest.WriteUsersFile(t), up, settings)
 }
 
 // accessGatewayAt is accessGateway with a given store and users file, so
@@ -72,7 +74,7 @@ func TestAllowGroupsLetsPilotInAndRefusesOthers(t *testing.T) {
 	accessGateway(t, up, "allow groups pilot")
 
 	alice := newBrowser(t)
-	back := alice.login("alice", testUsers["alice"].password, "/reports")
+	back := alice.login("alice", gatetest.Users["alice"].Password, "/reports")
 	v := decodeUpstream(t, alice.get(gateURL+back))
 	if got := v.Headers["X-Trustgate-User"]; len(got) != 1 || got[0] != "alice" {
 		t.Errorf("X-Trustgate-User = %q, want alice", got)
@@ -83,7 +85,7 @@ func TestAllowGroupsLetsPilotInAndRefusesOthers(t *testing.T) {
 	hits := up.Hits()
 
 	bob := newBrowser(t)
-	back = bob.login("bob", testUsers["bob"].password, "/reports?q=1")
+	back = bob.login("bob", gatetest.Users["bob"].Password, "/reports?q=1")
 	if back != "/reports?q=1" {
 		t.Fatalf("refused person's login went to %q, want back to the page (which answers 403)", back)
 	}
@@ -141,7 +143,7 @@ func TestAllowUsersEmailsAndDomains(t *testing.T) {
 			accessGateway(t, up, tt.settings)
 			for user, want := range map[string]bool{"alice": tt.alice, "bob": tt.bobIn} {
 				b := newBrowser(t)
-				back := b.login(user, testUsers[user].password, "/x")
+				back := b.login(user, gatetest.Users[user].Password, "/x")
 				r := b.get(gateURL + back)
 				if want {
 					v := decodeUpstream(t, r)
@@ -163,8 +165,8 @@ func TestAccessRefusedPersonIsNeverSentToTheDeviceCheck(t *testing.T) {
 	// bob is refused: his login goes back to the page, which is a 403, not
 	// the device prompt; no login request is made for him. Both use a
 	// phone, which the device check would otherwise check.
-	bob := newPhoneBrowser(t, androidUA)
-	back := bob.login("bob", testUsers["bob"].password, "/reports")
+	bob := newPhoneBrowser(t, gatetest.AndroidUA)
+	back := bob.login("bob", gatetest.Users["bob"].Password, "/reports")
 	if back != "/reports" {
 		t.Fatalf("refused person's login went to %q, want back to /reports (not the device prompt)", back)
 	}
@@ -178,8 +180,8 @@ func TestAccessRefusedPersonIsNeverSentToTheDeviceCheck(t *testing.T) {
 	}
 
 	// The control: alice, who may enter, is sent to the device check.
-	alice := newPhoneBrowser(t, androidUA)
-	if back := alice.login("alice", testUsers["alice"].password, "/reports"); back != "/.trustgate/verify" {
+	alice := newPhoneBrowser(t, gatetest.AndroidUA)
+	if back := alice.login("alice", gatetest.Users["alice"].Password, "/reports"); back != "/.trustgate/verify" {
 		t.Fatalf("alice's login went to %q, want the device prompt", back)
 	}
 	if up.Hits() != 0 {
@@ -191,7 +193,7 @@ func TestAccessRefusalIsLoggedOncePerSession(t *testing.T) {
 	up := newUpstream(t)
 	accessGateway(t, up, "allow users alice")
 	b := newBrowser(t)
-	b.login("bob", testUsers["bob"].password, "/")
+	b.login("bob", gatetest.Users["bob"].Password, "/")
 	for i := range 5 {
 		if r := b.get(gateURL + fmt.Sprintf("/page/%d", i)); r.status != http.StatusForbidden {
 			t.Fatalf("request %d: %d, want 403", i, r.status)
@@ -205,7 +207,7 @@ func TestAccessRefusalIsLoggedOncePerSession(t *testing.T) {
 
 	// Another session (a new sign-in) is logged once more.
 	other := newBrowser(t)
-	other.login("bob", testUsers["bob"].password, "/")
+	other.login("bob", gatetest.Users["bob"].Password, "/")
 	other.get(gateURL + "/")
 	if entries := authLog(t, "user=bob"); len(entries) != 2 {
 		t.Errorf("auth log after a second session: %d entries, want 2", len(entries))
@@ -221,10 +223,10 @@ func TestAccessRefusalIsLoggedOncePerSession(t *testing.T) {
 // the next ones are not.
 func TestAccessRefusalOfACookieNotLoggedHereIsLoggedOnce(t *testing.T) {
 	up := newUpstream(t)
-	dbPath, usersFile := storePath(t), writeUsersFile(t)
+	dbPath, usersFile := storePath(t), gatetest.WriteUsersFile(t)
 	accessGatewayAt(t, dbPath, usersFile, up, "")
 	b := newBrowser(t)
-	b.login("bob", testUsers["bob"].password, "/")
+	b.login("bob", gatetest.Users["bob"].Password, "/")
 	decodeUpstream(t, b.get(gateURL+"/"))
 	// The rules change; bob's session stays.
 	accessGatewayAt(t, dbPath, usersFile, up, "allow groups pilot")
@@ -252,7 +254,7 @@ func TestAccessContactIsShownOnTheRefusal(t *testing.T) {
 		up := newUpstream(t)
 		accessGateway(t, up, "allow users alice\n\t\taccess_contact "+contact)
 		b := newBrowser(t)
-		r := b.get(gateURL + b.login("bob", testUsers["bob"].password, "/"))
+		r := b.get(gateURL + b.login("bob", gatetest.Users["bob"].Password, "/"))
 		if r.status != http.StatusForbidden || !strings.Contains(r.body, want) {
 			t.Errorf("access_contact %q: %d, want a 403 page with %q:\n%s", contact, r.status, want, r.body)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/adminapi"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // open-app (mode check, no allow). It returns the store.
 func accessSitesGateway(t *testing.T) store.Store {
 	t.Helper()
-	dbPath, users, up := storePath(t), writeUsersFile(t), newUpstream(t)
+	dbPath, users, up := storePath(t), gatetest.WriteUsersFile(t), newUpstream(t)
 	startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
 http://localhost:%d {
 	handle /pilots/* {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/adminapi"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/whatif"
@@ -22,7 +23,7 @@ import (
 func whatIfGateway(t *testing.T) store.Store {
 	t.Helper()
 	dbPath := storePath(t)
-	users := writeUsersFile(t)
+	users := gatetest.WriteUsersFile(t)
 	up := newUpstream(t)
 	mobile := `mobile {
 				enable groups pilot
@@ -195,8 +196,8 @@ func TestAdminWhatIfAgreesWithTheLiveFlow(t *testing.T) {
 	}
 
 	// The same device fails its next check without a screen lock.
-	b := newPhoneBrowser(t, androidUA)
-	facts := healthy()
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
+	facts := gatetest.Healthy()
 	facts.ScreenLock = boolp(false)
 	rep, _ := inlineCheck(t, dev, openPrompt(t, b, "alice", "/wi2"), facts, protocol.AnswerApprove)
 	if rep.State != store.TransactionDenied {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 // assertionAudience is the audience the test sites configure.
@@ -129,7 +130,7 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), assertionSettings, up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), assertionSettings, up.hostPort()))
 	return dbPath
 }
 
@@ -152,7 +153,7 @@ func TestAssertionOfPasswordLoginIsVerifiedByUpstream(t *testing.T) {
 	up := newVerifyingUpstream(t)
 	assertionGateway(t, up)
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/reports")
+	b.login("alice", gatetest.Users["alice"].Password, "/reports")
 
 	r := getWithSpoofedAssertion(t, b, "/reports")
 	got := upstreamAssertion(t, r)
@@ -164,7 +165,7 @@ func TestAssertionOfPasswordLoginIsVerifiedByUpstream(t *testing.T) {
 		}
 	}
 	c := got.Claims
-	if c.Subject != "alice" || c.Email != testUsers["alice"].email || !slices.Equal(c.Groups, testUsers["alice"].groups) {
+	if c.Subject != "alice" || c.Email != gatetest.Users["alice"].Email || !slices.Equal(c.Groups, gatetest.Users["alice"].Groups) {
 		t.Errorf("identity claims: sub %q email %q groups %v", c.Subject, c.Email, c.Groups)
 	}
 	if c.Trust != "unknown" || c.Mode != "off" || c.DeviceID != "" || len(c.Failed) != 0 {
@@ -206,7 +207,7 @@ func TestSiteWithoutAssertionStripsForgedOne(t *testing.T) {
 	up := newUpstream(t)
 	usersGateway(t, up, "")
 	b := newBrowser(t)
-	b.login("bob", testUsers["bob"].password, "/")
+	b.login("bob", gatetest.Users["bob"].Password, "/")
 	v := decodeUpstream(t, getWithSpoofedAssertion(t, b, "/"))
 	for name := range v.Headers {
 		if strings.Contains(strings.ToLower(name), "assertion") {
@@ -245,7 +246,7 @@ func TestRotatedSigningKeySignsAndOldTokensStillVerify(t *testing.T) {
 	up := newVerifyingUpstream(t)
 	dbPath := assertionGateway(t, up)
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 	first := upstreamAssertion(t, b.get(gateURL+"/"))
 
 	// A scheduled rotation publishes the new key at once, but the old one
@@ -258,7 +259,7 @@ func TestRotatedSigningKeySignsAndOldTokensStillVerify(t *testing.T) {
 		t.Errorf("published after rotation: %v, want [%s %s]", published, next, first.Kid)
 	}
 	b2 := newBrowser(t)
-	b2.login("bob", testUsers["bob"].password, "/")
+	b2.login("bob", gatetest.Users["bob"].Password, "/")
 	if got := upstreamAssertion(t, b2.get(gateURL+"/")); got.Kid != first.Kid {
 		t.Errorf("during propagation a new token was signed by %s, want %s", got.Kid, first.Kid)
 	}
@@ -299,7 +300,7 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), assertionSettings, up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), assertionSettings, up.hostPort()))
 	state := runningState(t, dbPath)
 	ctx := context.Background()
 	before := state.SigningKeys().KeyIDs()
@@ -319,7 +320,7 @@ http://localhost:%d {
 		t.Errorf("published %v, want %v", got, after)
 	}
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 	if got := upstreamAssertion(t, b.get(gateURL+"/")); got.Kid != before[0] {
 		t.Errorf("signed by %s right after the rotation, want the old key %s", got.Kid, before[0])
 	}

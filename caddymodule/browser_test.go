@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -55,7 +56,7 @@ func phoneBrowser(t *testing.T) context.Context {
 	err := chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 			_, err := cdp.Call(ctx, target, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
-				UserAgent: androidUA,
+				UserAgent: gatetest.AndroidUA,
 				Platform:  "Linux armv8l",
 				UserAgentMetadata: &emulation.UserAgentMetadata{
 					Brands:          []*emulation.UserAgentBrandVersion{{Brand: "Chromium", Version: "131"}, {Brand: "Google Chrome", Version: "131"}},
@@ -105,7 +106,7 @@ func browserLogin(t *testing.T, ctx context.Context, shots, path string) {
 	screenshot(t, ctx, shots, "1-login")
 	err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#username`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), testUsers["alice"].password),
+		chromedp.SendKeys(chromedp.CSS(`#password`), gatetest.Users["alice"].Password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 	)
 	if err != nil {
@@ -142,7 +143,7 @@ func waitStatusState(t *testing.T, ctx context.Context, state string) {
 func TestBrowserPhoneInlineCheck(t *testing.T) {
 	up := newUpstream(t)
 	deviceGateway(t, up, "block", pilotMobile)
-	dev := newDevice(t, "alice", android14)
+	dev := newDevice(t, "alice", gatetest.Android14)
 	ctx := phoneBrowser(t)
 	shots := t.TempDir()
 
@@ -155,7 +156,7 @@ func TestBrowserPhoneInlineCheck(t *testing.T) {
 		t.Fatalf("reading the deep link: %v", err)
 	}
 	link := attr.Value
-	rep, err := dev.Verify(context.Background(), link, healthy())
+	rep, err := dev.Verify(context.Background(), link, gatetest.Healthy())
 	if err != nil || !rep.Trusted || rep.Push == nil {
 		t.Fatalf("report: %+v %v", rep, err)
 	}
@@ -196,7 +197,7 @@ func TestBrowserPhoneInlineCheck(t *testing.T) {
 func TestBrowserPhoneUnhealthyDeviceIsDenied(t *testing.T) {
 	up := newUpstream(t)
 	deviceGateway(t, up, "block", pilotMobile)
-	dev := newDevice(t, "alice", android14)
+	dev := newDevice(t, "alice", gatetest.Android14)
 	ctx := phoneBrowser(t)
 	shots := t.TempDir()
 
@@ -206,7 +207,7 @@ func TestBrowserPhoneUnhealthyDeviceIsDenied(t *testing.T) {
 		t.Fatalf("reading the deep link: %v", err)
 	}
 	link := attr.Value
-	rooted := healthy()
+	rooted := gatetest.Healthy()
 	rooted.Tampered = boolp(true)
 	rep, err := dev.Verify(context.Background(), link, rooted)
 	if err != nil || rep.State != store.TransactionDenied {
@@ -230,7 +231,7 @@ func TestBrowserPhoneUnhealthyDeviceIsDenied(t *testing.T) {
 func TestBrowserPhoneTimeoutThenOtherDevice(t *testing.T) {
 	up := newUpstream(t)
 	deviceGateway(t, up, "check", pilotMobile+"\n\t\tpush_timeout 3s")
-	dev := newDevice(t, "alice", android14)
+	dev := newDevice(t, "alice", gatetest.Android14)
 	other := newDevice(t, "alice", agent.DeviceInfo{Platform: "ios", Model: "iPhone 15", OSVersion: "17.4", AppVersion: "1.0.0"})
 	ctx := phoneBrowser(t)
 	shots := t.TempDir()
@@ -240,7 +241,7 @@ func TestBrowserPhoneTimeoutThenOtherDevice(t *testing.T) {
 	if err != nil || !attr.Exists {
 		t.Fatalf("reading the deep link: %v", err)
 	}
-	if _, err := dev.Verify(context.Background(), attr.Value, healthy()); err != nil {
+	if _, err := dev.Verify(context.Background(), attr.Value, gatetest.Healthy()); err != nil {
 		t.Fatal(err)
 	}
 	// Nobody approves: the page notices the timeout by itself and offers

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 var (
@@ -35,7 +37,7 @@ func TestDashboardIssuesActivationCode(t *testing.T) {
 	bob := newBrowser(t)
 	r = bob.get(dashURL + "/admin/")
 	r = bob.get(dashURL + r.location)
-	bob.postForm(dashURL+"/.trustgate/login", url.Values{"csrf": {formCSRF(t, r.body)}, "username": {"bob"}, "password": {testUsers["bob"].password}})
+	bob.postForm(dashURL+"/.trustgate/login", url.Values{"csrf": {formCSRF(t, r.body)}, "username": {"bob"}, "password": {gatetest.Users["bob"].Password}})
 	if r := bob.postForm(dashURL+"/admin/activate", form); r.status != http.StatusForbidden || strings.Contains(r.body, "activation-code") {
 		t.Errorf("non-admin activation: %d", r.status)
 	}
@@ -50,8 +52,8 @@ func TestDashboardIssuesActivationCode(t *testing.T) {
 	}
 	// The code activates a device for alice on the application's site,
 	// which takes only admin codes (enrollment admin, the default).
-	dev := newAgent(t)
-	resp, err := dev.Activate(context.Background(), html.UnescapeString(link[1]), android14)
+	dev := gatetest.NewAgent(t, nil)
+	resp, err := dev.Activate(context.Background(), html.UnescapeString(link[1]), gatetest.Android14)
 	if err != nil || resp.User != "alice" || resp.Approval != nil {
 		t.Fatalf("activating with the dashboard's code: %+v, %v", resp, err)
 	}

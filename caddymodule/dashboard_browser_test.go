@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 // desktopBrowser starts headless Chromium with a laptop-sized window.
@@ -86,7 +87,7 @@ func TestBrowserDashboard(t *testing.T) {
 	navigate(t, ctx, dashURL+"/admin/", "the login form", `document.querySelector('#username')`)
 	err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#username`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), testUsers["alice"].password),
+		chromedp.SendKeys(chromedp.CSS(`#password`), gatetest.Users["alice"].Password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 	)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/dashboard"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -41,7 +42,7 @@ func dashboardGateway(t *testing.T) *sharedState {
 	t.Helper()
 	up := newUpstream(t)
 	dbPath := storePath(t)
-	users := writeUsersFile(t)
+	users := gatetest.WriteUsersFile(t)
 	startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
 http://localhost:%[1]d {
 	trusted_endpoints {
@@ -85,7 +86,7 @@ func dashLogin(t *testing.T, user string) *browser {
 	}
 	r = b.get(dashURL + r.location)
 	r = b.postForm(dashURL+"/.trustgate/login", url.Values{
-		"csrf": {formCSRF(t, r.body)}, "username": {user}, "password": {testUsers[user].password},
+		"csrf": {formCSRF(t, r.body)}, "username": {user}, "password": {gatetest.Users[user].Password},
 	})
 	if r.status != http.StatusSeeOther || r.location != "/admin/" {
 		t.Fatalf("sign-in: %d → %q", r.status, r.location)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -71,7 +72,7 @@ http://%[7]s:%[1]d {
 // link its prompt offers, and activates a phone with it at origin.
 func enrollFromPrompt(t *testing.T, base, origin string, info agent.DeviceInfo) *agent.Agent {
 	t.Helper()
-	link := promptActivationLink(openPromptAt(t, newPhoneBrowser(t, androidUA), base, "alice"))
+	link := promptActivationLink(openPromptAt(t, newPhoneBrowser(t, gatetest.AndroidUA), base, "alice"))
 	if link == "" {
 		t.Fatalf("the prompt of %s offers alice no activation link", base)
 	}
@@ -86,9 +87,9 @@ func enrollFromPrompt(t *testing.T, base, origin string, info agent.DeviceInfo) 
 // whether it gave her a trusted session there.
 func trustedOnA(t *testing.T, dev *agent.Agent) {
 	t.Helper()
-	b := newPhoneBrowser(t, androidUA)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
 	page := openPrompt(t, b, "alice", "/private")
-	rep, ans := inlineCheck(t, dev, page, healthy(), protocol.AnswerApprove)
+	rep, ans := inlineCheck(t, dev, page, gatetest.Healthy(), protocol.AnswerApprove)
 	if !rep.Trusted || ans.State != store.PushApproved || ans.ReturnURL == "" {
 		t.Fatalf("inline check on A: report %+v, answer %+v", rep, ans)
 	}
@@ -129,7 +130,7 @@ func TestDeviceOfAnotherRealmDoesNotCount(t *testing.T) {
 		t.Fatalf("B's phone: %+v, %v", d, err)
 	}
 
-	browser := newPhoneBrowser(t, androidUA)
+	browser := newPhoneBrowser(t, gatetest.AndroidUA)
 	page := openPrompt(t, browser, "alice", "/private")
 	if promptActivationLink(page) == "" {
 		t.Error("A's prompt offers alice no enrollment: it counts B's phone as hers")
@@ -138,8 +139,8 @@ func TestDeviceOfAnotherRealmDoesNotCount(t *testing.T) {
 		t.Error("A's prompt names B's phone")
 	}
 	// B's phone reports for A's check: refused as another person's device.
-	_, link := promptLinks(t, page)
-	if _, err := phoneB.Verify(ctx, link, healthy()); agent.ErrorCode(err) != "wrong_user" {
+	_, link := gatetest.PromptLinks(t, page)
+	if _, err := phoneB.Verify(ctx, link, gatetest.Healthy()); agent.ErrorCode(err) != "wrong_user" {
 		t.Fatalf("B's phone reporting for A's alice: %v, want wrong_user", err)
 	}
 	// A push has nobody to go to on A.
@@ -148,7 +149,7 @@ func TestDeviceOfAnotherRealmDoesNotCount(t *testing.T) {
 	}
 	noPushes(t, phoneB, "B's phone after a push on A")
 	// B's phone's passcode is not one of A's alice's.
-	browser = newPhoneBrowser(t, androidUA)
+	browser = newPhoneBrowser(t, gatetest.AndroidUA)
 	page = openPrompt(t, browser, "alice", "/private")
 	code, _ := phoneB.Passcode(time.Now())
 	if r := browser.postForm(gateURL+"/.trustgate/verify/passcode", url.Values{"csrf": {formCSRF(t, page)}, "passcode": {code}}); r.status != http.StatusUnauthorized {
@@ -161,7 +162,7 @@ func TestDeviceOfAnotherRealmDoesNotCount(t *testing.T) {
 	// A phone enrolled on A works there; A's pushes reach it, not B's.
 	phoneA := enrollFromPrompt(t, gateURL, gateURL, phoneOfA)
 	trustedOnA(t, phoneA)
-	browser = newPhoneBrowser(t, androidUA)
+	browser = newPhoneBrowser(t, gatetest.AndroidUA)
 	page = openPrompt(t, browser, "alice", "/private")
 	if !strings.Contains(page, phoneOfA.Model) || strings.Contains(page, phoneOfB.Model) {
 		t.Errorf("A's prompt should name A's phone only")
@@ -175,7 +176,7 @@ func TestDeviceOfAnotherRealmDoesNotCount(t *testing.T) {
 	noPushes(t, phoneB, "B's phone after a push on A")
 
 	// On B it is the other way round: B's phone works, A's does not.
-	pageB := openPromptAt(t, newPhoneBrowser(t, androidUA), b, "alice")
+	pageB := openPromptAt(t, newPhoneBrowser(t, gatetest.AndroidUA), b, "alice")
 	if strings.Contains(pageB, phoneOfA.Model) {
 		t.Error("B's prompt names A's phone")
 	}
@@ -188,7 +189,7 @@ func TestDeviceSharedSessionRealmSharesDevices(t *testing.T) {
 	up := newUpstream(t)
 	b := realmSites(t, up, "corp")
 	phone := enrollFromPrompt(t, b, gateURL, phoneOfB)
-	page := openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/private")
+	page := openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/private")
 	if promptActivationLink(page) != "" {
 		t.Error("A's prompt offers enrollment to alice, who has a phone in the realm")
 	}
@@ -247,9 +248,9 @@ func TestDeviceAdminCodeBindsToTheApplicationsRealm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/private")
-	_, verify := promptLinks(t, page)
-	if _, err := phoneB.Verify(ctx, verify, healthy()); agent.ErrorCode(err) != "wrong_user" {
+	page := openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/private")
+	_, verify := gatetest.PromptLinks(t, page)
+	if _, err := phoneB.Verify(ctx, verify, gatetest.Healthy()); agent.ErrorCode(err) != "wrong_user" {
 		t.Fatalf("site-b's phone reporting on A: %v, want wrong_user", err)
 	}
 
@@ -300,8 +301,8 @@ func TestDashboardActivationBindsToTheApplicationsRealm(t *testing.T) {
 	if r.status != http.StatusOK || realm == nil || link == nil || !strings.HasPrefix(html.UnescapeString(realm[1]), "users_file:") {
 		t.Fatalf("code for legacy: %d\n%s", r.status, r.body)
 	}
-	dev := newAgent(t)
-	if _, err := dev.Activate(context.Background(), html.UnescapeString(link[1]), android14); err != nil {
+	dev := gatetest.NewAgent(t, nil)
+	if _, err := dev.Activate(context.Background(), html.UnescapeString(link[1]), gatetest.Android14); err != nil {
 		t.Fatal(err)
 	}
 	status, body := adminGet(t, "/trusted-endpoints/devices?user=alice")

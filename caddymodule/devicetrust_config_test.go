@@ -17,6 +17,7 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 const (
@@ -556,7 +557,7 @@ func TestProvisionRefusesInvalidPolicy(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = appIface.(*App).Cleanup() })
 	h := &Handler{
-		LoginRaw: usersFileLoginJSON(writeUsersFile(t)),
+		LoginRaw: usersFileLoginJSON(gatetest.WriteUsersFile(t)),
 		Mode:     policy.ModeBlock,
 		Mobile: &policy.Integration{
 			State: policy.Groups, // and no groups
@@ -622,9 +623,9 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), up.hostPort()))
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 	req, err := http.NewRequest(http.MethodGet, gateURL+"/", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -29,9 +29,6 @@ import (
 // wiring through Caddy: the Caddyfile's settings and placeholders, the
 // admin API's revocation, a reload with another policy; the helpers serve
 // the other Caddy-level tests of this package.
-
-// androidUA is the user agent of an Android phone's browser.
-const androidUA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
 
 // pilotMobile is the mobile block of most tests: alice (in pilot) is in
 // scope, bob is not.
@@ -62,7 +59,7 @@ http://localhost:%d {
 		header_up X-Placeholder-Device {trusted_endpoints.device_id}
 	}
 }
-`, httpPort, writeUsersFile(t), mode, settings, up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), mode, settings, up.hostPort()))
 	return dbPath
 }
 
@@ -87,28 +84,13 @@ func newPhoneBrowser(t *testing.T, ua string) *browser {
 // through an admin-issued activation link.
 func newDevice(t *testing.T, user string, info agent.DeviceInfo) *agent.Agent {
 	t.Helper()
-	a := newAgent(t)
+	a := gatetest.NewAgent(t, nil)
 	_, link := issueActivation(t, user)
 	if _, err := a.Activate(context.Background(), link, info); err != nil {
 		t.Fatalf("activating a device for %s: %v", user, err)
 	}
 	return a
 }
-
-func newAgent(t *testing.T) *agent.Agent {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := agent.New(agent.Config{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-var android14 = agent.DeviceInfo{Platform: "android", Model: "Pixel 8", OSVersion: "14", AppVersion: "1.0.0"}
 
 // issueActivation issues an activation code for user through the admin
 // API and returns it with its HTTPS link.
@@ -136,35 +118,11 @@ func issueActivation(t *testing.T, user string) (code, link string) {
 
 func boolp(b bool) *bool { return &b }
 
-// healthy are the facts of a phone that meets pilotMobile.
-func healthy() agent.Facts {
-	return agent.Facts{
-		Platform: "android", OSVersion: "14", SecurityPatch: "2026-10-05",
-		ScreenLock: boolp(true), Biometrics: boolp(true), DiskEncryption: boolp(true), Tampered: boolp(false),
-		AppVersion: "1.0.0", Model: "Pixel 8",
-	}
-}
-
-var (
-	appLinkAttr   = regexp.MustCompile(`data-app-link="([^"]+)"`)
-	httpsLinkAttr = regexp.MustCompile(`data-https-link="([^"]+)"`)
-)
-
-// promptLinks returns the custom-scheme and HTTPS deep links of a prompt page.
-func promptLinks(t *testing.T, page string) (app, https string) {
-	t.Helper()
-	a, h := appLinkAttr.FindStringSubmatch(page), httpsLinkAttr.FindStringSubmatch(page)
-	if a == nil || h == nil {
-		t.Fatalf("no deep links on the prompt page:\n%s", page)
-	}
-	return html.UnescapeString(a[1]), html.UnescapeString(h[1])
-}
-
 // openPrompt signs b in as user and follows the redirect to the prompt
 // page, which it returns.
 func openPrompt(t *testing.T, b *browser, user, path string) string {
 	t.Helper()
-	loc := b.login(user, testUsers[user].password, path)
+	loc := b.login(user, gatetest.Users[user].Password, path)
 	if loc != "/.trustgate/verify" {
 		t.Fatalf("after login: redirected to %q, want the prompt", loc)
 	}
@@ -194,7 +152,7 @@ func verifyStatus(t *testing.T, b *browser) (state, next string) {
 func inlineCheck(t *testing.T, dev *agent.Agent, page string, facts agent.Facts, answer string) (protocol.ReportResponse, protocol.AnswerResponse) {
 	t.Helper()
 	ctx := context.Background()
-	_, link := promptLinks(t, page)
+	_, link := gatetest.PromptLinks(t, page)
 	rep, err := dev.Verify(ctx, link, facts)
 	if err != nil {
 		t.Fatalf("health report: %v", err)
@@ -227,13 +185,13 @@ func TestDeviceInlineTrustedDevice(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			up := newUpstream(t)
 			deviceGateway(t, up, mode, pilotMobile)
-			dev := newDevice(t, "alice", android14)
-			b := newPhoneBrowser(t, androidUA)
+			dev := newDevice(t, "alice", gatetest.Android14)
+			b := newPhoneBrowser(t, gatetest.AndroidUA)
 			page := openPrompt(t, b, "alice", "/reports?q=1")
 			if state, _ := verifyStatus(t, b); state != "waiting" {
 				t.Errorf("status before the report = %q, want waiting", state)
 			}
-			rep, ans := inlineCheck(t, dev, page, healthy(), protocol.AnswerApprove)
+			rep, ans := inlineCheck(t, dev, page, gatetest.Healthy(), protocol.AnswerApprove)
 			if !rep.Trusted || len(rep.Failed) != 0 {
 				t.Errorf("verdict = %+v, want trusted", rep)
 			}
@@ -291,9 +249,9 @@ func atoi(s string) int {
 // the browser and the device.
 func trustedSession(t *testing.T, path string) (*browser, *agent.Agent) {
 	t.Helper()
-	dev := newDevice(t, "alice", android14)
-	b := newPhoneBrowser(t, androidUA)
-	_, ans := inlineCheck(t, dev, openPrompt(t, b, "alice", path), healthy(), protocol.AnswerApprove)
+	dev := newDevice(t, "alice", gatetest.Android14)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
+	_, ans := inlineCheck(t, dev, openPrompt(t, b, "alice", path), gatetest.Healthy(), protocol.AnswerApprove)
 	if r := b.get(ans.ReturnURL); r.status != http.StatusSeeOther {
 		t.Fatalf("return: %d %s", r.status, r.body)
 	}
@@ -325,7 +283,7 @@ func TestDeviceRevocationTakesEffectOnTheNextRequest(t *testing.T) {
 
 func TestDevicePolicyChangeChecksAgain(t *testing.T) {
 	up := newUpstream(t)
-	dbPath, users := storePath(t), writeUsersFile(t)
+	dbPath, users := storePath(t), gatetest.WriteUsersFile(t)
 	gateway := func(mobile string) {
 		startGateway(t, globalOptions(dbPath, "")+fmt.Sprintf(`
 http://localhost:%d {
@@ -424,14 +382,14 @@ func TestDeviceAppLinkFilesAreServed(t *testing.T) {
 		t.Error("the link files reached the upstream")
 	}
 	// The prompt on Android offers the intent: link with a browser fallback.
-	b := newPhoneBrowser(t, androidUA)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
 	page := openPrompt(t, b, "alice", "/")
 	if !strings.Contains(page, `href="intent://`+strings.TrimPrefix(gateURL, "http://")+`/.trustgate/app/verify?`) || !strings.Contains(page, "package=com.example.trustgate") ||
 		!strings.Contains(page, "S.browser_fallback_url=") {
 		t.Errorf("no intent: link on the Android prompt:\n%s", page)
 	}
 	// An HTTPS app link opened in a browser (no app installed) explains.
-	_, https := promptLinks(t, page)
+	_, https := gatetest.PromptLinks(t, page)
 	if r := b.get(https); r.status != http.StatusOK || !strings.Contains(r.body, "Install the trustgate app") {
 		t.Errorf("app link fallback: %d %s", r.status, r.body)
 	}

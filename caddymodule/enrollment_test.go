@@ -17,6 +17,7 @@ import (
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -49,7 +50,7 @@ http://%[6]s:%[1]d {
 	}
 	reverse_proxy %[5]s
 }
-`, httpPort, writeUsersFile(t), pilotMobile, selfSettings, up.hostPort(), adminHost))
+`, httpPort, gatetest.WriteUsersFile(t), pilotMobile, selfSettings, up.hostPort(), adminHost))
 	return fmt.Sprintf("http://%s:%d", adminHost, httpPort)
 }
 
@@ -62,7 +63,7 @@ func openPromptAt(t *testing.T, b *browser, base, user string) string {
 		t.Fatalf("GET / before login: %d", r.status)
 	}
 	r = b.get(base + r.location)
-	r = b.postForm(base+"/.trustgate/login", url.Values{"csrf": {formCSRF(t, r.body)}, "username": {user}, "password": {testUsers[user].password}})
+	r = b.postForm(base+"/.trustgate/login", url.Values{"csrf": {formCSRF(t, r.body)}, "username": {user}, "password": {gatetest.Users[user].Password}})
 	if r.status != http.StatusSeeOther || r.location != "/.trustgate/verify" {
 		t.Fatalf("login at %s: %d %q", base, r.status, r.location)
 	}
@@ -99,7 +100,7 @@ func promptActivationLink(page string) string {
 // activate activates a fresh reference agent with link.
 func activate(t *testing.T, link string, info agent.DeviceInfo) (*agent.Agent, protocol.ActivateResponse, error) {
 	t.Helper()
-	dev := newAgent(t)
+	dev := gatetest.NewAgent(t, nil)
 	resp, err := dev.Activate(context.Background(), link, info)
 	return dev, resp, err
 }
@@ -128,7 +129,7 @@ func TestEnrollmentDefaultsToAdminOnly(t *testing.T) {
 	adminSite := twoSiteGateway(t, up, "enrollment self")
 
 	// The site without an enrollment line offers none...
-	page := openPromptAt(t, newPhoneBrowser(t, androidUA), adminSite, "alice")
+	page := openPromptAt(t, newPhoneBrowser(t, gatetest.AndroidUA), adminSite, "alice")
 	if strings.Contains(page, `id="enroll"`) || promptActivationLink(page) != "" || strings.Contains(page, "data:image/png") {
 		t.Fatalf("the prompt offers enrollment by default:\n%s", page)
 	}
@@ -137,22 +138,22 @@ func TestEnrollmentDefaultsToAdminOnly(t *testing.T) {
 	}
 	// ... and its device API refuses a code another site's prompt handed
 	// out (the codes live in the shared store).
-	selfCode := promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
+	selfCode := promptActivationLink(openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/"))
 	if selfCode == "" {
 		t.Fatal("enrollment self offers no activation link")
 	}
-	if _, _, err := activate(t, atOrigin(t, selfCode, adminSite), android14); agent.ErrorCode(err) != "enrollment_refused" {
+	if _, _, err := activate(t, atOrigin(t, selfCode, adminSite), gatetest.Android14); agent.ErrorCode(err) != "enrollment_refused" {
 		t.Fatalf("activation with a prompt's code under enrollment admin: %v, want enrollment_refused", err)
 	}
 	// Cutting the source off a prompt's code does not make it an admin's.
-	selfCode = promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
-	if _, _, err := activate(t, atOrigin(t, stripCodePrefix(t, selfCode), adminSite), android14); agent.ErrorCode(err) != "not_found" {
+	selfCode = promptActivationLink(openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/"))
+	if _, _, err := activate(t, atOrigin(t, stripCodePrefix(t, selfCode), adminSite), gatetest.Android14); agent.ErrorCode(err) != "not_found" {
 		t.Fatalf("activation with a prompt's code stripped of its source: %v, want not_found", err)
 	}
 	// An admin's code works there.
 	code, _ := issueActivation(t, "alice")
 	_, link := device.ActivationLinks(adminSite, code)
-	dev, resp, err := activate(t, link, android14)
+	dev, resp, err := activate(t, link, gatetest.Android14)
 	if err != nil || resp.User != "alice" || resp.Approval != nil {
 		t.Fatalf("activation with an admin's code: %+v, %v", resp, err)
 	}
@@ -165,12 +166,12 @@ func TestSelfEnrollmentOnlyWithoutAnActiveDevice(t *testing.T) {
 	up := newUpstream(t)
 	deviceGateway(t, up, "check", pilotMobile+"\n\t\tenrollment self")
 	// Two sign-ins while alice has no device: both offer a code.
-	first := promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
-	second := promptActivationLink(openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/"))
+	first := promptActivationLink(openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/"))
+	second := promptActivationLink(openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/"))
 	if first == "" || second == "" {
 		t.Fatal("enrollment self offers no activation link to a person without a device")
 	}
-	dev, resp, err := activate(t, first, android14)
+	dev, resp, err := activate(t, first, gatetest.Android14)
 	if err != nil {
 		t.Fatalf("self enrollment: %v", err)
 	}
@@ -181,11 +182,11 @@ func TestSelfEnrollmentOnlyWithoutAnActiveDevice(t *testing.T) {
 		t.Fatalf("self-enrolled device: %v", err)
 	}
 	// Now that she has one, the other code is refused...
-	if _, _, err := activate(t, second, android14); agent.ErrorCode(err) != "enrollment_refused" {
+	if _, _, err := activate(t, second, gatetest.Android14); agent.ErrorCode(err) != "enrollment_refused" {
 		t.Fatalf("second self enrollment: %v, want enrollment_refused", err)
 	}
 	// ... and the prompt offers none.
-	page := openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/")
+	page := openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/")
 	if promptActivationLink(page) != "" || strings.Contains(page, `id="enroll"`) {
 		t.Fatalf("the prompt offers self enrollment to a person with a device:\n%s", page)
 	}
@@ -234,16 +235,16 @@ func TestSelfEnrollmentInBlockModeNeedsBlockMode(t *testing.T) {
 	// trusted device.
 	up := newUpstream(t)
 	deviceGateway(t, up, "block", pilotMobile+"\n\t\tenrollment self block_mode")
-	b := newPhoneBrowser(t, androidUA)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
 	link := promptActivationLink(openPrompt(t, b, "alice", "/"))
 	if link == "" {
 		t.Fatal("enrollment self block_mode offers no activation link")
 	}
-	dev, _, err := activate(t, link, android14)
+	dev, _, err := activate(t, link, gatetest.Android14)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, ans := inlineCheck(t, dev, b.get(gateURL+"/.trustgate/verify").body, healthy(), protocol.AnswerApprove)
+	_, ans := inlineCheck(t, dev, b.get(gateURL+"/.trustgate/verify").body, gatetest.Healthy(), protocol.AnswerApprove)
 	if r := b.get(ans.ReturnURL); r.status != http.StatusSeeOther {
 		t.Fatalf("return: %d %s", r.status, r.body)
 	}
@@ -299,7 +300,7 @@ func newDeviceCode(t *testing.T, b *browser, page string) string {
 // and activates a new device with it, which must then wait for approval.
 func pendingEnrollment(t *testing.T) (*agent.Agent, protocol.ActivateResponse) {
 	t.Helper()
-	b := newPhoneBrowser(t, androidUA)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
 	page := openPrompt(t, b, "alice", "/")
 	if promptActivationLink(page) != "" {
 		t.Fatalf("enrollment approve issues a code before it is asked for:\n%s", page)
@@ -321,7 +322,7 @@ func TestNewDeviceNeedsApprovalFromAnActiveDevice(t *testing.T) {
 
 	// Without a device nobody could approve: the prompt offers nothing,
 	// as under enrollment admin.
-	b := newPhoneBrowser(t, androidUA)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
 	if page := openPrompt(t, b, "alice", "/"); promptActivationLink(page) != "" || strings.Contains(page, `id="enroll"`) {
 		t.Fatalf("enrollment approve offers a code to a person without a device:\n%s", page)
 	}
@@ -366,10 +367,10 @@ func TestNewDeviceNeedsApprovalFromAnActiveDevice(t *testing.T) {
 		if _, err := dev.Pushes(ctx, 0); agent.ErrorCode(err) != "unknown_device" {
 			t.Fatalf("pending device reads pushes: %v", err)
 		}
-		b := newPhoneBrowser(t, androidUA)
+		b := newPhoneBrowser(t, gatetest.AndroidUA)
 		page := openPrompt(t, b, "alice", "/v")
-		_, link := promptLinks(t, page)
-		if _, err := dev.Verify(ctx, link, healthy()); agent.ErrorCode(err) != "unknown_device" {
+		_, link := gatetest.PromptLinks(t, page)
+		if _, err := dev.Verify(ctx, link, gatetest.Healthy()); agent.ErrorCode(err) != "unknown_device" {
 			t.Fatalf("pending device reports for a check: %v", err)
 		}
 		code, err := dev.Passcode(time.Now())
@@ -392,15 +393,15 @@ func TestNewDeviceNeedsApprovalFromAnActiveDevice(t *testing.T) {
 			t.Fatalf("approved device: %+v, %v", rec, err)
 		}
 		// Approved, it checks this phone and lets alice in.
-		b = newPhoneBrowser(t, androidUA)
-		_, ans = inlineCheck(t, dev, openPrompt(t, b, "alice", "/v"), healthy(), protocol.AnswerApprove)
+		b = newPhoneBrowser(t, gatetest.AndroidUA)
+		_, ans = inlineCheck(t, dev, openPrompt(t, b, "alice", "/v"), gatetest.Healthy(), protocol.AnswerApprove)
 		if r := b.get(ans.ReturnURL); r.status != http.StatusSeeOther {
 			t.Fatalf("return: %d %s", r.status, r.body)
 		}
 		decodeUpstream(t, b.get(gateURL+"/v"))
 
 		// A code is refused once no active device is left to approve it.
-		b = newPhoneBrowser(t, androidUA)
+		b = newPhoneBrowser(t, gatetest.AndroidUA)
 		page = openPrompt(t, b, "alice", "/")
 		link = newDeviceCode(t, b, page)
 		for _, a := range []*agent.Agent{first, dev} {

@@ -22,11 +22,11 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/caddyserver/certmagic"
-	"golang.org/x/crypto/bcrypt"
 
 	// The admin API and the dashboard, which the tests use through
 	// Caddy, are their own modules (package admin never imports this one).
 	_ "github.com/trustgate/trustgate/caddymodule/admin"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -107,35 +107,6 @@ func (u *upstream) Hits() int {
 
 func (u *upstream) hostPort() string { return strings.TrimPrefix(u.URL, "http://") }
 
-// testUsers are the users of the test users file; bcrypt cost 4 keeps the
-// tests fast.
-var testUsers = map[string]struct {
-	password, email string
-	groups          []string
-}{
-	"alice": {"correct horse battery", "alice@example.com", []string{"staff", "pilot"}},
-	"bob":   {"hunter2hunter2", "bob@example.com", []string{"staff"}},
-}
-
-func writeUsersFile(t *testing.T) string {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("users:\n")
-	for name, u := range testUsers {
-		hash, err := bcrypt.GenerateFromPassword([]byte(u.password), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "  - username: %s\n    password_hash: %q\n    email: %s\n    groups: [%s]\n",
-			name, hash, u.email, strings.Join(u.groups, ", "))
-	}
-	path := filepath.Join(t.TempDir(), "users.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // storePath returns a fresh SQLite path for one test.
 func storePath(t *testing.T) string {
 	return filepath.Join(t.TempDir(), "trustgate.db")
@@ -197,7 +168,7 @@ http://localhost:%d {
 		header_up X-Placeholder-Groups {trusted_endpoints.groups}
 	}
 }
-`, httpPort, writeUsersFile(t), up.hostPort(), up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), up.hostPort(), up.hostPort()))
 	return dbPath
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -74,7 +75,7 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), up.hostPort()))
 
 	const correct, wrong = 20, 4 // wrong stays below the limit: no correct one may be refused
 	type attempt struct {
@@ -85,7 +86,7 @@ http://localhost:%d {
 	var attempts []attempt
 	for i := range correct + wrong {
 		b := newBrowser(t)
-		a := attempt{b: b, csrf: b.openLoginForm("/"), password: testUsers["alice"].password}
+		a := attempt{b: b, csrf: b.openLoginForm("/"), password: gatetest.Users["alice"].Password}
 		if i >= correct {
 			a.password = fmt.Sprintf("wrong guess %d", i)
 		}
@@ -126,7 +127,7 @@ http://localhost:%d {
 	if r := b.submitLogin(csrf, "alice", "sixth wrong guess"); r.status != http.StatusTooManyRequests {
 		t.Fatalf("sixth wrong password: %d, want 429", r.status)
 	}
-	if r := b.submitLogin(csrf, "alice", testUsers["alice"].password); r.status != http.StatusTooManyRequests {
+	if r := b.submitLogin(csrf, "alice", gatetest.Users["alice"].Password); r.status != http.StatusTooManyRequests {
 		t.Fatalf("right password during the lockout: %d, want 429", r.status)
 	}
 
@@ -191,12 +192,12 @@ func TestLockoutUsesTrustedProxyClientAddress(t *testing.T) {
 			t.Fatalf("client A, wrong password %d: %d, want 401", i+1, r.status)
 		}
 	}
-	if r := a.submitLogin(csrf, "alice", testUsers["alice"].password); r.status != http.StatusTooManyRequests {
+	if r := a.submitLogin(csrf, "alice", gatetest.Users["alice"].Password); r.status != http.StatusTooManyRequests {
 		t.Fatalf("client A after 3 failures: %d, want 429", r.status)
 	}
 
 	b := browserBehind(t, "203.0.113.9")
-	if loc := b.login("alice", testUsers["alice"].password, "/"); loc != "/" {
+	if loc := b.login("alice", gatetest.Users["alice"].Password, "/"); loc != "/" {
 		t.Fatalf("client B: redirected to %q", loc)
 	}
 	if b.sessionCookie() == "" {
@@ -226,7 +227,7 @@ func TestForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
 		}
 	}
 	b := browserBehind(t, "203.0.113.9")
-	if r := b.submitLogin(b.openLoginForm("/"), "alice", testUsers["alice"].password); r.status != http.StatusTooManyRequests {
+	if r := b.submitLogin(b.openLoginForm("/"), "alice", gatetest.Users["alice"].Password); r.status != http.StatusTooManyRequests {
 		t.Fatalf("right password with a new X-Forwarded-For after 3 failures: %d, want 429", r.status)
 	}
 	for _, e := range authLog(t, "") {
@@ -253,7 +254,7 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), pilotMobile, up.hostPort()))
+`, httpPort, gatetest.WriteUsersFile(t), pilotMobile, up.hostPort()))
 
 	call := func(forwardedFor string) int {
 		t.Helper()
@@ -336,7 +337,7 @@ func TestHalfClosedGuessesAreStillCounted(t *testing.T) {
 		}
 		i++
 	}
-	if r := b.submitLogin(csrf, "alice", testUsers["alice"].password); r.status != http.StatusTooManyRequests {
+	if r := b.submitLogin(csrf, "alice", gatetest.Users["alice"].Password); r.status != http.StatusTooManyRequests {
 		t.Fatalf("right password after 3 answered half-closed guesses: %d, want 429", r.status)
 	}
 }

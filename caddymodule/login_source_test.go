@@ -15,6 +15,7 @@ import (
 
 	"github.com/trustgate/trustgate/caddymodule/login"
 	"github.com/trustgate/trustgate/prompt"
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/signin"
 )
 
@@ -114,7 +115,7 @@ func usersFileLoginJSON(path string) json.RawMessage {
 
 func TestThirdPartyLoginSourceSignsPeopleIn(t *testing.T) {
 	up := newUpstream(t)
-	password := testUsers["alice"].password
+	password := gatetest.Users["alice"].Password
 	startGateway(t, globalOptions(storePath(t), "")+fmt.Sprintf(`
 http://localhost:%d {
 	trusted_endpoints {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 func TestUsersFileLoginReachesUpstreamWithIdentity(t *testing.T) {
@@ -13,7 +15,7 @@ func TestUsersFileLoginReachesUpstreamWithIdentity(t *testing.T) {
 	usersGateway(t, up, "")
 	b := newBrowser(t)
 
-	back := b.login("alice", testUsers["alice"].password, "/reports?year=2026")
+	back := b.login("alice", gatetest.Users["alice"].Password, "/reports?year=2026")
 	if back != "/reports?year=2026" {
 		t.Fatalf("after login went to %q, want the original URL", back)
 	}
@@ -74,7 +76,7 @@ func TestGateRunsBeforeHandleRoutes(t *testing.T) {
 	if r.status != http.StatusFound {
 		t.Fatalf("GET /app/admin without a session: %d, want 302 to login", r.status)
 	}
-	b.login("bob", testUsers["bob"].password, "/app/admin")
+	b.login("bob", gatetest.Users["bob"].Password, "/app/admin")
 	v := decodeUpstream(t, b.get(gateURL+"/app/admin"))
 	if got := v.Headers["X-Trustgate-User"]; len(got) != 1 || got[0] != "bob" {
 		t.Fatalf("handle route got user header %q", got)
@@ -106,7 +108,7 @@ func TestSpoofedIdentityHeadersAreReplaced(t *testing.T) {
 			up := newUpstream(t)
 			usersGateway(t, up, tc.servers)
 			b := newBrowser(t)
-			b.login("bob", testUsers["bob"].password, "/")
+			b.login("bob", gatetest.Users["bob"].Password, "/")
 
 			req, _ := http.NewRequest(http.MethodGet, gateURL+"/whoami", nil)
 			for _, name := range tc.spoofed {
@@ -140,7 +142,7 @@ func TestServerLetsUnderscoreHeadersThrough(t *testing.T) {
 	up := newUpstream(t)
 	usersGateway(t, up, "expected_underscore_headers x_trustgate_* x_custom_*")
 	b := newBrowser(t)
-	b.login("bob", testUsers["bob"].password, "/")
+	b.login("bob", gatetest.Users["bob"].Password, "/")
 	req, _ := http.NewRequest(http.MethodGet, gateURL+"/", nil)
 	req.Header["X_Custom_Thing"] = []string{"passes"}
 	v := decodeUpstream(t, b.do(req))
@@ -207,7 +209,7 @@ func TestLogoutNeedsCSRFAndEndsSession(t *testing.T) {
 	up := newUpstream(t)
 	usersGateway(t, up, "")
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 
 	// A cross-site post without the token does nothing.
 	r := b.postForm(gateURL+"/.trustgate/logout", url.Values{"csrf": {"forged"}})
@@ -252,7 +254,7 @@ func TestLockoutAfterRepeatedFailures(t *testing.T) {
 	}
 	// Three failures for alice from this address: even the right password
 	// is refused now.
-	r := b.submitLogin(csrf, "alice", testUsers["alice"].password)
+	r := b.submitLogin(csrf, "alice", gatetest.Users["alice"].Password)
 	if r.status != http.StatusTooManyRequests {
 		t.Fatalf("after 3 failures: %d, want 429", r.status)
 	}
@@ -260,7 +262,7 @@ func TestLockoutAfterRepeatedFailures(t *testing.T) {
 		t.Fatal("locked-out login got a session")
 	}
 	// Another user from the same address is not affected.
-	if r := b.submitLogin(csrf, "bob", testUsers["bob"].password); r.status != http.StatusSeeOther {
+	if r := b.submitLogin(csrf, "bob", gatetest.Users["bob"].Password); r.status != http.StatusSeeOther {
 		t.Fatalf("bob: %d", r.status)
 	}
 
@@ -281,7 +283,7 @@ func TestLoginFormRefusesPostWithoutCSRF(t *testing.T) {
 	usersGateway(t, up, "")
 	b := newBrowser(t)
 	b.openLoginForm("/")
-	r := b.submitLogin("not-the-token", "alice", testUsers["alice"].password)
+	r := b.submitLogin("not-the-token", "alice", gatetest.Users["alice"].Password)
 	if r.status != http.StatusForbidden {
 		t.Fatalf("login with a wrong CSRF token: %d, want 403", r.status)
 	}
@@ -289,7 +291,7 @@ func TestLoginFormRefusesPostWithoutCSRF(t *testing.T) {
 		t.Fatal("a cross-site login post got a session")
 	}
 	// A fresh form comes back, so the person can simply try again.
-	if r2 := b.submitLogin(formCSRF(t, r.body), "alice", testUsers["alice"].password); r2.status != http.StatusSeeOther {
+	if r2 := b.submitLogin(formCSRF(t, r.body), "alice", gatetest.Users["alice"].Password); r2.status != http.StatusSeeOther {
 		t.Fatalf("retry with the new form: %d", r2.status)
 	}
 }
@@ -318,7 +320,7 @@ func TestOpenRedirectTargetsLandOnRoot(t *testing.T) {
 		t.Run(target, func(t *testing.T) {
 			b := newBrowser(t)
 			csrf := b.openLoginForm(target)
-			r := b.submitLogin(csrf, "bob", testUsers["bob"].password)
+			r := b.submitLogin(csrf, "bob", gatetest.Users["bob"].Password)
 			if r.status != http.StatusSeeOther || r.location != "/" {
 				t.Fatalf("return=%q: status %d location %q, want /", target, r.status, r.location)
 			}

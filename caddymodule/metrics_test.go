@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -127,14 +128,14 @@ func checkSeries(t *testing.T, when string, before, now map[string]float64, want
 // after them, with their trust cached, make no storage call at all.
 func TestSignedInRequestsMakeNoStoreCalls(t *testing.T) {
 	up := newUpstream(t)
-	dbPath, usersFile := storePath(t), writeUsersFile(t)
+	dbPath, usersFile := storePath(t), gatetest.WriteUsersFile(t)
 	metricsGateway(t, up, dbPath, usersFile, filepath.Join(t.TempDir(), "auth.log"), "")
 	calls := seriesKey("caddy_trusted_endpoints_store_calls_total", "application", "metrics")
 	before := scrape(t)[calls]
 
-	dev := newDevice(t, "alice", android14)
-	alice := newPhoneBrowser(t, androidUA)
-	_, ans := inlineCheck(t, dev, openPrompt(t, alice, "alice", "/r"), healthy(), protocol.AnswerApprove)
+	dev := newDevice(t, "alice", gatetest.Android14)
+	alice := newPhoneBrowser(t, gatetest.AndroidUA)
+	_, ans := inlineCheck(t, dev, openPrompt(t, alice, "alice", "/r"), gatetest.Healthy(), protocol.AnswerApprove)
 	if r := alice.get(ans.ReturnURL); r.status != http.StatusSeeOther {
 		t.Fatalf("return link: %d %s", r.status, r.body)
 	}
@@ -152,7 +153,7 @@ func TestSignedInRequestsMakeNoStoreCalls(t *testing.T) {
 
 func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 	up := newUpstream(t)
-	dbPath, usersFile := storePath(t), writeUsersFile(t)
+	dbPath, usersFile := storePath(t), gatetest.WriteUsersFile(t)
 	logPath := filepath.Join(t.TempDir(), "auth.log")
 	metricsGateway(t, up, dbPath, usersFile, logPath, "")
 	before := scrape(t)
@@ -161,7 +162,7 @@ func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 	// check, and one wrong password.
 	for range 2 {
 		b := newBrowser(t)
-		if loc := b.login("bob", testUsers["bob"].password, "/"); loc != "/" {
+		if loc := b.login("bob", gatetest.Users["bob"].Password, "/"); loc != "/" {
 			t.Fatalf("bob's login went to %q", loc)
 		}
 	}
@@ -171,18 +172,18 @@ func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 	}
 	// alice passes an inline check on her phone, and then denies a second
 	// login request; a third sign-in stops at the prompt.
-	dev := newDevice(t, "alice", android14)
-	alice := newPhoneBrowser(t, androidUA)
-	_, ans := inlineCheck(t, dev, openPrompt(t, alice, "alice", "/r"), healthy(), protocol.AnswerApprove)
+	dev := newDevice(t, "alice", gatetest.Android14)
+	alice := newPhoneBrowser(t, gatetest.AndroidUA)
+	_, ans := inlineCheck(t, dev, openPrompt(t, alice, "alice", "/r"), gatetest.Healthy(), protocol.AnswerApprove)
 	if r := alice.get(ans.ReturnURL); r.status != http.StatusSeeOther {
 		t.Fatalf("return link: %d %s", r.status, r.body)
 	}
 	decodeUpstream(t, alice.get(gateURL+"/r")) // a trust-cache hit
-	denier := newPhoneBrowser(t, androidUA)
-	if _, ans := inlineCheck(t, dev, openPrompt(t, denier, "alice", "/"), healthy(), protocol.AnswerDeny); ans.State != store.PushDenied {
+	denier := newPhoneBrowser(t, gatetest.AndroidUA)
+	if _, ans := inlineCheck(t, dev, openPrompt(t, denier, "alice", "/"), gatetest.Healthy(), protocol.AnswerDeny); ans.State != store.PushDenied {
 		t.Fatalf("deny: %+v", ans)
 	}
-	openPrompt(t, newPhoneBrowser(t, androidUA), "alice", "/")
+	openPrompt(t, newPhoneBrowser(t, gatetest.AndroidUA), "alice", "/")
 
 	app := func(name string, labelPairs ...string) string {
 		return seriesKey("caddy_trusted_endpoints_"+name, append([]string{"application", "metrics"}, labelPairs...)...)
@@ -217,7 +218,7 @@ func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 	// registry: the counts are still there, and still go up.
 	metricsGateway(t, up, dbPath, usersFile, logPath, "session_lifetime 9h")
 	checkSeries(t, "after the reload", before, scrape(t), want)
-	newBrowser(t).login("bob", testUsers["bob"].password, "/")
+	newBrowser(t).login("bob", gatetest.Users["bob"].Password, "/")
 	decodeUpstream(t, alice.get(gateURL+"/r")) // trust cached before the reload
 	want[login("success", "valid_password", "password", "unknown")]++
 	want[seriesKey("caddy_trusted_endpoints_trust_cache_lookups_total", "result", "hit")]++
@@ -261,7 +262,7 @@ func TestMetricsCountScriptedLoginsAndSurviveReload(t *testing.T) {
 		}
 	}
 	raw, _ := os.ReadFile(logPath)
-	for _, secret := range []string{testUsers["bob"].password, testUsers["alice"].password, "wrong password"} {
+	for _, secret := range []string{gatetest.Users["bob"].Password, gatetest.Users["alice"].Password, "wrong password"} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("the log file holds a password")
 		}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 // Two sites on the test gateway, told apart by host name. Their requests
@@ -67,19 +69,20 @@ func newSiteBrowser(t *testing.T, ua string) *browser {
 	return b
 }
 
-// writeUsersFileOf writes a users file holding only the named test users.
+// writeUsersFileOf writes a users file holding only the named users of
+// gatetest.Users, as gatetest.WriteUsersFile writes them all.
 func writeUsersFileOf(t *testing.T, names ...string) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("users:\n")
 	for _, name := range names {
-		u := testUsers[name]
-		hash, err := bcrypt.GenerateFromPassword([]byte(u.password), bcrypt.MinCost)
+		u := gatetest.Users[name]
+		hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "  - username: %s\n    password_hash: %q\n    email: %s\n    groups: [%s]\n",
-			name, hash, u.email, strings.Join(u.groups, ", "))
+			name, hash, u.Email, strings.Join(u.Groups, ", "))
 	}
 	path := filepath.Join(t.TempDir(), strings.Join(names, "-")+".yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -101,7 +104,7 @@ func (b *browser) signInAt(base, user, path string) string {
 		b.t.Fatalf("login form at %s: %d", base, r.status)
 	}
 	r = b.postForm(base+"/.trustgate/login", url.Values{
-		"csrf": {formCSRF(b.t, r.body)}, "username": {user}, "password": {testUsers[user].password},
+		"csrf": {formCSRF(b.t, r.body)}, "username": {user}, "password": {gatetest.Users[user].Password},
 	})
 	if r.status != http.StatusSeeOther {
 		b.t.Fatalf("sign-in at %s: %d %s", base, r.status, r.body)
@@ -132,7 +135,7 @@ func withCookie(t *testing.T, rawURL, name, value string, accept string) respons
 	}
 	req.Header.Set("Accept", accept)
 	req.AddCookie(&http.Cookie{Name: name, Value: value})
-	return newSiteBrowser(t, androidUA).do(req)
+	return newSiteBrowser(t, gatetest.AndroidUA).do(req)
 }
 
 const acceptHTML = "text/html,application/xhtml+xml"
@@ -356,7 +359,7 @@ func TestBlockModeEnrollmentRefusesSessionFromAnotherRealm(t *testing.T) {
 
 	// A pending device check begun on B: B's prompt offers enrollment, A
 	// does not know the flow.
-	alice := newSiteBrowser(t, androidUA)
+	alice := newSiteBrowser(t, gatetest.AndroidUA)
 	if next := alice.signInAt(b, "alice", "/"); next != "/.trustgate/verify" {
 		t.Fatalf("after sign-in on B: %q, want the prompt", next)
 	}
@@ -371,7 +374,7 @@ func TestBlockModeEnrollmentRefusesSessionFromAnotherRealm(t *testing.T) {
 
 	// A session of B's realm (issued by C, which shares B's users file):
 	// B takes it to the device check, A takes it for no session.
-	other := newSiteBrowser(t, androidUA)
+	other := newSiteBrowser(t, gatetest.AndroidUA)
 	other.signInAt(c, "alice", "/")
 	session := other.cookieAt(c, "tg_session")
 	if r := withCookie(t, b+"/", "tg_session", session, acceptHTML); r.status != http.StatusSeeOther || r.location != "/.trustgate/verify" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -14,7 +15,7 @@ import (
 func twinBrowser(t *testing.T, b *browser) *browser {
 	t.Helper()
 	u, _ := url.Parse(gateURL + "/")
-	twin := newPhoneBrowser(t, androidUA)
+	twin := newPhoneBrowser(t, gatetest.AndroidUA)
 	twin.client.Jar.SetCookies(u, b.client.Jar.Cookies(u))
 	return twin
 }
@@ -25,10 +26,10 @@ func approvedReturnLink(t *testing.T, path string) (*browser, string) {
 	t.Helper()
 	up := newUpstream(t)
 	deviceGateway(t, up, "block", pilotMobile)
-	dev := newDevice(t, "alice", android14)
-	b := newPhoneBrowser(t, androidUA)
+	dev := newDevice(t, "alice", gatetest.Android14)
+	b := newPhoneBrowser(t, gatetest.AndroidUA)
 	page := openPrompt(t, b, "alice", path)
-	_, ans := inlineCheck(t, dev, page, healthy(), protocol.AnswerApprove)
+	_, ans := inlineCheck(t, dev, page, gatetest.Healthy(), protocol.AnswerApprove)
 	if ans.ReturnURL == "" {
 		t.Fatalf("approval = %+v, want a return link", ans)
 	}
@@ -87,7 +88,7 @@ func TestReturnLinkReopenedAfterSuccessSaysSignedIn(t *testing.T) {
 func TestReturnLinkFromAnotherBrowserStillRefused(t *testing.T) {
 	b, link := approvedReturnLink(t, "/")
 	lost := twinBrowser(t, b)
-	other := newPhoneBrowser(t, androidUA)
+	other := newPhoneBrowser(t, gatetest.AndroidUA)
 	if r := other.get(link); r.status != http.StatusForbidden {
 		t.Fatalf("return link in another browser before completing: %d (%s)", r.status, r.body)
 	}

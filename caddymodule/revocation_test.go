@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
 
@@ -50,7 +51,7 @@ func refusedAsSignedOut(t *testing.T, who string, b *browser) {
 func TestCopiedCookieStopsWorkingAfterLogout(t *testing.T) {
 	usersGateway(t, newUpstream(t), "")
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 	thief := copyOf(t, b)
 	decodeUpstream(t, thief.get(gateURL+"/before"))
 
@@ -64,9 +65,9 @@ func TestCopiedCookieStopsWorkingAfterLogout(t *testing.T) {
 func TestSignOutEverywhere(t *testing.T) {
 	usersGateway(t, newUpstream(t), "")
 	laptop, phone, bob := newBrowser(t), newBrowser(t), newBrowser(t)
-	laptop.login("alice", testUsers["alice"].password, "/")
-	phone.login("alice", testUsers["alice"].password, "/")
-	bob.login("bob", testUsers["bob"].password, "/")
+	laptop.login("alice", gatetest.Users["alice"].Password, "/")
+	phone.login("alice", gatetest.Users["alice"].Password, "/")
+	bob.login("bob", gatetest.Users["bob"].Password, "/")
 
 	phone.signOut("/.trustgate/logout/everywhere")
 	refusedAsSignedOut(t, "alice's laptop", laptop)
@@ -76,15 +77,15 @@ func TestSignOutEverywhere(t *testing.T) {
 	}
 	// Alice signs in again, at once: the new session works.
 	again := newBrowser(t)
-	again.login("alice", testUsers["alice"].password, "/")
+	again.login("alice", gatetest.Users["alice"].Password, "/")
 	decodeUpstream(t, again.get(gateURL+"/again"))
 }
 
 func TestAdminRevokesUserSessions(t *testing.T) {
 	usersGateway(t, newUpstream(t), "")
 	alice, bob := newBrowser(t), newBrowser(t)
-	alice.login("alice", testUsers["alice"].password, "/")
-	bob.login("bob", testUsers["bob"].password, "/")
+	alice.login("alice", gatetest.Users["alice"].Password, "/")
+	bob.login("bob", gatetest.Users["bob"].Password, "/")
 
 	status, body := adminPost(t, "/trusted-endpoints/users/alice/sessions/revoke", "")
 	if status != http.StatusOK || body["user"] != "alice" || body["revoked_before"] == nil {
@@ -112,7 +113,7 @@ func TestAdminRevokesUserSessions(t *testing.T) {
 func TestRevocationByAnotherProcessOnSQLiteArrivesWithRefresh(t *testing.T) {
 	dbPath := usersGateway(t, newUpstream(t), "")
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 	decodeUpstream(t, b.get(gateURL+"/before"))
 
 	other, err := sqlitestore.Open(dbPath)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddytest"
 
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
@@ -59,7 +60,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	usersGateway(t, up, "")
 	b := newBrowser(t)
 	csrf := b.openLoginForm("/")
-	r := b.submitLogin(csrf, "alice", testUsers["alice"].password)
+	r := b.submitLogin(csrf, "alice", gatetest.Users["alice"].Password)
 	var session *http.Cookie
 	for _, c := range (&http.Response{Header: r.header}).Cookies() {
 		if c.Name == "tg_session" {
@@ -81,7 +82,7 @@ func TestForgedTamperedAndExpiredSessionsAreRefused(t *testing.T) {
 	up := newUpstream(t)
 	dbPath := usersGateway(t, up, "")
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 	good := b.sessionCookie()
 	codec := storedCodec(t, dbPath)
 	now := time.Now()
@@ -146,7 +147,7 @@ func TestRotatedKeyKeepsOldSessions(t *testing.T) {
 	up := newUpstream(t)
 	dbPath := usersGateway(t, up, "")
 	b := newBrowser(t)
-	b.login("bob", testUsers["bob"].password, "/")
+	b.login("bob", gatetest.Users["bob"].Password, "/")
 	before := storedCodec(t, dbPath).KeyIDs()
 
 	resp, err := http.Post(adminURL+"/trusted-endpoints/cookie-keys/rotate", "application/json", nil)
@@ -167,7 +168,7 @@ func TestRotatedKeyKeepsOldSessions(t *testing.T) {
 func TestConfiguredKeySignsAndStoredKeysStillDecode(t *testing.T) {
 	up := newUpstream(t)
 	dbPath := storePath(t)
-	usersPath := writeUsersFile(t)
+	usersPath := gatetest.WriteUsersFile(t)
 	site := fmt.Sprintf(`
 http://localhost:%d {
 	trusted_endpoints {
@@ -178,7 +179,7 @@ http://localhost:%d {
 `, httpPort, usersPath, up.hostPort())
 	startGateway(t, globalOptions(dbPath, "")+site)
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/")
+	b.login("alice", gatetest.Users["alice"].Password, "/")
 
 	// The operator now configures a key of their own.
 	configured := session.NewCookieKey(time.Now())
@@ -189,7 +190,7 @@ http://localhost:%d {
 	decodeUpstream(t, b.get(gateURL+"/old-session"))
 	// ... and a new login is signed with the configured key.
 	b2 := newBrowser(t)
-	b2.login("bob", testUsers["bob"].password, "/")
+	b2.login("bob", gatetest.Users["bob"].Password, "/")
 	onlyConfigured, _ := session.NewCookieCodec([]store.CookieKey{configured}, nil)
 	var s session.Session
 	if err := onlyConfigured.Decode("tg_session", b2.sessionCookie(), &s); err != nil || s.User != "bob" {
@@ -208,7 +209,7 @@ https://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpsPort, selfSignedCert(t), writeUsersFile(t), up.hostPort()))
+`, httpsPort, selfSignedCert(t), gatetest.WriteUsersFile(t), up.hostPort()))
 	b := newBrowser(t)
 	// caddytest's transport dials loopback and skips verification of the
 	// test certificate.
@@ -220,7 +221,7 @@ https://localhost:%d {
 		t.Fatalf("login page over HTTPS: %d", r.status)
 	}
 	r = b.postForm(base+"/.trustgate/login", map[string][]string{
-		"csrf": {formCSRF(t, r.body)}, "username": {"alice"}, "password": {testUsers["alice"].password},
+		"csrf": {formCSRF(t, r.body)}, "username": {"alice"}, "password": {gatetest.Users["alice"].Password},
 	})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("login over HTTPS: %d %s", r.status, r.body)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 // rawUpstream is an HTTP/1.1 upstream that records the bytes of each
@@ -82,10 +84,10 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, httpPort, writeUsersFile(t), up.Addr()))
+`, httpPort, gatetest.WriteUsersFile(t), up.Addr()))
 
 	b := newBrowser(t)
-	b.login("alice", testUsers["alice"].password, "/app")
+	b.login("alice", gatetest.Users["alice"].Password, "/app")
 	session := b.sessionCookie()
 	if session == "" {
 		t.Fatal("no session cookie after login")

@@ -7,6 +7,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/trustgate/trustgate/prompt/gatetest"
 )
 
 // TestSettingsCaddyfileAndJSONAgree checks, for settings that both a
@@ -76,7 +78,7 @@ func provisionedHandler(t *testing.T, handlerJSON string) (*Handler, *App, error
 	app := appIface.(*App)
 	t.Cleanup(func() { _ = app.Cleanup() })
 	h := new(Handler)
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(handlerJSON, "USERS_FILE", writeUsersFile(t))), h); err != nil {
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(handlerJSON, "USERS_FILE", gatetest.WriteUsersFile(t))), h); err != nil {
 		return nil, nil, err
 	}
 	return h, app, h.Provision(ctx)
