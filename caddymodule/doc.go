@@ -1,6 +1,10 @@
 // Package caddymodule plugs trustgate into Caddy: the trusted_endpoints app
 // (state shared by every site and kept across reloads), the
-// trusted_endpoints HTTP handler and its Caddyfile directive, the global
-// option, and the admin API routes. It is glue only: the flow lives in
-// package prompt and decisions in package policy.
+// trusted_endpoints HTTP handler and its Caddyfile directive, and the
+// global option. It is glue only: the flow lives in package prompt and
+// decisions in package policy. Its guest modules are in login and storage,
+// the admin API and dashboard modules in admin (which a binary imports
+// beside this package), and the parsing of integration blocks and the
+// registry of a configuration's sites in internal/integration and
+// internal/sites.
 package caddymodule
