@@ -7,6 +7,9 @@
 // integration block shares, enable and platforms, are read by one scope
 // (scope.go), so that they read and fail alike in every block; the health
 // requirement lines are read by requirementsParser (requirements.go).
+// Another integration's block gets its parser beside ParseMobile: a scope
+// that reads its own platforms (policy.ParseManagedPlatform for managed
+// devices), and its own lines.
 // Checking the whole configuration is left to policy's Validate, which a
 // JSON configuration goes through too.
 package integration

@@ -47,5 +47,5 @@ func ParseMobile(d *caddyfile.Dispenser) (*policy.Integration, *policy.Requireme
 	if err != nil {
 		return nil, nil, err
 	}
-	return &s.integration, requirements, nil
+	return &policy.Integration{State: s.state, Groups: s.groups, Platforms: s.platforms}, requirements, nil
 }

@@ -11,14 +11,21 @@ import (
 //
 //	enable disabled | all | groups <name...>
 //	platforms <platform...>
+//
+// Its fields become those of the integration's policy value
+// (policy.Integration for mobile; policy.Managed has the same three).
 type scope struct {
 	// block names the integration block in errors ("mobile").
 	block string
-	// parsePlatform reads one platform the integration can check.
+	// parsePlatform reads one platform the integration can check
+	// (policy.ParsePlatform for mobile, policy.ParseManagedPlatform for a
+	// managed device).
 	parsePlatform func(string) (policy.Platform, error)
 
-	integration policy.Integration
-	enableSeen  bool
+	state      policy.State
+	groups     []string
+	platforms  []policy.Platform
+	enableSeen bool
 }
 
 // line reads an enable or platforms line. It reports false for any other
@@ -26,15 +33,15 @@ type scope struct {
 func (s *scope) line(d *caddyfile.Dispenser) (bool, error) {
 	switch d.Val() {
 	case "enable":
-		return true, s.enable(d)
+		return true, s.enableLine(d)
 	case "platforms":
-		return true, s.platforms(d)
+		return true, s.platformsLine(d)
 	}
 	return false, nil
 }
 
-// enable parses: enable disabled | all | groups <name...>
-func (s *scope) enable(d *caddyfile.Dispenser) error {
+// enableLine parses: enable disabled | all | groups <name...>
+func (s *scope) enableLine(d *caddyfile.Dispenser) error {
 	if s.enableSeen {
 		return d.Errf("%s: enable already specified", s.block)
 	}
@@ -53,16 +60,16 @@ func (s *scope) enable(d *caddyfile.Dispenser) error {
 	case state != policy.Groups && len(args) > 1:
 		return d.Errf("%s enable %s takes no group names, got %q", s.block, state, args[1])
 	}
-	s.integration.State = state
+	s.state = state
 	if state == policy.Groups {
-		s.integration.Groups = args[1:]
+		s.groups = args[1:]
 	}
 	return nil
 }
 
-// platforms parses: platforms <platform...>, each listed once.
-func (s *scope) platforms(d *caddyfile.Dispenser) error {
-	if len(s.integration.Platforms) > 0 {
+// platformsLine parses: platforms <platform...>, each listed once.
+func (s *scope) platformsLine(d *caddyfile.Dispenser) error {
+	if len(s.platforms) > 0 {
 		return d.Errf("%s: platforms already specified", s.block)
 	}
 	args := d.RemainingArgs()
@@ -74,12 +81,12 @@ func (s *scope) platforms(d *caddyfile.Dispenser) error {
 		if err != nil {
 			return d.Errf("%s platforms: %v", s.block, err)
 		}
-		for _, seen := range s.integration.Platforms {
+		for _, seen := range s.platforms {
 			if seen == p {
 				return d.Errf("%s platforms: %q listed twice", s.block, a)
 			}
 		}
-		s.integration.Platforms = append(s.integration.Platforms, p)
+		s.platforms = append(s.platforms, p)
 	}
 	return nil
 }
