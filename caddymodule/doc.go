@@ -3,8 +3,8 @@
 // trusted_endpoints HTTP handler and its Caddyfile directive, and the
 // global option. It is glue only: the flow lives in package prompt and
 // decisions in package policy. Its guest modules are in login and storage,
-// the admin API and dashboard modules in admin (which a binary imports
-// beside this package), and the parsing of integration blocks and the
+// the admin API and dashboard modules in admin (which this package
+// imports, so that importing caddymodule brings every module), and the parsing of integration blocks and the
 // registry of a configuration's sites in internal/integration and
 // internal/sites.
 package caddymodule

@@ -25,7 +25,6 @@ import (
 
 	// The admin API and the dashboard, which the tests use through
 	// Caddy, are their own modules (package admin never imports this one).
-	_ "github.com/trustgate/trustgate/caddymodule/admin"
 	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/store"
 )

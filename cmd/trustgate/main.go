@@ -12,7 +12,6 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/trustgate/trustgate/caddymodule"
-	_ "github.com/trustgate/trustgate/caddymodule/admin"
 )
 
 func main() { caddycmd.Main() }

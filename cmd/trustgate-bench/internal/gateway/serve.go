@@ -7,7 +7,6 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/trustgate/trustgate/caddymodule"
-	_ "github.com/trustgate/trustgate/caddymodule/admin"
 )
 
 // serveCommand is the hidden first argument that makes this binary run as
