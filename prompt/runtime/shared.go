@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -47,6 +48,10 @@ type Shared struct {
 	// revocations are the sessions ended on the server, kept current by
 	// the store's events and reread every keyRefreshInterval.
 	revocations *session.Revocations
+
+	// inventory is the active inventory of managed devices, reloaded on
+	// the store's inventory events and every keyRefreshInterval.
+	inventory *inventory.Active
 }
 
 // Start loads the cookie keys, signing keys and session revocations from
@@ -85,6 +90,10 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 	if err := revocations.Refresh(ctx, st, time.Now()); err != nil {
 		return nil, fmt.Errorf("loading session revocations: %w", err)
 	}
+	inv := new(inventory.Active)
+	if _, err := inv.Reload(ctx, st); err != nil {
+		return nil, fmt.Errorf("loading the inventory of managed devices: %w", err)
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
@@ -100,6 +109,7 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 		done:       make(chan struct{}),
 
 		revocations: revocations,
+		inventory:   inv,
 	}, nil
 }
 
@@ -122,6 +132,10 @@ func (s *Shared) TrustCache() *device.TrustCache { return s.trustCache }
 
 // Waker returns the waker of device long-polls.
 func (s *Shared) Waker() *device.Waker { return s.waker }
+
+// Inventory returns the active inventory of managed devices, which every
+// site's managed-device check looks certificates up in.
+func (s *Shared) Inventory() *inventory.Active { return s.inventory }
 
 // Revocations returns the sessions ended on the server.
 func (s *Shared) Revocations() *session.Revocations { return s.revocations }
