@@ -7,14 +7,21 @@ import (
 
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/inventory"
 )
 
 // DeviceTrust configures the device check of a Gate: who must prove their
 // phone healthy, against which requirements, and what happens to devices
 // that do not.
 type DeviceTrust struct {
-	// Policy is the mode, the integration's scope and the requirements.
+	// Policy is the mode, the integrations' scopes (mobile and managed)
+	// and the requirements.
 	Policy policy.Policy
+	// Inventory is the active inventory of managed devices, shared by
+	// every site and kept current by the runtime; a request's verified
+	// client certificate is looked up in it when Policy.Managed applies.
+	// Nil: no device is managed.
+	Inventory *inventory.Active
 	// TrustFor is how long a device check counts before the next request
 	// checks again. Default: 12h.
 	TrustFor time.Duration
