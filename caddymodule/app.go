@@ -14,6 +14,7 @@ import (
 	"github.com/trustgate/trustgate/caddymodule/internal/sites"
 	"github.com/trustgate/trustgate/caddymodule/storage"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/runtime"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -174,6 +175,10 @@ func (a *App) Cookies() *session.CookieCodec { return a.shared.Cookies() }
 
 // TrustCache returns the device-trust cache that every site shares.
 func (a *App) TrustCache() *device.TrustCache { return a.shared.TrustCache() }
+
+// Inventory returns the active inventory of managed devices that every
+// site shares.
+func (a *App) Inventory() *inventory.Active { return a.shared.Inventory() }
 
 // Waker returns the waker of device long-polls that every site shares.
 func (a *App) Waker() *device.Waker { return a.shared.Waker() }

@@ -77,6 +77,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			min_app_version <version>
 //			os_up_to_date <ios|android> <latest version> [behind <n>] [unit major|minor]
 //		}
+//		managed {
+//			enable disabled | all | groups <name...>
+//			platforms <windows|macos|linux|ios|android...>
+//			match fingerprint | serial | san_uri | hardware_serial
+//		}
 //		trust_for    <duration>
 //		push_timeout <duration>
 //		enrollment admin | self [block_mode] | approve

@@ -22,6 +22,8 @@ func (h *Handler) unmarshalDeviceOption(d *caddyfile.Dispenser) (bool, error) {
 		return true, h.unmarshalMode(d)
 	case "mobile":
 		return true, h.unmarshalMobile(d)
+	case "managed":
+		return true, h.unmarshalManaged(d)
 	case "trust_for", "push_timeout":
 		dur, err := directive.DurationArg(d)
 		if err != nil {
@@ -155,6 +157,19 @@ func (h *Handler) unmarshalMode(d *caddyfile.Dispenser) error {
 		return d.WrapErr(err)
 	}
 	h.Mode = mode
+	return nil
+}
+
+// unmarshalManaged parses the managed block (integration.ParseManaged).
+func (h *Handler) unmarshalManaged(d *caddyfile.Dispenser) error {
+	if h.Managed != nil {
+		return d.Err("managed already specified")
+	}
+	m, err := integration.ParseManaged(d)
+	if err != nil {
+		return err
+	}
+	h.Managed = m
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/trustgate/trustgate/policy"
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
@@ -67,6 +68,9 @@ func (h *Handler) devicePolicy() policy.Policy {
 	if h.Mobile != nil {
 		p.Integration = *h.Mobile
 	}
+	if h.Managed != nil {
+		p.Managed = *h.Managed
+	}
 	if h.Requirements != nil {
 		p.Requirements = *h.Requirements
 	}
@@ -74,8 +78,9 @@ func (h *Handler) devicePolicy() policy.Policy {
 }
 
 // deviceTrust returns the device check for the gate, or nil in mode off.
-// cache is the trust cache that every site of the server shares.
-func (h *Handler) deviceTrust(cache *device.TrustCache) (*prompt.DeviceTrust, error) {
+// cache is the trust cache and inv the inventory of managed devices that
+// every site of the server shares.
+func (h *Handler) deviceTrust(cache *device.TrustCache, inv *inventory.Active) (*prompt.DeviceTrust, error) {
 	if err := h.validateDevice(); err != nil {
 		return nil, err
 	}
@@ -95,6 +100,7 @@ func (h *Handler) deviceTrust(cache *device.TrustCache) (*prompt.DeviceTrust, er
 		PushWindow:            time.Duration(h.PushWindow),
 		Origins:               h.Origins,
 		Cache:                 cache,
+		Inventory:             inv,
 	}
 	if h.AppLinks != nil {
 		d.AppleAppIDs, d.AndroidApps = h.AppLinks.forGate()
@@ -159,10 +165,13 @@ func (h *Handler) validateDevice() error {
 func (h *Handler) warnAboutDeviceSettings() {
 	p := h.devicePolicy()
 	switch {
-	case p.Mode == policy.ModeOff && (h.Mobile != nil || h.Requirements != nil):
+	case p.Mode == policy.ModeOff && (h.Mobile != nil || h.Managed != nil || h.Requirements != nil):
 		h.logger.Warn("device settings are ignored in mode off; set mode check or block to use them")
-	case p.Mode == policy.ModeBlock && (p.Integration.State == "" || p.Integration.State == policy.Disabled):
-		h.logger.Warn("mode block with the mobile integration disabled: no device can be proven trusted, so every login is denied; enable it for groups or all",
+	case p.Mode == policy.ModeBlock && disabled(p.Integration.State) && disabled(p.Managed.State):
+		h.logger.Warn("mode block with the mobile and managed integrations disabled: no device can be proven trusted, so every login is denied; enable one for groups or all",
 			zap.String("mode", string(p.Mode)))
 	}
 }
+
+// disabled reports whether an integration in state s is off.
+func disabled(s policy.State) bool { return s == "" || s == policy.Disabled }

@@ -491,6 +491,7 @@ func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 		"login": {"source": "users_file", "path": "USERS_FILE"},
 		"mode": "block",
 		"mobile": {"state": "groups", "groups": ["pilot"], "platforms": ["android"]},
+		"managed": {"state": "all", "platforms": ["windows", "ios"], "match": "serial"},
 		"requirements": {
 			"screen_lock": {"level": "require"},
 			"biometrics": {"level": "warn", "until": "2027-01-15T00:00:00Z"},
@@ -518,6 +519,7 @@ func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 	wantPolicy := policy.Policy{
 		Mode:        policy.ModeBlock,
 		Integration: policy.Integration{State: policy.Groups, Groups: []string{"pilot"}, Platforms: []policy.Platform{policy.Android}},
+		Managed:     policy.Managed{State: policy.All, Platforms: []policy.Platform{policy.Windows, policy.IOS}, Match: policy.MatchSerial},
 		Requirements: policy.Requirements{
 			ScreenLock: policy.Rule{Level: policy.Require},
 			Biometrics: policy.Rule{Level: policy.Warn, Until: time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC)},
@@ -529,6 +531,9 @@ func TestProvisionHandsBlockPolicyToGate(t *testing.T) {
 	}
 	if d.Cache == nil || d.Cache != app.TrustCache() {
 		t.Fatal("the gate does not use the app's shared trust cache")
+	}
+	if d.Inventory == nil || d.Inventory != app.Inventory() {
+		t.Fatal("the gate does not look certificates up in the app's shared inventory")
 	}
 	if d.TrustFor != 6*time.Hour || d.PushTimeout != 30*time.Second || d.Enrollment != device.EnrollSelf || !d.EnrollmentInBlockMode || !d.Unbound ||
 		d.PasscodeAttempts != 3 || d.ActivationAttempts != 7 || d.PushLimit != 2 || d.PushWindow != 15*time.Minute {
@@ -661,5 +666,20 @@ func TestDirectiveParsesFailMode(t *testing.T) {
 	h := Handler{LoginRaw: usersFileLoginJSON("u"), FailMode: "open"}
 	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), `"open"`) {
 		t.Errorf("Validate of JSON fail_mode open: %v", err)
+	}
+}
+
+// A managed block given in JSON is checked as the Caddyfile's is: an
+// unknown match, platform or state is refused with the setting named.
+func TestManagedJSONRefusesMistakes(t *testing.T) {
+	for managed, want := range map[string]string{
+		`{"state": "all", "match": "thumbprint"}`: `managed: unknown match "thumbprint"`,
+		`{"state": "all", "platforms": ["beos"]}`: `managed: unknown platform "beos"`,
+		`{"state": "groups"}`:                     "managed: integration state groups names no groups",
+	} {
+		err := loadHandlerErr(t, `{"login": {"source": "users_file", "path": "USERS_FILE"}, "mode": "block", "managed": `+managed+`}`)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("managed %s: %v, want an error with %q", managed, err, want)
+		}
 	}
 }

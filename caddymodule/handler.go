@@ -123,6 +123,16 @@ type Handler struct {
 	// applies. Default: disabled, on both platforms.
 	Mobile *policy.Integration `json:"mobile,omitempty"`
 
+	// Managed says to whom (state disabled, groups or all, and the groups)
+	// and on which platforms (default windows, macos, linux) a managed
+	// device vouches for the access device: one whose client certificate,
+	// verified by the site's TLS client_auth, is in the inventory, looked
+	// up by the certificate's fingerprint (default), serial, san_uri or
+	// hardware_serial (match). Where the mobile check applies to a person
+	// on iOS or Android, managed is not consulted for that platform.
+	// Default: disabled.
+	Managed *policy.Managed `json:"managed,omitempty"`
+
 	// Requirements are the device health rules, each with a level of
 	// "require" or "warn" (optionally warn "until" an RFC 3339 deadline,
 	// then require). A rule without a level is not checked. Default: none.
@@ -229,7 +239,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	app := appIface.(*App)
 	h.app = app
 	repl := caddy.NewReplacer()
-	device, err := h.deviceTrust(app.TrustCache())
+	device, err := h.deviceTrust(app.TrustCache(), app.Inventory())
 	if err != nil {
 		return err
 	}
