@@ -208,6 +208,18 @@ func (a *App) RevokeDevice(ctx context.Context, id string) (store.Device, error)
 	return a.shared.RevokeDevice(ctx, id)
 }
 
+// ActivateInventory makes a pending inventory active on every instance at
+// once; see runtime.Shared.ActivateInventory.
+func (a *App) ActivateInventory(ctx context.Context, id string) (store.Inventory, error) {
+	return a.shared.ActivateInventory(ctx, id)
+}
+
+// RestorePreviousInventory makes the previous inventory active again on
+// every instance; see runtime.Shared.RestorePreviousInventory.
+func (a *App) RestorePreviousInventory(ctx context.Context) (store.Inventory, error) {
+	return a.shared.RestorePreviousInventory(ctx)
+}
+
 // sharedPool holds state that outlives a configuration reload, keyed by the
 // store's identity.
 var sharedPool = caddy.NewUsagePool()

@@ -26,6 +26,12 @@ type App interface {
 	SigningKeys() *assertion.SigningKeys
 	// RevokeDevice revokes a device on every instance and returns it.
 	RevokeDevice(ctx context.Context, id string) (store.Device, error)
+	// ActivateInventory makes a pending inventory of managed devices the
+	// active one on every instance (runtime.Shared.ActivateInventory).
+	ActivateInventory(ctx context.Context, id string) (store.Inventory, error)
+	// RestorePreviousInventory makes the previous inventory active again
+	// on every instance.
+	RestorePreviousInventory(ctx context.Context) (store.Inventory, error)
 	// Revocations are the revoked sessions every site shares.
 	Revocations() *session.Revocations
 	// Sites are the sites of the app's configuration.

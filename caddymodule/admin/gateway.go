@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/dashboard"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/runtime"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -58,6 +60,51 @@ func (g gateway) RevokeUserSessions(ctx context.Context, user string, before tim
 		return fmt.Errorf("%w: %w", adminapi.ErrNotAnnounced, err)
 	}
 	return err
+}
+
+// CreateInventory stores a new pending inventory.
+func (g gateway) CreateInventory(ctx context.Context, inv store.Inventory) error {
+	return g.app.Store().CreateInventory(ctx, inv)
+}
+
+// AddInventoryEntries adds entries to a pending inventory, all or none.
+func (g gateway) AddInventoryEntries(ctx context.Context, id string, entries []store.InventoryEntry) error {
+	return g.app.Store().AddInventoryEntries(ctx, id, entries)
+}
+
+// DeleteInventory deletes a pending inventory.
+func (g gateway) DeleteInventory(ctx context.Context, id string) error {
+	return g.app.Store().DeleteInventory(ctx, id)
+}
+
+// Inventories lists every inventory with its count.
+func (g gateway) Inventories(ctx context.Context) ([]store.Inventory, error) {
+	return g.app.Store().Inventories(ctx)
+}
+
+// InventoryEntries returns a page of an inventory's entries.
+func (g gateway) InventoryEntries(ctx context.Context, id string, offset, limit int) ([]store.InventoryEntry, error) {
+	return g.app.Store().InventoryEntries(ctx, id, offset, limit)
+}
+
+// ActivateInventory makes a pending inventory active on every instance.
+func (g gateway) ActivateInventory(ctx context.Context, id string) (store.Inventory, error) {
+	return announced(g.app.ActivateInventory(ctx, id))
+}
+
+// RestorePreviousInventory makes the previous inventory active again on
+// every instance.
+func (g gateway) RestorePreviousInventory(ctx context.Context) (store.Inventory, error) {
+	return announced(g.app.RestorePreviousInventory(ctx))
+}
+
+// announced marks a change of the active inventory that holds but was not
+// announced as adminapi.ErrNotAnnounced.
+func announced(inv store.Inventory, err error) (store.Inventory, error) {
+	if errors.Is(err, runtime.ErrNotAnnounced) {
+		return inv, fmt.Errorf("%w: %w", adminapi.ErrNotAnnounced, err)
+	}
+	return inv, err
 }
 
 // IssueActivation stores a new activation code for user.

@@ -16,6 +16,7 @@ type Gateway interface {
 	Keys
 	Devices
 	Sites
+	Inventories
 }
 
 // Store holds the store methods the admin API reads.
@@ -45,8 +46,9 @@ type Keys interface {
 	PublishedSigningKeys(now time.Time) []string
 }
 
-// ErrNotAnnounced marks a revocation that holds and is stored, but that
-// the other instances learn only on their next refresh.
+// ErrNotAnnounced marks a revocation or a change of the active inventory
+// that holds and is stored, but that the other instances learn only on
+// their next refresh.
 var ErrNotAnnounced = errors.New("stored, but not announced to the other instances")
 
 // Devices revokes devices and sessions and issues activation codes.
@@ -85,4 +87,29 @@ type Sites interface {
 	// ActivationRealm is the realm an admin's activation code for
 	// application binds its device to, and the realm's ID ("" for none).
 	ActivationRealm(application string) (realm, id string, err error)
+}
+
+// Inventories keeps the inventories of managed devices: the store's
+// methods, and the changes of the active one that every instance must
+// follow at once.
+type Inventories interface {
+	// CreateInventory stores a new, empty, pending inventory.
+	CreateInventory(ctx context.Context, inv store.Inventory) error
+	// AddInventoryEntries adds entries to a pending inventory, all or
+	// none.
+	AddInventoryEntries(ctx context.Context, id string, entries []store.InventoryEntry) error
+	// DeleteInventory deletes a pending inventory.
+	DeleteInventory(ctx context.Context, id string) error
+	// Inventories lists every inventory, newest first, with its count.
+	Inventories(ctx context.Context) ([]store.Inventory, error)
+	// InventoryEntries returns a page of an inventory's entries.
+	InventoryEntries(ctx context.Context, id string, offset, limit int) ([]store.InventoryEntry, error)
+	// ActivateInventory makes the pending inventory id active on every
+	// instance and returns it. An error wrapping ErrNotAnnounced still
+	// activated it.
+	ActivateInventory(ctx context.Context, id string) (store.Inventory, error)
+	// RestorePreviousInventory makes the previous inventory active again
+	// on every instance and returns it; store.ErrNotFound when there is
+	// none. An error wrapping ErrNotAnnounced still restored it.
+	RestorePreviousInventory(ctx context.Context) (store.Inventory, error)
 }

@@ -1,10 +1,15 @@
 package adminapi
 
 import (
+	"errors"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/web"
 )
 
@@ -23,11 +28,23 @@ const Prefix = "/trusted-endpoints/"
 //	POST /trusted-endpoints/cookie-keys/rotate   add a new session-cookie key
 //	POST /trusted-endpoints/signing-keys/rotate  add a new upstream-assertion signing key
 //	POST /trusted-endpoints/users/{user}/sessions/revoke  end every session of a user, on every instance
+//	GET  /trusted-endpoints/inventories          the inventories of managed devices, their states and counts
+//	POST /trusted-endpoints/inventories          create a pending inventory
+//	GET  /trusted-endpoints/inventories/{id}     one inventory
+//	DELETE /trusted-endpoints/inventories/{id}   delete a pending inventory
+//	PUT  /trusted-endpoints/inventories/{id}/entries  upload a pending inventory's entries (CSV or JSON), all or none
+//	GET  /trusted-endpoints/inventories/{id}/entries  an inventory's entries (offset, limit)
+//	POST /trusted-endpoints/inventories/{id}/activate  make a pending inventory active, on every instance
+//	POST /trusted-endpoints/inventories/previous/restore  make the previous inventory active again
 //
 // Answers are JSON (the auth log also CSV); errors are {"error": "..."},
 // 400 for bad input, naming the parameter, 405 with Allow for a wrong
 // method.
 type Handler struct {
+	// Uploads reads the uploads of inventory entries; its zero value has
+	// the limits of inventory.Parser (200000 rows, 128 MiB).
+	Uploads inventory.Parser
+
 	gateway func() (Gateway, error)
 	logger  *zap.Logger
 	errors  web.ErrorWriter
@@ -56,6 +73,7 @@ func New(gateway func() (Gateway, error), logger *zap.Logger) *Handler {
 	h.route(http.MethodPost, "/trusted-endpoints/users/{user}/sessions/revoke", h.revokeUserSessions)
 	h.mux.Handle("/trusted-endpoints/users/", h.errors.Handle(noRoute(
 		"POST /trusted-endpoints/users/{user}/sessions/revoke")))
+	h.routeInventories()
 	return h
 }
 
@@ -68,11 +86,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route serves path with method through serve, and any other method of
 // path with a 405 that names method.
 func (h *Handler) route(method, path string, serve web.HandlerFunc) {
-	h.mux.Handle(method+" "+path, h.errors.Handle(serve))
-	h.mux.Handle(path, h.errors.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Allow", method)
-		return web.Errorf(http.StatusMethodNotAllowed, "method %s not allowed; use %s", r.Method, method)
+	h.routeMethods(path, map[string]web.HandlerFunc{method: serve})
+}
+
+// routeMethods serves path with each method of serve through its handler,
+// and any other method of path with a 405 that names them.
+func (h *Handler) routeMethods(path string, serve map[string]web.HandlerFunc) {
+	methods := slices.Sorted(maps.Keys(serve))
+	for _, method := range methods {
+		h.mux.Handle(method+" "+path, h.handle(serve[method]))
+	}
+	allow := strings.Join(methods, ", ")
+	h.mux.Handle(path, h.handle(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return web.Errorf(http.StatusMethodNotAllowed, "method %s not allowed; use %s", r.Method, allow)
 	}))
+}
+
+// handle adapts serve to an http.Handler whose failures are answered in
+// the one place: an upload's bad rows by writeBadUpload, every other
+// error by the admin API's web.ErrorWriter.
+func (h *Handler) handle(serve web.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := serve(w, r)
+		var bad *badUploadError
+		switch {
+		case err == nil:
+		case errors.As(err, &bad):
+			writeBadUpload(w, bad)
+		default:
+			h.errors.Write(w, r, err)
+		}
+	})
 }
 
 // noRoute is a 404 for a path under a route's subtree that is none of its

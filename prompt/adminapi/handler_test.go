@@ -51,6 +51,11 @@ func TestRoutesRefuseOtherMethodsNamingTheirOwn(t *testing.T) {
 		{"GET", "/trusted-endpoints/cookie-keys/rotate", "POST"},
 		{"GET", "/trusted-endpoints/signing-keys/rotate", "POST"},
 		{"GET", "/trusted-endpoints/users/alice/sessions/revoke", "POST"},
+		{"PATCH", "/trusted-endpoints/inventories", "GET, POST"},
+		{"POST", "/trusted-endpoints/inventories/inv-1", "DELETE, GET"},
+		{"POST", "/trusted-endpoints/inventories/inv-1/entries", "GET, PUT"},
+		{"GET", "/trusted-endpoints/inventories/inv-1/activate", "POST"},
+		{"GET", "/trusted-endpoints/inventories/previous/restore", "POST"},
 	} {
 		rec := serve(nil, errors.New("not asked"), tt.method, tt.path, "")
 		want := fmt.Sprintf(`{"error":"method %s not allowed; use %s"}`+"\n", tt.method, tt.allow)
@@ -68,6 +73,7 @@ func TestUnknownRoutesAreNotFound(t *testing.T) {
 		{"POST", "/trusted-endpoints/devices/dev-1/delete", `{"error":"no such route; want GET /trusted-endpoints/devices/{id} or POST /trusted-endpoints/devices/{id}/revoke"}` + "\n"},
 		{"GET", "/trusted-endpoints/devices/dev-1/revoke/", `{"error":"no such route; want GET /trusted-endpoints/devices/{id} or POST /trusted-endpoints/devices/{id}/revoke"}` + "\n"},
 		{"POST", "/trusted-endpoints/users/alice/sessions", `{"error":"no such route; want POST /trusted-endpoints/users/{user}/sessions/revoke"}` + "\n"},
+		{"POST", "/trusted-endpoints/inventories/inv-1/restore", `{"error":"no such route; want GET or DELETE /trusted-endpoints/inventories/{id}, GET or PUT /trusted-endpoints/inventories/{id}/entries, POST /trusted-endpoints/inventories/{id}/activate or POST /trusted-endpoints/inventories/previous/restore"}` + "\n"},
 		{"GET", "/trusted-endpoints/nothing", "404 page not found\n"},
 	} {
 		rec := serve(nil, errors.New("not asked"), tt.method, tt.path, "")

@@ -113,3 +113,16 @@ func (q queryParams) oneOf(name string, allowed ...string) (string, error) {
 	}
 	return s, nil
 }
+
+// offset reads a position from 0; 0 when absent.
+func (q queryParams) offset(name string) (int, error) {
+	s := q.get(name)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, badRequest(name, "want a whole number from 0, got %q", s)
+	}
+	return n, nil
+}

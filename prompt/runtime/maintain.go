@@ -12,8 +12,9 @@ import (
 
 // listen applies the events other instances send through the store until
 // ctx ends: a login request wakes this instance's long-polls of the device,
-// a revocation drops the device's cached decisions, and a resync (events
-// were lost) drops them all.
+// a revocation drops the device's cached decisions, a new active inventory
+// is reloaded, and a resync (events were lost) drops every decision and
+// rereads what the lost events may have changed.
 func (s *Shared) listen(ctx context.Context, n store.Notifier) {
 	err := n.Listen(ctx, func(e store.Event) {
 		switch e.Kind {
@@ -23,6 +24,8 @@ func (s *Shared) listen(ctx context.Context, n store.Notifier) {
 			s.trustCache.RevokeDevice(e.ID)
 		case store.EventSessionRevoked, store.EventUserSessionsRevoked:
 			s.revocations.ApplyEvent(e)
+		case store.EventInventory:
+			s.inventoryReloadDue()
 		case store.EventResync:
 			// Events may have been lost: held long-polls look at the
 			// store again, and cached trust is decided afresh.
@@ -30,6 +33,7 @@ func (s *Shared) listen(ctx context.Context, n store.Notifier) {
 			s.trustCache.Purge()
 			s.logger.Info("store events resynchronised: trust cache emptied")
 			s.RefreshRevocations(ctx)
+			s.inventoryReloadDue()
 		}
 	})
 	if err != nil && ctx.Err() == nil {
@@ -39,7 +43,8 @@ func (s *Shared) listen(ctx context.Context, n store.Notifier) {
 
 // maintain rereads the cookie keys and purges expired records until the
 // state is closed, and meanwhile runs the work that may take longer
-// (listening for events, retention) beside its loop.
+// (listening for events, reloading the inventory, retention) beside its
+// loop.
 func (s *Shared) maintain() {
 	defer close(s.done)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -51,6 +56,7 @@ func (s *Shared) maintain() {
 	if n, ok := s.store.(store.Notifier); ok {
 		background.Go(func() { s.listen(ctx, n) })
 	}
+	background.Go(func() { s.reloadInventoryWhenDue(ctx) })
 	background.Go(func() { s.retainEvery(ctx, retentionInterval) })
 	refresh := time.NewTicker(keyRefreshInterval)
 	defer refresh.Stop()
@@ -69,7 +75,10 @@ func (s *Shared) maintain() {
 }
 
 // refresh rereads what other instances may have changed: the cookie keys,
-// the signing keys (rotating when due) and the session revocations.
+// the signing keys (rotating when due), the session revocations and the
+// active inventory (which costs one listing when it did not change). With
+// events it catches up after lost ones; without (SQLite shared by two
+// processes) it is how a change made by the other process arrives.
 func (s *Shared) refresh() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -78,6 +87,7 @@ func (s *Shared) refresh() {
 	}
 	s.MaintainSigningKeys(ctx, time.Now())
 	s.RefreshRevocations(ctx)
+	s.inventoryReloadDue()
 }
 
 // purge deletes expired single-use records and old failures.

@@ -50,8 +50,10 @@ type Shared struct {
 	revocations *session.Revocations
 
 	// inventory is the active inventory of managed devices, reloaded on
-	// the store's inventory events and every keyRefreshInterval.
-	inventory *inventory.Active
+	// the store's inventory events and every keyRefreshInterval;
+	// inventoryDue asks the goroutine that reloads it for a reload.
+	inventory    *inventory.Active
+	inventoryDue chan struct{}
 }
 
 // Start loads the cookie keys, signing keys and session revocations from
@@ -108,8 +110,9 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 
-		revocations: revocations,
-		inventory:   inv,
+		revocations:  revocations,
+		inventory:    inv,
+		inventoryDue: make(chan struct{}, 1),
 	}, nil
 }
 
