@@ -52,6 +52,7 @@ type Shared struct {
 	// inventory is the active inventory of managed devices, reloaded on
 	// the store's inventory events and every keyRefreshInterval.
 	inventory *inventory.Active
+	fetching  inventoryFetching // of the inventory, when configured
 }
 
 // Start loads the cookie keys, signing keys and session revocations from
@@ -115,6 +116,7 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 
 // Close stops the background work and closes the store.
 func (s *Shared) Close() error {
+	s.fetching.stop()
 	close(s.stop)
 	<-s.done
 	return s.store.Close()
