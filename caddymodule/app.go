@@ -65,10 +65,16 @@ type App struct {
 	// through the admin API). Default: 30d.
 	SigningKeyRotation caddy.Duration `json:"signing_key_rotation,omitempty"`
 
+	// InventoryFetch, when set, fetches the inventory of managed devices
+	// from an export on a schedule. Default: none (inventories come
+	// through the admin API).
+	InventoryFetch *InventoryFetchConfig `json:"inventory_fetch,omitempty"`
+
 	ctx    caddy.Context
 	logger *zap.Logger
 	shared *sharedState
 	key    string
+	fetch  runtime.InventoryFetch // InventoryFetch resolved; started by Start
 
 	// sites are this configuration's sites: their applications' device
 	// policies, access rules and realms, for the admin API and the
@@ -147,12 +153,16 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.logger.Info("trust cache shrunk", zap.Int("size", a.TrustCacheSize), zap.Int("evicted", evicted))
 	}
 	a.shared.SetRetention(a.Retention.periods())
+	if a.fetch, err = a.InventoryFetch.runtimeConfig(gatewayMetrics()); err != nil {
+		return err
+	}
 	return a.provisionSigningKeys()
 }
 
-// Start does nothing: everything a request needs exists after Provision,
-// and background work belongs to the shared state.
-func (a *App) Start() error { return nil }
+// Start starts (or, after a reload, replaces or stops) fetching the
+// inventory; nothing else: everything a request needs exists after
+// Provision, and background work belongs to the shared state.
+func (a *App) Start() error { return a.shared.FetchInventory(a.fetch) }
 
 // Stop does nothing; shared state lives until its last user cleans up.
 func (a *App) Stop() error { return nil }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/metrics"
+	"github.com/trustgate/trustgate/prompt/runtime"
 )
 
 // gatewayMetrics are the gateway's metrics (see prompt/metrics), all named
@@ -14,7 +15,7 @@ import (
 // once per process and registered in each handler's Provision; their
 // counts therefore survive reloads.
 var gatewayMetrics = sync.OnceValue(func() *metrics.Metrics {
-	return metrics.New(trustCacheStats)
+	return metrics.New(trustCacheStats, inventoryEntries)
 })
 
 // trustCacheStats sums the counters of the shared device-trust caches when
@@ -32,7 +33,20 @@ func trustCacheStats() (hits, misses uint64, entries int) {
 	return hits, misses, entries
 }
 
+// inventoryEntries sums the entries of the shared active inventories when
+// the metrics are scraped.
+func inventoryEntries() (entries int) {
+	sharedPool.Range(func(_, v any) bool {
+		if s, ok := v.(*sharedState); ok {
+			entries += s.Inventory().Index().Len()
+		}
+		return true
+	})
+	return entries
+}
+
 // Interface guards
 var (
-	_ prompt.Observer = (*metrics.Observer)(nil)
+	_ prompt.Observer                = (*metrics.Observer)(nil)
+	_ runtime.InventoryFetchObserver = (*metrics.Metrics)(nil)
 )

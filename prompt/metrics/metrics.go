@@ -28,6 +28,8 @@ import (
 //	fail_mode_activations_total{application,mode}
 //	degraded{application}
 //	store_calls_total{application}
+//	inventory_fetches_total{result}, inventory_fetch_last_success_timestamp_seconds
+//	inventory_entries
 type Metrics struct {
 	logins               *prometheus.CounterVec
 	verificationDuration *prometheus.HistogramVec
@@ -38,13 +40,18 @@ type Metrics struct {
 	failModeActivations  *prometheus.CounterVec
 	degraded             *prometheus.GaugeVec
 	storeCalls           *prometheus.CounterVec
+
+	inventoryFetches      *prometheus.CounterVec
+	inventoryFetchSuccess prometheus.Gauge
+	inventory             *inventoryCollector
 }
 
 const namespace, subsystem = "caddy", "trusted_endpoints"
 
 // New makes the collectors. trustCache reports the device-trust caches'
-// counters when the metrics are scraped; nil reports none.
-func New(trustCache TrustCacheStats) *Metrics {
+// counters and inventory the active inventories' entries when the metrics
+// are scraped; nil reports none.
+func New(trustCache TrustCacheStats, inventory InventoryStats) *Metrics {
 	opts := func(name, help string) prometheus.Opts {
 		return prometheus.Opts{Namespace: namespace, Subsystem: subsystem, Name: name, Help: help}
 	}
@@ -77,6 +84,12 @@ func New(trustCache TrustCacheStats) *Metrics {
 		storeCalls: prometheus.NewCounterVec(prometheus.CounterOpts(opts("store_calls_total",
 			"Storage operations made while serving the application's requests (sign-in, device checks, the device API); a signed-in request whose device trust is cached makes none. Background work (key refresh, retention, events) is not counted.")),
 			[]string{"application"}),
+		inventoryFetches: prometheus.NewCounterVec(prometheus.CounterOpts(opts("inventory_fetches_total",
+			"Fetches of the inventory of managed devices from its configured URL, by result (ok: imported and activated; unchanged; failed: the active inventory stays).")),
+			[]string{"result"}),
+		inventoryFetchSuccess: prometheus.NewGauge(prometheus.GaugeOpts(opts("inventory_fetch_last_success_timestamp_seconds",
+			"When this instance last fetched the inventory of managed devices successfully (imported, or found unchanged), in seconds since the epoch; 0 before any."))),
+		inventory: newInventoryCollector(inventory),
 	}
 }
 
@@ -90,7 +103,7 @@ func (m *Metrics) Register(reg *prometheus.Registry) error {
 	for _, c := range []prometheus.Collector{
 		m.logins, m.verificationDuration, m.pending, m.trustCache,
 		m.pushOutcomes, m.storeErrors, m.failModeActivations, m.degraded,
-		m.storeCalls,
+		m.storeCalls, m.inventoryFetches, m.inventoryFetchSuccess, m.inventory,
 	} {
 		var already prometheus.AlreadyRegisteredError
 		if err := reg.Register(c); err != nil && !errors.As(err, &already) {

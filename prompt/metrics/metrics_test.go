@@ -18,7 +18,7 @@ import (
 func TestMetricsObserverShowsDegradedState(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	const application = "metrics-degraded"
-	m := New(nil)
+	m := New(nil, nil)
 	o := m.Observer(application, zap.New(core))
 	degraded := m.degraded.WithLabelValues(application)
 	activations := func(mode prompt.FailMode) float64 {
@@ -102,4 +102,42 @@ func metricValue(t *testing.T, c prometheus.Metric) float64 {
 		return m.GetCounter().GetValue()
 	}
 	return m.GetGauge().GetValue()
+}
+
+func TestInventoryFetchesAreCountedByResult(t *testing.T) {
+	m := New(nil, func() int { return 42 })
+	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	m.InventoryFetched("ok", at)
+	m.InventoryFetched("unchanged", at.Add(time.Hour))
+	m.InventoryFetched("failed", at.Add(2*time.Hour))
+	m.InventoryFetched("failed", at.Add(3*time.Hour))
+	for result, want := range map[string]float64{"ok": 1, "unchanged": 1, "failed": 2} {
+		if v := metricValue(t, m.inventoryFetches.WithLabelValues(result)); v != want {
+			t.Errorf("inventory_fetches_total{result=%q} = %v, want %v", result, v, want)
+		}
+	}
+	// The last success is the unchanged fetch: failures do not move it.
+	if v, want := metricValue(t, m.inventoryFetchSuccess), float64(at.Add(time.Hour).Unix()); v != want {
+		t.Errorf("inventory_fetch_last_success_timestamp_seconds = %v, want %v", v, want)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := m.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range families {
+		if f.GetName() == "caddy_trusted_endpoints_inventory_entries" {
+			found = true
+			if v := f.GetMetric()[0].GetGauge().GetValue(); v != 42 {
+				t.Errorf("inventory_entries = %v, want 42", v)
+			}
+		}
+	}
+	if !found {
+		t.Error("inventory_entries is not registered")
+	}
 }

@@ -54,6 +54,7 @@ type Shared struct {
 	// inventoryDue asks the goroutine that reloads it for a reload.
 	inventory    *inventory.Active
 	inventoryDue chan struct{}
+	fetching     inventoryFetching // of the inventory, when configured
 }
 
 // Start loads the cookie keys, signing keys and session revocations from
@@ -118,6 +119,7 @@ func load(ctx context.Context, st store.Store, opts Options) (*Shared, error) {
 
 // Close stops the background work and closes the store.
 func (s *Shared) Close() error {
+	s.fetching.stop()
 	close(s.stop)
 	<-s.done
 	return s.store.Close()
