@@ -138,7 +138,7 @@ func (g *Gate) startMobileCheck(w http.ResponseWriter, r *http.Request, returnTo
 // decides for: unknown when no device check applies to the person at all,
 // else not trusted, since its platform is one no integration covers.
 func (d *DeviceTrust) uncheckable(groups []string) (policy.Status, []policy.Finding) {
-	managed := d.managedInScope(groups)
+	managed := d.Policy.Managed.InScope(groups)
 	if !d.inScope(groups) && !managed {
 		return policy.Unknown, []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,
 			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
@@ -148,17 +148,6 @@ func (d *DeviceTrust) uncheckable(groups []string) (policy.Status, []policy.Find
 		hint = "This application needs a checked device: a computer your organisation manages, or a phone with the trustgate app where your organisation uses it."
 	}
 	return policy.NotTrusted, []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform, Hint: hint}}
-}
-
-// managedInScope reports whether a managed device may vouch for a user in
-// groups on any platform.
-func (d *DeviceTrust) managedInScope(groups []string) bool {
-	for _, p := range []policy.Platform{policy.Windows, policy.MacOS, policy.Linux, policy.IOS, policy.Android} {
-		if d.Policy.Managed.Applies(groups, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // finish decides a verification under the mode, records it, and starts the
