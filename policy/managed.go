@@ -89,6 +89,12 @@ func (m Managed) Applies(userGroups []string, p Platform) bool {
 	return slices.Contains(m.platforms(), p) && stateApplies(m.State, m.Groups, userGroups)
 }
 
+// InScope reports whether a managed device may vouch for a user in
+// userGroups on any enabled platform.
+func (m Managed) InScope(userGroups []string) bool {
+	return stateApplies(m.State, m.Groups, userGroups)
+}
+
 // MatchBy returns the identifier to match, with the default applied.
 func (m Managed) MatchBy() Match {
 	if m.Match == "" {

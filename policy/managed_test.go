@@ -117,3 +117,21 @@ func TestHashManaged(t *testing.T) {
 		}
 	}
 }
+
+func TestManagedInScopeFollowsTheState(t *testing.T) {
+	for _, tt := range []struct {
+		m      Managed
+		groups []string
+		want   bool
+	}{
+		{Managed{}, []string{"staff"}, false},
+		{Managed{State: Disabled}, []string{"staff"}, false},
+		{Managed{State: All}, nil, true},
+		{Managed{State: Groups, Groups: []string{"it"}}, []string{"staff"}, false},
+		{Managed{State: Groups, Groups: []string{"it"}}, []string{"staff", "it"}, true},
+	} {
+		if got := tt.m.InScope(tt.groups); got != tt.want {
+			t.Errorf("%+v.InScope(%v) = %v, want %v", tt.m, tt.groups, got, tt.want)
+		}
+	}
+}

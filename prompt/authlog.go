@@ -142,7 +142,7 @@ func (g *Gate) txEntry(tx *device.Transaction, dev *store.Device, result, reason
 		User: id.User, Email: id.Email, Groups: id.Groups,
 		Result: result, Reason: reason, Factor: factor, Unbound: unbound,
 		IP: tx.Rec.IP, UserAgent: tx.Rec.UserAgent, AccessDevice: tx.Rec.Access,
-		DeviceFacts: tx.Rec.Facts, TrustStatus: string(policy.NotTrusted),
+		DeviceFacts: tx.Rec.Facts, TrustStatus: string(policy.NotTrusted), Integration: integrationMobile,
 	}
 	if g.cfg.Device != nil {
 		e.Mode = string(g.cfg.Device.Policy.Mode)

@@ -118,7 +118,7 @@ func (g *Gate) renderSignedIn(w http.ResponseWriter, r *http.Request, s *session
 func (g *Gate) completeTransaction(w http.ResponseWriter, r *http.Request, f *flow, tx *device.Transaction, unbound bool) error {
 	v := verification{
 		Identity: tx.Rec.Identity, Return: tx.Rec.Return, DeviceID: tx.DeviceID, tx: tx, complete: true,
-		Reason: reasonUserApproved,
+		Reason: reasonUserApproved, Integration: integrationMobile,
 	}
 	switch tx.Rec.Kind {
 	case device.KindInline:
@@ -204,6 +204,6 @@ func (g *Gate) showDenial(w http.ResponseWriter, r *http.Request, tx *device.Tra
 		if tx.Rec.Verdict != nil {
 			failed, warnings = tx.Rec.Verdict.Failed, tx.Rec.Verdict.Warnings
 		}
-		g.renderDenied(w, r, failed, warnings)
+		g.renderDenied(w, r, integrationMobile, failed, warnings)
 	}
 }

@@ -102,7 +102,7 @@ func TestDeviceInlineUntrustedDevice(t *testing.T) {
 		r := b.Get(next)
 		if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "no_screen_lock") ||
 			!strings.Contains(r.Body, "screen lock") || !strings.Contains(r.Body, "version_restricted") ||
-			!strings.Contains(r.Body, "Update Android to 14") {
+			!strings.Contains(r.Body, "Update Android to 14") || !strings.Contains(r.Body, `data-integration="mobile"`) {
 			t.Fatalf("denial page: %d\n%s", r.Status, r.Body)
 		}
 		if gw.Hits() != 0 {
@@ -110,7 +110,7 @@ func TestDeviceInlineUntrustedDevice(t *testing.T) {
 		}
 		e := gw.LastLog(t, "alice")
 		if e.Result != "denied" || e.Reason != "endpoint_is_not_trusted" || e.TrustStatus != "not trusted" ||
-			e.Factor != "mobile_inline" || len(e.FailedRequirements) != 2 || e.DeviceID != dev.DeviceID() {
+			e.Factor != "mobile_inline" || len(e.FailedRequirements) != 2 || e.DeviceID != dev.DeviceID() || e.Integration != "mobile" {
 			t.Errorf("auth log = %+v", e)
 		}
 		// Still no session.
@@ -153,7 +153,7 @@ func testUserDenies(t *testing.T, mode string) {
 			t.Errorf("denial page: %d %s", r.Status, r.Body)
 		}
 		e := gw.LastLog(t, "alice")
-		if e.Result != "denied" || e.Reason != tc.want || e.Factor != "mobile_inline" {
+		if e.Result != "denied" || e.Reason != tc.want || e.Factor != "mobile_inline" || e.Integration != "mobile" {
 			t.Errorf("auth log = %+v, want denied %s", e, tc.want)
 		}
 		if r := b.Get("/"); r.Status == http.StatusOK {

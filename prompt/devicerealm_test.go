@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ func TestTrustHoldsOnlyForDevicesOfItsRealm(t *testing.T) {
 			// Site B vouched for its alice with this device, in the
 			// cache all sites of one configuration share.
 			a.cache.Put("alice", id, b.trustScope, device.TrustDecision{Status: "trusted", Expires: a.now.Add(time.Hour)})
-			if got := a.trustHolds(t.Context(), s); got != tc.holds {
+			if got := a.trustHolds(httptest.NewRequest(http.MethodGet, "/", nil), s); got != tc.holds {
 				t.Errorf("trust of a session vouched for by a device of %s holds = %v, want %v", tc.name, got, tc.holds)
 			}
 		})

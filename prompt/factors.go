@@ -30,7 +30,7 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !allowed {
 		_ = g.record(r, store.AuthLogEntry{User: p.User, Email: p.Email, Groups: p.Groups, Result: store.ResultDenied,
-			Reason: reasonLockedOut, Factor: factorPasscode, Mode: string(g.cfg.Device.Policy.Mode)})
+			Reason: reasonLockedOut, Factor: factorPasscode, Mode: string(g.cfg.Device.Policy.Mode), Integration: integrationMobile})
 		return g.showPrompt(w, r, f, http.StatusTooManyRequests, "Too many wrong passcodes. Please wait a while and try again.")
 	}
 	devices, err := g.activeDevices(ctx, p.User)
@@ -43,13 +43,13 @@ func (g *Gate) submitPasscode(w http.ResponseWriter, r *http.Request) error {
 	}
 	if matched == nil {
 		_ = g.record(r, store.AuthLogEntry{User: p.User, Email: p.Email, Groups: p.Groups, Result: store.ResultDenied,
-			Reason: reasonInvalidPasscode, Factor: factorPasscode, Mode: string(g.cfg.Device.Policy.Mode)})
+			Reason: reasonInvalidPasscode, Factor: factorPasscode, Mode: string(g.cfg.Device.Policy.Mode), Integration: integrationMobile})
 		return g.showPrompt(w, r, f, http.StatusUnauthorized, "That passcode is not valid. Enter the current code from the trustgate app.")
 	}
 	g.attemptSucceeded(ctx, lockKey)
 	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: factorPasscode, Reason: reasonValidPasscode, Return: f.Return,
-		Status: policy.NotTrusted, Failed: []policy.Finding{device.NotVerifiedFinding()},
+		Status: policy.NotTrusted, Failed: []policy.Finding{device.NotVerifiedFinding()}, Integration: integrationMobile,
 	})
 }
 
@@ -128,7 +128,7 @@ func (g *Gate) submitSkip(w http.ResponseWriter, r *http.Request) error {
 	}
 	return g.finish(w, r, verification{
 		Identity: p.Identity, Factor: p.Factor, Reason: primaryReason(p.Factor), Return: f.Return,
-		Status: policy.NotTrusted,
+		Status: policy.NotTrusted, Integration: integrationMobile,
 		Failed: []policy.Finding{{Requirement: "device_check", Reason: reasonNoActivatedApp,
 			Hint: "Activate the trustgate app on your phone to check your device."}},
 	})

@@ -288,7 +288,7 @@ func (g *Gate) Authenticate(w http.ResponseWriter, r *http.Request) (s *session.
 		g.refuseAccess(w, r, s)
 		return nil, true
 	}
-	if g.checking() && !g.trustHolds(r.Context(), s) {
+	if g.checking() && !g.trustHolds(r, s) {
 		g.requireCheck(w, r, s)
 		return nil, true
 	}

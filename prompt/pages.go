@@ -27,8 +27,10 @@ func (g *Gate) renderLogout(w http.ResponseWriter, r *http.Request, s *session.S
 	g.pages.Logout(w, r, user, csrf)
 }
 
-func (g *Gate) renderDenied(w http.ResponseWriter, r *http.Request, failed, warnings []policy.Finding) {
-	g.pages.Denied(w, r, failed, warnings, ReservedPrefix+"login")
+// renderDenied shows the denial page of a device check that integration
+// (integrationMobile, integrationManaged, or none) decided.
+func (g *Gate) renderDenied(w http.ResponseWriter, r *http.Request, integration string, failed, warnings []policy.Finding) {
+	g.pages.Denied(w, r, policy.Decider(integration), failed, warnings, ReservedPrefix+"login")
 }
 
 func (g *Gate) renderNotice(w http.ResponseWriter, r *http.Request, warnings []policy.Finding, next string) {

@@ -1,7 +1,6 @@
 package prompt
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -106,16 +105,22 @@ func (g *Gate) clearFlow(w http.ResponseWriter, r *http.Request) {
 	g.flows.Clear(w, r)
 }
 
-// trustHolds reports whether the session's device trust still counts: it
-// was decided under the current policy, has not expired, and the device
-// that vouched for it has not been revoked. A decision in the trust cache
-// answers without storage; only a miss (after a restart, an eviction or a
-// revocation) reads the device.
-func (g *Gate) trustHolds(ctx context.Context, s *session.Session) bool {
+// trustHolds reports whether the session's device trust still counts for
+// r: it was decided under the current policy, has not expired, and the
+// device that vouched for it has not been revoked; a managed device's
+// trust also needs r's connection to present its certificate while the
+// active inventory holds it (certificateHolds). A decision in the trust
+// cache answers without storage; only a miss (after a restart, an eviction
+// or a revocation) reads the device.
+func (g *Gate) trustHolds(r *http.Request, s *session.Session) bool {
 	d := g.cfg.Device
 	if s.Trust == "" || s.PolicyHash != g.policyHash || !g.cfg.Now().Before(time.Unix(s.TrustExpiresAt, 0)) {
 		return false
 	}
+	if s.DeviceCertificate != "" {
+		return g.certificateHolds(r, s)
+	}
+	ctx := r.Context()
 	if s.DeviceID == "" {
 		return true
 	}

@@ -16,9 +16,10 @@ import (
 
 // Factors and reasons of the device check, in the auth log's vocabulary.
 const (
-	factorMobileInline = device.FactorMobileInline
-	factorPush         = device.FactorPush
-	factorPasscode     = "passcode"
+	factorMobileInline       = device.FactorMobileInline
+	factorPush               = device.FactorPush
+	factorPasscode           = "passcode"
+	factorManagedCertificate = device.FactorManagedCertificate
 
 	reasonValidPasscode   = "valid_passcode"
 	reasonInvalidPasscode = "invalid_passcode"
@@ -27,6 +28,9 @@ const (
 	reasonWrongNumber     = device.ReasonWrongNumber
 	reasonNotVerified     = device.ReasonNotVerified
 	reasonNotInScope      = device.ReasonNotInScope
+	// reasonManagedDevice: a managed device's verified certificate vouched
+	// for the access device.
+	reasonManagedDevice = "valid_device_certificate"
 )
 
 // Paths of the browser side of the device check, under ReservedPrefix.
@@ -74,6 +78,13 @@ type verification struct {
 	DeviceID string
 	Facts    json.RawMessage
 	Unbound  bool
+	// Integration is the integration that decided (integrationMobile,
+	// integrationManaged), empty when none did; Certificate, the digest
+	// of the managed device's certificate the trust is bound to; Detail,
+	// the auth log's note for operators.
+	Integration string
+	Certificate string
+	Detail      string
 	// Degraded says storage was unreachable, so no check could run; the
 	// fail mode decides.
 	Degraded bool
@@ -92,33 +103,51 @@ func (d *DeviceTrust) inScope(groups []string) bool {
 }
 
 // afterPrimary continues a successful primary login (or a session whose
-// trust must be decided again) with the device check.
+// trust must be decided again) with the device check of the integration
+// that decides for the person on the access device's platform: the mobile
+// app's prompt, or the managed device's certificate.
 func (g *Gate) afterPrimary(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) error {
 	d := g.cfg.Device
-	access := accessdevice.Classify(r)
-	platform := policy.Platform(access.Platform)
-	if d.inScope(id.Groups) && d.Policy.Integration.Applies(id.Groups, platform) {
-		f := g.newFlow(returnTo)
-		f.CSRF = secret.Token()
-		f.Pending = &pendingLogin{Identity: id, Factor: factor, Secret: secret.Token()}
-		if err := g.setFlow(w, r, f); err != nil {
-			return errInternal("encoding login flow", err)
-		}
-		web.NoStore(w)
-		http.Redirect(w, r, pathVerify, http.StatusSeeOther)
-		return nil
-	}
 	v := verification{Identity: id, Factor: factor, Reason: primaryReason(factor), Return: returnTo, Status: policy.Unknown}
-	switch {
-	case !d.inScope(id.Groups):
-		v.Failed = []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,
-			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
+	switch d.Policy.Decider(id.Groups, accessPlatform(accessdevice.Classify(r))) {
+	case policy.DecidedByMobile:
+		return g.startMobileCheck(w, r, returnTo, id, factor)
+	case policy.DecidedByManaged:
+		v = g.managedCheck(r, v)
 	default:
-		v.Status = policy.NotTrusted
-		v.Failed = []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform,
-			Hint: "This application needs a checked device. Open it on your iPhone or Android phone with the trustgate app installed."}}
+		v.Status, v.Failed = d.uncheckable(id.Groups)
 	}
 	return g.finish(w, r, v)
+}
+
+// startMobileCheck sends the person to the prompt page, with a login flow
+// that remembers the primary login.
+func (g *Gate) startMobileCheck(w http.ResponseWriter, r *http.Request, returnTo string, id session.Identity, factor string) error {
+	f := g.newFlow(returnTo)
+	f.CSRF = secret.Token()
+	f.Pending = &pendingLogin{Identity: id, Factor: factor, Secret: secret.Token()}
+	if err := g.setFlow(w, r, f); err != nil {
+		return errInternal("encoding login flow", err)
+	}
+	web.NoStore(w)
+	http.Redirect(w, r, pathVerify, http.StatusSeeOther)
+	return nil
+}
+
+// uncheckable is the trust of an access device that no integration
+// decides for: unknown when no device check applies to the person at all,
+// else not trusted, since its platform is one no integration covers.
+func (d *DeviceTrust) uncheckable(groups []string) (policy.Status, []policy.Finding) {
+	managed := d.Policy.Managed.InScope(groups)
+	if !d.inScope(groups) && !managed {
+		return policy.Unknown, []policy.Finding{{Requirement: "device_check", Reason: reasonNotInScope,
+			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
+	}
+	hint := "This application needs a checked device. Open it on your iPhone or Android phone with the trustgate app installed."
+	if managed {
+		hint = "This application needs a checked device: a computer your organisation manages, or a phone with the trustgate app where your organisation uses it."
+	}
+	return policy.NotTrusted, []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform, Hint: hint}}
 }
 
 // finish decides a verification under the mode, records it, and starts the
@@ -140,6 +169,7 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) er
 		Factor: v.Factor, TrustStatus: string(v.Status), Mode: string(mode),
 		WouldBlock: outcome.WouldBlock, FailedRequirements: failedCodes, Warnings: findingReasons(v.Warnings),
 		DeviceID: v.DeviceID, DeviceFacts: v.Facts, Unbound: v.Unbound,
+		Integration: v.Integration, Detail: v.Detail,
 	}
 	if v.tx != nil {
 		entry.IP, entry.UserAgent, entry.AccessDevice = v.tx.Rec.IP, v.tx.Rec.UserAgent, v.tx.Rec.Access
@@ -163,13 +193,13 @@ func (g *Gate) finish(w http.ResponseWriter, r *http.Request, v verification) er
 	}
 	g.clearFlow(w, r)
 	if !outcome.Allow {
-		g.renderDenied(w, r, v.Failed, v.Warnings)
+		g.renderDenied(w, r, v.Integration, v.Failed, v.Warnings)
 		return nil
 	}
 	now := g.cfg.Now()
 	trust := session.Trust{
-		Status: string(v.Status), DeviceID: v.DeviceID, Failed: failedCodes, Warnings: entry.Warnings,
-		Expires: now.Add(d.TrustFor),
+		Status: string(v.Status), DeviceID: v.DeviceID, DeviceCertificate: v.Certificate,
+		Failed: failedCodes, Warnings: entry.Warnings, Expires: now.Add(d.TrustFor),
 	}
 	if v.Degraded {
 		trust.Expires = now.Add(min(d.TrustFor, degradedTrustFor))

@@ -33,7 +33,8 @@ type whatIfRequest struct {
 	// report, as the device API takes them.
 	Facts json.RawMessage `json:"facts,omitempty"`
 	// AccessPlatform is the platform of the browser's device: ios,
-	// android, or desktop (anything the app cannot check). Default: the
+	// android, windows, macos, linux (which a managed device may vouch
+	// for), or desktop (anything no integration can check). Default: the
 	// device's own platform.
 	AccessPlatform string `json:"access_platform,omitempty"`
 }
@@ -115,8 +116,8 @@ func parseWhatIf(req whatIfRequest) (whatif.Query, error) {
 		q.Facts = &facts
 	}
 	if p := strings.ToLower(strings.TrimSpace(req.AccessPlatform)); p != "" {
-		if _, err := policy.ParsePlatform(p); err != nil && p != "desktop" && p != "unknown" {
-			return q, badRequest("access_platform", "want ios, android or desktop, got %q", req.AccessPlatform)
+		if _, err := policy.ParseManagedPlatform(p); err != nil && p != "desktop" && p != "unknown" {
+			return q, badRequest("access_platform", "want ios, android, windows, macos, linux or desktop, got %q", req.AccessPlatform)
 		}
 		q.AccessPlatform = p
 	}

@@ -42,6 +42,39 @@ const (
 	ReasonNotInScope = "device_check_not_enabled"
 )
 
+// Factor and reasons of the managed-device check, where a device
+// certificate vouches for the access device instead of the mobile app.
+const (
+	// FactorManagedCertificate: the browser presented a verified client
+	// certificate of a device in the active inventory.
+	FactorManagedCertificate = "managed_certificate"
+	// ReasonNoDeviceCertificate: the managed check decides, but the
+	// connection carries no client certificate that the TLS handshake
+	// verified.
+	ReasonNoDeviceCertificate = "no_device_certificate"
+	// ReasonNotManaged: the verified certificate names no device of the
+	// active inventory, or one on a platform the managed check does not
+	// vouch for (the mobile app decides there).
+	ReasonNotManaged = "not_managed"
+)
+
+// RequirementManaged names the findings of the managed-device check.
+const RequirementManaged = "managed_device"
+
+// NoDeviceCertificateFinding is the finding of an access device that the
+// managed check decides for and that presented no verified certificate.
+func NoDeviceCertificateFinding() policy.Finding {
+	return policy.Finding{Requirement: RequirementManaged, Reason: ReasonNoDeviceCertificate,
+		Hint: "This browser did not present the device certificate of a computer your organisation manages. Open this application on a managed computer, in a browser that uses its certificate."}
+}
+
+// NotManagedFinding is the finding of an access device whose verified
+// certificate is not a managed device's.
+func NotManagedFinding() policy.Finding {
+	return policy.Finding{Requirement: RequirementManaged, Reason: ReasonNotManaged,
+		Hint: "This device's certificate is not on your organisation's list of managed devices. Use a managed computer, or ask your administrator to add this one."}
+}
+
 // NotVerifiedFinding is the finding of a login whose person was proven
 // but whose access device was not checked.
 func NotVerifiedFinding() policy.Finding {

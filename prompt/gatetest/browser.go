@@ -1,6 +1,7 @@
 package gatetest
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"html"
 	"io"
@@ -36,16 +37,44 @@ type Response struct {
 	Location string
 }
 
-// NewBrowser returns a browser of the gateway that sends ua.
+// NewBrowser returns a browser of the gateway that sends ua. Over HTTPS
+// it trusts the test server's certificate and presents no client
+// certificate.
 func (gw *Gateway) NewBrowser(ua string) *Browser {
+	return gw.NewBrowserWithCertificate(ua, nil)
+}
+
+// NewBrowserWithCertificate is NewBrowser for an HTTPS gateway, with a
+// client certificate (nil: none) that the browser presents when the
+// gateway asks for one.
+func (gw *Gateway) NewBrowserWithCertificate(ua string, cert *tls.Certificate) *Browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		gw.t.Fatal(err)
 	}
-	return &Browser{t: gw.t, gw: gw, ua: ua, client: &http.Client{
+	client := &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	}
+	if gw.server.TLS != nil {
+		transport := gw.server.Client().Transport.(*http.Transport).Clone()
+		if cert != nil {
+			transport.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+		}
+		gw.t.Cleanup(transport.CloseIdleConnections)
+		client.Transport = transport
+	}
+	return &Browser{t: gw.t, gw: gw, ua: ua, client: client}
+}
+
+// CopyCookiesTo gives other the cookies this browser holds for the
+// gateway, as someone who copied them would.
+func (b *Browser) CopyCookiesTo(other *Browser) {
+	u, err := url.Parse(b.gw.URL + "/")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	other.client.Jar.SetCookies(u, b.client.Jar.Cookies(u))
 }
 
 // Do sends req as the browser does (with its user agent, and accepting

@@ -3,6 +3,7 @@ package gatetest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/trustgate/trustgate/prompt"
 	"github.com/trustgate/trustgate/prompt/device"
 	"github.com/trustgate/trustgate/prompt/deviceapi"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/protocol"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/signin"
@@ -59,12 +61,18 @@ type Options struct {
 	Device func(*prompt.DeviceTrust)
 	// Config, when set, changes the gate's configuration last.
 	Config func(*prompt.Config)
+	// TLS, when set, serves the gateway over HTTPS with this
+	// configuration, under the test server's own certificate; set its
+	// ClientAuth and ClientCAs to ask browsers for client certificates
+	// (see ManagedTLS).
+	TLS *tls.Config
 }
 
 // Gateway is a prompt.Gate served by an httptest.Server in front of an
 // upstream that answers with what it received (see Upstream).
 type Gateway struct {
-	// URL is the gateway's origin, http://127.0.0.1:PORT.
+	// URL is the gateway's origin, http://127.0.0.1:PORT (https with
+	// Options.TLS).
 	URL string
 	// Gate is the gate, and Config the configuration it was built from.
 	Gate   *prompt.Gate
@@ -73,6 +81,9 @@ type Gateway struct {
 	Store store.Store
 	// Cache is the gate's trust cache; nil without a device check.
 	Cache *device.TrustCache
+	// Inventory is the gate's active inventory of managed devices, empty
+	// until ActivateInventory; nil without a device check.
+	Inventory *inventory.Active
 
 	t      testing.TB
 	server *httptest.Server
@@ -105,7 +116,16 @@ func New(t testing.TB, o Options) *Gateway {
 		t.Fatalf("building the gate: %v", err)
 	}
 	gw := &Gateway{Gate: g, Config: cfg, Store: st, Cache: cache, t: t, changed: make(chan struct{}), reports: map[string]json.RawMessage{}}
-	gw.server = httptest.NewServer(http.HandlerFunc(gw.serve))
+	if cfg.Device != nil {
+		gw.Inventory = cfg.Device.Inventory
+	}
+	gw.server = httptest.NewUnstartedServer(http.HandlerFunc(gw.serve))
+	if o.TLS != nil {
+		gw.server.TLS = o.TLS
+		gw.server.StartTLS()
+	} else {
+		gw.server.Start()
+	}
 	t.Cleanup(gw.server.Close)
 	gw.URL = gw.server.URL
 	return gw
@@ -142,7 +162,7 @@ func config(t testing.TB, st store.Store, o Options) (prompt.Config, *device.Tru
 		if o.Policy != nil {
 			o.Policy(&pol)
 		}
-		cfg.Device = &prompt.DeviceTrust{Policy: pol, Cache: cache}
+		cfg.Device = &prompt.DeviceTrust{Policy: pol, Cache: cache, Inventory: &inventory.Active{}}
 		if o.Device != nil {
 			o.Device(cfg.Device)
 		}

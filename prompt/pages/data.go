@@ -20,9 +20,11 @@ type pageData struct {
 	User string
 	// Prompt page
 	Prompt *Prompt
-	// Denial and notice pages
-	Failed   []findingView
-	Warnings []findingView
+	// Denial and notice pages; DecidedBy is the integration that decided
+	// (mobile, managed, or empty).
+	DecidedBy string
+	Failed    []findingView
+	Warnings  []findingView
 	// Forbidden page: whom to ask for access, as text or as an email
 	// address.
 	Contact      string

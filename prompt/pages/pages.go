@@ -43,9 +43,10 @@ func (p *writer) Prompt(w http.ResponseWriter, r *http.Request, status int, pr P
 	})
 }
 
-func (p *writer) Denied(w http.ResponseWriter, r *http.Request, failed, warnings []policy.Finding, link string) {
+func (p *writer) Denied(w http.ResponseWriter, r *http.Request, decidedBy policy.Decider, failed, warnings []policy.Finding, link string) {
 	p.render(w, p.denied, http.StatusForbidden, pageData{
-		Title: "Access denied", Failed: findingViews(failed), Warnings: findingViews(warnings), Link: link,
+		Title: "Access denied", DecidedBy: string(decidedBy),
+		Failed: findingViews(failed), Warnings: findingViews(warnings), Link: link,
 	})
 }
 

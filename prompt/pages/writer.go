@@ -32,9 +32,11 @@ type Writer interface {
 	// Prompt is the device check: the app's links, other factors and
 	// enrollment.
 	Prompt(w http.ResponseWriter, r *http.Request, status int, p Prompt)
-	// Denied says which requirements the device failed (403), and links
-	// to sign in again.
-	Denied(w http.ResponseWriter, r *http.Request, failed, warnings []policy.Finding, link string)
+	// Denied says which integration decided (the mobile app, a managed
+	// device's certificate, or none when none could check the device),
+	// which requirements the device failed (403), and links to sign in
+	// again.
+	Denied(w http.ResponseWriter, r *http.Request, decidedBy policy.Decider, failed, warnings []policy.Finding, link string)
 	// Notice lets a person in whose device needs attention soon, with a
 	// link to go on to.
 	Notice(w http.ResponseWriter, r *http.Request, warnings []policy.Finding, link string)

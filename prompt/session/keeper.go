@@ -177,8 +177,11 @@ func (k *Keeper) logRefusedCookie(r *http.Request, base string, err error) {
 // Trust is the device-trust part of a new session.
 type Trust struct {
 	Status, DeviceID string
-	Failed, Warnings []string
-	Expires          time.Time
+	// DeviceCertificate binds the trust to a managed device's certificate
+	// (see Session.DeviceCertificate).
+	DeviceCertificate string
+	Failed, Warnings  []string
+	Expires           time.Time
 	// PolicyHash identifies the device policy the trust was decided under.
 	PolicyHash string
 }
@@ -200,6 +203,7 @@ func (k *Keeper) Start(w http.ResponseWriter, r *http.Request, id Identity, fact
 	if trust != nil {
 		s.Trust, s.DeviceID, s.Failed, s.Warnings = trust.Status, trust.DeviceID, trust.Failed, trust.Warnings
 		s.PolicyHash, s.TrustExpiresAt = trust.PolicyHash, trust.Expires.Unix()
+		s.DeviceCertificate = trust.DeviceCertificate
 	}
 	name := cookieName(r, CookieBase)
 	value, err := k.codec.Encode(name, s)

@@ -53,6 +53,11 @@ type Session struct {
 	// DeviceID is the mobile device that vouched for the access device, if
 	// any; its revocation ends the trust at once.
 	DeviceID string `json:"d,omitempty"`
+	// DeviceCertificate is the SHA-256 (unpadded base64url) of the client
+	// certificate of the managed device that vouched for the access
+	// device, if any: the trust holds only on connections whose verified
+	// certificate is that one, while the active inventory holds it.
+	DeviceCertificate string `json:"dc,omitempty"`
 	// PolicyHash is the hash of the device policy the trust was decided
 	// under; a changed policy decides again.
 	PolicyHash string `json:"ph,omitempty"`

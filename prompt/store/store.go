@@ -179,6 +179,10 @@ type AuthLogEntry struct {
 	// through the application's link, which a site may allow for embedded
 	// web views.
 	Unbound bool `json:"unbound,omitempty"`
+	// Integration names the integration that decided the device's trust:
+	// mobile (the app checked the phone) or managed (a managed device's
+	// certificate vouched for it); empty when none did.
+	Integration string `json:"integration,omitempty"`
 }
 
 // AccessDevice is the device a browser runs on, as the gateway classified it

@@ -24,10 +24,11 @@ type Query struct {
 	// Access are the application's access rules; nil lets everyone in.
 	Access *policy.Access
 	// AccessPlatform is the platform of the device the browser runs on:
-	// "ios" or "android", or anything else (a desktop, an unknown
-	// browser), which the mobile app cannot check. Empty means the
-	// verifying device's own platform: the person opens the application
-	// on that phone.
+	// "ios" or "android", "windows", "macos" or "linux" (which a managed
+	// device may vouch for), or anything else ("desktop", an unknown
+	// browser), which no integration can check. Empty means the verifying
+	// device's own platform: the person opens the application on that
+	// phone.
 	AccessPlatform string
 	// Device is the activated device that would check itself, or nil when
 	// the person has none. A revoked device counts as none.
@@ -36,6 +37,10 @@ type Query struct {
 	// device's latest report. With Facts and no Device, the person is
 	// taken to have an activated device that reports them.
 	Facts *policy.Facts
+	// ManagedDevice is the active inventory's entry for the certificate
+	// the browser would present, verified; nil when it presents none the
+	// inventory holds. Read only where the managed integration decides.
+	ManagedDevice *store.InventoryEntry
 }
 
 // WhatIf outcomes.
@@ -53,6 +58,10 @@ type Answer struct {
 	Status policy.Status `json:"status,omitempty"`
 	// Mode is the application's policy mode.
 	Mode policy.Mode `json:"mode"`
+	// Integration is the integration that decides for the person on the
+	// access platform: "mobile" (the app checks the phone) or "managed" (a
+	// managed device's certificate); empty when none does.
+	Integration policy.Decider `json:"integration,omitempty"`
 	// WouldBlock is set in mode check when block would refuse the login.
 	WouldBlock bool `json:"would_block,omitempty"`
 	// Reason is the auth-log reason of a refusal (or a would-be refusal in
@@ -102,14 +111,21 @@ func Decide(p policy.Policy, q Query, now time.Time) Answer {
 // whatIfTrust fills in a's trust status and findings as the live flow
 // would reach them, and says in words which branch decided.
 func whatIfTrust(p policy.Policy, q Query, now time.Time, a *Answer) string {
-	in := p.Integration
 	dev := q.Device
 	if dev != nil && !dev.Active() {
 		dev = nil
 	}
 	access := whatIfAccessPlatform(q, dev)
+	a.Integration = p.Decider(q.Groups, access)
+	switch a.Integration {
+	case policy.DecidedByMobile:
+		return whatIfMobile(p, q, dev, access, now, a)
+	case policy.DecidedByManaged:
+		return whatIfManaged(p, q, access, a)
+	}
+	in := p.Integration
 	switch {
-	case !in.InScope(q.Groups):
+	case !in.InScope(q.Groups) && !p.Managed.InScope(q.Groups):
 		a.Status = policy.Unknown
 		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: device.ReasonNotInScope,
 			Hint: "Device checks are not enabled for your account yet. Contact your administrator."}}
@@ -117,14 +133,20 @@ func whatIfTrust(p policy.Policy, q Query, now time.Time, a *Answer) string {
 			return fmt.Sprintf("The person is in none of the rollout groups (%s), so no device check applies and the device's trust stays unknown.", strings.Join(in.Groups, ", "))
 		}
 		return "The mobile integration is disabled, so no device check applies and the device's trust stays unknown."
-	case !in.Applies(q.Groups, access):
+	default:
 		a.Status = policy.NotTrusted
 		a.Failed = []policy.Finding{{Requirement: policy.KindPlatform, Reason: policy.ReasonUnsupportedPlatform,
 			Hint: "This application needs a checked device. Open it on your iPhone or Android phone with the trustgate app installed."}}
 		if access.Supported() {
-			return fmt.Sprintf("The access device's platform (%s) is not enabled in the integration, so the mobile app cannot check it: it is not trusted.", access)
+			return fmt.Sprintf("The access device's platform (%s) is not enabled in the mobile integration, and no managed device vouches for it: it is not trusted.", access)
 		}
-		return "The access device is a desktop or another browser the mobile app cannot check: it is not trusted."
+		return "The access device is a desktop or another browser that neither the mobile app nor a managed device's certificate can vouch for here: it is not trusted."
+	}
+}
+
+// whatIfMobile is whatIfTrust where the mobile app decides.
+func whatIfMobile(p policy.Policy, q Query, dev *store.Device, access policy.Platform, now time.Time, a *Answer) string {
+	switch {
 	case dev == nil && q.Facts == nil:
 		a.Status = policy.NotTrusted
 		a.Failed = []policy.Finding{{Requirement: "device_check", Reason: device.ReasonNoActivatedApp,
@@ -141,8 +163,27 @@ func whatIfTrust(p policy.Policy, q Query, now time.Time, a *Answer) string {
 	return whatIfHealth(p, q, now, a)
 }
 
+// whatIfManaged is whatIfTrust where a managed device's certificate
+// decides, as the gate's managedCheck does.
+func whatIfManaged(p policy.Policy, q Query, access policy.Platform, a *Answer) string {
+	e := q.ManagedDevice
+	switch {
+	case e == nil:
+		a.Status = policy.NotTrusted
+		a.Failed = []policy.Finding{device.NoDeviceCertificateFinding()}
+		return fmt.Sprintf("The managed-device integration decides on %s: without the verified certificate of a device in the active inventory, the access device is not trusted.", access)
+	case p.Decider(q.Groups, policy.Platform(e.Platform)) != policy.DecidedByManaged:
+		a.Status = policy.NotTrusted
+		a.Failed = []policy.Finding{device.NotManagedFinding()}
+		return fmt.Sprintf("The managed-device integration decides on %s, but the inventory's device is on %s, which it does not vouch for this person: it is not trusted.", access, e.Platform)
+	}
+	a.Status = policy.Trusted
+	return fmt.Sprintf("The managed-device integration decides on %s, and the browser's certificate names a device of the active inventory: it is trusted.", access)
+}
+
 // whatIfAccessPlatform is the platform of the access device: the one
-// asked about, or else the facts' or the device's own.
+// asked about, or else the facts', the device's or the managed device's
+// own.
 func whatIfAccessPlatform(q Query, device *store.Device) policy.Platform {
 	access := policy.Platform(strings.ToLower(strings.TrimSpace(q.AccessPlatform)))
 	if access != "" {
@@ -153,6 +194,8 @@ func whatIfAccessPlatform(q Query, device *store.Device) policy.Platform {
 		return policy.Platform(strings.ToLower(string(q.Facts.Platform)))
 	case device != nil:
 		return policy.Platform(device.Platform)
+	case q.ManagedDevice != nil:
+		return policy.Platform(q.ManagedDevice.Platform)
 	}
 	return access
 }

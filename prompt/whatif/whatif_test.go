@@ -78,3 +78,43 @@ func TestWhatIfNamesTheDeviceThatIsNotTheAccessDevice(t *testing.T) {
 		t.Errorf("WhatIf = %+v, want a denial as device_not_verified", got)
 	}
 }
+
+// TestWhatIfNamesTheIntegrationThatDecides: the answer says whether the
+// mobile app or a managed device decides on the asked platform, with the
+// mobile app the default on phones where it applies.
+func TestWhatIfNamesTheIntegrationThatDecides(t *testing.T) {
+	now := time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
+	everywhere := []policy.Platform{policy.Windows, policy.MacOS, policy.Linux, policy.IOS, policy.Android}
+	both := func(mobile ...policy.Platform) policy.Policy {
+		return policy.Policy{Mode: policy.ModeBlock,
+			Integration: policy.Integration{State: policy.All, Platforms: mobile},
+			Managed:     policy.Managed{State: policy.All, Platforms: everywhere}}
+	}
+	managedOnly := policy.Policy{Mode: policy.ModeBlock, Managed: policy.Managed{State: policy.All}}
+	entry := func(platform string) *store.InventoryEntry {
+		return &store.InventoryEntry{Fingerprint: "ab", Platform: platform}
+	}
+	for _, tt := range []struct {
+		name        string
+		policy      policy.Policy
+		q           Query
+		integration policy.Decider
+		outcome     string
+		reasons     []string
+	}{
+		{"managed desktop", managedOnly, Query{AccessPlatform: "windows", ManagedDevice: entry("windows")}, policy.DecidedByManaged, Allow, nil},
+		{"desktop without a certificate", managedOnly, Query{AccessPlatform: "macos"}, policy.DecidedByManaged, Deny, []string{device.ReasonNoDeviceCertificate}},
+		{"managed device's own platform when none is asked", managedOnly, Query{ManagedDevice: entry("linux")}, policy.DecidedByManaged, Allow, nil},
+		{"phone with mobile on: mobile decides", both(), Query{AccessPlatform: "android", ManagedDevice: entry("android")}, policy.DecidedByMobile, Deny, []string{device.ReasonNoActivatedApp}},
+		{"phone's entry behind a desktop: not managed", both(), Query{AccessPlatform: "windows", ManagedDevice: entry("android")}, policy.DecidedByManaged, Deny, []string{device.ReasonNotManaged}},
+		{"mobile off for android: managed vouches", both(policy.IOS), Query{AccessPlatform: "android", ManagedDevice: entry("android")}, policy.DecidedByManaged, Allow, nil},
+		{"phone that managed does not cover", managedOnly, Query{AccessPlatform: "ios"}, policy.DecidedByNone, Deny, []string{string(policy.ReasonUnsupportedPlatform)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(tt.policy, tt.q, now)
+			if got.Integration != tt.integration || got.Outcome != tt.outcome || !slices.Equal(got.Reasons, append([]string{}, tt.reasons...)) {
+				t.Errorf("WhatIf = %+v\nwant integration %q, outcome %s, reasons %v", got, tt.integration, tt.outcome, tt.reasons)
+			}
+		})
+	}
+}

@@ -25,14 +25,14 @@ func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (in
 	err := s.q(ctx).QueryRow(ctx, `
 		INSERT INTO auth_log (`+authLogColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-			$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+			$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 		RETURNING id`,
 		entry.Time, entry.User, entry.Email, groups, entry.Application,
 		entry.Result, entry.Reason, entry.Factor, entry.TrustStatus, entry.IP,
 		entry.UserAgent, entry.Detail,
 		entry.Mode, entry.WouldBlock, nullList(entry.FailedRequirements), nullList(entry.Warnings),
 		entry.DeviceID, jsonText(entry.DeviceFacts), access.Kind, access.OS, access.OSVersion,
-		access.Browser, entry.Unbound).Scan(&id)
+		access.Browser, entry.Unbound, entry.Integration).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("appending auth log: %w", err)
 	}
@@ -45,7 +45,7 @@ const authLogColumns = `at, username, email, group_names, application, result,
 	reason, factor, trust_status, ip, user_agent, detail,
 	mode, would_block, failed_requirements, warnings, device_id,
 	device_facts, access_kind, access_os, access_os_version,
-	access_browser, unbound`
+	access_browser, unbound, integration`
 
 // QueryAuthLog returns the entries matching q, highest ID (newest) first.
 // Since is inclusive and Until exclusive.
@@ -73,7 +73,7 @@ func (s *Store) QueryAuthLog(ctx context.Context, q store.AuthLogQuery) ([]store
 			&e.Result, &e.Reason, &e.Factor, &e.TrustStatus, &e.IP, &e.UserAgent, &e.Detail,
 			&e.Mode, &e.WouldBlock, &e.FailedRequirements, &e.Warnings, &e.DeviceID,
 			&facts, &access.Kind, &access.OS, &access.OSVersion,
-			&access.Browser, &e.Unbound); err != nil {
+			&access.Browser, &e.Unbound, &e.Integration); err != nil {
 			return nil, fmt.Errorf("querying auth log: %w", err)
 		}
 		e.Time = fromTime(at)

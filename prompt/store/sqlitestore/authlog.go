@@ -36,13 +36,13 @@ func (s *Store) AppendAuthLog(ctx context.Context, entry store.AuthLogEntry) (in
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO auth_log (`+authLogColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-				?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			micros(entry.Time), entry.User, entry.Email, string(groupsJSON), entry.Application,
 			entry.Result, entry.Reason, entry.Factor, entry.TrustStatus, entry.IP,
 			entry.UserAgent, entry.Detail,
 			entry.Mode, entry.WouldBlock, failed, warnings, entry.DeviceID,
 			jsonText(entry.DeviceFacts), access.Kind, access.OS, access.OSVersion,
-			access.Browser, entry.Unbound)
+			access.Browser, entry.Unbound, entry.Integration)
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ const authLogColumns = `at, username, email, group_names, application, result,
 	reason, factor, trust_status, ip, user_agent, detail,
 	mode, would_block, failed_requirements, warnings, device_id,
 	device_facts, access_kind, access_os, access_os_version,
-	access_browser, unbound`
+	access_browser, unbound, integration`
 
 // QueryAuthLog returns the entries matching q, highest ID (newest) first.
 // Since is inclusive and Until exclusive.
@@ -113,7 +113,7 @@ func scanAuthLogEntry(rows *sql.Rows) (store.AuthLogEntry, error) {
 		&e.Result, &e.Reason, &e.Factor, &e.TrustStatus, &e.IP, &e.UserAgent, &e.Detail,
 		&e.Mode, &e.WouldBlock, &failed, &warnings, &e.DeviceID,
 		&facts, &access.Kind, &access.OS, &access.OSVersion,
-		&access.Browser, &e.Unbound); err != nil {
+		&access.Browser, &e.Unbound, &e.Integration); err != nil {
 		return e, fmt.Errorf("querying auth log: %w", err)
 	}
 	var err error

@@ -40,7 +40,8 @@ func fullEntry() store.AuthLogEntry {
 			OSVersion: "14",
 			Browser:   "Chrome",
 		},
-		Unbound: true,
+		Unbound:     true,
+		Integration: "mobile",
 	}
 }
 
@@ -183,6 +184,9 @@ func (s suite) appendAuthLogRoundTripsEdgeValues(t *testing.T) {
 			e.Mode, e.WouldBlock, e.Result, e.Reason = "block", false, store.ResultDenied, "endpoint_is_not_trusted"
 		}},
 		{"bound login", func(e *store.AuthLogEntry) { e.Unbound = false }},
+		{"managed device", func(e *store.AuthLogEntry) {
+			e.Factor, e.Integration, e.DeviceID, e.DeviceFacts = "managed_certificate", "managed", "", nil
+		}},
 		{"access device with only a kind", func(e *store.AuthLogEntry) {
 			e.AccessDevice = store.AccessDevice{Kind: "unknown"}
 		}},
@@ -225,9 +229,9 @@ func (s suite) appendAuthLogWithoutTrustFieldsReadsBackZeroValues(t *testing.T) 
 		t.Errorf("FailedRequirements = %#v, Warnings = %#v, DeviceFacts = %#v; want all nil",
 			got.FailedRequirements, got.Warnings, got.DeviceFacts)
 	}
-	if got.Mode != "" || got.WouldBlock || got.DeviceID != "" || got.AccessDevice != (store.AccessDevice{}) || got.Unbound {
-		t.Errorf("Mode = %q, WouldBlock = %v, DeviceID = %q, AccessDevice = %+v, Unbound = %v; want zero values",
-			got.Mode, got.WouldBlock, got.DeviceID, got.AccessDevice, got.Unbound)
+	if got.Mode != "" || got.WouldBlock || got.DeviceID != "" || got.AccessDevice != (store.AccessDevice{}) || got.Unbound || got.Integration != "" {
+		t.Errorf("Mode = %q, WouldBlock = %v, DeviceID = %q, AccessDevice = %+v, Unbound = %v, Integration = %q; want zero values",
+			got.Mode, got.WouldBlock, got.DeviceID, got.AccessDevice, got.Unbound, got.Integration)
 	}
 }
 

@@ -12,8 +12,8 @@
 //     So are a nil and an empty AuthLogEntry.FailedRequirements or Warnings.
 //   - An auth-log entry appended without the device-trust fields (Mode,
 //     WouldBlock, FailedRequirements, Warnings, DeviceID, DeviceFacts,
-//     AccessDevice, Unbound) reads back with each at its zero value, and
-//     FailedRequirements, Warnings and DeviceFacts nil.
+//     AccessDevice, Unbound, Integration) reads back with each at its zero
+//     value, and FailedRequirements, Warnings and DeviceFacts nil.
 //   - CountFailures counts failures at or after since; Purge forgets failures
 //     recorded strictly before its argument, and single-use ids whose expiry
 //     is strictly before it.

@@ -1,0 +1,4 @@
+-- The integration that decided the device's trust (mobile or managed);
+-- empty where none did: logins without a device check, and entries made
+-- before this step.
+ALTER TABLE auth_log ADD COLUMN integration TEXT NOT NULL DEFAULT '';
