@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"math/big"
 	"testing"
 	"time"
@@ -50,6 +51,12 @@ func NewCA(t testing.TB, name string) *CA {
 		t.Fatal(err)
 	}
 	return &CA{cert: cert, key: key, serial: 1}
+}
+
+// PEM returns the CA's certificate in PEM, as a site's TLS trust pool
+// file holds it.
+func (ca *CA) PEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})
 }
 
 // Pool returns a pool holding the CA alone.
