@@ -33,3 +33,28 @@ func TestDashboardImpactSplitsDesktops(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardAuthLogShowsAndFiltersTheIntegration: the auth log shows
+// each entry's integration and keeps one integration's entries.
+func TestDashboardAuthLogShowsAndFiltersTheIntegration(t *testing.T) {
+	t.Parallel()
+	h, gw := newStoreDashboard(t)
+	now := time.Now()
+	for i, e := range []store.AuthLogEntry{
+		{User: "alice", Integration: "managed"},
+		{User: "bob", Integration: "mobile"},
+		{User: "carol"},
+	} {
+		e.Time, e.Application, e.Result = now.Add(-time.Duration(i+1)*time.Minute), "wiki", store.ResultSuccess
+		if _, err := gw.st.AppendAuthLog(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := get(h, testAdmin, "GET", "/admin/auth-log?integration=managed").Body.String()
+	if !strings.Contains(body, `<td class="integration">managed</td>`) || strings.Contains(body, "bob") || strings.Contains(body, "carol") {
+		t.Errorf("integration=managed:\n%s", body)
+	}
+	if rec := get(h, testAdmin, "GET", "/admin/auth-log?integration=sms"); rec.Code != 400 {
+		t.Errorf("integration=sms = %d", rec.Code)
+	}
+}
