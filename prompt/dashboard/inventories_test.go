@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/trustgate/trustgate/prompt/adminapi"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/store"
 	"github.com/trustgate/trustgate/prompt/store/sqlitestore"
 )
@@ -56,6 +57,19 @@ func (g *storeGateway) ActivateInventory(ctx context.Context, id string) (store.
 
 func (g *storeGateway) RestorePreviousInventory(ctx context.Context) (store.Inventory, error) {
 	return g.st.RestorePreviousInventory(ctx, time.Now())
+}
+
+// ActiveInventory indexes the store's active inventory, as an instance
+// does when one is activated.
+func (g *storeGateway) ActiveInventory() *inventory.Index {
+	list, _ := g.st.Inventories(context.Background())
+	for _, inv := range list {
+		if inv.State == store.InventoryActive {
+			entries, _ := g.st.InventoryEntries(context.Background(), inv.ID, 0, inv.Entries)
+			return inventory.NewIndex(inv, entries)
+		}
+	}
+	return nil
 }
 
 // newStoreDashboard returns a dashboard at /admin over a new SQLite store.
