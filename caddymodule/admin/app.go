@@ -6,6 +6,7 @@ import (
 
 	"github.com/trustgate/trustgate/caddymodule/internal/sites"
 	"github.com/trustgate/trustgate/prompt/assertion"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
 )
@@ -32,6 +33,9 @@ type App interface {
 	// RestorePreviousInventory makes the previous inventory active again
 	// on every instance.
 	RestorePreviousInventory(ctx context.Context) (store.Inventory, error)
+	// Inventory is the active inventory every site looks certificates up
+	// in.
+	Inventory() *inventory.Active
 	// Revocations are the revoked sessions every site shares.
 	Revocations() *session.Revocations
 	// Sites are the sites of the app's configuration.

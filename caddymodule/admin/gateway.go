@@ -12,6 +12,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/adminapi"
 	"github.com/trustgate/trustgate/prompt/dashboard"
 	"github.com/trustgate/trustgate/prompt/device"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/runtime"
 	"github.com/trustgate/trustgate/prompt/session"
 	"github.com/trustgate/trustgate/prompt/store"
@@ -97,6 +98,9 @@ func (g gateway) ActivateInventory(ctx context.Context, id string) (store.Invent
 func (g gateway) RestorePreviousInventory(ctx context.Context) (store.Inventory, error) {
 	return announced(g.app.RestorePreviousInventory(ctx))
 }
+
+// ActiveInventory is this instance's index of the active inventory.
+func (g gateway) ActiveInventory() *inventory.Index { return g.app.Inventory().Index() }
 
 // announced marks a change of the active inventory that holds but was not
 // announced as adminapi.ErrNotAnnounced.

@@ -56,7 +56,7 @@ func (h *Handler) authLog(w http.ResponseWriter, r *http.Request) error {
 // the answer's format (json or csv), and whether a limit was given.
 func parseAuthLogQuery(r *http.Request) (q store.AuthLogQuery, format string, limited bool, err error) {
 	v, err := readQuery(r, "user", "application", "result", "reason", "factor", "trust_status",
-		"would_block", "since", "until", "cursor", "before", "limit", "format")
+		"integration", "would_block", "since", "until", "cursor", "before", "limit", "format")
 	if err != nil {
 		return q, "", false, err
 	}
@@ -70,6 +70,9 @@ func parseAuthLogQuery(r *http.Request) (q store.AuthLogQuery, format string, li
 		return q, "", false, err
 	}
 	if q.TrustStatus, err = v.oneOf("trust_status", string(policy.Trusted), string(policy.NotTrusted), string(policy.Unknown)); err != nil {
+		return q, "", false, err
+	}
+	if q.Integration, err = v.oneOf("integration", string(policy.DecidedByMobile), string(policy.DecidedByManaged)); err != nil {
 		return q, "", false, err
 	}
 	if q.WouldBlock, err = v.bool("would_block"); err != nil {

@@ -19,7 +19,7 @@ func AuthLogCSVHeader() []string {
 		"id", "time", "user", "email", "groups", "application", "result", "reason", "factor",
 		"trust_status", "mode", "would_block", "failed_requirements", "warnings", "device_id",
 		"ip", "user_agent", "access_kind", "access_os", "access_os_version", "access_browser",
-		"unbound", "detail", "device_facts",
+		"unbound", "detail", "device_facts", "integration",
 	}
 }
 
@@ -32,7 +32,7 @@ func authLogCSVRow(e store.AuthLogEntry) []string {
 		e.TrustStatus, e.Mode, strconv.FormatBool(e.WouldBlock), strings.Join(e.FailedRequirements, " "),
 		strings.Join(e.Warnings, " "), e.DeviceID, e.IP, e.UserAgent, e.AccessDevice.Kind,
 		e.AccessDevice.OS, e.AccessDevice.OSVersion, e.AccessDevice.Browser,
-		strconv.FormatBool(e.Unbound), e.Detail, string(e.DeviceFacts),
+		strconv.FormatBool(e.Unbound), e.Detail, string(e.DeviceFacts), e.Integration,
 	}
 	for i, cell := range row {
 		row[i] = neutralizeFormula(cell)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -112,4 +113,7 @@ type Inventories interface {
 	// on every instance and returns it; store.ErrNotFound when there is
 	// none. An error wrapping ErrNotAnnounced still restored it.
 	RestorePreviousInventory(ctx context.Context) (store.Inventory, error)
+	// ActiveInventory is this instance's index of the active inventory,
+	// as the gate looks certificates up in it; nil while there is none.
+	ActiveInventory() *inventory.Index
 }

@@ -37,6 +37,13 @@ type whatIfRequest struct {
 	// for), or desktop (anything no integration can check). Default: the
 	// device's own platform.
 	AccessPlatform string `json:"access_platform,omitempty"`
+	// DeviceCertificate names the client certificate the browser would
+	// present, verified, by the identifier the site's managed { match }
+	// compares: its SHA-256 fingerprint (the default; hex, colons
+	// allowed), serial number, a SAN URI or the hardware serial. It is
+	// looked up in this instance's active inventory, and decides where
+	// the managed integration does. Default: no certificate.
+	DeviceCertificate string `json:"device_certificate,omitempty"`
 }
 
 // WhatIfAnswer is the answer of POST /trusted-endpoints/what-if.
@@ -53,6 +60,12 @@ type WhatIfAnswer struct {
 	EmailSource string `json:"email_source"`
 	// DeviceID is the device the answer is about, when there is one.
 	DeviceID string `json:"device_id,omitempty"`
+	// ManagedDevice is the entry of the active inventory that
+	// device_certificate names, and Inventory that inventory's ID; absent
+	// when the request names no certificate or the inventory holds none
+	// such.
+	ManagedDevice *store.InventoryEntry `json:"managed_device,omitempty"`
+	Inventory     string                `json:"inventory,omitempty"`
 	whatif.Answer
 }
 
@@ -91,6 +104,12 @@ func (h *Handler) whatIf(w http.ResponseWriter, r *http.Request) error {
 	if q.Device != nil {
 		answer.DeviceID = q.Device.ID
 	}
+	if req.DeviceCertificate != "" {
+		index := gw.ActiveInventory()
+		if e, ok := index.Find(pol.Managed.MatchBy(), req.DeviceCertificate); ok {
+			q.ManagedDevice, answer.ManagedDevice, answer.Inventory = &e, &e, index.Inventory().ID
+		}
+	}
 	answer.Answer = whatif.Decide(pol, q, time.Now())
 	web.WriteJSON(w, http.StatusOK, answer)
 	return nil
@@ -120,6 +139,9 @@ func parseWhatIf(req whatIfRequest) (whatif.Query, error) {
 			return q, badRequest("access_platform", "want ios, android, windows, macos, linux or desktop, got %q", req.AccessPlatform)
 		}
 		q.AccessPlatform = p
+	}
+	if len(req.DeviceCertificate) > 1024 {
+		return q, badRequest("device_certificate", "want an identifier of at most 1024 characters")
 	}
 	return q, nil
 }

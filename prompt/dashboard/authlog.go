@@ -17,7 +17,7 @@ import (
 )
 
 type authLogFilters struct {
-	User, Application, Result, Reason, Factor, TrustStatus, WouldBlock, Since, Until string
+	User, Application, Result, Reason, Factor, TrustStatus, Integration, WouldBlock, Since, Until string
 }
 
 type authLogView struct {
@@ -35,7 +35,7 @@ func (v *request) authLogFilters() (authLogFilters, store.AuthLogQuery, error) {
 	q := v.r.URL.Query()
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	f := authLogFilters{User: get("user"), Application: get("application"), Result: get("result"), Reason: get("reason"),
-		Factor: get("factor"), TrustStatus: get("trust_status"), WouldBlock: get("would_block"), Since: get("since"), Until: get("until")}
+		Factor: get("factor"), TrustStatus: get("trust_status"), Integration: get("integration"), WouldBlock: get("would_block"), Since: get("since"), Until: get("until")}
 	sq := store.AuthLogQuery{User: f.User, Application: f.Application, Reason: f.Reason, Factor: f.Factor}
 	if f.Result != "" && !slices.Contains([]string{store.ResultSuccess, store.ResultDenied, store.ResultError}, f.Result) {
 		return f, sq, fmt.Errorf("result: want success, denied or error, got %q", f.Result)
@@ -45,6 +45,10 @@ func (v *request) authLogFilters() (authLogFilters, store.AuthLogQuery, error) {
 		return f, sq, fmt.Errorf("trust status: want trusted, not trusted or unknown, got %q", f.TrustStatus)
 	}
 	sq.TrustStatus = f.TrustStatus
+	if f.Integration != "" && f.Integration != string(policy.DecidedByMobile) && f.Integration != string(policy.DecidedByManaged) {
+		return f, sq, fmt.Errorf("integration: want mobile or managed, got %q", f.Integration)
+	}
+	sq.Integration = f.Integration
 	switch f.WouldBlock {
 	case "":
 	case "true", "false":
@@ -93,7 +97,7 @@ func parseDashboardTime(name, s string, upper bool) (time.Time, error) {
 func (f authLogFilters) values() url.Values {
 	out := url.Values{}
 	for k, v := range map[string]string{"user": f.User, "application": f.Application, "result": f.Result, "reason": f.Reason,
-		"factor": f.Factor, "trust_status": f.TrustStatus, "would_block": f.WouldBlock, "since": f.Since, "until": f.Until} {
+		"factor": f.Factor, "trust_status": f.TrustStatus, "integration": f.Integration, "would_block": f.WouldBlock, "since": f.Since, "until": f.Until} {
 		if v != "" {
 			out.Set(k, v)
 		}

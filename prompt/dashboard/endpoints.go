@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trustgate/trustgate/policy"
@@ -40,6 +41,9 @@ type endpointsView struct {
 	Next      string
 	First     string
 	Truncated bool
+	// Managed are the active inventory's managed devices, nil while none
+	// is active.
+	Managed *managedView
 }
 
 type deviceRow struct {
@@ -111,6 +115,10 @@ func (v *request) endpoints() error {
 		link.Set("dir", dir)
 		col.Link = v.h.link("/endpoints") + "?" + link.Encode()
 		view.Columns = append(view.Columns, col)
+	}
+	offset, _ := strconv.Atoi(q.Get("managed_offset"))
+	if view.Managed, err = v.managedDevices(max(offset, 0)); err != nil {
+		return err
 	}
 	return v.render(http.StatusOK, "endpoints", pageData{Title: "Endpoints", Nav: "endpoints", View: view})
 }

@@ -49,6 +49,9 @@ type Gateway interface {
 	// Authorized reports whether the access rules of an entry's
 	// application, as they are now, let its person in.
 	Authorized() func(store.AuthLogEntry) bool
+	// Inventories keeps the inventories of managed devices, as the admin
+	// API does: uploads, and activations that every instance follows.
+	adminapi.Inventories
 }
 
 // Config sets up a dashboard.
@@ -77,6 +80,12 @@ type Config struct {
 //	GET  /impact                    what mode block would have refused
 //	GET  /activate                  form to issue an activation code
 //	POST /activate                  issue one (with the session's CSRF token)
+//	GET  /inventories               the inventories of managed devices
+//	POST /inventories               upload a CSV or JSON file into a new
+//	                                pending inventory (multipart, CSRF)
+//	POST /inventories/{id}/activate activate a pending inventory (CSRF)
+//	POST /inventories/{id}/delete   delete a pending inventory (CSRF)
+//	POST /inventories/previous/restore  make the previous one active again
 //	GET  /static/{file}             the dashboard's stylesheet
 type Handler struct {
 	cfg    Config
@@ -105,11 +114,17 @@ func New(cfg Config) (*Handler, error) {
 	h.route("GET /auth-log", (*request).authLog)
 	h.route("GET /auth-log.csv", (*request).authLogCSV)
 	h.route("GET /impact", (*request).impact)
+	h.route("GET /inventories", (*request).inventories)
+	h.route("POST /inventories", (*request).upload)
+	h.route("POST /inventories/{id}/activate", (*request).activateInventory)
+	h.route("POST /inventories/{id}/delete", (*request).deleteInventory)
+	h.route("POST /inventories/previous/restore", (*request).restoreInventory)
 	h.mux.HandleFunc("GET /static/{file...}", func(w http.ResponseWriter, r *http.Request) {
 		serveStatic(w, r, r.PathValue("file"))
 	})
 	// Any other method of a view's path is a 405, any other path a 404.
-	for _, p := range []string{"/{$}", "/endpoints", "/endpoints/{id}", "/endpoints/{id}/revoke", "/activate", "/auth-log", "/auth-log.csv", "/impact"} {
+	for _, p := range []string{"/{$}", "/endpoints", "/endpoints/{id}", "/endpoints/{id}/revoke", "/activate", "/auth-log", "/auth-log.csv", "/impact",
+		"/inventories", "/inventories/{id}/activate", "/inventories/{id}/delete", "/inventories/previous/restore"} {
 		h.mux.Handle(p, h.errors.Handle(methodNotAllowed))
 	}
 	h.mux.Handle("/", h.errors.Handle(notFound))

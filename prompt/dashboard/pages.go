@@ -31,7 +31,7 @@ type pages struct {
 
 // viewNames are the templates under templates/ besides the layout.
 func viewNames() []string {
-	return []string{"overview", "endpoints", "device", "confirm", "authlog", "impact", "error", "activate"}
+	return []string{"overview", "endpoints", "device", "confirm", "authlog", "impact", "error", "activate", "inventories"}
 }
 
 func templateFuncs() template.FuncMap {
@@ -131,6 +131,12 @@ func errorTitle(code string) string {
 		return "Revocation refused"
 	case "activation_refused":
 		return "Activation refused"
+	case "inventory_refused":
+		return "Change refused"
+	case "unknown_inventory":
+		return "Unknown inventory"
+	case "inventory_conflict":
+		return "Not possible"
 	case "bad_filter":
 		return "Bad filter"
 	}

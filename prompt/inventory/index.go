@@ -101,6 +101,35 @@ func (x *Index) Lookup(cert *x509.Certificate, m policy.Match) (store.InventoryE
 	return x.entries[i], true
 }
 
+// Find returns the entry whose identifier of kind m is identifier,
+// written in any form an upload accepts (such as a fingerprint with
+// colons, or a serial with leading zeros). It is the lookup of the
+// what-if question, which names a certificate by its identifier; an
+// identifier that is not well formed matches nothing.
+func (x *Index) Find(m policy.Match, identifier string) (store.InventoryEntry, bool) {
+	if x == nil {
+		return store.InventoryEntry{}, false
+	}
+	kinds := map[policy.Match]int{policy.MatchFingerprint: fieldFingerprint, policy.MatchSerial: fieldSerial,
+		policy.MatchSANURI: fieldSANURI, policy.MatchHardwareSerial: fieldHardwareSerial}
+	kind, ok := kinds[m]
+	if !ok {
+		return store.InventoryEntry{}, false
+	}
+	var probe store.InventoryEntry
+	*fieldOf(&probe, kind) = identifier
+	probe.Platform = "linux"
+	n, err := Normalize(probe)
+	if err != nil {
+		return store.InventoryEntry{}, false
+	}
+	i, ok := x.find(kind, *fieldOf(&n, kind))
+	if !ok {
+		return store.InventoryEntry{}, false
+	}
+	return x.entries[i], true
+}
+
 func (x *Index) find(kind int, v string) (int, bool) {
 	if v == "" {
 		return 0, false

@@ -102,3 +102,37 @@ func TestIndexNormalisesStoredIdentifiersAndKeepsTheFirstOfDuplicates(t *testing
 		t.Fatalf("Lookup = %+v, %v; want the first entry", e, ok)
 	}
 }
+
+// TestIndexFindsAnIdentifierInAnyWrittenForm: the what-if lookup takes an
+// identifier as an admin types it and finds its entry only under its own
+// kind.
+func TestIndexFindsAnIdentifierInAnyWrittenForm(t *testing.T) {
+	t.Parallel()
+	fp := strings.Repeat("ab", 32)
+	entries, err := Parse(strings.NewReader("label,platform,fingerprint,serial,san_uri\na,windows,"+fp+",,\nb,macos,,0a0b,\nc,linux,,,urn:device:c\n"), FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewIndex(store.Inventory{ID: "inv-1"}, entries)
+	for _, tt := range []struct {
+		match      policy.Match
+		identifier string
+		label      string
+	}{
+		{policy.MatchFingerprint, strings.ToUpper(fp), "a"},
+		{policy.MatchFingerprint, "AB:" + strings.Repeat("AB:", 30) + "AB", "a"},
+		{policy.MatchSerial, "00:0A:0B", "b"},
+		{policy.MatchSANURI, "URN:device:c", "c"},
+		{policy.MatchSerial, fp, ""},
+		{policy.MatchFingerprint, "0a0b", ""},
+		{policy.MatchSANURI, "not a uri", ""},
+		{policy.Match("subject"), "a", ""},
+	} {
+		if e, ok := x.Find(tt.match, tt.identifier); ok != (tt.label != "") || e.Label != tt.label {
+			t.Errorf("Find(%s, %q) = %+v, %v; want label %q", tt.match, tt.identifier, e, ok, tt.label)
+		}
+	}
+	if _, ok := (*Index)(nil).Find(policy.MatchFingerprint, fp); ok {
+		t.Error("the empty index found an entry")
+	}
+}

@@ -37,6 +37,7 @@ func (q AuthLogQuery) Where(dialect AuthLogSQL) (where string, args []any, limit
 		{"reason", q.Reason},
 		{"factor", q.Factor},
 		{"trust_status", q.TrustStatus},
+		{"integration", q.Integration},
 	} {
 		if f.value != "" {
 			filter(f.column, "=", f.value)

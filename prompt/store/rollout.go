@@ -48,7 +48,27 @@ type RolloutImpact struct {
 	// block mode would turn them away before any device check, so they
 	// are left out of every count above.
 	NotAuthorized ImpactTotal `json:"not_authorized"`
+	// Desktops splits the desktop logins of mode check (access device
+	// kind desktop) by what block would do with them.
+	Desktops DesktopImpact `json:"desktops"`
 }
+
+// DesktopImpact is what block mode would do with desktop browsers, which
+// only a managed device can vouch for. Logins of people whom the access
+// rules now refuse are left out of both counts.
+type DesktopImpact struct {
+	// LetIn counts the desktop logins mode check recorded trusted (a
+	// managed device's certificate vouched for them): block lets them in.
+	LetIn ImpactTotal `json:"let_in"`
+	// KeptOut counts the desktop logins mode check marked would-block
+	// (no device certificate, not managed, no integration for desktops):
+	// block keeps them out. They are also in the counts above.
+	KeptOut ImpactTotal `json:"kept_out"`
+}
+
+// AccessKindDesktop is the access-device kind of a desktop browser
+// (accessdevice.KindDesktop), which RolloutImpact splits out.
+const AccessKindDesktop = "desktop"
 
 // ImpactTotal is a count of logins and of the distinct users behind them.
 type ImpactTotal struct {
@@ -79,6 +99,9 @@ type RolloutTally struct {
 	by     [4]map[string]*tallyLine
 	// refused counts the entries Authorized refuses.
 	refused tallyLine
+	// desktopsIn and desktopsOut count the desktop logins block would let
+	// in and keep out.
+	desktopsIn, desktopsOut tallyLine
 }
 
 type tallyLine struct {
@@ -94,15 +117,33 @@ const (
 	byApplication
 )
 
-// Add counts one would-block entry.
-func (t *RolloutTally) Add(e AuthLogEntry) {
+// init makes the tally's maps on first use.
+func (t *RolloutTally) init() {
 	if t.users == nil {
 		t.users = make(map[string]bool)
 		for i := range t.by {
 			t.by[i] = make(map[string]*tallyLine)
 		}
-		t.refused.users = make(map[string]bool)
+		for _, line := range []*tallyLine{&t.refused, &t.desktopsIn, &t.desktopsOut} {
+			line.users = make(map[string]bool)
+		}
 	}
+}
+
+// AddTrustedDesktop counts one desktop login that mode check recorded
+// trusted, which block would let in; one of a person the access rules
+// refuse is not counted at all.
+func (t *RolloutTally) AddTrustedDesktop(e AuthLogEntry) {
+	t.init()
+	if t.Authorized == nil || t.Authorized(e) {
+		t.desktopsIn.logins++
+		t.desktopsIn.users[e.User] = true
+	}
+}
+
+// Add counts one would-block entry.
+func (t *RolloutTally) Add(e AuthLogEntry) {
+	t.init()
 	if t.Authorized != nil && !t.Authorized(e) {
 		t.refused.logins++
 		t.refused.users[e.User] = true
@@ -110,6 +151,10 @@ func (t *RolloutTally) Add(e AuthLogEntry) {
 	}
 	t.logins++
 	t.users[e.User] = true
+	if e.AccessDevice.Kind == AccessKindDesktop {
+		t.desktopsOut.logins++
+		t.desktopsOut.users[e.User] = true
+	}
 	reasons := e.FailedRequirements
 	if len(reasons) == 0 {
 		reasons = []string{e.Reason}
@@ -142,7 +187,9 @@ func (t *RolloutTally) count(breakdown int, key, user string) {
 // key.
 func (t *RolloutTally) Impact() RolloutImpact {
 	out := RolloutImpact{Logins: t.logins, Users: len(t.users),
-		NotAuthorized: ImpactTotal{Logins: t.refused.logins, Users: len(t.refused.users)}}
+		NotAuthorized: ImpactTotal{Logins: t.refused.logins, Users: len(t.refused.users)},
+		Desktops: DesktopImpact{LetIn: ImpactTotal{Logins: t.desktopsIn.logins, Users: len(t.desktopsIn.users)},
+			KeptOut: ImpactTotal{Logins: t.desktopsOut.logins, Users: len(t.desktopsOut.users)}}}
 	lists := [4]*[]ImpactCount{&out.ByReason, &out.ByGroup, &out.ByPlatform, &out.ByApplication}
 	for i, dst := range lists {
 		list := make([]ImpactCount, 0, len(t.by[i]))

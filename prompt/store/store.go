@@ -208,6 +208,9 @@ type AuthLogQuery struct {
 	Reason      string
 	Factor      string
 	TrustStatus string
+	// Integration keeps the entries whose device trust an integration
+	// decided: mobile or managed.
+	Integration string
 	// WouldBlock, when set, returns only entries whose WouldBlock equals
 	// it. Nil means no filter.
 	WouldBlock *bool

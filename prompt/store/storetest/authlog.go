@@ -325,6 +325,10 @@ func filterEntries() []store.AuthLogEntry {
 	for i, tr := range trust {
 		entries[i].Factor, entries[i].TrustStatus, entries[i].WouldBlock = tr.factor, tr.trustStatus, tr.wouldBlock
 	}
+	// And the integration that decided, as the gate records it.
+	for i, integration := range []string{"mobile", "", "mobile", "managed", "", "managed"} {
+		entries[i].Integration = integration
+	}
 	return entries
 }
 
@@ -354,6 +358,8 @@ func authLogFilterCases() []authLogFilterCase {
 		{name: "would block", q: store.AuthLogQuery{WouldBlock: ptr(true)}, want: []int{5, 3, 2}},
 		{name: "would not block", q: store.AuthLogQuery{WouldBlock: ptr(false)}, want: []int{4, 1, 0}},
 		{name: "factor and trust status", q: store.AuthLogQuery{Factor: "push", TrustStatus: "trusted"}, want: []int{5, 0}},
+		{name: "integration", q: store.AuthLogQuery{Integration: "managed"}, want: []int{5, 3}},
+		{name: "integration and would block", q: store.AuthLogQuery{Integration: "mobile", WouldBlock: ptr(true)}, want: []int{2}},
 		{name: "would block and user", q: store.AuthLogQuery{User: "alice", WouldBlock: ptr(true)}, want: []int{3, 2}},
 		{name: "would block with limit", q: store.AuthLogQuery{WouldBlock: ptr(true), Limit: 2}, want: []int{5, 3}},
 		{name: "user and application", q: store.AuthLogQuery{User: "alice", Application: "wiki"}, want: []int{3, 0}},

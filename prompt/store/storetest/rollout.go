@@ -143,3 +143,68 @@ func (s suite) rolloutImpactCountsPeopleTheAccessRulesRefuseApart(t *testing.T) 
 		t.Errorf("RolloutImpact without rules = %d logins, not authorized %+v; want 4 and none", got.Logins, got.NotAuthorized)
 	}
 }
+
+func (s suite) rolloutImpactSplitsDesktopsBlockWouldLetInOrKeepOut(t *testing.T) {
+	st := s.newStore(t)
+	desktop := func(e store.AuthLogEntry) store.AuthLogEntry {
+		e.AccessDevice.Kind = store.AccessKindDesktop
+		return e
+	}
+	trusted := func(e store.AuthLogEntry) store.AuthLogEntry {
+		e.WouldBlock, e.TrustStatus, e.FailedRequirements = false, "trusted", nil
+		e.Factor, e.Integration = "managed_certificate", "managed"
+		return e
+	}
+	entries := []store.AuthLogEntry{
+		// Kept out: two would-block desktop logins of bob, one of carol.
+		desktop(wouldBlock(base, "bob", "wiki", "Windows", nil, "no_device_certificate")),
+		desktop(wouldBlock(base.Add(time.Minute), "bob", "wiki", "Windows", nil, "no_device_certificate")),
+		desktop(wouldBlock(base.Add(2*time.Minute), "carol", "wiki", "macOS", nil, "not_managed")),
+		// Let in: two trusted desktop logins of alice, one of dave.
+		trusted(desktop(wouldBlock(base, "alice", "wiki", "Windows", nil))),
+		trusted(desktop(wouldBlock(base.Add(time.Minute), "alice", "wiki", "Windows", nil))),
+		trusted(desktop(wouldBlock(base.Add(time.Minute), "dave", "crm", "Linux", nil))),
+		// Neither: a would-block phone, a trusted phone, a trusted
+		// desktop in mode block (block changes nothing for it), a
+		// not-trusted desktop in mode check that is not would-block
+		// (mode off has none), and a trusted desktop outside the window.
+		wouldBlock(base, "erin", "wiki", "Android", nil, "no_screen_lock"),
+		trusted(wouldBlock(base, "erin", "wiki", "Android", nil)),
+		func() store.AuthLogEntry {
+			e := trusted(desktop(wouldBlock(base, "frank", "wiki", "Windows", nil)))
+			e.Mode = "block"
+			return e
+		}(),
+		func() store.AuthLogEntry {
+			e := desktop(wouldBlock(base, "gina", "wiki", "Windows", nil))
+			e.WouldBlock = false
+			return e
+		}(),
+		trusted(desktop(wouldBlock(base.Add(-time.Minute), "hal", "wiki", "Windows", nil))),
+	}
+	for _, e := range entries {
+		if _, err := st.AppendAuthLog(t.Context(), e); err != nil {
+			t.Fatalf("AppendAuthLog: %v", err)
+		}
+	}
+	window := store.RolloutQuery{Since: base, Until: base.Add(time.Hour)}
+	got, err := st.RolloutImpact(t.Context(), window)
+	if err != nil {
+		t.Fatalf("RolloutImpact: %v", err)
+	}
+	want := store.DesktopImpact{LetIn: store.ImpactTotal{Logins: 3, Users: 2}, KeptOut: store.ImpactTotal{Logins: 3, Users: 2}}
+	if got.Desktops != want || got.Logins != 4 {
+		t.Errorf("RolloutImpact: %d logins, desktops %+v; want 4 logins, desktops %+v", got.Logins, got.Desktops, want)
+	}
+	window.Application = "crm"
+	if got, err = st.RolloutImpact(t.Context(), window); err != nil || got.Desktops != (store.DesktopImpact{LetIn: store.ImpactTotal{Logins: 1, Users: 1}}) {
+		t.Errorf("RolloutImpact of crm: desktops %+v, %v; want dave's one login let in", got.Desktops, err)
+	}
+	// A person the access rules refuse counts on neither side.
+	window.Application = ""
+	window.Authorized = func(e store.AuthLogEntry) bool { return e.User != "alice" && e.User != "bob" }
+	if got, err = st.RolloutImpact(t.Context(), window); err != nil ||
+		got.Desktops != (store.DesktopImpact{LetIn: store.ImpactTotal{Logins: 1, Users: 1}, KeptOut: store.ImpactTotal{Logins: 1, Users: 1}}) {
+		t.Errorf("RolloutImpact with rules refusing alice and bob: desktops %+v, %v; want dave in and carol out", got.Desktops, err)
+	}
+}

@@ -166,6 +166,7 @@ func (s suite) deviceTests() []subtest {
 		{"RolloutImpactCountsWouldBlockLogins", s.rolloutImpactCountsWouldBlockLogins},
 		{"RolloutImpactOfEmptyLogIsZero", s.rolloutImpactOfEmptyLogIsZero},
 		{"RolloutImpactCountsPeopleTheAccessRulesRefuseApart", s.rolloutImpactCountsPeopleTheAccessRulesRefuseApart},
+		{"RolloutImpactSplitsDesktopsBlockWouldLetInOrKeepOut", s.rolloutImpactSplitsDesktopsBlockWouldLetInOrKeepOut},
 	}
 }
 
