@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -103,6 +104,9 @@ func (g *Gate) managedCheck(r *http.Request, v verification) verification {
 	v.Status, v.Factor, v.Reason = policy.Trusted, factorManagedCertificate, reasonManagedDevice
 	v.Certificate = certificateDigest(leaf)
 	v.Detail = truncate(fmt.Sprintf("managed device %q (%s), inventory %s", e.Label, e.Platform, inventoryID), 256)
+	// The entry itself goes in the facts, for views that tell devices
+	// apart (the dashboard's last seen). Marshalling strings cannot fail.
+	v.Facts, _ = json.Marshal(store.ManagedLogin{Inventory: inventoryID, Device: e})
 	return v
 }
 

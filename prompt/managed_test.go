@@ -7,6 +7,7 @@ package prompt_test
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -84,8 +85,13 @@ func TestManagedDesktopGetsInInBlockMode(t *testing.T) {
 	}
 	gatetest.DecodeUpstream(t, b.Get("/app"))
 	wantManagedTrust(t, gw, "bob")
-	if e := gw.LastLog(t, "bob"); !strings.Contains(e.Detail, "laptop-1") || !strings.Contains(e.Detail, "inv-1") {
+	e := gw.LastLog(t, "bob")
+	if !strings.Contains(e.Detail, "laptop-1") || !strings.Contains(e.Detail, "inv-1") {
 		t.Errorf("auth log detail = %q, want the device's label and inventory", e.Detail)
+	}
+	var m store.ManagedLogin
+	if err := json.Unmarshal(e.DeviceFacts, &m); err != nil || m.Inventory != "inv-1" || m.Device.Label != "laptop-1" || m.Device.Fingerprint != gatetest.Fingerprint(cert) {
+		t.Errorf("auth log facts = %s (%v), want the inventory and the device's entry", e.DeviceFacts, err)
 	}
 }
 

@@ -1,10 +1,9 @@
 package dashboard
 
 import (
-	"fmt"
+	"encoding/json"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/trustgate/trustgate/prompt/store"
@@ -52,21 +51,25 @@ func (v *request) managedDevices(offset int) (*managedView, error) {
 		entries = entries[:dashboardPageSize]
 		view.Next = v.h.link("/endpoints") + "?" + url.Values{"managed_offset": {strconv.Itoa(offset + dashboardPageSize)}}.Encode() + "#managed"
 	}
-	// The gate names a managed device in its login's detail (label,
-	// platform, inventory); the latest login of each counts.
+	// The gate keeps the managed device of a login in its facts (the
+	// inventory and the entry); the latest login of each counts.
 	logins, err := v.store().QueryAuthLog(v.r.Context(), store.AuthLogQuery{Integration: "managed", Result: store.ResultSuccess, TrustStatus: "trusted", Limit: managedLoginScan})
 	if err != nil {
 		return nil, storeFailed("reading managed logins", err)
 	}
 	view.Scanned = len(logins)
-	seen := make(map[string]time.Time, len(logins))
+	seen := make(map[store.ManagedLogin]time.Time, len(logins))
 	for _, e := range logins {
-		if e.Time.After(seen[e.Detail]) {
-			seen[e.Detail] = e.Time
+		var m store.ManagedLogin
+		if json.Unmarshal(e.DeviceFacts, &m) != nil || m.Inventory == "" {
+			continue
+		}
+		if e.Time.After(seen[m]) {
+			seen[m] = e.Time
 		}
 	}
 	for _, e := range entries {
-		row := managedRow{InventoryEntry: e, LastSeen: seen[managedDetail(e, inv.ID)]}
+		row := managedRow{InventoryEntry: e, LastSeen: seen[store.ManagedLogin{Inventory: inv.ID, Device: e}]}
 		for _, id := range []struct{ kind, value string }{
 			{"fingerprint", e.Fingerprint}, {"serial", e.Serial}, {"san_uri", e.SANURI}, {"hardware_serial", e.HardwareSerial},
 		} {
@@ -77,14 +80,4 @@ func (v *request) managedDevices(offset int) (*managedView, error) {
 		view.Devices = append(view.Devices, row)
 	}
 	return view, nil
-}
-
-// managedDetail is the auth log's detail of a managed login of e, as the
-// gate writes it (prompt.managedCheck).
-func managedDetail(e store.InventoryEntry, inventoryID string) string {
-	s := fmt.Sprintf("managed device %q (%s), inventory %s", e.Label, e.Platform, inventoryID)
-	if len(s) > 256 {
-		s = strings.ToValidUTF8(s[:256], "")
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,11 +26,22 @@ func TestEndpointsListManagedDevicesWithLastSeen(t *testing.T) {
 	inv := inventoriesOf(t, gw)[0]
 	postAction(h, "/admin/inventories/"+inv.ID+"/activate", testAdmin.CSRF)
 	at := time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
+	devices, err := gw.st.InventoryEntries(t.Context(), inv.ID, 0, 10)
+	if err != nil || len(devices) != 2 {
+		t.Fatalf("inventory entries %+v, %v", devices, err)
+	}
+	facts := func(inventory string, d store.InventoryEntry) json.RawMessage {
+		raw, err := json.Marshal(store.ManagedLogin{Inventory: inventory, Device: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
 	for i, e := range []store.AuthLogEntry{
-		{Detail: `managed device "laptop-1" (windows), inventory ` + inv.ID},
-		{Detail: `managed device "laptop-1" (windows), inventory ` + inv.ID},
-		// Another inventory's device of the same label is not this one.
-		{Detail: `managed device "mac-2" (macos), inventory other`},
+		{DeviceFacts: facts(inv.ID, devices[0])},
+		{DeviceFacts: facts(inv.ID, devices[0])},
+		// Another inventory's device of the same identifiers is not this one.
+		{DeviceFacts: facts("other", devices[1])},
 	} {
 		e.Time, e.User, e.Application, e.Result = at.Add(-time.Duration(i)*time.Hour), "alice", "wiki", store.ResultSuccess
 		e.TrustStatus, e.Integration, e.Factor = "trusted", "managed", "managed_certificate"

@@ -64,6 +64,16 @@ type InventoryEntry struct {
 	Label string `json:"label,omitempty"`
 }
 
+// ManagedLogin is what the auth log keeps, as the DeviceFacts of a login a
+// managed device vouched for, of that device: the inventory and its entry,
+// so that views can tell which device it was without parsing free text.
+type ManagedLogin struct {
+	// Inventory is the ID of the active inventory that held the device.
+	Inventory string `json:"inventory"`
+	// Device is the device's entry in it.
+	Device InventoryEntry `json:"managed_device"`
+}
+
 // InventoryStore keeps the inventories of managed devices, which every
 // site and instance sharing the store uses.
 type InventoryStore interface {
