@@ -61,7 +61,7 @@ func TestGlobalOptionParsesInventoryURL(t *testing.T) {
 	}
 }
 
-func TestConfigResolvesPlaceholdersAndChecksWhatTheyGive(t *testing.T) {
+func TestInventoryFetchConfigResolvesPlaceholdersAndChecksWhatTheyGive(t *testing.T) {
 	t.Setenv("TG_TEST_MDM_URL", "https://mdm.example.com/export")
 	t.Setenv("TG_TEST_MDM_TOKEN", "s3cret")
 	t.Setenv("TG_TEST_EMPTY", "")
