@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/inventoryfetch"
 	"github.com/trustgate/trustgate/caddymodule/internal/sites"
 	"github.com/trustgate/trustgate/caddymodule/storage"
 	"github.com/trustgate/trustgate/prompt/device"
@@ -68,7 +69,7 @@ type App struct {
 	// InventoryFetch, when set, fetches the inventory of managed devices
 	// from an export on a schedule. Default: none (inventories come
 	// through the admin API).
-	InventoryFetch *InventoryFetchConfig `json:"inventory_fetch,omitempty"`
+	InventoryFetch *inventoryfetch.Config `json:"inventory_fetch,omitempty"`
 
 	ctx    caddy.Context
 	logger *zap.Logger
@@ -153,7 +154,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.logger.Info("trust cache shrunk", zap.Int("size", a.TrustCacheSize), zap.Int("evicted", evicted))
 	}
 	a.shared.SetRetention(a.Retention.periods())
-	if a.fetch, err = a.InventoryFetch.runtimeConfig(gatewayMetrics()); err != nil {
+	if a.fetch, err = a.InventoryFetch.Runtime(gatewayMetrics()); err != nil {
 		return err
 	}
 	return a.provisionSigningKeys()

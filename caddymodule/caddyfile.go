@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/trustgate/trustgate/caddymodule/internal/directive"
+	"github.com/trustgate/trustgate/caddymodule/internal/limits"
 	"github.com/trustgate/trustgate/caddymodule/login"
 )
 
@@ -174,9 +175,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 		case "limits":
-			if err := h.unmarshalLimits(d); err != nil {
+			if h.Limits != nil {
+				return d.Err("limits already specified")
+			}
+			l, err := limits.Parse(d)
+			if err != nil {
 				return err
 			}
+			h.Limits = l
 		case "session_realm":
 			if err := h.unmarshalSessionRealm(d); err != nil {
 				return err

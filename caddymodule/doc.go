@@ -4,7 +4,9 @@
 // global option. It is glue only: the flow lives in package prompt and
 // decisions in package policy. Its guest modules are in login and storage,
 // the admin API and dashboard modules in admin (which this package
-// imports, so that importing caddymodule brings every module), and the parsing of integration blocks and the
-// registry of a configuration's sites in internal/integration and
-// internal/sites.
+// imports, so that importing caddymodule brings every module). The parts of
+// its configuration that stand alone are under internal/: the parsing of
+// integration blocks (integration), the registry of a configuration's
+// sites (sites), the handler's device API limits (limits) and the app's
+// scheduled inventory fetch (inventoryfetch).
 package caddymodule

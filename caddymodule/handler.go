@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/trustgate/trustgate/caddymodule/internal/limits"
 	"github.com/trustgate/trustgate/caddymodule/internal/signedin"
 	"github.com/trustgate/trustgate/caddymodule/login"
 	"github.com/trustgate/trustgate/policy"
@@ -207,8 +208,8 @@ type Handler struct {
 
 	// Limits rate-limits the device API per client address and per
 	// device, and bounds how long a device request's body may take.
-	// Default: see Limits.
-	Limits *Limits `json:"limits,omitempty"`
+	// Default: see limits.Config.
+	Limits *limits.Config `json:"limits,omitempty"`
 
 	gate   *prompt.Gate
 	logger *zap.Logger
@@ -278,7 +279,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if cfg.Assertion, err = h.UpstreamAssertion.promptConfig(repl, app.SigningKeys()); err != nil {
 		return err
 	}
-	if cfg.Limiter, err = h.Limits.limiter(); err != nil {
+	if cfg.Limiter, err = h.Limits.Limiter(); err != nil {
 		return err
 	}
 	if h.login, err = h.loadLogin(ctx); err != nil {

@@ -1,4 +1,8 @@
-package caddymodule
+// Package limits holds the handler's limits setting: what one client may
+// ask of the device API (token buckets per client address, per device and
+// for activations, and how long a request body may take), its Caddyfile
+// block, and the deviceapi.Limiter the gate is given for it.
+package limits
 
 import (
 	"fmt"
@@ -8,7 +12,7 @@ import (
 	"github.com/trustgate/trustgate/prompt/deviceapi"
 )
 
-// Limits bounds what one client may ask of the device API
+// Config bounds what one client may ask of the device API
 // (/.trustgate/device/v1/): token buckets per client IP address, per device
 // and for activations per client IP address, and how long a request body
 // may take to arrive. Over a limit the device gets 429 with Retry-After.
@@ -28,7 +32,7 @@ import (
 //			read_body   10s
 //		}
 //	}
-type Limits struct {
+type Config struct {
 	// Device limits each device's requests (every endpoint but
 	// activation), named by the kid of its proof and counted once the
 	// proof verifies, so nobody else can use up a device's allowance.
@@ -72,14 +76,14 @@ type Rate struct {
 	Off bool `json:"off,omitempty"`
 }
 
-// limiter returns the gate's limiter for l; l may be nil (every default).
-func (l *Limits) limiter() (*deviceapi.Limiter, error) {
+// Limiter returns the gate's limiter for l; l may be nil (every default).
+func (l *Config) Limiter() (*deviceapi.Limiter, error) {
 	var pl deviceapi.Limits
 	if l != nil {
 		pl = deviceapi.Limits{
-			Device:      l.Device.promptRate(),
-			IP:          l.IP.promptRate(),
-			Activation:  l.Activation.promptRate(),
+			Device:      l.Device.deviceAPIRate(),
+			IP:          l.IP.deviceAPIRate(),
+			Activation:  l.Activation.deviceAPIRate(),
 			Keys:        l.Keys,
 			BodyTimeout: time.Duration(l.BodyTimeout),
 		}
@@ -91,7 +95,7 @@ func (l *Limits) limiter() (*deviceapi.Limiter, error) {
 	return lim, nil
 }
 
-func (r *Rate) promptRate() deviceapi.Rate {
+func (r *Rate) deviceAPIRate() deviceapi.Rate {
 	if r == nil {
 		return deviceapi.Rate{}
 	}

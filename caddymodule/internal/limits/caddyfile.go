@@ -1,4 +1,4 @@
-package caddymodule
+package limits
 
 import (
 	"strconv"
@@ -10,8 +10,8 @@ import (
 	"github.com/trustgate/trustgate/caddymodule/internal/directive"
 )
 
-// unmarshalLimits parses the limits option of the handler: the device
-// API's rate limits and body timeout. Syntax:
+// Parse parses the limits option of the trusted_endpoints directive: the
+// device API's rate limits and body timeout. Syntax:
 //
 //	limits {
 //		device       <events>/<window> [burst <n>] | off
@@ -25,21 +25,18 @@ import (
 // 30s: "device 10/s burst 20", "activation 5/m". Burst defaults to the
 // number of events. An option left out keeps its default (device 10/s
 // burst 20, ip 50/s burst 100, activation 30/m, keys 10000, body_timeout
-// 10s).
-func (h *Handler) unmarshalLimits(d *caddyfile.Dispenser) error {
-	if h.Limits != nil {
-		return d.Err("limits already specified")
-	}
+// 10s). The dispenser is at the limits token.
+func Parse(d *caddyfile.Dispenser) (*Config, error) {
 	if d.NextArg() {
-		return d.ArgErr()
+		return nil, d.ArgErr()
 	}
-	l := new(Limits)
+	l := new(Config)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		switch option := d.Val(); option {
 		case "device", "ip", "activation":
 			r, err := parseRate(d)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			switch option {
 			case "device":
@@ -52,25 +49,24 @@ func (h *Handler) unmarshalLimits(d *caddyfile.Dispenser) error {
 		case "keys":
 			var raw string
 			if !d.AllArgs(&raw) {
-				return d.ArgErr()
+				return nil, d.ArgErr()
 			}
 			n, err := strconv.Atoi(raw)
 			if err != nil || n < 1 {
-				return d.Errf("limits keys must be a positive whole number, got %q", raw)
+				return nil, d.Errf("limits keys must be a positive whole number, got %q", raw)
 			}
 			l.Keys = n
 		case "body_timeout":
 			dur, err := directive.DurationArg(d)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			l.BodyTimeout = dur
 		default:
-			return d.Errf("unknown limits option %q (want device, ip, activation, keys or body_timeout)", option)
+			return nil, d.Errf("unknown limits option %q (want device, ip, activation, keys or body_timeout)", option)
 		}
 	}
-	h.Limits = l
-	return nil
+	return l, nil
 }
 
 // parseRate parses "<events>/<window> [burst <n>]" or "off".

@@ -1,4 +1,9 @@
-package caddymodule
+// Package inventoryfetch holds the trusted_endpoints app's inventory_fetch
+// setting: where the export of the organisation's device management is and
+// how often to fetch it, its Caddyfile option (inventory_url), and its
+// resolution into the runtime.InventoryFetch that the shared state runs.
+// The fetching itself is runtime's.
+package inventoryfetch
 
 import (
 	"crypto/x509"
@@ -13,13 +18,13 @@ import (
 	"github.com/trustgate/trustgate/prompt/runtime"
 )
 
-// InventoryFetchConfig is an export of the organisation's device
+// Config is an export of the organisation's device
 // management that the gateway fetches on a schedule and makes the active
 // inventory of managed devices. An export equal to the one last imported
 // from the URL is not imported again; a failed fetch (the server
 // unreachable or refusing, a bad row, storage) keeps the active inventory
 // and counts in inventory_fetches_total{result="failed"}.
-type InventoryFetchConfig struct {
+type Config struct {
 	// URL is where the export is: an https URL. Placeholders such as
 	// {env.MDM_EXPORT_URL} are replaced when the configuration loads. Only
 	// the URL without its query string is logged, and stored as the
@@ -52,12 +57,13 @@ type InventoryFetchConfig struct {
 	MaxSize int64 `json:"max_size,omitempty"`
 }
 
-// minInventoryFetchInterval is the shortest InventoryFetchConfig.Interval.
-const minInventoryFetchInterval = time.Minute
+// minInterval is the shortest Config.Interval.
+const minInterval = time.Minute
 
-// runtimeConfig resolves c into what runtime.Shared.FetchInventory takes:
-// placeholders replaced, the URL checked, the CA file read.
-func (c *InventoryFetchConfig) runtimeConfig(observer runtime.InventoryFetchObserver) (runtime.InventoryFetch, error) {
+// Runtime resolves c into what runtime.Shared.FetchInventory takes:
+// placeholders replaced, the URL checked, the CA file read. c may be nil
+// (no fetch).
+func (c *Config) Runtime(observer runtime.InventoryFetchObserver) (runtime.InventoryFetch, error) {
 	if c == nil {
 		return runtime.InventoryFetch{}, nil
 	}
@@ -72,8 +78,8 @@ func (c *InventoryFetchConfig) runtimeConfig(observer runtime.InventoryFetchObse
 	if u, err := url.Parse(fetch.URL); err != nil || u.Scheme != "https" || u.Host == "" {
 		return runtime.InventoryFetch{}, fmt.Errorf("inventory_url: want an https URL")
 	}
-	if fetch.Every < minInventoryFetchInterval {
-		return runtime.InventoryFetch{}, fmt.Errorf("inventory_url: the interval must be at least %v, got %v", minInventoryFetchInterval, fetch.Every)
+	if fetch.Every < minInterval {
+		return runtime.InventoryFetch{}, fmt.Errorf("inventory_url: the interval must be at least %v, got %v", minInterval, fetch.Every)
 	}
 	if c.Timeout < 0 || c.MaxSize < 0 {
 		return runtime.InventoryFetch{}, fmt.Errorf("inventory_url: timeout and max_size must not be negative")
