@@ -10,11 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/trustgate/trustgate/cmd/trustgate-device/agent"
 	"github.com/trustgate/trustgate/prompt/device"
@@ -311,33 +309,7 @@ http://localhost:%d {
 // signedRequest sends a device API request with a proof by key, signed for
 // signMethod and signPath (normally the request's own).
 func signedRequest(t *testing.T, key *ecdsa.PrivateKey, embed bool, method, path, signPath string, body []byte) (*http.Request, string) {
-	t.Helper()
-	u, _ := url.Parse(gateURL + signPath)
-	proof, err := protocol.SignProof(key, embed, method, u, body, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(method, gateURL+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
-	req.Header.Set("Content-Type", "application/json")
-	return req, proof
-}
-
-// apiCall sends req and returns the status and the error code of the body.
-func apiCall(t *testing.T, req *http.Request) (int, string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e protocol.Error
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &e)
-	if resp.StatusCode >= 400 && e.Error == "" {
-		t.Errorf("error response without a message: %d %s", resp.StatusCode, raw)
-	}
-	return resp.StatusCode, e.Code
+	return gatetest.SignedRequest(t, gateURL, key, embed, method, path, signPath, body)
 }
 
 // activatedKey activates a raw key for user and returns it.
@@ -347,7 +319,7 @@ func activatedKey(t *testing.T, user string) *ecdsa.PrivateKey {
 	code, _ := issueActivation(t, user)
 	body, _ := json.Marshal(protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel", OSVersion: "14", AppVersion: "1.0.0"})
 	req, _ := signedRequest(t, key, true, http.MethodPost, protocol.PathActivate, protocol.PathActivate, body)
-	if status, code := apiCall(t, req); status != http.StatusCreated {
+	if status, code := gatetest.APICall(t, req); status != http.StatusCreated {
 		t.Fatalf("activation: %d %s", status, code)
 	}
 	return key

@@ -12,6 +12,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/trustgate/trustgate/prompt/gatetest"
 	"github.com/trustgate/trustgate/prompt/protocol"
 )
 
@@ -35,7 +36,7 @@ func TestDeviceAPIRateLimitThroughCaddy(t *testing.T) {
 	key := activatedKey(t, "alice")
 	for i := range 2 {
 		req, _ := signedRequest(t, key, false, http.MethodGet, protocol.PathDevice, protocol.PathDevice, nil)
-		if status, code := apiCall(t, req); status != http.StatusOK {
+		if status, code := gatetest.APICall(t, req); status != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i+1, status, code)
 		}
 	}
@@ -128,7 +129,7 @@ func TestSlowDeviceBodiesDoNotStopOthers(t *testing.T) {
 			}
 			req, _ := signedRequest(t, key, false, http.MethodGet, protocol.PathDevice, protocol.PathDevice, nil)
 			start := time.Now()
-			if status, code := apiCall(t, req); status != http.StatusOK {
+			if status, code := gatetest.APICall(t, req); status != http.StatusOK {
 				t.Errorf("normal request while slow bodies are held: %d %s", status, code)
 			}
 			if took := time.Since(start); took > time.Second {

@@ -30,33 +30,7 @@ import (
 // signedRequest makes a device API request with a proof by key, signed for
 // method and signPath (normally the request's own path).
 func signedRequest(t *testing.T, gw *gatetest.Gateway, key *ecdsa.PrivateKey, embed bool, method, path, signPath string, body []byte) (*http.Request, string) {
-	t.Helper()
-	u, _ := url.Parse(gw.URL + signPath)
-	proof, err := protocol.SignProof(key, embed, method, u, body, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(method, gw.URL+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
-	req.Header.Set("Content-Type", "application/json")
-	return req, proof
-}
-
-// apiCall sends req and returns the status and the error code of the body.
-func apiCall(t *testing.T, req *http.Request) (int, string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e protocol.Error
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &e)
-	if resp.StatusCode >= 400 && e.Error == "" {
-		t.Errorf("error response without a message: %d %s", resp.StatusCode, raw)
-	}
-	return resp.StatusCode, e.Code
+	return gatetest.SignedRequest(t, gw.URL, key, embed, method, path, signPath, body)
 }
 
 // activatedKey activates a raw key for user and returns it.
@@ -66,7 +40,7 @@ func activatedKey(t *testing.T, gw *gatetest.Gateway, user string) *ecdsa.Privat
 	code, _ := gw.IssueActivation(t, user)
 	body, _ := json.Marshal(protocol.ActivateRequest{Code: code, Platform: "android", Model: "Pixel", OSVersion: "14", AppVersion: "1.0.0"})
 	req, _ := signedRequest(t, gw, key, true, http.MethodPost, protocol.PathActivate, protocol.PathActivate, body)
-	if status, code := apiCall(t, req); status != http.StatusCreated {
+	if status, code := gatetest.APICall(t, req); status != http.StatusCreated {
 		t.Fatalf("activation: %d %s", status, code)
 	}
 	return key
@@ -79,18 +53,18 @@ func TestDeviceAPIRefusesBadProofs(t *testing.T) {
 
 	t.Run("replayed proof", func(t *testing.T) {
 		req, proof := signedRequest(t, gw, key, false, http.MethodGet, protocol.PathDevice, protocol.PathDevice, nil)
-		if status, _ := apiCall(t, req); status != http.StatusOK {
+		if status, _ := gatetest.APICall(t, req); status != http.StatusOK {
 			t.Fatalf("first use: %d", status)
 		}
 		again, _ := http.NewRequest(http.MethodGet, gw.URL+protocol.PathDevice, nil)
 		again.Header.Set("Authorization", protocol.AuthScheme+" "+proof)
-		if status, code := apiCall(t, again); status != http.StatusUnauthorized || code != "replayed_proof" {
+		if status, code := gatetest.APICall(t, again); status != http.StatusUnauthorized || code != "replayed_proof" {
 			t.Errorf("replay: %d %s", status, code)
 		}
 	})
 	t.Run("proof for another URL", func(t *testing.T) {
 		req, _ := signedRequest(t, gw, key, false, http.MethodGet, protocol.PathPushes, protocol.PathDevice, nil)
-		if status, code := apiCall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
+		if status, code := gatetest.APICall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
 			t.Errorf("forwarded proof: %d %s", status, code)
 		}
 	})
@@ -98,14 +72,14 @@ func TestDeviceAPIRefusesBadProofs(t *testing.T) {
 		req, _ := signedRequest(t, gw, key, false, http.MethodPost, protocol.PathPushes+"/x", protocol.PathPushes+"/x", []byte(`{"answer":"deny"}`))
 		req.Body = io.NopCloser(strings.NewReader(`{"answer":"approve"}`))
 		req.ContentLength = int64(len(`{"answer":"approve"}`))
-		if status, code := apiCall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
+		if status, code := gatetest.APICall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
 			t.Errorf("changed body: %d %s", status, code)
 		}
 	})
 	t.Run("unknown device key", func(t *testing.T) {
 		stranger, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		req, _ := signedRequest(t, gw, stranger, false, http.MethodGet, protocol.PathDevice, protocol.PathDevice, nil)
-		if status, code := apiCall(t, req); status != http.StatusUnauthorized || code != "unknown_device" {
+		if status, code := gatetest.APICall(t, req); status != http.StatusUnauthorized || code != "unknown_device" {
 			t.Errorf("unknown key: %d %s", status, code)
 		}
 	})
@@ -115,13 +89,13 @@ func TestDeviceAPIRefusesBadProofs(t *testing.T) {
 		payload := []byte(parts[1])
 		payload[len(payload)/2] ^= 1
 		req.Header.Set("Authorization", protocol.AuthScheme+" "+parts[0]+"."+string(payload)+"."+parts[2])
-		if status, code := apiCall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
+		if status, code := gatetest.APICall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
 			t.Errorf("tampered: %d %s", status, code)
 		}
 	})
 	t.Run("no proof", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, gw.URL+protocol.PathDevice, nil)
-		if status, code := apiCall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
+		if status, code := gatetest.APICall(t, req); status != http.StatusUnauthorized || code != "invalid_proof" {
 			t.Errorf("no proof: %d %s", status, code)
 		}
 	})
@@ -190,7 +164,7 @@ func TestDeviceAPIRefusesBadJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := signedRequest(t, gw, key, false, http.MethodPost, path, path, tc.body)
-			if status, code := apiCall(t, req); status != tc.status || code != "bad_request" {
+			if status, code := gatetest.APICall(t, req); status != tc.status || code != "bad_request" {
 				t.Errorf("%s: %d %s, want %d bad_request", tc.name, status, code, tc.status)
 			}
 		})
@@ -205,7 +179,7 @@ func TestDeviceActivationGuessingIsLimited(t *testing.T) {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		body, _ := json.Marshal(protocol.ActivateRequest{Code: c, Platform: "android"})
 		req, _ := signedRequest(t, gw, key, true, http.MethodPost, protocol.PathActivate, protocol.PathActivate, body)
-		return apiCall(t, req)
+		return gatetest.APICall(t, req)
 	}
 	for i := 0; i < 3; i++ {
 		if status, c := try(fmt.Sprintf("guess-%d", i)); status != http.StatusNotFound || c != "not_found" {
@@ -293,7 +267,7 @@ func TestDeviceActivationsFromOneAddressCountOnlyFailures(t *testing.T) {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		body, _ := json.Marshal(protocol.ActivateRequest{Code: c, Platform: "android"})
 		req, _ := signedRequest(t, gw, key, true, http.MethodPost, protocol.PathActivate, protocol.PathActivate, body)
-		return apiCall(t, req)
+		return gatetest.APICall(t, req)
 	}
 	const people = 5 // more than activation_attempts
 	codes := make([]string, people)
