@@ -29,6 +29,13 @@ func managedSiteURL() string { return siteURL("https", "managed.localhost") }
 // mobile app on for everyone on phones, and returns its upstream.
 func startManagedSite(t *testing.T, ca *gatetest.CA, mode string) *upstream {
 	t.Helper()
+	return startManagedSiteWith(t, ca, mode, "mobile {\n\t\t\tenable all\n\t\t}\n\t\tmanaged {\n\t\t\tenable all\n\t\t}")
+}
+
+// startManagedSiteWith is startManagedSite with integrations instead of
+// its mobile and managed blocks.
+func startManagedSiteWith(t *testing.T, ca *gatetest.CA, mode, integrations string) *upstream {
+	t.Helper()
 	caFile := filepath.Join(t.TempDir(), "device-ca.pem")
 	if err := os.WriteFile(caFile, ca.PEM(), 0o600); err != nil {
 		t.Fatal(err)
@@ -46,16 +53,11 @@ func startManagedSite(t *testing.T, ca *gatetest.CA, mode string) *upstream {
 		application managed-app
 		login users_file %s
 		mode %s
-		mobile {
-			enable all
-		}
-		managed {
-			enable all
-		}
+		%s
 	}
 	reverse_proxy %s
 }
-`, managedSiteURL(), caFile, gatetest.WriteUsersFile(t), mode, up.hostPort()))
+`, managedSiteURL(), caFile, gatetest.WriteUsersFile(t), mode, integrations, up.hostPort()))
 	waitForCertificates(t, managedSiteURL())
 	return up
 }
@@ -204,6 +206,30 @@ func TestManagedIsNotConsultedWhereMobileApplies(t *testing.T) {
 		if e.Integration == "managed" || e.Factor == "managed_certificate" {
 			t.Fatalf("the managed integration decided for a phone where mobile applies: %+v", e)
 		}
+	}
+}
+
+// TestManagedVouchesWhereMobileIsOff: with the mobile app on for iOS only,
+// an Android phone whose certificate the inventory lists (as an android
+// device, a platform the managed block enables) is vouched for by the
+// managed integration and gets in, in mode block.
+func TestManagedVouchesWhereMobileIsOff(t *testing.T) {
+	ca := gatetest.NewCA(t, "Test device CA")
+	up := startManagedSiteWith(t, ca, "block",
+		"mobile {\n\t\t\tenable all\n\t\t\tplatforms ios\n\t\t}\n\t\tmanaged {\n\t\t\tenable all\n\t\t\tplatforms android windows\n\t\t}")
+	site := managedSiteURL()
+	phone := ca.Issue(t, "phone-1")
+	activateInventoryCSV(t, strings.Replace(inventoryOf(phone), "windows", "android", 1))
+
+	b := certBrowser(t, gatetest.AndroidUA, phone)
+	if r := b.loginAt(site, "alice"); r.status != http.StatusSeeOther || r.location != "/app" {
+		t.Fatalf("phone's login: %d → %q, want straight to /app\n%s", r.status, r.location, r.body)
+	}
+	if r := b.get(site + "/app"); r.status != http.StatusOK || up.Hits() != 1 {
+		t.Fatalf("phone vouched for by managed: %d, upstream hits %d", r.status, up.Hits())
+	}
+	if e := lastLog(t, "alice"); e.Integration != "managed" || e.Factor != "managed_certificate" {
+		t.Fatalf("auth log %+v, want the managed integration's login", e)
 	}
 }
 
