@@ -17,10 +17,19 @@ import (
 // devicesPage is the answer of GET /trusted-endpoints/devices.
 type devicesPage struct {
 	// Devices are the matching devices, by ID.
-	Devices []store.Device `json:"devices"`
+	Devices []mobileDevice `json:"devices"`
 	// NextCursor, when set, fetches the next page as ?cursor=; absent on
 	// the last page.
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// mobileDevice is a device of the mobile app, with the integration that
+// vouches for it beside its stored fields.
+type mobileDevice struct {
+	store.Device
+	// Integration is always "mobile"; managed devices are listed by
+	// GET /trusted-endpoints/managed-devices.
+	Integration string `json:"integration"`
 }
 
 // listDevices serves GET /trusted-endpoints/devices.
@@ -39,13 +48,13 @@ func (h *Handler) listDevices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return unavailable("listing devices", err)
 	}
-	page := devicesPage{Devices: devices}
+	page := devicesPage{Devices: []mobileDevice{}}
 	if len(devices) > limit {
-		page.Devices = devices[:limit]
-		page.NextCursor = page.Devices[limit-1].ID
+		devices = devices[:limit]
+		page.NextCursor = devices[limit-1].ID
 	}
-	if page.Devices == nil {
-		page.Devices = []store.Device{}
+	for _, d := range devices {
+		page.Devices = append(page.Devices, mobileDevice{Device: d, Integration: "mobile"})
 	}
 	web.WriteJSON(w, http.StatusOK, page)
 	return nil

@@ -21,6 +21,7 @@ const Prefix = "/trusted-endpoints/"
 //	GET  /trusted-endpoints/devices              list devices (filters, cursor)
 //	GET  /trusted-endpoints/devices/{id}         one device and its health history
 //	POST /trusted-endpoints/devices/{id}/revoke  revoke a device, on every instance at once
+//	GET  /trusted-endpoints/managed-devices      the active inventory's devices and their last seen (offset, limit)
 //	POST /trusted-endpoints/activations          issue an activation code
 //	GET  /trusted-endpoints/auth-log             query the auth log (filters, cursor; JSON or CSV)
 //	GET  /trusted-endpoints/rollout-impact       what block mode would have refused
@@ -64,6 +65,7 @@ func New(gateway func() (Gateway, error), logger *zap.Logger) *Handler {
 	h.route(http.MethodPost, "/trusted-endpoints/devices/{id}/revoke", h.revokeDevice)
 	h.mux.Handle("/trusted-endpoints/devices/", h.errors.Handle(noRoute(
 		"GET /trusted-endpoints/devices/{id} or POST /trusted-endpoints/devices/{id}/revoke")))
+	h.route(http.MethodGet, "/trusted-endpoints/managed-devices", h.listManagedDevices)
 	h.route(http.MethodPost, "/trusted-endpoints/activations", h.issueActivation)
 	h.route(http.MethodGet, "/trusted-endpoints/auth-log", h.authLog)
 	h.route(http.MethodGet, "/trusted-endpoints/rollout-impact", h.rolloutImpact)

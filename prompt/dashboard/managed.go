@@ -1,11 +1,11 @@
 package dashboard
 
 import (
-	"encoding/json"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/trustgate/trustgate/prompt/inventory"
 	"github.com/trustgate/trustgate/prompt/store"
 )
 
@@ -53,21 +53,12 @@ func (v *request) managedDevices(offset int) (*managedView, error) {
 	}
 	// The gate keeps the managed device of a login in its facts (the
 	// inventory and the entry); the latest login of each counts.
-	logins, err := v.store().QueryAuthLog(v.r.Context(), store.AuthLogQuery{Integration: "managed", Result: store.ResultSuccess, TrustStatus: "trusted", Limit: managedLoginScan})
+	logins, err := v.store().QueryAuthLog(v.r.Context(), inventory.LoginQuery(managedLoginScan))
 	if err != nil {
 		return nil, storeFailed("reading managed logins", err)
 	}
 	view.Scanned = len(logins)
-	seen := make(map[store.ManagedLogin]time.Time, len(logins))
-	for _, e := range logins {
-		var m store.ManagedLogin
-		if json.Unmarshal(e.DeviceFacts, &m) != nil || m.Inventory == "" {
-			continue
-		}
-		if e.Time.After(seen[m]) {
-			seen[m] = e.Time
-		}
-	}
+	seen := inventory.LastSeen(logins)
 	for _, e := range entries {
 		row := managedRow{InventoryEntry: e, LastSeen: seen[store.ManagedLogin{Inventory: inv.ID, Device: e}]}
 		for _, id := range []struct{ kind, value string }{
