@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -173,15 +174,7 @@ type inventoryPage struct {
 // inventoryEntries serves GET /trusted-endpoints/inventories/{id}/entries.
 func (h *Handler) inventoryEntries(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	v, err := readQuery(r, "offset", "limit")
-	if err != nil {
-		return err
-	}
-	offset, err := v.offset("offset")
-	if err != nil {
-		return err
-	}
-	limit, err := v.limit("limit", defaultLimit)
+	offset, limit, err := readPage(r)
 	if err != nil {
 		return err
 	}
@@ -189,19 +182,44 @@ func (h *Handler) inventoryEntries(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	// One more tells whether there is a next page.
-	entries, err := gw.InventoryEntries(r.Context(), id, offset, limit+1)
+	entries, next, err := entriesPage(r.Context(), gw, id, offset, limit)
 	if err != nil {
 		return inventoryError(err, id, "reading inventory entries")
 	}
-	page := inventoryPage{Entries: entries}
-	if len(entries) > limit {
-		page.Entries = entries[:limit]
-		page.NextOffset = offset + limit
-	}
-	if page.Entries == nil {
-		page.Entries = []store.InventoryEntry{}
-	}
+	page := inventoryPage{Entries: entries, NextOffset: next}
 	web.WriteJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// readPage reads the offset and limit of a paged inventory listing.
+func readPage(r *http.Request) (offset, limit int, err error) {
+	v, err := readQuery(r, "offset", "limit")
+	if err != nil {
+		return 0, 0, err
+	}
+	if offset, err = v.offset("offset"); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = v.limit("limit", defaultLimit); err != nil {
+		return 0, 0, err
+	}
+	return offset, limit, nil
+}
+
+// entriesPage returns at most limit entries of inventory id from offset
+// (never nil), and the offset of the next page, 0 on the last one.
+func entriesPage(ctx context.Context, gw Inventories, id string, offset, limit int) ([]store.InventoryEntry, int, error) {
+	// One more tells whether there is a next page.
+	entries, err := gw.InventoryEntries(ctx, id, offset, limit+1)
+	if err != nil {
+		return nil, 0, err
+	}
+	next := 0
+	if len(entries) > limit {
+		entries, next = entries[:limit], offset+limit
+	}
+	if entries == nil {
+		entries = []store.InventoryEntry{}
+	}
+	return entries, next, nil
 }

@@ -39,15 +39,7 @@ type managedDevicesPage struct {
 
 // listManagedDevices serves GET /trusted-endpoints/managed-devices.
 func (h *Handler) listManagedDevices(w http.ResponseWriter, r *http.Request) error {
-	v, err := readQuery(r, "offset", "limit")
-	if err != nil {
-		return err
-	}
-	offset, err := v.offset("offset")
-	if err != nil {
-		return err
-	}
-	limit, err := v.limit("limit", defaultLimit)
+	offset, limit, err := readPage(r)
 	if err != nil {
 		return err
 	}
@@ -62,15 +54,11 @@ func (h *Handler) listManagedDevices(w http.ResponseWriter, r *http.Request) err
 		return nil
 	}
 	page.Inventory = inv.ID
-	// One more tells whether there is a next page.
-	entries, err := gw.InventoryEntries(r.Context(), inv.ID, offset, limit+1)
+	entries, next, err := entriesPage(r.Context(), gw, inv.ID, offset, limit)
 	if err != nil {
 		return inventoryError(err, inv.ID, "reading the active inventory")
 	}
-	if len(entries) > limit {
-		entries = entries[:limit]
-		page.NextOffset = offset + limit
-	}
+	page.NextOffset = next
 	logins, err := gw.Store().QueryAuthLog(r.Context(), inventory.LoginQuery(managedLoginScan))
 	if err != nil {
 		return unavailable("reading managed logins", err)
