@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"math/big"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,11 +19,12 @@ import (
 )
 
 // CA issues device certificates as a device-management system does, for
-// tests of managed devices.
+// tests of managed devices. It is safe for concurrent use, as parallel
+// subtests sharing one CA need.
 type CA struct {
 	cert   *x509.Certificate
 	key    *ecdsa.PrivateKey
-	serial int64
+	serial atomic.Int64 // the last serial number issued
 }
 
 // NewCA makes a certificate authority named name, valid around now.
@@ -50,7 +52,9 @@ func NewCA(t testing.TB, name string) *CA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &CA{cert: cert, key: key, serial: 1}
+	ca := &CA{cert: cert, key: key}
+	ca.serial.Store(1)
+	return ca
 }
 
 // PEM returns the CA's certificate in PEM, as a site's TLS trust pool
@@ -74,10 +78,9 @@ func (ca *CA) Issue(t testing.TB, host string) *tls.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca.serial++
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(ca.serial),
+		SerialNumber: big.NewInt(ca.serial.Add(1)),
 		Subject:      pkix.Name{CommonName: host},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(time.Hour),
